@@ -1,0 +1,32 @@
+"""skillinfer-bayes: fully Bayesian prediction of benchmark scores from a few observed ones.
+
+A population of models scored on K benchmarks is fitted with a hierarchical multivariate-normal
+model (LKJ prior on the correlations, PyMC + NUTS); a new model's unobserved scores are predicted
+by conditioning every posterior draw on its observed scores.
+
+Examples
+--------
+>>> import skillinfer_bayes as sib
+>>> df = sib.datasets.open_llm_leaderboard().set_index("fullname")[sib.datasets.BENCHMARKS]
+>>> pop = sib.Population.from_dataframe(df, normalize=False, random_seed=0)  # doctest: +SKIP
+>>> pop.profile().observe("BBH", 55.93).predict(level=0.9)  # doctest: +SKIP
+"""
+
+from skillinfer_bayes import datasets
+from skillinfer_bayes._version import __version__
+from skillinfer_bayes.diagnostics import SamplerWarning
+from skillinfer_bayes.population import Population
+from skillinfer_bayes.priors import Prior
+from skillinfer_bayes.profile import Profile
+from skillinfer_bayes.validation import OutOfRangeWarning, UnknownBenchmarkError
+
+__all__ = [
+    "OutOfRangeWarning",
+    "Population",
+    "Prior",
+    "Profile",
+    "SamplerWarning",
+    "UnknownBenchmarkError",
+    "__version__",
+    "datasets",
+]

@@ -1,0 +1,110 @@
+"""Sampler diagnostics: r_hat, bulk/tail ESS and divergences, with warnings that say what to do."""
+
+from __future__ import annotations
+
+import warnings
+
+import arviz as az
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from skillinfer_bayes.model import CHOL_VAR, MEAN_VAR
+
+#: Thresholds of the standing checks (Vehtari et al. 2021).
+MAX_RHAT = 1.01
+MIN_ESS_PER_CHAIN = 100
+
+
+class SamplerWarning(UserWarning):
+    """The sampler's output does not pass the convergence checks."""
+
+
+def free_parameters(posterior: xr.Dataset) -> xr.Dataset:
+    """The parameters whose convergence is checked: means, sds and off-diagonal correlations.
+
+    The diagonal of the correlation matrix is constant (1) and is left out.
+    """
+    corr = posterior[f"{CHOL_VAR}_corr"]
+    names = list(corr["benchmark"].values)
+    i, j = np.triu_indices(len(names), k=1)
+    pairs = [f"{names[a]} ~ {names[b]}" for a, b in zip(i, j)]
+    corr_pairs = xr.DataArray(
+        corr.values[:, :, i, j],
+        dims=("chain", "draw", "pair"),
+        coords={"chain": corr["chain"], "draw": corr["draw"], "pair": pairs},
+    )
+    return xr.Dataset(
+        {
+            "mu": posterior[MEAN_VAR],
+            "sigma": posterior[f"{CHOL_VAR}_stds"],
+            "corr": corr_pairs,
+        }
+    )
+
+
+def diagnostics_table(idata: az.InferenceData) -> pd.DataFrame:
+    """One row per parameter: r_hat, ess_bulk, ess_tail (standardized-scale parameters)."""
+    params = free_parameters(idata["posterior"])
+    rhat = az.rhat(params)
+    ess_bulk = az.ess(params, method="bulk")
+    ess_tail = az.ess(params, method="tail")
+    rows = []
+    for var in params.data_vars:
+        dim = [d for d in params[var].dims if d not in ("chain", "draw")][0]
+        for label, r, b, t in zip(
+            params[var][dim].values,
+            np.atleast_1d(rhat[var].values),
+            np.atleast_1d(ess_bulk[var].values),
+            np.atleast_1d(ess_tail[var].values),
+        ):
+            rows.append(
+                {"parameter": f"{var}[{label}]", "r_hat": r, "ess_bulk": b, "ess_tail": t}
+            )
+    return pd.DataFrame(rows).set_index("parameter")
+
+
+def summarize(idata: az.InferenceData) -> dict:
+    """Headline diagnostics: divergences, max r_hat, min bulk/tail ESS, chains, draws."""
+    table = diagnostics_table(idata)
+    posterior = idata["posterior"]
+    return {
+        "chains": int(posterior.sizes["chain"]),
+        "draws": int(posterior.sizes["draw"]),
+        "divergences": int(idata["sample_stats"]["diverging"].values.sum()),
+        "max_r_hat": float(table["r_hat"].max()),
+        "min_ess_bulk": float(table["ess_bulk"].min()),
+        "min_ess_tail": float(table["ess_tail"].min()),
+    }
+
+
+def problems(summary: dict) -> list[str]:
+    """Human-readable descriptions of failed checks, each with what to do about it."""
+    found = []
+    if summary["divergences"] > 0:
+        found.append(
+            f"{summary['divergences']} divergent transitions: the posterior may be biased. "
+            "Raise target_accept (e.g. 0.95) or tune, or revisit the prior."
+        )
+    if summary["chains"] > 1 and not summary["max_r_hat"] <= MAX_RHAT:
+        found.append(
+            f"max r_hat = {summary['max_r_hat']:.3f} > {MAX_RHAT}: the chains disagree. "
+            "Run more tune and draws."
+        )
+    min_ess = MIN_ESS_PER_CHAIN * summary["chains"]
+    if not min(summary["min_ess_bulk"], summary["min_ess_tail"]) >= min_ess:
+        found.append(
+            f"min ESS (bulk {summary['min_ess_bulk']:.0f}, tail {summary['min_ess_tail']:.0f})"
+            f" < {min_ess} ({MIN_ESS_PER_CHAIN} per chain): intervals are imprecise. "
+            "Run more draws."
+        )
+    return found
+
+
+def warn_if_bad(summary: dict) -> None:
+    """Emit one :class:`SamplerWarning` listing every failed check (silence if all pass)."""
+    found = problems(summary)
+    if found:
+        warnings.warn(
+            "Sampler checks failed:\n- " + "\n- ".join(found), SamplerWarning, stacklevel=3
+        )

@@ -1,0 +1,467 @@
+"""Population: a validated score table, its fitted posterior, and summaries of it."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+
+import arviz as az
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from skillinfer_bayes import diagnostics
+from skillinfer_bayes._version import __version__
+from skillinfer_bayes.model import CHOL_VAR, MEAN_VAR, build_model
+from skillinfer_bayes.priors import Prior
+from skillinfer_bayes.sampling import sample_posterior
+from skillinfer_bayes.sufficient_stats import PatternStats, pattern_stats
+from skillinfer_bayes.validation import check_level, validate_scores
+
+#: Default observation noise, as a fraction of the mean population sd (as in skillinfer).
+DEFAULT_NOISE_FRACTION = 0.05
+
+
+class Population:
+    """A population of entities (models) scored on K benchmarks, with a Bayesian posterior.
+
+    The population covariance is not a point estimate: a hierarchical multivariate-normal
+    model with an LKJ prior on the correlations is fitted with NUTS, and every summary and
+    prediction averages over its posterior draws. Build one with :meth:`from_dataframe`,
+    :meth:`from_csv` or :meth:`from_parquet`.
+
+    Attributes
+    ----------
+    matrix : pandas.DataFrame
+        The scores the model was fitted to (after ``normalize``), ``NaN`` = missing.
+    feature_names : list of str
+        Benchmark names.
+    entity_names : list
+        Row labels.
+    idata : arviz.InferenceData
+        Posterior draws with named dims ``chain``, ``draw``, ``benchmark``, ``benchmark_bis``:
+        ``mu``, ``sigma``, ``corr``, ``Sigma`` on the data's scale and ``mu_std``,
+        ``chol_stds``, ``chol_corr`` on the standardized scale the priors refer to.
+    prior : Prior
+        The prior the posterior was fitted under.
+    scaling : pandas.DataFrame or None
+        With ``normalize=True``, the per-benchmark ``min`` and ``range`` used to map scores to
+        [0, 1] (predictions are on that scale).
+
+    Examples
+    --------
+    >>> import skillinfer_bayes as sib
+    >>> df = sib.datasets.open_llm_leaderboard().set_index("fullname")[sib.datasets.BENCHMARKS]
+    >>> pop = sib.Population.from_dataframe(df, normalize=False, random_seed=0,
+    ...                                     draws=200, tune=200, progressbar=False)
+    >>> p = pop.profile().observe("BBH", 55.9)
+    >>> round(p.mean("MMLU-PRO"))
+    51
+    """
+
+    def __init__(
+        self,
+        matrix: pd.DataFrame,
+        idata: az.InferenceData,
+        prior: Prior,
+        scaling: pd.DataFrame | None = None,
+        stats: Sequence[PatternStats] | None = None,
+    ) -> None:
+        self.matrix = matrix
+        self.feature_names = list(matrix.columns)
+        self.entity_names = list(matrix.index)
+        self.idata = idata
+        self.prior = prior
+        self.scaling = scaling
+        self._stats = list(stats) if stats is not None else pattern_stats(matrix.to_numpy())
+        posterior = idata["posterior"]
+        # Flattened draws on the data's scale, used by every prediction: (S, K), (S, K, K).
+        self._mu = posterior["mu"].values.reshape(-1, len(self.feature_names))
+        self._Sigma = posterior["Sigma"].values.reshape(
+            -1, len(self.feature_names), len(self.feature_names)
+        )
+        self._diagnostics = diagnostics.summarize(idata)
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def from_dataframe(
+        cls,
+        df: pd.DataFrame,
+        normalize: bool = True,
+        prior: Prior | None = None,
+        draws: int = 1000,
+        tune: int = 1000,
+        chains: int = 4,
+        sampler: str = "auto",
+        target_accept: float = 0.8,
+        random_seed: int | None = None,
+        progressbar: bool = True,
+    ) -> Population:
+        """Fit the population model to a score table.
+
+        Parameters
+        ----------
+        df : pandas.DataFrame
+            Rows = entities (models), columns = benchmarks, numeric; ``NaN`` marks a missing
+            score. Rows with missing scores are used exactly (grouped by missingness pattern),
+            never dropped or imputed. ``df`` is not modified.
+        normalize : bool, default True
+            Min-max scale each benchmark to [0, 1] first (as ``skillinfer`` does); predictions
+            are then on that scale. Pass ``False`` to keep the original units (never clipped).
+        prior : Prior, optional
+            Prior choices on the standardized scale; default ``Prior()``.
+        draws, tune, chains : int
+            NUTS draws kept and tuning steps per chain, and number of chains.
+        sampler : {"auto", "numpyro", "nutpie", "pymc"}
+            NUTS backend; "auto" picks the fastest installed one (numpyro).
+        target_accept : float, default 0.8
+            NUTS target acceptance probability; raise it if divergences are reported.
+        random_seed : int, optional
+            Seed; the same seed gives the same posterior draws.
+        progressbar : bool, default True
+            Show sampling progress.
+
+        Returns
+        -------
+        Population
+
+        Warns
+        -----
+        SamplerWarning
+            Divergences, r_hat > 1.01 or low ESS, with what to do about it.
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> import skillinfer_bayes as sib
+        >>> rng = np.random.default_rng(0)
+        >>> df = pd.DataFrame(rng.multivariate_normal([0, 0], [[1, .7], [.7, 1]], 300),
+        ...                   columns=["a", "b"])
+        >>> pop = sib.Population.from_dataframe(df, normalize=False, random_seed=1,
+        ...                                     draws=300, tune=300, progressbar=False)
+        >>> 0.6 < pop.correlation.loc["a", "b"] < 0.8
+        True
+        """
+        _check_counts(draws=draws, tune=tune, chains=chains)
+        if not 0.0 < target_accept < 1.0:
+            raise ValueError(f"target_accept must be in (0, 1), e.g. 0.9; got {target_accept!r}.")
+        prior = Prior() if prior is None else prior
+        if not isinstance(prior, Prior):
+            raise TypeError(f"prior must be a skillinfer_bayes.Prior, got {type(prior).__name__}.")
+        matrix = validate_scores(df)
+        scaling = None
+        if normalize:
+            lo, hi = matrix.min(), matrix.max()
+            scaling = pd.DataFrame({"min": lo, "range": hi - lo})
+            matrix = (matrix - lo) / (hi - lo)
+        values = matrix.to_numpy()
+        center = np.nanmean(values, axis=0)
+        scale = np.nanstd(values, axis=0, ddof=1)
+        std_stats = pattern_stats((values - center) / scale)
+        model = build_model(std_stats, list(matrix.columns), prior)
+        started = time.perf_counter()
+        idata = sample_posterior(
+            model,
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            sampler=sampler,
+            target_accept=target_accept,
+            random_seed=random_seed,
+            progressbar=progressbar,
+        )
+        elapsed = time.perf_counter() - started
+        _add_data_scale_draws(idata, center, scale)
+        idata.attrs.update(
+            {
+                "skillinfer_bayes_version": __version__,
+                "prior": json.dumps(prior.to_dict()),
+                "normalize": int(bool(normalize)),
+                "sampler": idata["posterior"].attrs["sampler"],
+                "target_accept": target_accept,
+                "random_seed": -1 if random_seed is None else int(random_seed),
+                "n_entities": len(matrix),
+                "fit_seconds": elapsed,
+            }
+        )
+        pop = cls(matrix, idata, prior, scaling=scaling, stats=pattern_stats(values))
+        diagnostics.warn_if_bad(pop._diagnostics)
+        return pop
+
+    @classmethod
+    def from_csv(cls, path: str, index_col: int | str | None = 0, **kwargs) -> Population:
+        """Fit the population to a CSV file (first column = entity names by default).
+
+        Extra keyword arguments go to :meth:`from_dataframe`.
+
+        Examples
+        --------
+        >>> pop = sib.Population.from_csv("scores.csv", normalize=False)  # doctest: +SKIP
+        """
+        return cls.from_dataframe(pd.read_csv(path, index_col=index_col), **kwargs)
+
+    @classmethod
+    def from_parquet(cls, path: str, index_col: str | None = None, **kwargs) -> Population:
+        """Fit the population to a Parquet file (local, or ``hf://`` when online).
+
+        Parameters
+        ----------
+        path : str
+            File path or URL understood by :func:`pandas.read_parquet`.
+        index_col : str, optional
+            Column to use as entity names (e.g. ``"fullname"``).
+        **kwargs
+            Passed to :meth:`from_dataframe`.
+
+        Examples
+        --------
+        >>> pop = sib.Population.from_parquet(
+        ...     "scores.parquet", index_col="fullname", normalize=False)  # doctest: +SKIP
+        """
+        df = pd.read_parquet(path)
+        if index_col is not None:
+            df = df.set_index(index_col)
+        return cls.from_dataframe(df, **kwargs)
+
+    # ------------------------------------------------------------------ posterior summaries
+    @property
+    def n_draws(self) -> int:
+        """Number of posterior draws (chains x draws)."""
+        return self._mu.shape[0]
+
+    @property
+    def posterior(self) -> xr.Dataset:
+        """Posterior draws as an xarray Dataset (``idata["posterior"]``)."""
+        return self.idata["posterior"]
+
+    @property
+    def covariance(self) -> pd.DataFrame:
+        """Posterior-mean covariance matrix, labelled by benchmark."""
+        return self._frame(self._Sigma.mean(axis=0))
+
+    @property
+    def correlation(self) -> pd.DataFrame:
+        """Posterior-mean correlation matrix, labelled by benchmark."""
+        corr = self.posterior["corr"].values.reshape(self._Sigma.shape)
+        return self._frame(corr.mean(axis=0))
+
+    @property
+    def population_mean(self) -> pd.Series:
+        """Posterior-mean benchmark means."""
+        return pd.Series(self._mu.mean(axis=0), index=self.feature_names, name="mean")
+
+    def _frame(self, matrix: np.ndarray) -> pd.DataFrame:
+        return pd.DataFrame(matrix, index=self.feature_names, columns=self.feature_names)
+
+    def diagnostics(self, per_parameter: bool = False) -> dict | pd.DataFrame:
+        """Sampler diagnostics.
+
+        Parameters
+        ----------
+        per_parameter : bool, default False
+            Return the per-parameter table (r_hat, ess_bulk, ess_tail) instead of the headline.
+
+        Returns
+        -------
+        dict or pandas.DataFrame
+            Headline: ``chains``, ``draws``, ``divergences``, ``max_r_hat``, ``min_ess_bulk``,
+            ``min_ess_tail``, ``ok`` (all checks pass) and ``problems`` (what to do).
+
+        Examples
+        --------
+        >>> pop.diagnostics()["divergences"]  # doctest: +SKIP
+        0
+        """
+        if per_parameter:
+            return diagnostics.diagnostics_table(self.idata)
+        found = diagnostics.problems(self._diagnostics)
+        return {**self._diagnostics, "ok": not found, "problems": found}
+
+    def top_correlations(self, k: int = 20, level: float = 0.9) -> pd.DataFrame:
+        """The k benchmark pairs with the strongest posterior-mean correlation (by |r|).
+
+        Parameters
+        ----------
+        k : int, default 20
+            Number of pairs.
+        level : float, default 0.9
+            Probability of the central credible interval.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``feature_a``, ``feature_b``, ``correlation`` (posterior mean), ``lower``,
+            ``upper``.
+
+        Examples
+        --------
+        >>> pop.top_correlations(k=1)  # doctest: +SKIP
+          feature_a feature_b  correlation     lower     upper
+        0       BBH  MMLU-PRO     0.957...
+        """
+        level = check_level(level)
+        K = len(self.feature_names)
+        corr = self.posterior["corr"].values.reshape(self._Sigma.shape)
+        i, j = np.triu_indices(K, k=1)
+        pairs = corr[:, i, j]
+        lower, upper = np.quantile(pairs, [(1 - level) / 2, (1 + level) / 2], axis=0)
+        table = pd.DataFrame(
+            {
+                "feature_a": [self.feature_names[a] for a in i],
+                "feature_b": [self.feature_names[b] for b in j],
+                "correlation": pairs.mean(axis=0),
+                "lower": lower,
+                "upper": upper,
+            }
+        )
+        order = np.argsort(-table["correlation"].abs().to_numpy(), kind="stable")
+        return table.iloc[order[:k]].reset_index(drop=True)
+
+    def pca(self, n_components: int | None = None, level: float = 0.9) -> dict:
+        """Principal components of the population covariance, with posterior uncertainty.
+
+        The eigen-decomposition is done for every posterior draw of the covariance, so the
+        explained-variance ratios come with credible intervals.
+
+        Parameters
+        ----------
+        n_components : int, optional
+            Number of components (default: all K).
+        level : float, default 0.9
+            Probability of the central credible intervals.
+
+        Returns
+        -------
+        dict
+            ``explained_variance_ratio`` and ``cumulative`` (posterior means), their
+            ``*_lower`` / ``*_upper`` bounds, and ``components`` (rows = eigenvectors of the
+            posterior-mean covariance).
+
+        Examples
+        --------
+        >>> pop.pca(n_components=1)["explained_variance_ratio"]  # doctest: +SKIP
+        array([0.70...])
+        """
+        level = check_level(level)
+        K = len(self.feature_names)
+        n = K if n_components is None else int(n_components)
+        if not 1 <= n <= K:
+            raise ValueError(f"n_components must be between 1 and {K}; got {n_components!r}.")
+        eig = np.linalg.eigvalsh(self._Sigma)[:, ::-1]  # (S, K), descending
+        ratio = eig / eig.sum(axis=1, keepdims=True)
+        cumulative = np.cumsum(ratio, axis=1)
+        q = [(1 - level) / 2, (1 + level) / 2]
+        r_lo, r_hi = np.quantile(ratio[:, :n], q, axis=0)
+        c_lo, c_hi = np.quantile(cumulative[:, :n], q, axis=0)
+        _, vectors = np.linalg.eigh(self._Sigma.mean(axis=0))
+        return {
+            "components": vectors[:, ::-1][:, :n].T,
+            "explained_variance_ratio": ratio[:, :n].mean(axis=0),
+            "explained_variance_ratio_lower": r_lo,
+            "explained_variance_ratio_upper": r_hi,
+            "cumulative": cumulative[:, :n].mean(axis=0),
+            "cumulative_lower": c_lo,
+            "cumulative_upper": c_hi,
+        }
+
+    # ------------------------------------------------------------------ prediction
+    def default_noise(self) -> float:
+        """Default observation noise sd: 5% of the mean posterior benchmark sd."""
+        sd = np.sqrt(np.diagonal(self._Sigma, axis1=1, axis2=2)).mean()
+        return float(max(DEFAULT_NOISE_FRACTION * sd, 1e-8))
+
+    def profile(self, noise: float | None = None):
+        """A :class:`~skillinfer_bayes.profile.Profile` for a new entity of this population.
+
+        Parameters
+        ----------
+        noise : float, optional
+            Observation noise standard deviation on each observed score (default: 5% of the
+            mean population sd, as in skillinfer). ``0`` treats observations as exact.
+
+        Examples
+        --------
+        >>> profile = pop.profile().observe("BBH", 55.9)  # doctest: +SKIP
+        >>> profile.predict(level=0.9)  # doctest: +SKIP
+        """
+        from skillinfer_bayes.profile import Profile
+
+        if noise is None:
+            noise = self.default_noise()
+        elif isinstance(noise, bool) or not isinstance(noise, (int, float)) or not (
+            np.isfinite(noise) and noise >= 0
+        ):
+            raise ValueError(f"noise must be a finite sd >= 0; got {noise!r}.")
+        return Profile(self, float(noise))
+
+    # ------------------------------------------------------------------ display
+    def summary(self) -> dict:
+        """Sizes, diagnostics and the top posterior correlations, as a dict."""
+        return {
+            "n_entities": len(self.entity_names),
+            "n_features": len(self.feature_names),
+            "n_missing": int(np.isnan(self.matrix.to_numpy()).sum()),
+            "n_patterns": len(self._stats),
+            "prior": self.prior,
+            **self.diagnostics(),
+            "top_correlations": self.top_correlations(k=5).to_dict("records"),
+        }
+
+    def __repr__(self) -> str:
+        d = self._diagnostics
+        return (
+            f"Population({len(self.entity_names)} entities x {len(self.feature_names)} "
+            f"benchmarks, {d['chains']} chains x {d['draws']} draws)"
+        )
+
+    def __str__(self) -> str:
+        d = self.diagnostics()
+        n_missing = int(np.isnan(self.matrix.to_numpy()).sum())
+        lines = [
+            repr(self),
+            f"  prior: {self.prior!r}",
+            f"  data: {n_missing} missing scores in {len(self._stats)} missingness pattern(s)",
+            f"  sampler: {self.idata.attrs.get('sampler', '?')}; divergences {d['divergences']}, "
+            f"max r_hat {d['max_r_hat']:.3f}, min ESS bulk {d['min_ess_bulk']:.0f} / "
+            f"tail {d['min_ess_tail']:.0f}" + ("" if d["ok"] else "  (CHECKS FAILED)"),
+            "",
+            "  Top benchmark correlations (posterior mean, 90% interval):",
+        ]
+        K = len(self.feature_names)
+        top = self.top_correlations(k=min(5, K * (K - 1) // 2))
+        wa = max(len(a) for a in top["feature_a"])
+        wb = max(len(b) for b in top["feature_b"])
+        for row in top.itertuples():
+            lines.append(
+                f"    {row.feature_a:>{wa}} <-> {row.feature_b:<{wb}}  r = {row.correlation:+.3f}"
+                f"  [{row.lower:+.3f}, {row.upper:+.3f}]"
+            )
+        for problem in d["problems"]:
+            lines.append(f"  WARNING: {problem}")
+        return "\n".join(lines)
+
+
+def _check_counts(**counts: int) -> None:
+    for name, value in counts.items():
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"{name} must be a positive integer; got {value!r}.")
+
+
+def _add_data_scale_draws(idata: az.InferenceData, center: np.ndarray, scale: np.ndarray) -> None:
+    """Add ``mu``, ``sigma``, ``corr`` and ``Sigma`` on the data's scale to the posterior."""
+    post = idata["posterior"]
+    coords = {"benchmark": post["benchmark"]}
+    center_da = xr.DataArray(center, dims="benchmark", coords=coords)
+    scale_da = xr.DataArray(scale, dims="benchmark", coords=coords)
+    mu = center_da + scale_da * post[MEAN_VAR]
+    sigma = scale_da * post[f"{CHOL_VAR}_stds"]
+    corr = post[f"{CHOL_VAR}_corr"]
+    sigma_bis = sigma.rename(benchmark="benchmark_bis")
+    Sigma = sigma * corr * sigma_bis
+    idata["posterior"] = post.assign(
+        mu=mu.transpose("chain", "draw", "benchmark"),
+        sigma=sigma.transpose("chain", "draw", "benchmark"),
+        corr=corr,
+        Sigma=Sigma.transpose("chain", "draw", "benchmark", "benchmark_bis"),
+    )

@@ -1,0 +1,85 @@
+"""Prior: the population model's prior choices as a small frozen value object.
+
+All scales are on the *standardized* scale: each benchmark is centred and scaled by the
+population's own mean and standard deviation before fitting, so the same ``Prior`` means the
+same thing on any data (see DESIGN.md).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from typing import Any
+
+SD_FAMILIES = ("exponential", "halfnormal", "halfstudentt")
+
+
+@dataclass(frozen=True)
+class Prior:
+    """Prior on the population mean, benchmark sds and benchmark correlations.
+
+    The model (DESIGN.md), on the standardized scale::
+
+        mu_k    ~ Normal(0, mean_scale)
+        sigma_k ~ HalfNormal(sd_scale) | Exponential(1 / sd_scale) | HalfStudentT(sd_nu, sd_scale)
+        Omega   ~ LKJCorr(eta)
+
+    Parameters
+    ----------
+    eta : float, default 2.0
+        LKJ concentration of the correlation matrix. ``eta = 1`` is uniform over correlation
+        matrices; larger values pull correlations toward 0.
+    sd : {"halfnormal", "exponential", "halfstudentt"}, default "halfnormal"
+        Family of the prior on each benchmark's standard deviation.
+    sd_scale : float, default 1.0
+        Scale of that family (for "exponential", its mean).
+    sd_nu : float, default 3.0
+        Degrees of freedom, used by "halfstudentt" only.
+    mean_scale : float, default 1.0
+        Standard deviation of the Normal prior on each benchmark's mean.
+
+    Examples
+    --------
+    >>> import skillinfer_bayes as sib
+    >>> p = sib.Prior(eta=4.0, sd="exponential")
+    >>> p
+    Prior(eta=4.0, sd='exponential', sd_scale=1.0, sd_nu=3.0, mean_scale=1.0)
+    >>> sib.Prior.from_dict(p.to_dict()) == p
+    True
+    """
+
+    eta: float = 2.0
+    sd: str = "halfnormal"
+    sd_scale: float = 1.0
+    sd_nu: float = 3.0
+    mean_scale: float = 1.0
+
+    def __post_init__(self) -> None:
+        for name in ("eta", "sd_scale", "sd_nu", "mean_scale"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise TypeError(f"Prior {name} must be a number, got {value!r}.")
+            if not math.isfinite(value) or value <= 0:
+                raise ValueError(
+                    f"Prior {name} must be a finite number > 0, got {value!r}."
+                )
+            object.__setattr__(self, name, float(value))
+        if self.sd not in SD_FAMILIES:
+            raise ValueError(
+                f"Unknown sd family {self.sd!r}; choose one of {sorted(SD_FAMILIES)}."
+            )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The prior as a plain JSON-serialisable dict (inverse of :meth:`from_dict`)."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Prior:
+        """Rebuild a Prior from :meth:`to_dict` output; unknown keys are an error."""
+        known = set(cls.__dataclass_fields__)
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(
+                f"Unknown Prior field(s) {unknown}; valid fields are {sorted(known)}."
+            )
+        return cls(**data)

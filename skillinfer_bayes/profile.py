@@ -1,0 +1,370 @@
+"""Profile: one new entity's observed scores and the predictive distribution of the rest."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from skillinfer_bayes.conditioning import condition
+from skillinfer_bayes.mixture import mixture_mean, mixture_quantile, mixture_var
+from skillinfer_bayes.validation import (
+    OutOfRangeWarning,
+    check_level,
+    check_value,
+    resolve_benchmark,
+)
+
+if TYPE_CHECKING:
+    from skillinfer_bayes.population import Population
+
+#: How far beyond the population's [min, max] (as a fraction of the range) an observation may
+#: lie before it triggers an :class:`OutOfRangeWarning`.
+RANGE_TOLERANCE = 0.25
+
+
+class Profile:
+    """What is known of one entity: observed scores and the predictive of all benchmarks.
+
+    Created by :meth:`Population.profile`. Every prediction conditions **each** posterior draw
+    of the population mean and covariance on the observed scores (batched over draws); the
+    predictive distribution of a benchmark is the equal-weight mixture of those conditional
+    normals, so it carries the uncertainty of the covariance itself. Observed benchmarks are
+    predicted too (their latent score given the noisy observation).
+
+    Methods that change the profile return it, so calls chain::
+
+        pop.profile().observe("BBH", 55.9).observe("IFEval", 86.7).predict()
+
+    Examples
+    --------
+    >>> profile = pop.profile()  # doctest: +SKIP
+    >>> profile.observe("BBH", 55.93).mean("IFEval")  # doctest: +SKIP
+    69.3...
+    """
+
+    def __init__(self, population: Population, noise: float) -> None:
+        self.population = population
+        self.noise = noise
+        self.feature_names = list(population.feature_names)
+        self._observed: dict[int, float] = {}
+        self._moments: tuple[np.ndarray, np.ndarray] | None = None
+
+    # ------------------------------------------------------------------ observing
+    def observe(self, feature: str | int, value: float) -> Profile:
+        """Observe one benchmark score (replaces an earlier observation of it).
+
+        Parameters
+        ----------
+        feature : str or int
+            Benchmark name (or position).
+        value : float
+            The observed score, on the population's scale.
+
+        Returns
+        -------
+        Profile
+            ``self``, for chaining.
+
+        Warns
+        -----
+        OutOfRangeWarning
+            The value lies far outside the population's observed range.
+
+        Examples
+        --------
+        >>> pop.profile().observe("BBH", 55.93).observe("IFEval", 86.7)  # doctest: +SKIP
+        """
+        return self.observe_many({feature: value})
+
+    def observe_many(self, observations: Mapping[str | int, float]) -> Profile:
+        """Observe several benchmark scores at once (all are checked before any is applied).
+
+        Parameters
+        ----------
+        observations : mapping
+            ``{benchmark: score}``.
+
+        Returns
+        -------
+        Profile
+            ``self``, for chaining.
+
+        Examples
+        --------
+        >>> pop.profile().observe_many({"BBH": 55.93, "IFEval": 86.7})  # doctest: +SKIP
+        """
+        if not isinstance(observations, Mapping):
+            raise TypeError(
+                f"observations must be a mapping {{benchmark: score}}, got "
+                f"{type(observations).__name__}."
+            )
+        checked = {}
+        for feature, value in observations.items():
+            j = resolve_benchmark(feature, self.feature_names)
+            name = self.feature_names[j]
+            checked[j] = check_value(name, value)
+            self._warn_if_out_of_range(name, j, checked[j])
+        self._observed.update(checked)
+        self._moments = None
+        return self
+
+    def _warn_if_out_of_range(self, name: str, j: int, value: float) -> None:
+        column = self.population.matrix.iloc[:, j]
+        lo, hi = float(column.min()), float(column.max())
+        slack = RANGE_TOLERANCE * (hi - lo)
+        if not lo - slack <= value <= hi + slack:
+            warnings.warn(
+                f"Observed {name} = {value:g} is far outside the population's range "
+                f"[{lo:g}, {hi:g}]: check its scale (normalize=True expects [0, 1] scores); "
+                "predictions extrapolate the Gaussian model.",
+                OutOfRangeWarning,
+                stacklevel=3,
+            )
+
+    @property
+    def observed(self) -> dict[str, float]:
+        """The observed scores, ``{benchmark: value}`` in observation order."""
+        return {self.feature_names[j]: v for j, v in self._observed.items()}
+
+    @property
+    def n_observations(self) -> int:
+        """Number of observed benchmarks."""
+        return len(self._observed)
+
+    # ------------------------------------------------------------------ predictive
+    def _conditional(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per-draw conditional means and variances, (S, K) each (cached until observe)."""
+        if self._moments is None:
+            idx = np.fromiter(self._observed, dtype=int, count=len(self._observed))
+            vals = np.fromiter(self._observed.values(), dtype=float, count=len(self._observed))
+            means, variances = condition(
+                self.population._mu, self.population._Sigma, idx, vals, self.noise**2
+            )
+            self._moments = (means, np.maximum(variances, 1e-300))
+        return self._moments
+
+    def _select(self, feature: str | int | None, values: np.ndarray):
+        if feature is None:
+            return values.copy()
+        return float(values[resolve_benchmark(feature, self.feature_names)])
+
+    def mean(self, feature: str | int | None = None) -> float | np.ndarray:
+        """Predictive mean of one benchmark (float) or of all (array in benchmark order).
+
+        Not clipped to any range.
+        """
+        return self._select(feature, mixture_mean(self._conditional()[0]))
+
+    def std(self, feature: str | int | None = None) -> float | np.ndarray:
+        """Predictive standard deviation (law of total variance over posterior draws).
+
+        ``sqrt(mean_s C_s + var_s m_s)``: the conditional variance averaged over draws plus the
+        spread of the conditional means, i.e. the covariance's own uncertainty.
+        """
+        means, variances = self._conditional()
+        return self._select(feature, np.sqrt(mixture_var(means, variances)))
+
+    def interval(self, feature: str | int, level: float = 0.9) -> tuple[float, float]:
+        """Central predictive interval of one benchmark, from the exact mixture quantiles.
+
+        Examples
+        --------
+        >>> pop.profile().observe("BBH", 55.93).interval("GPQA", level=0.9)  # doctest: +SKIP
+        (10.0..., 19.2...)
+        """
+        level = check_level(level)
+        j = resolve_benchmark(feature, self.feature_names)
+        means, variances = self._conditional()
+        lo, hi = mixture_quantile(
+            np.array([(1 - level) / 2, (1 + level) / 2]),
+            means[:, j : j + 1],
+            np.sqrt(variances[:, j : j + 1]),
+        )[:, 0]
+        return float(lo), float(hi)
+
+    def predict(self, level: float = 0.9) -> pd.DataFrame:
+        """The predictive distribution of every benchmark.
+
+        Parameters
+        ----------
+        level : float, default 0.9
+            Probability of the central predictive interval.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Indexed by benchmark; columns ``mean``, ``std``, ``lower``, ``upper`` and
+            ``observed`` (the observed score, NaN if not observed).
+
+        Examples
+        --------
+        >>> pop.profile().observe("BBH", 55.93).predict(level=0.9)  # doctest: +SKIP
+        """
+        level = check_level(level)
+        means, variances = self._conditional()
+        lower, upper = mixture_quantile(
+            np.array([(1 - level) / 2, (1 + level) / 2]), means, np.sqrt(variances)
+        )
+        observed = np.full(len(self.feature_names), np.nan)
+        for j, v in self._observed.items():
+            observed[j] = v
+        table = pd.DataFrame(
+            {
+                "mean": mixture_mean(means),
+                "std": np.sqrt(mixture_var(means, variances)),
+                "lower": lower,
+                "upper": upper,
+                "observed": observed,
+            },
+            index=pd.Index(self.feature_names, name="benchmark"),
+        )
+        table.attrs["level"] = level
+        return table
+
+    def sample(self, n: int, random_seed: int | None = None) -> pd.DataFrame:
+        """Draw n joint predictive score vectors (posterior draw, then conditional normal).
+
+        Parameters
+        ----------
+        n : int
+            Number of draws.
+        random_seed : int, optional
+            Seed; the same seed gives the same draws.
+
+        Returns
+        -------
+        pandas.DataFrame
+            (n, K), columns = benchmarks.
+
+        Examples
+        --------
+        >>> pop.profile().observe("BBH", 55.93).sample(1000, random_seed=0).mean()  # doctest: +SKIP
+        """
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+            raise ValueError(f"n must be a positive integer; got {n!r}.")
+        rng = np.random.default_rng(random_seed)
+        pop = self.population
+        draw = rng.integers(pop.n_draws, size=n)
+        idx = np.fromiter(self._observed, dtype=int, count=len(self._observed))
+        vals = np.fromiter(self._observed.values(), dtype=float, count=len(self._observed))
+        means, covs = condition(
+            pop._mu[draw], pop._Sigma[draw], idx, vals, self.noise**2, full_cov=True
+        )
+        # Symmetric square root via eigh: stable for the (near-)singular observed block.
+        w, v = np.linalg.eigh(covs)
+        root = v * np.sqrt(np.clip(w, 0.0, None))[:, None, :]
+        z = rng.standard_normal((n, len(self.feature_names)))
+        draws = means + np.einsum("nij,nj->ni", root, z)
+        return pd.DataFrame(draws, columns=self.feature_names)
+
+    def most_uncertain(self, k: int = 1) -> pd.DataFrame:
+        """The k unobserved benchmarks with the largest predictive sd (largest first).
+
+        The simple rule for "which benchmark next?".
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``feature``, ``mean``, ``std``.
+
+        Examples
+        --------
+        >>> pop.profile().observe("BBH", 55.93).most_uncertain(k=1)  # doctest: +SKIP
+          feature       mean        std
+        0  IFEval  69.3...  16.0...
+        """
+        mean, std = self.mean(), self.std()
+        candidates = [j for j in range(len(self.feature_names)) if j not in self._observed]
+        order = sorted(candidates, key=lambda j: -std[j])[: max(int(k), 0)]
+        return pd.DataFrame(
+            {
+                "feature": [self.feature_names[j] for j in order],
+                "mean": mean[order],
+                "std": std[order],
+            }
+        )
+
+    # ------------------------------------------------------------------ accuracy
+    def _truth(self, true_vector) -> np.ndarray:
+        if isinstance(true_vector, pd.Series):
+            missing = sorted(set(self.feature_names) - set(true_vector.index))
+            if missing:
+                raise ValueError(f"true_vector lacks benchmark(s) {missing}.")
+            true_vector = true_vector[self.feature_names]
+        truth = np.asarray(true_vector, dtype=float)
+        if truth.shape != (len(self.feature_names),):
+            raise ValueError(
+                f"true_vector must hold {len(self.feature_names)} scores in the order "
+                f"{self.feature_names}; got shape {truth.shape}."
+            )
+        return truth
+
+    def mae(self, true_vector) -> float:
+        """Mean absolute error of the predictive means over all benchmarks."""
+        return float(np.mean(np.abs(self.mean() - self._truth(true_vector))))
+
+    def rmse(self, true_vector) -> float:
+        """Root mean squared error of the predictive means over all benchmarks."""
+        return float(np.sqrt(np.mean((self.mean() - self._truth(true_vector)) ** 2)))
+
+    def similarity(self, true_vector) -> float:
+        """Cosine similarity between the predictive means and ``true_vector``."""
+        a, b = self.mean(), self._truth(true_vector)
+        norm = np.linalg.norm(a) * np.linalg.norm(b)
+        return float(a @ b / norm) if norm > 0 else 0.0
+
+    def summary(self, true_vector=None, level: float = 0.9) -> dict:
+        """Counts and uncertainty; with ``true_vector``, accuracy and interval coverage.
+
+        Returns
+        -------
+        dict
+            ``n_features``, ``n_observed``, ``n_predicted``, ``mean_std``,
+            ``uncertainty_reduction`` (mean of 1 - predictive sd / population sd) and
+            ``most_uncertain``; with ``true_vector`` also ``mae``, ``rmse``, ``max_error``,
+            ``cosine_similarity`` and ``coverage`` (share of unobserved benchmarks whose true
+            score lies in the central ``level`` interval).
+        """
+        table = self.predict(level=level)
+        pop_sd = np.sqrt(np.diagonal(self.population._Sigma, axis1=1, axis2=2).mean(axis=0))
+        result = {
+            "n_features": len(self.feature_names),
+            "n_observed": self.n_observations,
+            "n_predicted": len(self.feature_names) - self.n_observations,
+            "mean_std": float(table["std"].mean()),
+            "uncertainty_reduction": float(np.mean(1.0 - table["std"].to_numpy() / pop_sd)),
+            "most_uncertain": self.most_uncertain(k=3).to_dict("records"),
+        }
+        if true_vector is not None:
+            truth = self._truth(true_vector)
+            err = np.abs(table["mean"].to_numpy() - truth)
+            unobserved = table["observed"].isna().to_numpy()
+            inside = (truth >= table["lower"].to_numpy()) & (truth <= table["upper"].to_numpy())
+            result.update(
+                {
+                    "mae": float(err.mean()),
+                    "rmse": float(np.sqrt(np.mean(err**2))),
+                    "max_error": float(err.max()),
+                    "cosine_similarity": self.similarity(truth),
+                    "coverage": float(inside[unobserved].mean()) if unobserved.any() else np.nan,
+                    "level": level,
+                }
+            )
+        return result
+
+    def copy(self) -> Profile:
+        """An independent copy with the same observations."""
+        new = Profile(self.population, self.noise)
+        new._observed = dict(self._observed)
+        new._moments = self._moments
+        return new
+
+    def __repr__(self) -> str:
+        return (
+            f"Profile({len(self.feature_names)} benchmarks, observed={self.observed}, "
+            f"noise={self.noise:.4g})"
+        )

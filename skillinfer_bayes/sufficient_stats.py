@@ -1,0 +1,127 @@
+"""Sufficient statistics of a score matrix, grouped by missingness pattern.
+
+For the rows that share one set of observed benchmarks, the multivariate-normal
+log-likelihood depends on the data only through their count, mean and scatter matrix::
+
+    log L = -n/2 log|Sigma_oo| - 1/2 tr(Sigma_oo^-1 [S + n (xbar - mu_o)(xbar - mu_o)'])
+            - n k/2 log(2 pi)
+
+so a likelihood evaluation costs O(K^3) per pattern instead of O(N K^2). This module computes
+those statistics and evaluates the same formula in numpy (vectorized over posterior draws), which
+the tests compare with PyMC's per-row ``pm.MvNormal``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+LOG_2PI = float(np.log(2.0 * np.pi))
+
+
+@dataclass(frozen=True)
+class PatternStats:
+    """Count, mean and scatter of the rows that observe exactly ``observed``.
+
+    Attributes
+    ----------
+    observed : numpy.ndarray
+        Sorted integer indices of the observed benchmarks (length k).
+    rows : numpy.ndarray
+        Row positions (in the input matrix) of the entities with this pattern.
+    n : int
+        Number of rows.
+    mean : numpy.ndarray
+        (k,) mean of the observed scores.
+    scatter : numpy.ndarray
+        (k, k) scatter matrix sum_i (x_i - mean)(x_i - mean)'.
+    """
+
+    observed: np.ndarray
+    rows: np.ndarray
+    n: int
+    mean: np.ndarray
+    scatter: np.ndarray
+
+
+def pattern_stats(X: np.ndarray) -> list[PatternStats]:
+    """Group the rows of ``X`` by missingness pattern and compute their sufficient statistics.
+
+    Parameters
+    ----------
+    X : numpy.ndarray
+        (N, K) matrix with ``NaN`` for missing scores. Rows with no observed score carry no
+        information and belong to no pattern.
+
+    Returns
+    -------
+    list of PatternStats
+        One entry per distinct pattern, the complete-data pattern first, then by decreasing
+        number of rows.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.array([[1.0, 2.0], [3.0, np.nan], [5.0, 6.0]])
+    >>> [(p.observed.tolist(), p.n) for p in pattern_stats(X)]
+    [([0, 1], 2), ([0], 1)]
+    """
+    X = np.asarray(X, dtype=float)
+    observed_mask = ~np.isnan(X)
+    patterns, inverse = np.unique(observed_mask, axis=0, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    stats = []
+    for p, mask in enumerate(patterns):
+        if not mask.any():
+            continue
+        rows = np.flatnonzero(inverse == p)
+        block = X[np.ix_(rows, np.flatnonzero(mask))]
+        mean = block.mean(axis=0)
+        centred = block - mean
+        stats.append(
+            PatternStats(
+                observed=np.flatnonzero(mask),
+                rows=rows,
+                n=len(rows),
+                mean=mean,
+                scatter=centred.T @ centred,
+            )
+        )
+    K = X.shape[1]
+    stats.sort(key=lambda s: (len(s.observed) != K, -s.n))
+    return stats
+
+
+def loglik_draws(stats: list[PatternStats], mu: np.ndarray, Sigma: np.ndarray) -> np.ndarray:
+    """Total log-likelihood at each posterior draw, through the sufficient statistics.
+
+    Parameters
+    ----------
+    stats : list of PatternStats
+        From :func:`pattern_stats`, on the same scale as ``mu`` and ``Sigma``.
+    mu : numpy.ndarray
+        (S, K) or (K,) means.
+    Sigma : numpy.ndarray
+        (S, K, K) or (K, K) covariances.
+
+    Returns
+    -------
+    numpy.ndarray
+        (S,) log-likelihoods (a scalar array for unbatched input).
+    """
+    mu = np.asarray(mu, dtype=float)
+    Sigma = np.asarray(Sigma, dtype=float)
+    total = np.zeros(mu.shape[:-1])
+    for s in stats:
+        o = s.observed
+        L = np.linalg.cholesky(Sigma[..., o[:, None], o])
+        d = s.mean - mu[..., o]
+        k = len(o)
+        # tr(Sigma^-1 T) with T = scatter + n d d' = ||L^-1 A||_F^2 for T = A A'
+        Linv = np.linalg.inv(L)
+        quad = np.einsum("...ij,jk,...ik->...", Linv, s.scatter, Linv)
+        quad = quad + s.n * np.sum(np.einsum("...ij,...j->...i", Linv, d) ** 2, axis=-1)
+        logdet = 2.0 * np.sum(np.log(np.diagonal(L, axis1=-2, axis2=-1)), axis=-1)
+        total = total - 0.5 * (s.n * logdet + quad + s.n * k * LOG_2PI)
+    return total
