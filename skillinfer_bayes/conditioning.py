@@ -1,23 +1,32 @@
 """Batched Gaussian conditioning over posterior draws (pure numpy, knows nothing of PyMC).
 
 For draw s with mean ``mu_s`` and covariance ``Sigma_s``, observed set ``o`` with values
-``x_o`` and observation-noise variance ``r``::
+``x_o`` and independent observation noise of variance ``r`` on each observed score::
 
     m_s = mu_s + Sigma_s[:, o] (Sigma_s[o, o] + r I)^-1 (x_o - mu_s[o])
     C_s = Sigma_s - Sigma_s[:, o] (Sigma_s[o, o] + r I)^-1 Sigma_s[o, :]
 
-All draws are handled in one batched solve, and so are several entities that share one observed
-set: no Python loop over draws or entities.
+Because the noise is independent across observations, conditioning on ``o`` equals conditioning
+on its scores one at a time (the Kalman-filter measurement update). That form needs no batched
+matrix solve: each step is a rank-one update of all S draws at once, which is several times
+faster than ``numpy.linalg.solve`` on S tiny systems. The loop runs over the observed
+benchmarks (at most K), never over draws or entities.
 
 References
 ----------
 .. [1] Rasmussen, C. E. and Williams, C. K. I. (2006). *Gaussian Processes for Machine
    Learning*, appendix A.2 (Gaussian identities). MIT Press.
+.. [2] Kalman, R. E. (1960). A new approach to linear filtering and prediction problems.
+   *Journal of Basic Engineering* 82(1), 35-45.
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+#: Floor on the innovation variance, relative to the prior variance of that coordinate, so that
+#: exact (noise-free) observations of a degenerate coordinate do not divide by zero.
+_MIN_INNOVATION = 1e-12
 
 
 def condition(
@@ -37,7 +46,7 @@ def condition(
     Sigma : numpy.ndarray
         (S, K, K) covariances.
     observed : numpy.ndarray
-        (m,) integer indices of the observed coordinates (m may be 0).
+        (m,) distinct integer indices of the observed coordinates (m may be 0).
     values : numpy.ndarray
         (m,) observed values, or (E, m) for E entities that share the observed set.
     noise_var : float, default 0.0
@@ -64,21 +73,27 @@ def condition(
     """
     mu = np.asarray(mu, dtype=float)
     Sigma = np.asarray(Sigma, dtype=float)
-    observed = np.asarray(observed, dtype=int)
+    observed = np.asarray(observed, dtype=int).reshape(-1)
     values = np.asarray(values, dtype=float)
-    if observed.size == 0:
-        means = np.broadcast_to(mu, values.shape[:-1] + mu.shape).copy()
-        cov = Sigma.copy() if full_cov else np.diagonal(Sigma, axis1=-2, axis2=-1).copy()
-        return means, cov
-    S_ko = Sigma[:, :, observed]  # (S, K, m)
-    S_oo = S_ko[:, observed, :]  # (S, m, m)
-    if noise_var:
-        S_oo = S_oo + noise_var * np.eye(len(observed))
-    gain_t = np.linalg.solve(S_oo, np.swapaxes(S_ko, 1, 2))  # (S, m, K) = S_oo^-1 S_ok
-    resid = values[..., None, :] - mu[:, observed]  # (..., S, m)
-    means = mu + np.einsum("...sm,smk->...sk", resid, gain_t)
+    if values.shape[-1:] != observed.shape:
+        raise ValueError(
+            f"values has shape {values.shape}; its last axis must match the {len(observed)} "
+            "observed indices."
+        )
+    if len(set(observed.tolist())) != len(observed):
+        raise ValueError(f"observed indices must be distinct; got {observed.tolist()}.")
+    means = np.broadcast_to(mu, values.shape[:-1] + mu.shape).copy()
+    cov = Sigma
+    m = len(observed)
+    for step, j in enumerate(observed):
+        c = cov[:, :, j]  # (S, K): covariance of every coordinate with coordinate j
+        innovation = np.maximum(c[:, j] + noise_var, _MIN_INNOVATION * Sigma[:, j, j])
+        gain = c / innovation[:, None]  # (S, K)
+        means += gain * (values[..., step, None, None] - means[..., j : j + 1])
+        if step < m - 1 or full_cov:
+            cov = cov - gain[:, :, None] * c[:, None, :]
+        else:
+            return means, np.diagonal(cov, axis1=1, axis2=2) - gain * c
     if full_cov:
-        cov = Sigma - S_ko @ gain_t
-    else:
-        cov = np.diagonal(Sigma, axis1=-2, axis2=-1) - np.einsum("skm,smk->sk", S_ko, gain_t)
-    return means, cov
+        return means, cov.copy() if cov is Sigma else cov
+    return means, np.diagonal(cov, axis1=1, axis2=2).copy()

@@ -39,6 +39,9 @@ class Population:
         Benchmark names.
     entity_names : list
         Row labels.
+    mu_draws, Sigma_draws : numpy.ndarray
+        (S, K) and (S, K, K) posterior draws (chains flattened) on the data's scale: what every
+        prediction conditions on.
     idata : arviz.InferenceData
         Posterior draws with named dims ``chain``, ``draw``, ``benchmark``, ``benchmark_bis``:
         ``mu``, ``sigma``, ``corr``, ``Sigma`` on the data's scale and ``mu_std``,
@@ -76,11 +79,11 @@ class Population:
         self.scaling = scaling
         self._stats = list(stats) if stats is not None else pattern_stats(matrix.to_numpy())
         posterior = idata["posterior"]
-        # Flattened draws on the data's scale, used by every prediction: (S, K), (S, K, K).
-        self._mu = posterior["mu"].values.reshape(-1, len(self.feature_names))
-        self._Sigma = posterior["Sigma"].values.reshape(
-            -1, len(self.feature_names), len(self.feature_names)
-        )
+        K = len(self.feature_names)
+        #: (S, K) posterior draws of the mean (chains flattened), on the data's scale.
+        self.mu_draws = np.ascontiguousarray(posterior["mu"].values.reshape(-1, K))
+        #: (S, K, K) posterior draws of the covariance, on the data's scale.
+        self.Sigma_draws = np.ascontiguousarray(posterior["Sigma"].values.reshape(-1, K, K))
         self._diagnostics = diagnostics.summarize(idata)
 
     # ------------------------------------------------------------------ construction
@@ -228,7 +231,7 @@ class Population:
     @property
     def n_draws(self) -> int:
         """Number of posterior draws (chains x draws)."""
-        return self._mu.shape[0]
+        return self.mu_draws.shape[0]
 
     @property
     def posterior(self) -> xr.Dataset:
@@ -238,18 +241,18 @@ class Population:
     @property
     def covariance(self) -> pd.DataFrame:
         """Posterior-mean covariance matrix, labelled by benchmark."""
-        return self._frame(self._Sigma.mean(axis=0))
+        return self._frame(self.Sigma_draws.mean(axis=0))
 
     @property
     def correlation(self) -> pd.DataFrame:
         """Posterior-mean correlation matrix, labelled by benchmark."""
-        corr = self.posterior["corr"].values.reshape(self._Sigma.shape)
+        corr = self.posterior["corr"].values.reshape(self.Sigma_draws.shape)
         return self._frame(corr.mean(axis=0))
 
     @property
     def population_mean(self) -> pd.Series:
         """Posterior-mean benchmark means."""
-        return pd.Series(self._mu.mean(axis=0), index=self.feature_names, name="mean")
+        return pd.Series(self.mu_draws.mean(axis=0), index=self.feature_names, name="mean")
 
     def _frame(self, matrix: np.ndarray) -> pd.DataFrame:
         return pd.DataFrame(matrix, index=self.feature_names, columns=self.feature_names)
@@ -302,7 +305,7 @@ class Population:
         """
         level = check_level(level)
         K = len(self.feature_names)
-        corr = self.posterior["corr"].values.reshape(self._Sigma.shape)
+        corr = self.posterior["corr"].values.reshape(self.Sigma_draws.shape)
         i, j = np.triu_indices(K, k=1)
         pairs = corr[:, i, j]
         lower, upper = np.quantile(pairs, [(1 - level) / 2, (1 + level) / 2], axis=0)
@@ -348,13 +351,13 @@ class Population:
         n = K if n_components is None else int(n_components)
         if not 1 <= n <= K:
             raise ValueError(f"n_components must be between 1 and {K}; got {n_components!r}.")
-        eig = np.linalg.eigvalsh(self._Sigma)[:, ::-1]  # (S, K), descending
+        eig = np.linalg.eigvalsh(self.Sigma_draws)[:, ::-1]  # (S, K), descending
         ratio = eig / eig.sum(axis=1, keepdims=True)
         cumulative = np.cumsum(ratio, axis=1)
         q = [(1 - level) / 2, (1 + level) / 2]
         r_lo, r_hi = np.quantile(ratio[:, :n], q, axis=0)
         c_lo, c_hi = np.quantile(cumulative[:, :n], q, axis=0)
-        _, vectors = np.linalg.eigh(self._Sigma.mean(axis=0))
+        _, vectors = np.linalg.eigh(self.Sigma_draws.mean(axis=0))
         return {
             "components": vectors[:, ::-1][:, :n].T,
             "explained_variance_ratio": ratio[:, :n].mean(axis=0),
@@ -368,7 +371,7 @@ class Population:
     # ------------------------------------------------------------------ prediction
     def default_noise(self) -> float:
         """Default observation noise sd: 5% of the mean posterior benchmark sd."""
-        sd = np.sqrt(np.diagonal(self._Sigma, axis1=1, axis2=2)).mean()
+        sd = np.sqrt(np.diagonal(self.Sigma_draws, axis1=1, axis2=2)).mean()
         return float(max(DEFAULT_NOISE_FRACTION * sd, 1e-8))
 
     def profile(self, noise: float | None = None):

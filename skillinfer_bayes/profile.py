@@ -137,14 +137,20 @@ class Profile:
 
     # ------------------------------------------------------------------ predictive
     def _conditional(self) -> tuple[np.ndarray, np.ndarray]:
-        """Per-draw conditional means and variances, (S, K) each (cached until observe)."""
+        """Per-draw conditional means and variances, (K, S) each (cached until observe).
+
+        Draws lie on the last axis, the layout the mixture functions reduce over fastest.
+        """
         if self._moments is None:
             idx = np.fromiter(self._observed, dtype=int, count=len(self._observed))
             vals = np.fromiter(self._observed.values(), dtype=float, count=len(self._observed))
             means, variances = condition(
-                self.population._mu, self.population._Sigma, idx, vals, self.noise**2
+                self.population.mu_draws, self.population.Sigma_draws, idx, vals, self.noise**2
             )
-            self._moments = (means, np.maximum(variances, 1e-300))
+            self._moments = (
+                np.ascontiguousarray(means.T),
+                np.ascontiguousarray(np.maximum(variances, 1e-300).T),
+            )
         return self._moments
 
     def _select(self, feature: str | int | None, values: np.ndarray):
@@ -180,10 +186,8 @@ class Profile:
         j = resolve_benchmark(feature, self.feature_names)
         means, variances = self._conditional()
         lo, hi = mixture_quantile(
-            np.array([(1 - level) / 2, (1 + level) / 2]),
-            means[:, j : j + 1],
-            np.sqrt(variances[:, j : j + 1]),
-        )[:, 0]
+            np.array([(1 - level) / 2, (1 + level) / 2]), means[j], np.sqrt(variances[j])
+        )
         return float(lo), float(hi)
 
     def predict(self, level: float = 0.9) -> pd.DataFrame:
@@ -252,7 +256,7 @@ class Profile:
         idx = np.fromiter(self._observed, dtype=int, count=len(self._observed))
         vals = np.fromiter(self._observed.values(), dtype=float, count=len(self._observed))
         means, covs = condition(
-            pop._mu[draw], pop._Sigma[draw], idx, vals, self.noise**2, full_cov=True
+            pop.mu_draws[draw], pop.Sigma_draws[draw], idx, vals, self.noise**2, full_cov=True
         )
         # Symmetric square root via eigh: stable for the (near-)singular observed block.
         w, v = np.linalg.eigh(covs)
@@ -330,7 +334,8 @@ class Profile:
             score lies in the central ``level`` interval).
         """
         table = self.predict(level=level)
-        pop_sd = np.sqrt(np.diagonal(self.population._Sigma, axis1=1, axis2=2).mean(axis=0))
+        pop_var = np.diagonal(self.population.Sigma_draws, axis1=1, axis2=2).mean(axis=0)
+        pop_sd = np.sqrt(pop_var)
         result = {
             "n_features": len(self.feature_names),
             "n_observed": self.n_observations,
