@@ -74,10 +74,14 @@ def test_mixture_moments_follow_the_law_of_total_variance():
     rng = np.random.default_rng(3)
     means, variances = rng.normal(size=(4, 300)), rng.uniform(0.5, 2, size=(4, 300))
     # independent reference: numerical integration of the mixture density
+    def moment(power: int, k: int) -> float:
+        def integrand(y: float) -> float:
+            return y**power * stats.norm.pdf(y, means[k], np.sqrt(variances[k])).mean()
+
+        return integrate.quad(integrand, -30, 30, limit=200)[0]
+
     for k in range(4):
-        pdf = lambda y, k=k: stats.norm.pdf(y, means[k], np.sqrt(variances[k])).mean()  # noqa: E731
-        m1 = integrate.quad(lambda y: y * pdf(y), -30, 30, limit=200)[0]
-        m2 = integrate.quad(lambda y: y * y * pdf(y), -30, 30, limit=200)[0]
+        m1, m2 = moment(1, k), moment(2, k)
         assert mixture_mean(means)[k] == pytest.approx(m1, abs=1e-7)
         assert mixture_var(means, variances)[k] == pytest.approx(m2 - m1**2, rel=1e-6)
     np.testing.assert_allclose(
