@@ -80,6 +80,10 @@ class Population:
         self._stats = list(stats) if stats is not None else pattern_stats(matrix.to_numpy())
         posterior = idata["posterior"]
         K = len(self.feature_names)
+        #: (2, K) smallest and largest observed score of each benchmark.
+        self.score_range = np.vstack([np.nanmin(matrix.to_numpy(), axis=0),
+                                      np.nanmax(matrix.to_numpy(), axis=0)])
+        self._benchmark_index = pd.Index(self.feature_names, name="benchmark")
         #: (S, K) posterior draws of the mean (chains flattened), on the data's scale.
         self.mu_draws = np.ascontiguousarray(posterior["mu"].values.reshape(-1, K))
         #: (S, K, K) posterior draws of the covariance, on the data's scale.

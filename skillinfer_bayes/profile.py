@@ -25,6 +25,9 @@ if TYPE_CHECKING:
 #: lie before it triggers an :class:`OutOfRangeWarning`.
 RANGE_TOLERANCE = 0.25
 
+#: Columns of :meth:`Profile.predict`.
+_COLUMNS = pd.Index(["mean", "std", "lower", "upper", "observed"])
+
 
 class Profile:
     """What is known of one entity: observed scores and the predictive of all benchmarks.
@@ -113,8 +116,7 @@ class Profile:
         return self
 
     def _warn_if_out_of_range(self, name: str, j: int, value: float) -> None:
-        column = self.population.matrix.iloc[:, j]
-        lo, hi = float(column.min()), float(column.max())
+        lo, hi = (float(b) for b in self.population.score_range[:, j])
         slack = RANGE_TOLERANCE * (hi - lo)
         if not lo - slack <= value <= hi + slack:
             warnings.warn(
@@ -216,16 +218,10 @@ class Profile:
         observed = np.full(len(self.feature_names), np.nan)
         for j, v in self._observed.items():
             observed[j] = v
-        table = pd.DataFrame(
-            {
-                "mean": mixture_mean(means),
-                "std": np.sqrt(mixture_var(means, variances)),
-                "lower": lower,
-                "upper": upper,
-                "observed": observed,
-            },
-            index=pd.Index(self.feature_names, name="benchmark"),
+        values = np.column_stack(
+            [mixture_mean(means), np.sqrt(mixture_var(means, variances)), lower, upper, observed]
         )
+        table = pd.DataFrame(values, index=self.population._benchmark_index, columns=_COLUMNS)
         table.attrs["level"] = level
         return table
 

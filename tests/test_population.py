@@ -80,6 +80,10 @@ def test_diagnostics_and_printout(simulated_pop):
 
 
 def test_top_correlations_and_pca_carry_intervals(simulated_pop):
+    with pytest.raises(ValueError, match="level must be a probability"):
+        simulated_pop.top_correlations(level=1.5)
+    with pytest.raises(ValueError, match="n_components must be between 1 and 3"):
+        simulated_pop.pca(n_components=4)
     top = simulated_pop.top_correlations(k=2)
     assert list(top.columns) == ["feature_a", "feature_b", "correlation", "lower", "upper"]
     assert (top["feature_a"].iloc[0], top["feature_b"].iloc[0]) == ("a", "b")
@@ -147,9 +151,6 @@ def test_bad_fit_settings_get_clear_errors(simulated_df):
         quick_fit(simulated_df, target_accept=1.5)
     with pytest.raises(TypeError, match="prior must be a skillinfer_bayes.Prior"):
         quick_fit(simulated_df, prior={"eta": 2})
-    with pytest.raises(ValueError, match="level must be a probability"):
-        pytest.importorskip("skillinfer_bayes")  # keep the fixture-free call below explicit
-        sib.Population.top_correlations(None, level=1.5)
 
 
 @pytest.mark.parametrize(

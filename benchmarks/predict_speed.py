@@ -1,0 +1,64 @@
+"""Latency of ``observe`` + ``predict()``: ours on a 4,000-draw posterior vs plug-in skillinfer.
+
+    python benchmarks/predict_speed.py
+
+Both predict the full leaderboard population for one new model observing BBH; ours computes
+the mixture over all 4,000 posterior draws (mean, sd, exact 90% interval quantiles). Medians
+over ``--repeats`` calls; needs the ``dev`` extra for skillinfer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+import warnings
+
+warnings.simplefilter("ignore")
+
+import skillinfer  # noqa: E402
+
+import skillinfer_bayes as sib  # noqa: E402
+
+
+def median_ms(fn, repeats: int) -> float:
+    fn()  # warm-up
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return 1e3 * statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=200)
+    args = parser.parse_args()
+    df = sib.datasets.open_llm_leaderboard().set_index("fullname")[sib.datasets.BENCHMARKS]
+    pop = sib.Population.from_dataframe(df, normalize=False, random_seed=0, progressbar=False)
+    plugin = skillinfer.Population.from_dataframe(df, normalize=False)
+
+    def ours_one():
+        return pop.profile().observe("BBH", 55.93).predict(level=0.9)
+
+    def ours_two():
+        return pop.profile().observe("BBH", 55.93).observe("IFEval", 86.69).predict(level=0.9)
+
+    def plugin_one():
+        return plugin.profile().observe("BBH", 55.93).predict(level=0.9)
+
+    rows = [
+        ("ours, 1 observed", pop.n_draws, median_ms(ours_one, args.repeats)),
+        ("ours, 2 observed", pop.n_draws, median_ms(ours_two, args.repeats)),
+        ("skillinfer 0.1.1 (plug-in), 1 observed", 1, median_ms(plugin_one, args.repeats)),
+    ]
+    print(f"observe + predict(level=0.9), median of {args.repeats} calls\n")
+    print(f"{'method':<42}{'draws':>8}{'ms':>10}")
+    for name, draws, ms in rows:
+        print(f"{name:<42}{draws:>8}{ms:>10.2f}")
+    print(f"\nours / plug-in (1 observed): x{rows[0][2] / rows[2][2]:.1f}")
+
+
+if __name__ == "__main__":
+    main()
