@@ -15,12 +15,14 @@ Examples
 from skillinfer_bayes import datasets
 from skillinfer_bayes._version import __version__
 from skillinfer_bayes.diagnostics import SamplerWarning
+from skillinfer_bayes.evaluation import EvaluationResult, evaluate
 from skillinfer_bayes.population import Population
 from skillinfer_bayes.priors import Prior
 from skillinfer_bayes.profile import Profile
 from skillinfer_bayes.validation import OutOfRangeWarning, UnknownBenchmarkError
 
 __all__ = [
+    "EvaluationResult",
     "OutOfRangeWarning",
     "Population",
     "Prior",
@@ -29,4 +31,5 @@ __all__ = [
     "UnknownBenchmarkError",
     "__version__",
     "datasets",
+    "evaluate",
 ]

@@ -1,0 +1,372 @@
+"""Held-out calibration studies: the fixed protocol, the baselines and the result tables.
+
+The protocol (fixed so results compare across papers and versions): rows with a missing score
+are dropped; rows are permuted with ``numpy.random.default_rng(random_seed).permutation(n)``;
+the first ``floor(n * test_fraction)`` permuted rows are the test models and the rest the
+population that is fitted. For every test model and every combination of ``n_observed``
+benchmarks (``itertools.combinations``, in order) those scores are observed and the others
+predicted. With ``population_size``, each of ``replications`` repeats draws its own permutation
+(seeded from ``numpy.random.SeedSequence(random_seed).spawn(replications)``): its first 100 rows
+are the test models and the next ``population_size`` rows the fitted population.
+
+Methods, all predicting through the same batched conditioning and mixture scoring code:
+
+- ``"bayes"``: this library; the mixture over all posterior draws.
+- ``"plugin"``: the ``skillinfer`` method, Ledoit-Wolf covariance and sample mean, Gaussian
+  conditioning with the same default observation noise (5% of the mean population sd).
+- ``"diagonal"``: the Ledoit-Wolf covariance's diagonal only: no transfer between benchmarks.
+- ``"mean"``: the population's sample mean and sd for every benchmark.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from skillinfer_bayes.conditioning import condition
+from skillinfer_bayes.mixture import mixture_mean, mixture_quantile, mixture_var
+from skillinfer_bayes.population import DEFAULT_NOISE_FRACTION, Population
+from skillinfer_bayes.priors import Prior
+from skillinfer_bayes.scores import coverage, normal_mixture_scores
+from skillinfer_bayes.validation import check_level, validate_scores
+
+METHODS = ("bayes", "plugin", "diagonal", "mean")
+LEVELS = (0.5, 0.9, 0.95)
+#: Test models per replication in small-population studies.
+SMALL_POPULATION_TEST_MODELS = 100
+#: Entities conditioned at once (bounds memory: chunk x draws x K floats).
+_CHUNK = 128
+#: Posterior draws (evenly spaced) whose mixture gives the interval bounds in ``cells``;
+#: coverage, PIT, CRPS and log score always use every draw.
+QUANTILE_DRAWS = 400
+#: Newton tolerance of those bounds (relative to the predictive sd): Newton converges
+#: quadratically, so the bounds are then exact to about 1e-5 sd.
+QUANTILE_RTOL = 3e-3
+#: Random component pairs estimating the CRPS spread term of each cell.
+CRPS_PAIRS = 1000
+
+
+@dataclass
+class EvaluationResult:
+    """Cell-level results of :func:`evaluate` with summary tables and a calibration plot.
+
+    Attributes
+    ----------
+    cells : pandas.DataFrame
+        One row per predicted cell: ``replication``, ``method``, ``n_observed``, ``entity``,
+        ``benchmark``, ``observed_set``, ``true``, ``mean``, ``std``, ``lower_L`` / ``upper_L``
+        per level L, ``pit``, ``crps``, ``log_score``.
+    levels : tuple of float
+        Interval levels of the ``lower`` / ``upper`` columns and of the coverage metrics.
+    settings : dict
+        The call's settings (protocol, sizes, seeds).
+    """
+
+    cells: pd.DataFrame
+    levels: tuple[float, ...] = LEVELS
+    settings: dict = field(default_factory=dict)
+
+    def _aggregate(self, by: list[str]) -> pd.DataFrame:
+        c = self.cells
+        err = c["mean"] - c["true"]
+        frame = c[by].assign(
+            MAE=err.abs(),
+            RMSE=err**2,
+            **{
+                f"coverage_{round(100 * L)}": coverage(c["pit"].to_numpy(), L).astype(float)
+                for L in self.levels
+            },
+            **{
+                f"width_{round(100 * L)}": c[f"upper_{_tag(L)}"] - c[f"lower_{_tag(L)}"]
+                for L in self.levels
+                if L == 0.9
+            },
+            crps=c["crps"],
+            log_score=c["log_score"],
+        )
+        table = frame.groupby(by, sort=False).mean()
+        table["RMSE"] = np.sqrt(table["RMSE"])
+        table["n_cells"] = frame.groupby(by, sort=False).size()
+        return table
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        """One row per (method, n_observed): MAE, RMSE, coverage per level, width_90, crps,
+        log_score, n_cells (means over all cells and replications)."""
+        return self._aggregate(["method", "n_observed"])
+
+    @property
+    def by_benchmark(self) -> pd.DataFrame:
+        """The summary metrics, one row per (method, n_observed, benchmark)."""
+        return self._aggregate(["method", "n_observed", "benchmark"])
+
+    def plot_calibration(self, n_observed: int | None = None, bins: int = 20):
+        """Reliability diagram (nominal vs empirical central-interval coverage) and PIT
+        histogram per method.
+
+        Parameters
+        ----------
+        n_observed : int, optional
+            Restrict to one number of observed benchmarks (default: all cells).
+        bins : int
+            PIT histogram bins.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+        """
+        import matplotlib.pyplot as plt
+
+        cells = self.cells if n_observed is None else self.cells[
+            self.cells["n_observed"] == n_observed
+        ]
+        fig, (ax_rel, ax_pit) = plt.subplots(1, 2, figsize=(11, 4.2))
+        nominal = np.linspace(0.02, 0.98, 49)
+        ax_rel.plot([0, 1], [0, 1], color="0.6", lw=1, ls="--", label="ideal")
+        for method, group in cells.groupby("method", sort=False):
+            pit = group["pit"].to_numpy()
+            empirical = [coverage(pit, L).mean() for L in nominal]
+            ax_rel.plot(nominal, empirical, label=method)
+            ax_pit.hist(pit, bins=bins, range=(0, 1), density=True, histtype="step", lw=1.5,
+                        label=method)
+        ax_pit.axhline(1.0, color="0.6", lw=1, ls="--")
+        ax_rel.set(xlabel="nominal central-interval level", ylabel="empirical coverage",
+                   title="Reliability", xlim=(0, 1), ylim=(0, 1))
+        ax_pit.set(xlabel="PIT", ylabel="density", title="PIT histogram (flat = calibrated)")
+        ax_rel.legend(loc="upper left")
+        suffix = "" if n_observed is None else f" ({n_observed} observed)"
+        fig.suptitle(f"Predictive calibration on held-out models{suffix}")
+        fig.tight_layout()
+        return fig
+
+
+def _tag(level: float) -> str:
+    return f"{round(100 * level)}"
+
+
+def plugin_moments(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sample mean and Ledoit-Wolf covariance (the ``skillinfer`` estimate), shaped as one
+    'draw': (1, K) and (1, K, K).
+
+    References
+    ----------
+    .. [1] Ledoit, O. and Wolf, M. (2004). A well-conditioned estimator for large-dimensional
+       covariance matrices. *Journal of Multivariate Analysis* 88(2), 365-411.
+    """
+    from sklearn.covariance import LedoitWolf
+
+    lw = LedoitWolf().fit(X)
+    return X.mean(axis=0)[None], lw.covariance_[None]
+
+
+def _method_draws(method: str, X: np.ndarray, pop: Population | None):
+    if method == "bayes":
+        return pop.mu_draws, pop.Sigma_draws
+    if method == "plugin":
+        return plugin_moments(X)
+    if method == "diagonal":
+        mu, cov = plugin_moments(X)
+        return mu, np.diag(np.diagonal(cov[0]))[None]
+    mu = X.mean(axis=0)[None]
+    return mu, np.diag(X.var(axis=0, ddof=1))[None]
+
+
+def predict_cells(
+    mu: np.ndarray,
+    Sigma: np.ndarray,
+    X_test: np.ndarray,
+    observed: Sequence[int],
+    noise: float,
+    levels: Sequence[float] = LEVELS,
+    random_seed: int | None = 0,
+) -> dict[str, np.ndarray]:
+    """Predict the unobserved benchmarks of test rows sharing one observed set, with metrics.
+
+    Batched over draws and test rows (in chunks): no Python loop over cells. Means, sds, PIT,
+    log score and the first CRPS term are exact over all S draws; the CRPS spread term is
+    estimated from ``CRPS_PAIRS`` random component pairs, and the interval bounds are the
+    quantiles of the mixture over ``QUANTILE_DRAWS`` evenly spaced draws (coverage itself comes
+    from the exact PIT).
+
+    Returns
+    -------
+    dict
+        Arrays of shape (E, |u|): ``mean``, ``std``, ``pit``, ``crps``, ``log_score`` and
+        ``lower_L`` / ``upper_L`` per level; plus ``unobserved`` (the |u| indices).
+    """
+    K = mu.shape[1]
+    o = np.asarray(observed, dtype=int)
+    u = np.setdiff1d(np.arange(K), o)
+    S = mu.shape[0]
+    rng = np.random.default_rng(random_seed)
+    n_pairs = min(S * S, CRPS_PAIRS)
+    pairs = (rng.integers(S, size=n_pairs), rng.integers(S, size=n_pairs)) if S > 1 else None
+    thin = np.unique(np.linspace(0, S - 1, min(S, QUANTILE_DRAWS)).round().astype(int))
+    probs = np.array([p for L in levels for p in ((1 - L) / 2, (1 + L) / 2)])
+    out: dict[str, list] = {}
+    for start in range(0, len(X_test), _CHUNK):
+        X = X_test[start : start + _CHUNK]
+        means, var = condition(mu, Sigma, o, X[:, o], noise**2)  # (E, S, K), (S, K)
+        m = np.ascontiguousarray(np.swapaxes(means, 1, 2)[:, u])  # (E, |u|, S)
+        v = np.ascontiguousarray(np.maximum(var, 1e-300).T[u])  # (|u|, S)
+        sd = np.sqrt(v)
+        chunk = normal_mixture_scores(X[:, u], m, sd, pairs=pairs)
+        chunk["mean"] = mixture_mean(m)
+        chunk["std"] = np.sqrt(mixture_var(m, v))
+        q = mixture_quantile(probs, m[..., thin], sd[..., thin], rtol=QUANTILE_RTOL)
+        for i, L in enumerate(levels):
+            chunk[f"lower_{_tag(L)}"] = q[2 * i]
+            chunk[f"upper_{_tag(L)}"] = q[2 * i + 1]
+        for key, value in chunk.items():
+            out.setdefault(key, []).append(value)
+    result = {key: np.concatenate(parts) for key, parts in out.items()}
+    result["unobserved"] = u
+    return result
+
+
+def evaluate(
+    df: pd.DataFrame,
+    test_fraction: float = 0.2,
+    n_observed: int | Sequence[int] = (1, 2),
+    methods: Sequence[str] = METHODS,
+    random_seed: int = 0,
+    population_size: int | None = None,
+    replications: int = 1,
+    levels: Sequence[float] = LEVELS,
+    noise: float | None = None,
+    prior: Prior | None = None,
+    draws: int = 1000,
+    tune: int = 1000,
+    chains: int = 4,
+    sampler: str = "auto",
+    progressbar: bool = True,
+) -> EvaluationResult:
+    """Run the held-out calibration protocol for several methods on the same cells.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Rows = models, columns = benchmarks (numeric); rows with a missing score are dropped.
+    test_fraction : float, default 0.2
+        Share of rows held out as test models (full-population protocol).
+    n_observed : int or sequence of int, default (1, 2)
+        Numbers of observed benchmarks; every combination of that many is evaluated.
+    methods : sequence of str
+        Any of "bayes", "plugin", "diagonal", "mean".
+    random_seed : int, default 0
+        Seed of the permutation (and of the replications and fits).
+    population_size : int, optional
+        Subsample the fitted population to this many models (small-population study); each of
+        ``replications`` repeats uses 100 test models.
+    replications : int, default 1
+        Repeats of the small-population study.
+    levels : sequence of float
+        Central-interval levels reported (coverage and bounds).
+    noise : float, optional
+        Observation noise sd (default: 5% of the mean population sd, per method, as skillinfer).
+    prior, draws, tune, chains, sampler :
+        Passed to :meth:`Population.from_dataframe` for "bayes".
+    progressbar : bool
+        Show progress over fits and observed sets.
+
+    Returns
+    -------
+    EvaluationResult
+        ``.cells``, ``.summary``, ``.by_benchmark``, ``.plot_calibration()``.
+
+    Examples
+    --------
+    >>> import skillinfer_bayes as sib
+    >>> df = sib.datasets.open_llm_leaderboard().set_index("fullname")[sib.datasets.BENCHMARKS]
+    >>> res = sib.evaluate(df, methods=("plugin", "mean"), random_seed=0, progressbar=False)
+    >>> res.summary.loc[("plugin", 1), "n_cells"]
+    27450
+    """
+    matrix = validate_scores(df).dropna()
+    X_all = matrix.to_numpy()
+    names = list(matrix.columns)
+    K = len(names)
+    n = len(X_all)
+    unknown = sorted(set(methods) - set(METHODS))
+    if unknown or not methods:
+        raise ValueError(f"Unknown method(s) {unknown}; choose from {sorted(METHODS)}.")
+    n_obs = [n_observed] if isinstance(n_observed, int) else list(n_observed)
+    bad = [k for k in n_obs if not (isinstance(k, (int, np.integer)) and 1 <= k < K)]
+    if bad or not n_obs:
+        raise ValueError(f"n_observed must be integers in [1, {K - 1}]; got {n_observed!r}.")
+    levels = tuple(check_level(L) for L in levels)
+    if 0.9 not in levels:
+        raise ValueError(f"levels must include 0.9 (for width_90); got {levels!r}.")
+    if not 0.0 < test_fraction < 1.0:
+        raise ValueError(f"test_fraction must be in (0, 1); got {test_fraction!r}.")
+    if replications < 1:
+        raise ValueError(f"replications must be >= 1; got {replications!r}.")
+
+    splits = []
+    if population_size is None:
+        perm = np.random.default_rng(random_seed).permutation(n)
+        n_test = math.floor(n * test_fraction)
+        splits.append((perm[:n_test], perm[n_test:], random_seed))
+        replications = 1
+    else:
+        n_test = SMALL_POPULATION_TEST_MODELS
+        if not 2 <= population_size <= n - n_test:
+            raise ValueError(
+                f"population_size must be between 2 and {n - n_test} (rows after the "
+                f"{n_test} test models); got {population_size!r}."
+            )
+        for child in np.random.SeedSequence(random_seed).spawn(replications):
+            rng = np.random.default_rng(child)
+            perm = rng.permutation(n)
+            seed = int(rng.integers(2**31 - 1))
+            splits.append((perm[:n_test], perm[n_test : n_test + population_size], seed))
+
+    combos = [c for k in n_obs for c in itertools.combinations(range(K), k)]
+    frames = []
+    bar = tqdm(total=len(splits) * len(methods) * len(combos), disable=not progressbar,
+               desc="evaluate", unit="set")
+    for rep, (test_idx, train_idx, seed) in enumerate(splits):
+        X_train, X_test = X_all[train_idx], X_all[test_idx]
+        entities = matrix.index[test_idx]
+        pop = None
+        if "bayes" in methods:
+            bar.set_description(f"evaluate: fitting replication {rep}")
+            pop = Population.from_dataframe(
+                pd.DataFrame(X_train, columns=names), normalize=False, prior=prior,
+                draws=draws, tune=tune, chains=chains, sampler=sampler, random_seed=seed,
+                progressbar=False,
+            )
+            bar.set_description("evaluate")
+        for method in methods:
+            mu, Sigma = _method_draws(method, X_train, pop)
+            sd_mean = np.sqrt(np.diagonal(Sigma, axis1=1, axis2=2)).mean()
+            method_noise = DEFAULT_NOISE_FRACTION * sd_mean if noise is None else noise
+            for combo in combos:
+                res = predict_cells(mu, Sigma, X_test, combo, method_noise, levels, seed)
+                u = res.pop("unobserved")
+                E = len(test_idx)
+                frame = pd.DataFrame({key: value.ravel() for key, value in res.items()})
+                frame.insert(0, "true", X_test[:, u].ravel())
+                frame.insert(0, "observed_set", "+".join(names[j] for j in combo))
+                frame.insert(0, "benchmark", np.tile(np.asarray(names)[u], E))
+                frame.insert(0, "entity", np.repeat(np.asarray(entities), len(u)))
+                frame.insert(0, "n_observed", len(combo))
+                frame.insert(0, "method", method)
+                frame.insert(0, "replication", rep)
+                frames.append(frame)
+                bar.update()
+    bar.close()
+    cells = pd.concat(frames, ignore_index=True)
+    settings = {
+        "test_fraction": test_fraction, "n_observed": tuple(n_obs), "methods": tuple(methods),
+        "random_seed": random_seed, "population_size": population_size,
+        "replications": replications, "n_rows": n, "draws": draws, "tune": tune,
+        "chains": chains,
+    }
+    return EvaluationResult(cells=cells, levels=levels, settings=settings)

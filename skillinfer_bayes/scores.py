@@ -1,0 +1,115 @@
+"""Proper scoring rules and calibration metrics for predictive normal mixtures.
+
+A predictive distribution here is an equal-weight mixture of normals ``N(m_s, v_s)`` over the
+last axis (S components; S = 1 is a plain normal). For a true value ``y``:
+
+- **PIT** ``F(y) = mean_s Phi((y - m_s) / sd_s)``; the truth lies in the central level-L interval
+  iff ``|PIT - 1/2| <= L/2``, so coverage needs no quantiles.
+- **log score** ``log p(y) = log mean_s N(y; m_s, v_s)`` (larger is better).
+- **CRPS** ``E|Y - y| - 1/2 E|Y - Y'|`` (smaller is better). The first term is exact:
+  ``E|N(m, v) - y| = sd (2 phi(z) + z (2 Phi(z) - 1))`` averaged over components. The second,
+  ``mean_{s,t} E|N(m_s - m_t, v_s + v_t)|``, costs O(S^2) exactly; it is estimated without bias
+  from uniformly drawn component pairs (exact for S = 1).
+
+References
+----------
+.. [1] Gneiting, T. and Raftery, A. E. (2007). Strictly proper scoring rules, prediction, and
+   estimation. *JASA* 102(477), 359-378.
+.. [2] Grimit, E. P., Gneiting, T., Berrocal, V. J. and Johnson, N. A. (2006). The continuous
+   ranked probability score for circular variables and its application to mesoscale forecast
+   ensemble verification. *QJRMS* 132, 2925-2942 (CRPS of a normal mixture).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import logsumexp, ndtr
+
+_LOG_SQRT_2PI = 0.5 * np.log(2.0 * np.pi)
+_SQRT_2_OVER_PI = np.sqrt(2.0 / np.pi)
+
+
+def _expected_abs(mean: np.ndarray, sd: np.ndarray) -> np.ndarray:
+    """E|X| for X ~ N(mean, sd^2), elementwise."""
+    z = mean / sd
+    return sd * _SQRT_2_OVER_PI * np.exp(-0.5 * z * z) + mean * (2.0 * ndtr(z) - 1.0)
+
+
+def normal_mixture_scores(
+    y: np.ndarray,
+    means: np.ndarray,
+    sds: np.ndarray,
+    pairs: tuple[np.ndarray, np.ndarray] | None = None,
+) -> dict[str, np.ndarray]:
+    """PIT, log score and CRPS of normal mixtures at true values ``y``.
+
+    Parameters
+    ----------
+    y : numpy.ndarray
+        (...) true values.
+    means, sds : numpy.ndarray
+        (..., S) component means and standard deviations (broadcastable to each other and to
+        ``y[..., None]``).
+    pairs : (numpy.ndarray, numpy.ndarray), optional
+        Index arrays ``(s, t)`` of the component pairs that estimate the CRPS spread term
+        ``mean_{s,t} E|Y_s - Y_t'|``; default all ``(s, s + 1 mod S)``. Uniformly random pairs
+        give an unbiased estimate; for S = 1 the term is exact.
+
+    Returns
+    -------
+    dict
+        ``pit``, ``log_score`` and ``crps``, each shaped like ``y``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> out = normal_mixture_scores(np.array(0.0), np.zeros(1), np.ones(1))
+    >>> round(float(out["crps"]), 4), round(float(out["pit"]), 2)
+    (0.2337, 0.5)
+    """
+    y = np.asarray(y, dtype=float)[..., None]
+    S = np.shape(means)[-1]
+    resid = np.empty(np.broadcast_shapes(y.shape, np.shape(means), np.shape(sds)))
+    np.subtract(y, means, out=resid)
+    z = resid / sds
+    cdf = ndtr(z)
+    pit = cdf.mean(axis=-1)
+    # in place from here on: these arrays are the large (..., S) ones
+    kernel = np.square(z, out=z)
+    kernel *= -0.5
+    np.exp(kernel, out=kernel)  # exp(-z^2 / 2)
+    density = (kernel / sds).mean(axis=-1)
+    with np.errstate(divide="ignore"):
+        log_score = np.atleast_1d(np.log(density) - _LOG_SQRT_2PI)
+    underflow = np.atleast_1d(~(density > 0))
+    if underflow.any():  # truths far in the tails: redo those cells in log space
+        log_terms = -0.5 * ((y - means) / sds) ** 2 - np.log(sds)
+        log_terms = np.broadcast_to(log_terms, resid.shape).reshape(-1, S)
+        log_score[underflow] = (
+            logsumexp(log_terms[underflow.reshape(-1)], axis=-1)
+            - np.log(S)
+            - _LOG_SQRT_2PI
+        )
+    # E|Y_s - y| = E|N(y - m_s, v_s)| = sd sqrt(2/pi) exp(-z^2/2) + (y - m)(2 Phi(z) - 1)
+    cdf *= 2.0
+    cdf -= 1.0
+    resid *= cdf
+    kernel *= sds * _SQRT_2_OVER_PI
+    resid += kernel
+    first = resid.mean(axis=-1)
+    if pairs is None:
+        pairs = (np.arange(S), np.roll(np.arange(S), -1))
+    s_idx, t_idx = pairs
+    means_b = np.broadcast_to(means, np.broadcast_shapes(np.shape(means), np.shape(sds)))
+    sds_b = np.broadcast_to(sds, means_b.shape)
+    spread = _expected_abs(
+        means_b[..., s_idx] - means_b[..., t_idx],
+        np.sqrt(sds_b[..., s_idx] ** 2 + sds_b[..., t_idx] ** 2),
+    ).mean(axis=-1)
+    log_score = log_score.reshape(np.shape(pit))
+    return {"pit": pit, "log_score": log_score, "crps": first - 0.5 * spread}
+
+
+def coverage(pit: np.ndarray, level: float) -> np.ndarray:
+    """Whether each truth lies in the central ``level`` interval, from its PIT value."""
+    return np.abs(np.asarray(pit) - 0.5) <= level / 2.0

@@ -1,0 +1,132 @@
+"""Calibration studies: scoring rules against independent references, and the protocol."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import integrate, stats
+
+import skillinfer_bayes as sib
+from skillinfer_bayes import evaluation
+from skillinfer_bayes.evaluation import plugin_moments, predict_cells
+from skillinfer_bayes.scores import _expected_abs, coverage, normal_mixture_scores
+
+
+def exact_mixture_crps(y, m, sd):
+    """O(S^2) closed form of the CRPS of a normal mixture (Grimit et al. 2006)."""
+    first = _expected_abs(y - m, sd).mean()
+    dm = m[:, None] - m[None, :]
+    ds = np.sqrt(sd[:, None] ** 2 + sd[None, :] ** 2)
+    return first - 0.5 * _expected_abs(dm, ds).mean()
+
+
+def crps_by_integration(y, m, sd):
+    """The CRPS definition, integral of (F(x) - 1{x >= y})^2, by quadrature."""
+
+    def integrand(x):
+        return (stats.norm.cdf(x, m, sd).mean() - (x >= y)) ** 2
+
+    return integrate.quad(integrand, -40, 40, points=[y], limit=500)[0]
+
+
+def test_normal_scores_match_closed_forms():
+    y, m, sd = 1.3, 0.4, 2.0
+    out = normal_mixture_scores(np.array(y), np.array([m]), np.array([sd]))
+    z = (y - m) / sd
+    cdf, pdf = stats.norm.cdf(z), stats.norm.pdf(z)
+    closed_crps = sd * (z * (2 * cdf - 1) + 2 * pdf - 1 / np.sqrt(np.pi))
+    assert float(out["crps"]) == pytest.approx(closed_crps, rel=1e-12)
+    assert float(out["log_score"]) == pytest.approx(stats.norm.logpdf(y, m, sd), rel=1e-12)
+    assert float(out["pit"]) == pytest.approx(stats.norm.cdf(y, m, sd), rel=1e-12)
+
+
+def test_mixture_scores_match_integration_and_exact_pairs():
+    rng = np.random.default_rng(5)
+    m, sd = rng.normal(size=400), rng.uniform(0.3, 2.0, size=400)
+    for y in (-2.0, 0.1, 3.5):
+        pairs = (rng.integers(400, size=4000), rng.integers(400, size=4000))
+        out = normal_mixture_scores(np.array(y), m, sd, pairs=pairs)
+        integral = crps_by_integration(y, m, sd)
+        assert exact_mixture_crps(y, m, sd) == pytest.approx(integral, abs=1e-6)
+        # the spread term is estimated from random pairs: close to the exact O(S^2) value
+        assert float(out["crps"]) == pytest.approx(integral, abs=0.02)
+        assert float(out["log_score"]) == pytest.approx(
+            np.log(stats.norm.pdf(y, m, sd).mean()), rel=1e-10
+        )
+        assert float(out["pit"]) == pytest.approx(stats.norm.cdf(y, m, sd).mean(), rel=1e-12)
+
+
+def test_log_score_survives_far_tails():
+    out = normal_mixture_scores(np.array(60.0), np.zeros(3), np.ones(3))
+    assert float(out["log_score"]) == pytest.approx(stats.norm.logpdf(60.0), rel=1e-12)
+
+
+def test_coverage_from_pit_equals_interval_membership():
+    rng = np.random.default_rng(0)
+    y = rng.normal(size=20_000)
+    pit = stats.norm.cdf(y)
+    for level in (0.5, 0.9):
+        lo, hi = stats.norm.interval(level)
+        np.testing.assert_array_equal(coverage(pit, level), (y >= lo) & (y <= hi))
+    assert coverage(pit, 0.9).mean() == pytest.approx(0.9, abs=0.01)  # Monte Carlo check
+
+
+def test_predict_cells_batches_over_entities_and_matches_profile(
+    simulated_pop, simulated_df, monkeypatch
+):
+    X = simulated_df.to_numpy()[:7]
+    args = (simulated_pop.mu_draws, simulated_pop.Sigma_draws, X, [1], 0.5)
+    res = predict_cells(*args)
+    assert res["mean"].shape == (7, 2) and list(res["unobserved"]) == [0, 2]
+    # interval bounds from every draw and a tight Newton tolerance: the Profile's exact ones
+    monkeypatch.setattr(evaluation, "QUANTILE_DRAWS", simulated_pop.n_draws)
+    monkeypatch.setattr(evaluation, "QUANTILE_RTOL", 1e-6)
+    exact = predict_cells(*args)
+    for e in range(7):
+        table = simulated_pop.profile(noise=0.5).observe("b", X[e, 1]).predict(level=0.9)
+        np.testing.assert_allclose(res["mean"][e], table["mean"].iloc[[0, 2]], rtol=1e-10)
+        np.testing.assert_allclose(res["std"][e], table["std"].iloc[[0, 2]], rtol=1e-10)
+        np.testing.assert_allclose(exact["lower_90"][e], table["lower"].iloc[[0, 2]], rtol=1e-8)
+        np.testing.assert_allclose(exact["upper_90"][e], table["upper"].iloc[[0, 2]], rtol=1e-8)
+        # the default bounds use a thinned draw set: close, within 2% of the predictive sd
+        np.testing.assert_allclose(
+            res["lower_90"][e], table["lower"].iloc[[0, 2]], atol=0.02 * table["std"].max()
+        )
+
+
+def test_plugin_matches_skillinfer(leaderboard):
+    skillinfer = pytest.importorskip("skillinfer")
+    X = leaderboard.iloc[:500].to_numpy()
+    ref_pop = skillinfer.Population.from_dataframe(leaderboard.iloc[:500], normalize=False)
+    mu, Sigma = plugin_moments(X)
+    noise = 0.05 * np.sqrt(np.diag(Sigma[0])).mean()
+    test = leaderboard.iloc[500:510].to_numpy()
+    res = predict_cells(mu, Sigma, test, [1, 3], noise)
+    for e in range(len(test)):
+        ref = ref_pop.profile().observe("BBH", test[e, 1]).observe("GPQA", test[e, 3])
+        np.testing.assert_allclose(res["mean"][e], ref.mu[[0, 2, 4, 5]], rtol=1e-9)
+        np.testing.assert_allclose(res["std"][e], ref.std()[[0, 2, 4, 5]], rtol=1e-9)
+
+
+def test_protocol_counts_and_tables(leaderboard):
+    res = sib.evaluate(leaderboard, methods=("plugin", "mean"), n_observed=(1, 2),
+                       progressbar=False)
+    s = res.summary
+    assert s.loc[("plugin", 1), "n_cells"] == 915 * 6 * 5 == 27_450
+    assert s.loc[("plugin", 2), "n_cells"] == 915 * 15 * 4 == 54_900
+    assert {"MAE", "RMSE", "coverage_50", "coverage_90", "coverage_95", "width_90", "crps",
+            "log_score", "n_cells"} <= set(s.columns)
+    assert len(res.by_benchmark) == 2 * 2 * 6
+    # with transfer, plug-in beats the no-transfer baseline
+    assert s.loc[("plugin", 1), "crps"] < s.loc[("mean", 1), "crps"]
+
+
+def test_evaluate_rejects_bad_settings(leaderboard):
+    with pytest.raises(ValueError, match=r"Unknown method\(s\) \['magic'\]"):
+        sib.evaluate(leaderboard, methods=("magic",), progressbar=False)
+    with pytest.raises(ValueError, match=r"n_observed must be integers in \[1, 5\]"):
+        sib.evaluate(leaderboard, n_observed=(6,), progressbar=False)
+    with pytest.raises(ValueError, match="test_fraction must be in"):
+        sib.evaluate(leaderboard, test_fraction=1.0, progressbar=False)
+    with pytest.raises(ValueError, match="population_size must be between 2 and"):
+        sib.evaluate(leaderboard, population_size=1, progressbar=False)
