@@ -30,10 +30,19 @@ def sd_distribution(prior: Prior, K: int):
     return pm.HalfStudentT.dist(nu=prior.sd_nu, sigma=prior.sd_scale, shape=K)
 
 
-def pattern_loglik(stats: PatternStats, mu: pt.TensorVariable, chol: pt.TensorVariable, K: int):
-    """Symbolic log-likelihood of one missingness pattern through its sufficient statistics."""
+def pattern_loglik(
+    stats: PatternStats, mu: pt.TensorVariable, chol: pt.TensorVariable, K: int, label: str
+):
+    """Symbolic log-likelihood of one missingness pattern through its sufficient statistics.
+
+    The statistics enter as ``pm.Data`` (``n_<label>``, ``mean_<label>``, ``scatter_<label>``),
+    not constants, so that fits of same-shaped data can share one compiled sampler.
+    """
     o = stats.observed
     k = len(o)
+    n = pm.Data(f"n_{label}", float(stats.n))
+    mean = pm.Data(f"mean_{label}", stats.mean)
+    scatter = pm.Data(f"scatter_{label}", stats.scatter)
     if k == K:
         L = chol
         mu_o = mu
@@ -42,10 +51,10 @@ def pattern_loglik(stats: PatternStats, mu: pt.TensorVariable, chol: pt.TensorVa
         L = pt.linalg.cholesky(Sigma[o][:, o])
         mu_o = mu[o]
     Linv = solve_triangular(L, pt.eye(k), lower=True)
-    d = stats.mean - mu_o
-    quad = pt.sum((Linv @ stats.scatter) * Linv) + stats.n * pt.sum((Linv @ d) ** 2)
+    d = mean - mu_o
+    quad = pt.sum((Linv @ scatter) * Linv) + n * pt.sum((Linv @ d) ** 2)
     logdet = 2.0 * pt.sum(pt.log(pt.diag(L)))
-    return -0.5 * (stats.n * logdet + quad + stats.n * k * LOG_2PI)
+    return -0.5 * (n * logdet + quad + n * k * LOG_2PI)
 
 
 def build_model(stats: Sequence[PatternStats], benchmarks: Sequence[str], prior: Prior) -> pm.Model:
@@ -76,6 +85,8 @@ def build_model(stats: Sequence[PatternStats], benchmarks: Sequence[str], prior:
     >>> sorted(v.name for v in model.free_RVs)
     ['chol', 'mu_std']
     """
+    # The graph depends on the data only through pm.Data values; its *structure* is fixed by
+    # structure_key(stats, len(benchmarks), prior).
     K = len(benchmarks)
     coords = {"benchmark": list(benchmarks), "benchmark_bis": list(benchmarks)}
     with pm.Model(coords=coords) as model:
@@ -83,9 +94,14 @@ def build_model(stats: Sequence[PatternStats], benchmarks: Sequence[str], prior:
         chol, _, _ = pm.LKJCholeskyCov(
             CHOL_VAR, n=K, eta=prior.eta, sd_dist=sd_distribution(prior, K), compute_corr=True
         )
-        total = sum(pattern_loglik(s, mu, chol, K) for s in stats)
+        total = sum(pattern_loglik(s, mu, chol, K, str(p)) for p, s in enumerate(stats))
         pm.Potential("loglik", total)
     return model
+
+
+def structure_key(stats: Sequence[PatternStats], K: int, prior: Prior) -> tuple:
+    """What fixes the model graph apart from its data: K, the observed sets, the prior."""
+    return (K, tuple(tuple(int(i) for i in s.observed) for s in stats), prior)
 
 
 def per_row_model(X: np.ndarray, benchmarks: Sequence[str], prior: Prior) -> pm.Model:

@@ -13,7 +13,7 @@ import xarray as xr
 
 from skillinfer_bayes import diagnostics
 from skillinfer_bayes._version import __version__
-from skillinfer_bayes.model import CHOL_VAR, MEAN_VAR, build_model
+from skillinfer_bayes.model import CHOL_VAR, MEAN_VAR, build_model, structure_key
 from skillinfer_bayes.priors import Prior
 from skillinfer_bayes.sampling import sample_posterior
 from skillinfer_bayes.sufficient_stats import PatternStats, pattern_stats
@@ -177,6 +177,7 @@ class Population:
             target_accept=target_accept,
             random_seed=random_seed,
             progressbar=progressbar,
+            structure=structure_key(std_stats, matrix.shape[1], prior),
         )
         elapsed = time.perf_counter() - started
         _add_data_scale_draws(idata, center, scale)

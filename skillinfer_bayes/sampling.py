@@ -2,15 +2,17 @@
 
 ``"numpyro"`` (the default when installed) compiles PyMC's log-density to JAX and runs numpyro's
 NUTS with a dense mass matrix, all chains vectorized inside a single compiled ``lax.scan``: one
-XLA compilation, no per-step Python dispatch. ``"nutpie"`` and ``"pymc"`` go through
-``pm.sample``.
+XLA compilation, no per-step Python dispatch. The data (sufficient statistics, ``pm.Data``) are
+arguments of the compiled run, so refitting data of the same shape (replications, prior
+comparisons, simulation studies) reuses it and costs about a second. ``"nutpie"`` and
+``"pymc"`` go through ``pm.sample``.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import os
-from collections.abc import Callable
+from collections import OrderedDict
 
 import arviz as az
 import numpy as np
@@ -58,11 +60,18 @@ def sample_posterior(
     target_accept: float,
     random_seed: int | None,
     progressbar: bool,
+    structure: tuple | None = None,
 ) -> az.InferenceData:
-    """Sample ``model`` with NUTS; the posterior holds the variables of ``POSTERIOR_DIMS``."""
+    """Sample ``model`` with NUTS; the posterior holds the variables of ``POSTERIOR_DIMS``.
+
+    ``structure`` (from :func:`skillinfer_bayes.model.structure_key`) lets the numpyro backend
+    reuse the compiled sampler of an earlier model with the same graph and settings.
+    """
     backend = resolve_sampler(sampler)
     if backend == "numpyro":
-        idata = _sample_numpyro(model, draws, tune, chains, target_accept, random_seed, progressbar)
+        idata = _sample_numpyro(
+            model, draws, tune, chains, target_accept, random_seed, progressbar, structure
+        )
     else:
         kwargs = {"nuts_sampler": backend} if backend == "nutpie" else {
             "cores": min(chains, os.cpu_count() or 1),
@@ -87,62 +96,80 @@ def sample_posterior(
     return idata
 
 
-def _sample_numpyro(
-    model: pm.Model,
-    draws: int,
-    tune: int,
-    chains: int,
-    target_accept: float,
-    random_seed: int | None,
-    progressbar: bool,
-) -> az.InferenceData:
-    import jax
-    import jax.numpy as jnp
-    from jax import lax
-    from numpyro.infer.hmc import hmc
-    from pymc.sampling.jax import get_jaxified_graph, get_jaxified_logp
-    from tqdm.auto import tqdm
+#: Compiled numpyro runs, keyed by model structure and sampler settings (see
+#: :func:`skillinfer_bayes.model.structure_key`): refits of same-shaped data reuse them.
+#: The least recently used entry is dropped beyond ``_COMPILED_MAX``.
+_COMPILED: OrderedDict = OrderedDict()
+_COMPILED_MAX = 16
+#: The progress bar the compiled runs report to (set for the duration of one run).
+_PROGRESS: dict = {"bar": None, "label": ""}
 
-    rng = np.random.default_rng(random_seed)
-    # PyMC's log-density, negated for numpyro's potential energy; jitted so numpyro's
-    # initialisation compiles it once instead of dispatching op by op.
-    potential = jax.jit(get_jaxified_logp(model, negative_logp=False))
-    start = model.initial_point()
-    init_params = [
-        jnp.asarray(
-            start[v.name] + rng.uniform(-1.0, 1.0, size=(chains, *np.shape(start[v.name])))
-        )
-        for v in model.value_vars
-    ]
-    keys = jax.random.split(jax.random.PRNGKey(int(rng.integers(2**31 - 1))), chains)
-    init_kernel, sample_kernel = hmc(potential_fn=potential, algo="NUTS")
-    total = tune + draws
-    report_every = max(1, total // 40)
-    bar = tqdm(
-        total=total,
-        desc=f"NUTS (numpyro), {chains} chains: compiling",
-        disable=not progressbar,
-        unit="it",
-    )
 
-    def _report(i: np.ndarray) -> None:
+def _report(i: np.ndarray) -> None:
+    bar = _PROGRESS["bar"]
+    if bar is not None:
         if bar.n == 0:
-            bar.set_description(f"NUTS (numpyro), {chains} chains")
+            bar.set_description(_PROGRESS["label"])
         bar.update(int(i) + 1 - bar.n)
 
-    def run(params, keys):
+
+def _compile_numpyro(model: pm.Model, draws: int, tune: int, chains: int,
+                     target_accept: float, progressbar: bool):
+    """Build the jitted NUTS run and the draw transform for this model's structure."""
+    import jax
+    import jax.numpy as jnp
+    import pytensor.tensor as pt
+    from jax import lax
+    from numpyro.infer.hmc import hmc
+    from pytensor.compile.mode import JAX
+    from pytensor.compile.sharedvalue import SharedVariable
+    from pytensor.graph import FunctionGraph
+    try:  # PyTensor >= 2.32 moved it
+        from pytensor.graph.traversal import graph_inputs
+    except ImportError:  # pragma: no cover
+        from pytensor.graph.basic import graph_inputs
+    from pytensor.graph.replace import clone_replace
+    from pytensor.link.jax.dispatch import jax_funcify
+
+    data_vars = list(model.data_vars)
+
+    def jaxify(outputs):
+        # other shared variables (dim lengths) become constants, as in PyMC's JAX samplers
+        others = {
+            v: pt.constant(v.get_value(borrow=True))
+            for v in graph_inputs(outputs)
+            if isinstance(v, SharedVariable) and not any(v is d for d in data_vars)
+        }
+        outputs = clone_replace(outputs, replace=others) if others else outputs
+        fgraph = FunctionGraph(inputs=[*model.value_vars, *data_vars], outputs=outputs, clone=True)
+        JAX.optimizer.rewrite(fgraph)
+        return jax_funcify(fgraph)
+
+    # PyMC's log density, negated: numpyro's potential energy, data as arguments.
+    logp_fn = jaxify([-model.logp()])
+    n_values = len(model.value_vars)
+
+    def potential_fn_gen(*data):
+        return lambda params: logp_fn(*params, *data)[0]
+
+    init_kernel, sample_kernel = hmc(potential_fn_gen=potential_fn_gen, algo="NUTS")
+    total = tune + draws
+    report_every = max(1, total // 40)
+
+    def run(params, keys, data):
         state = jax.vmap(
             lambda p, k: init_kernel(
                 p,
                 num_warmup=tune,
                 dense_mass=True,
                 target_accept_prob=target_accept,
+                model_args=data,
                 rng_key=k,
             )
         )(params, keys)
 
         def step(state, i):
-            state = jax.vmap(sample_kernel)(state)
+            state = jax.vmap(lambda st: sample_kernel(st, model_args=data))(state)
             if progressbar:
                 lax.cond(
                     (i + 1) % report_every == 0,
@@ -163,23 +190,71 @@ def _sample_numpyro(
         _, trace = lax.scan(step, state, jnp.arange(total))
         return jax.tree.map(lambda x: x[tune:], trace)
 
-    with bar:
-        trace = jax.block_until_ready(jax.jit(run)(init_params, keys))
-        bar.update(total - bar.n)
-    z, diverging, n_steps, accept, energy, potential_energy, step_size = trace
     outputs = [v for v in model.unobserved_value_vars if v.name in POSTERIOR_DIMS]
-    transform: Callable = jax.jit(
-        jax.vmap(get_jaxified_graph(inputs=model.value_vars, outputs=outputs))
-    )
-    flat = transform(*[x.reshape((draws * chains, *x.shape[2:])) for x in z])
+    names = [v.name for v in outputs]
+    graph = jaxify(outputs)
+    in_axes = (0,) * n_values + (None,) * len(data_vars)  # draws batched, data shared
+    transform = jax.jit(jax.vmap(graph, in_axes=in_axes))
+    return jax.jit(run), transform, names
+
+
+def _sample_numpyro(
+    model: pm.Model,
+    draws: int,
+    tune: int,
+    chains: int,
+    target_accept: float,
+    random_seed: int | None,
+    progressbar: bool,
+    structure: tuple | None = None,
+) -> az.InferenceData:
+    import jax
+    import jax.numpy as jnp
+    from tqdm.auto import tqdm
+
+    key = None if structure is None else (structure, draws, tune, chains, target_accept,
+                                          progressbar)
+    label = f"NUTS (numpyro), {chains} chains"
+    if key is not None and key in _COMPILED:
+        _COMPILED.move_to_end(key)
+        run, transform, names = _COMPILED[key]
+    else:
+        run, transform, names = _compile_numpyro(
+            model, draws, tune, chains, target_accept, progressbar
+        )
+        if key is not None:
+            _COMPILED[key] = (run, transform, names)
+            while len(_COMPILED) > _COMPILED_MAX:
+                _COMPILED.popitem(last=False)
+    data = tuple(jnp.asarray(v.get_value()) for v in model.data_vars)
+    rng = np.random.default_rng(random_seed)
+    start = model.initial_point()
+    init_params = [
+        jnp.asarray(
+            start[v.name] + rng.uniform(-1.0, 1.0, size=(chains, *np.shape(start[v.name])))
+        )
+        for v in model.value_vars
+    ]
+    keys = jax.random.split(jax.random.PRNGKey(int(rng.integers(2**31 - 1))), chains)
+    total = tune + draws
+    bar = tqdm(total=total, desc=f"{label}: compiling", disable=not progressbar, unit="it")
+    _PROGRESS.update(bar=bar, label=label)
+    try:
+        with bar:
+            trace = jax.block_until_ready(run(init_params, keys, data))
+            bar.update(total - bar.n)
+    finally:
+        _PROGRESS.update(bar=None)
+    z, diverging, n_steps, accept, energy, potential_energy, step_size = trace
+    flat = transform(*[x.reshape((draws * chains, *x.shape[2:])) for x in z], *data)
 
     def by_chain(x) -> np.ndarray:
         # (draw, chain, ...) -> (chain, draw, ...)
         return np.swapaxes(np.asarray(x), 0, 1)
 
     posterior = {
-        v.name: by_chain(np.reshape(x, (draws, chains, *np.shape(x)[1:])))
-        for v, x in zip(outputs, flat)
+        name: by_chain(np.reshape(x, (draws, chains, *np.shape(x)[1:])))
+        for name, x in zip(names, flat)
     }
     sample_stats = {
         "diverging": by_chain(diverging),

@@ -181,3 +181,21 @@ def test_every_sd_family_fits(simulated_df, sd):
     pop = quick_fit(simulated_df, prior=sib.Prior(sd=sd, eta=1.0))
     assert pop.diagnostics()["divergences"] == 0
     np.testing.assert_allclose(pop.correlation.values, TRUE_CORR, atol=0.1)
+
+
+def test_refits_of_same_shaped_data_reuse_the_compiled_sampler_with_their_own_data():
+    from skillinfer_bayes import sampling
+
+    rng = np.random.default_rng(8)
+    frames = [
+        pd.DataFrame(rng.multivariate_normal([0, 0], [[1, r], [r, 1]], 300), columns=["x", "y"])
+        for r in (0.8, -0.5)
+    ]
+    first = quick_fit(frames[0])
+    compiled = len(sampling._COMPILED)
+    second = quick_fit(frames[1])
+    assert len(sampling._COMPILED) == compiled  # no new compilation
+    for frame, pop in zip(frames, (first, second)):
+        assert pop.correlation.loc["x", "y"] == pytest.approx(frame.corr().loc["x", "y"],
+                                                              abs=0.03)
+        np.testing.assert_allclose(pop.population_mean, frame.mean(), atol=0.05)
