@@ -149,8 +149,11 @@ def _compile_numpyro(model: pm.Model, draws: int, tune: int, chains: int,
     logp_fn = jaxify([-model.logp()])
     n_values = len(model.value_vars)
 
+    # jitted so that the several places NUTS evaluates it trace the graph only once
+    potential = jax.jit(lambda params, data: logp_fn(*params, *data)[0])
+
     def potential_fn_gen(*data):
-        return lambda params: logp_fn(*params, *data)[0]
+        return lambda params: potential(params, data)
 
     init_kernel, sample_kernel = hmc(potential_fn_gen=potential_fn_gen, algo="NUTS")
     total = tune + draws
