@@ -87,6 +87,16 @@ def build_model(stats: Sequence[PatternStats], benchmarks: Sequence[str], prior:
     """
     # The graph depends on the data only through pm.Data values; its *structure* is fixed by
     # structure_key(stats, len(benchmarks), prior).
+    model, mu, chol = _population_priors(benchmarks, prior)
+    with model:
+        K = len(benchmarks)
+        total = sum(pattern_loglik(s, mu, chol, K, str(p)) for p, s in enumerate(stats))
+        pm.Potential("loglik", total)
+    return model
+
+
+def _population_priors(benchmarks: Sequence[str], prior: Prior):
+    """A model holding the population priors: returns (model, mu, chol)."""
     K = len(benchmarks)
     coords = {"benchmark": list(benchmarks), "benchmark_bis": list(benchmarks)}
     with pm.Model(coords=coords) as model:
@@ -94,9 +104,7 @@ def build_model(stats: Sequence[PatternStats], benchmarks: Sequence[str], prior:
         chol, _, _ = pm.LKJCholeskyCov(
             CHOL_VAR, n=K, eta=prior.eta, sd_dist=sd_distribution(prior, K), compute_corr=True
         )
-        total = sum(pattern_loglik(s, mu, chol, K, str(p)) for p, s in enumerate(stats))
-        pm.Potential("loglik", total)
-    return model
+    return model, mu, chol
 
 
 def structure_key(stats: Sequence[PatternStats], K: int, prior: Prior) -> tuple:
@@ -113,12 +121,7 @@ def per_row_model(X: np.ndarray, benchmarks: Sequence[str], prior: Prior) -> pm.
     X = np.asarray(X, dtype=float)
     if np.isnan(X).any():
         raise ValueError("per_row_model takes complete rows only; drop rows with NaN first.")
-    K = len(benchmarks)
-    coords = {"benchmark": list(benchmarks), "benchmark_bis": list(benchmarks)}
-    with pm.Model(coords=coords) as model:
-        mu = pm.Normal(MEAN_VAR, mu=0.0, sigma=prior.mean_scale, dims="benchmark")
-        chol, _, _ = pm.LKJCholeskyCov(
-            CHOL_VAR, n=K, eta=prior.eta, sd_dist=sd_distribution(prior, K), compute_corr=True
-        )
+    model, mu, chol = _population_priors(benchmarks, prior)
+    with model:
         pm.MvNormal("y", mu=mu, chol=chol, observed=X)
     return model

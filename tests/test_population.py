@@ -199,3 +199,14 @@ def test_refits_of_same_shaped_data_reuse_the_compiled_sampler_with_their_own_da
         assert pop.correlation.loc["x", "y"] == pytest.approx(frame.corr().loc["x", "y"],
                                                               abs=0.03)
         np.testing.assert_allclose(pop.population_mean, frame.mean(), atol=0.05)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sampler", ["pymc", "nutpie"])
+def test_other_nuts_backends_agree_with_numpyro(simulated_df, simulated_pop, sampler):
+    if sampler == "nutpie":
+        pytest.importorskip("nutpie")
+    pop = quick_fit(simulated_df, sampler=sampler, draws=500, tune=500)
+    assert pop.idata.attrs["sampler"] == sampler
+    np.testing.assert_allclose(pop.correlation, simulated_pop.correlation, atol=0.02)
+    np.testing.assert_allclose(pop.population_mean, simulated_pop.population_mean, rtol=0.02)
