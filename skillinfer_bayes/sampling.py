@@ -75,22 +75,30 @@ def sample_posterior(
     else:
         kwargs = {"nuts_sampler": backend} if backend == "nutpie" else {
             "cores": min(chains, os.cpu_count() or 1),
+            # JAX may already run threads in this process: forking it can deadlock
+            "mp_ctx": "spawn",
             "compute_convergence_checks": False,
         }
         with model:
-            idata = pm.sample(
+            raw = pm.sample(
                 draws=draws,
                 tune=tune,
                 chains=chains,
                 target_accept=target_accept,
                 random_seed=random_seed,
                 progressbar=progressbar,
-                idata_kwargs={"dims": POSTERIOR_DIMS},
                 **kwargs,
             )
-        idata = az.InferenceData(
-            posterior=idata["posterior"][list(POSTERIOR_DIMS)],
-            sample_stats=idata["sample_stats"],
+        benchmarks = model.coords["benchmark"]
+        idata = az.from_dict(
+            posterior={name: raw["posterior"][name].values for name in POSTERIOR_DIMS},
+            sample_stats={
+                name: raw["sample_stats"][name].values
+                for name in raw["sample_stats"].data_vars
+            },
+            coords={"benchmark": benchmarks, "benchmark_bis": benchmarks},
+            dims=POSTERIOR_DIMS,
+            attrs={"tuning_steps": tune},
         )
     idata["posterior"].attrs["sampler"] = backend
     return idata
