@@ -16,7 +16,7 @@ from skillinfer_bayes._version import __version__
 from skillinfer_bayes.model import CHOL_VAR, MEAN_VAR, build_model, structure_key
 from skillinfer_bayes.priors import Prior
 from skillinfer_bayes.sampling import sample_posterior
-from skillinfer_bayes.sufficient_stats import PatternStats, pattern_stats
+from skillinfer_bayes.sufficient_stats import PatternStats, pattern_stats, pointwise_loglik
 from skillinfer_bayes.validation import check_level, validate_scores
 
 #: Default observation noise, as a fraction of the mean population sd (as in skillinfer).
@@ -83,7 +83,8 @@ class Population:
         #: (2, K) smallest and largest observed score of each benchmark.
         self.score_range = np.vstack([np.nanmin(matrix.to_numpy(), axis=0),
                                       np.nanmax(matrix.to_numpy(), axis=0)])
-        self._benchmark_index = pd.Index(self.feature_names, name="benchmark")
+        #: Benchmark names as the index of prediction tables.
+        self.benchmark_index = pd.Index(self.feature_names, name="benchmark")
         #: (S, K) posterior draws of the mean (chains flattened), on the data's scale.
         self.mu_draws = np.ascontiguousarray(posterior["mu"].values.reshape(-1, K))
         #: (S, K, K) posterior draws of the covariance, on the data's scale.
@@ -285,6 +286,56 @@ class Population:
             return diagnostics.diagnostics_table(self.idata)
         found = diagnostics.problems(self._diagnostics)
         return {**self._diagnostics, "ok": not found, "problems": found}
+
+    def log_likelihood(self) -> xr.DataArray:
+        """Per-entity log-likelihood at every posterior draw, ``(chain, draw, entity)``.
+
+        Each entity on its own observed scores, on the data's scale (see
+        :func:`~skillinfer_bayes.sufficient_stats.pointwise_loglik`). Entities are numbered
+        ``0..N-1`` (names may repeat); their names are the ``name`` coordinate.
+
+        Examples
+        --------
+        >>> pop.log_likelihood().sum("entity").mean()  # doctest: +SKIP
+        """
+        chains, draws = self.posterior.sizes["chain"], self.posterior.sizes["draw"]
+        ll = pointwise_loglik(self.matrix.to_numpy(), self.mu_draws, self.Sigma_draws)
+        return xr.DataArray(
+            ll.reshape(chains, draws, -1),
+            dims=("chain", "draw", "entity"),
+            coords={
+                "chain": self.posterior["chain"].values,
+                "draw": self.posterior["draw"].values,
+                "entity": np.arange(ll.shape[1]),
+                "name": ("entity", np.asarray(self.entity_names, dtype=object)),
+            },
+            name="scores",
+        )
+
+    def loo(self, pointwise: bool = False):
+        """PSIS leave-one-entity-out cross-validation (``arviz.loo``).
+
+        Returns
+        -------
+        arviz.ELPDData
+            ``elpd_loo``, its ``se``, ``p_loo`` and the Pareto-k diagnostics (with
+            ``pointwise=True``, per entity).
+
+        References
+        ----------
+        .. [1] Vehtari, A., Gelman, A. and Gabry, J. (2017). Practical Bayesian model evaluation
+           using leave-one-out cross-validation and WAIC. *Statistics and Computing* 27,
+           1413-1432.
+
+        Examples
+        --------
+        >>> pop.loo().elpd_loo  # doctest: +SKIP
+        """
+        ll = self.log_likelihood().drop_vars("name")
+        idata = az.InferenceData(
+            posterior=self.posterior[["mu"]], log_likelihood=xr.Dataset({"scores": ll})
+        )
+        return az.loo(idata, pointwise=pointwise)
 
     def top_correlations(self, k: int = 20, level: float = 0.9) -> pd.DataFrame:
         """The k benchmark pairs with the strongest posterior-mean correlation (by |r|).

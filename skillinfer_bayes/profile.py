@@ -164,6 +164,11 @@ class Profile:
         """Predictive mean of one benchmark (float) or of all (array in benchmark order).
 
         Not clipped to any range.
+
+        Examples
+        --------
+        >>> pop.profile().observe("BBH", 55.93).mean("MMLU-PRO")  # doctest: +SKIP
+        50.7...
         """
         return self._select(feature, mixture_mean(self._conditional()[0]))
 
@@ -172,6 +177,11 @@ class Profile:
 
         ``sqrt(mean_s C_s + var_s m_s)``: the conditional variance averaged over draws plus the
         spread of the conditional means, i.e. the covariance's own uncertainty.
+
+        Examples
+        --------
+        >>> pop.profile().observe("BBH", 55.93).std("MMLU-PRO")  # doctest: +SKIP
+        4.1...
         """
         means, variances = self._conditional()
         return self._select(feature, np.sqrt(mixture_var(means, variances)))
@@ -221,7 +231,7 @@ class Profile:
         values = np.column_stack(
             [mixture_mean(means), np.sqrt(mixture_var(means, variances)), lower, upper, observed]
         )
-        table = pd.DataFrame(values, index=self.population._benchmark_index, columns=_COLUMNS)
+        table = pd.DataFrame(values, index=self.population.benchmark_index, columns=_COLUMNS)
         table.attrs["level"] = level
         return table
 
@@ -304,15 +314,33 @@ class Profile:
         return truth
 
     def mae(self, true_vector) -> float:
-        """Mean absolute error of the predictive means over all benchmarks."""
+        """Mean absolute error of the predictive means over all benchmarks.
+
+        Examples
+        --------
+        >>> profile.mae(df.loc["meta-llama/Llama-3.1-70B-Instruct"])  # doctest: +SKIP
+        3.96...
+        """
         return float(np.mean(np.abs(self.mean() - self._truth(true_vector))))
 
     def rmse(self, true_vector) -> float:
-        """Root mean squared error of the predictive means over all benchmarks."""
+        """Root mean squared error of the predictive means over all benchmarks.
+
+        Examples
+        --------
+        >>> profile.rmse(true_scores)  # doctest: +SKIP
+        7.29...
+        """
         return float(np.sqrt(np.mean((self.mean() - self._truth(true_vector)) ** 2)))
 
     def similarity(self, true_vector) -> float:
-        """Cosine similarity between the predictive means and ``true_vector``."""
+        """Cosine similarity between the predictive means and ``true_vector``.
+
+        Examples
+        --------
+        >>> profile.similarity(true_scores)  # doctest: +SKIP
+        0.9929...
+        """
         a, b = self.mean(), self._truth(true_vector)
         norm = np.linalg.norm(a) * np.linalg.norm(b)
         return float(a @ b / norm) if norm > 0 else 0.0
@@ -328,6 +356,11 @@ class Profile:
             ``most_uncertain``; with ``true_vector`` also ``mae``, ``rmse``, ``max_error``,
             ``cosine_similarity`` and ``coverage`` (share of unobserved benchmarks whose true
             score lies in the central ``level`` interval).
+
+        Examples
+        --------
+        >>> profile.summary(true_scores)["coverage"]  # doctest: +SKIP
+        1.0
         """
         table = self.predict(level=level)
         pop_var = np.diagonal(self.population.Sigma_draws, axis1=1, axis2=2).mean(axis=0)
@@ -358,7 +391,12 @@ class Profile:
         return result
 
     def copy(self) -> Profile:
-        """An independent copy with the same observations."""
+        """An independent copy with the same observations.
+
+        Examples
+        --------
+        >>> what_if = profile.copy().observe("GPQA", 20.0)  # doctest: +SKIP
+        """
         new = Profile(self.population, self.noise)
         new._observed = dict(self._observed)
         new._moments = self._moments

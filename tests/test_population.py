@@ -210,3 +210,18 @@ def test_other_nuts_backends_agree_with_numpyro(simulated_df, simulated_pop, sam
     assert pop.idata.attrs["sampler"] == sampler
     np.testing.assert_allclose(pop.correlation, simulated_pop.correlation, atol=0.02)
     np.testing.assert_allclose(pop.population_mean, simulated_pop.population_mean, rtol=0.02)
+
+
+def test_pointwise_log_likelihood_and_loo(simulated_pop):
+    ll = simulated_pop.log_likelihood()
+    assert ll.dims == ("chain", "draw", "entity") and ll.sizes["entity"] == 400
+    from skillinfer_bayes.sufficient_stats import loglik_draws, pattern_stats
+
+    joint = loglik_draws(
+        pattern_stats(simulated_pop.matrix.to_numpy()),
+        simulated_pop.mu_draws,
+        simulated_pop.Sigma_draws,
+    )
+    np.testing.assert_allclose(ll.sum("entity").values.ravel(), joint, rtol=1e-10)
+    loo = simulated_pop.loo()
+    assert loo.elpd_loo < 0 and 5 < loo.p_loo < 15  # 9 parameters
