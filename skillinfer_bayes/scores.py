@@ -111,5 +111,11 @@ def normal_mixture_scores(
 
 
 def coverage(pit: np.ndarray, level: float) -> np.ndarray:
-    """Whether each truth lies in the central ``level`` interval, from its PIT value."""
+    """Whether each truth lies in the central ``level`` interval, from its PIT value.
+
+    Examples
+    --------
+    >>> coverage([0.5, 0.97, 0.01], 0.9).tolist()
+    [True, False, False]
+    """
     return np.abs(np.asarray(pit) - 0.5) <= level / 2.0

@@ -1,0 +1,26 @@
+"""The docstring examples of the computational modules run and give what they show."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+
+import pytest
+
+MODULES = [
+    "skillinfer_bayes.conditioning",
+    "skillinfer_bayes.datasets",
+    "skillinfer_bayes.evaluation",
+    "skillinfer_bayes.mixture",
+    "skillinfer_bayes.model",
+    "skillinfer_bayes.priors",
+    "skillinfer_bayes.scores",
+    "skillinfer_bayes.sufficient_stats",
+]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples(name):
+    result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0
+    assert result.attempted > 0
