@@ -194,7 +194,7 @@ class Population:
                 "fit_seconds": elapsed,
             }
         )
-        pop = cls(matrix, idata, prior, scaling=scaling, stats=pattern_stats(values))
+        pop = cls(matrix, idata, prior, scaling=scaling, stats=std_stats)
         diagnostics.warn_if_bad(pop._diagnostics)
         return pop
 
