@@ -16,7 +16,7 @@ from skillinfer_bayes import datasets
 from skillinfer_bayes._version import __version__
 from skillinfer_bayes.diagnostics import SamplerWarning
 from skillinfer_bayes.evaluation import EvaluationResult, evaluate
-from skillinfer_bayes.population import Population
+from skillinfer_bayes.population import Population, UnknownGroupWarning
 from skillinfer_bayes.priors import Prior
 from skillinfer_bayes.profile import Profile
 from skillinfer_bayes.validation import OutOfRangeWarning, UnknownBenchmarkError
@@ -29,6 +29,7 @@ __all__ = [
     "Profile",
     "SamplerWarning",
     "UnknownBenchmarkError",
+    "UnknownGroupWarning",
     "__version__",
     "datasets",
     "evaluate",

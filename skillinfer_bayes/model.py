@@ -19,6 +19,11 @@ from skillinfer_bayes.sufficient_stats import LOG_2PI, PatternStats
 #: Names of the free variables of the model (on the standardized scale).
 MEAN_VAR = "mu_std"
 CHOL_VAR = "chol"
+#: Group-level variables (grouped populations only): between-group sds, non-centred offsets
+#: and the group means they imply (all on the standardized scale).
+GROUP_SD_VAR = "group_tau"
+GROUP_OFFSET_VAR = "group_offset"
+GROUP_MEAN_VAR = "group_mu_std"
 
 
 def sd_distribution(prior: Prior, K: int):
@@ -31,50 +36,70 @@ def sd_distribution(prior: Prior, K: int):
 
 
 def pattern_loglik(
-    stats: PatternStats, mu: pt.TensorVariable, chol: pt.TensorVariable, K: int, label: str
+    stats: PatternStats,
+    mu: pt.TensorVariable,
+    chol: pt.TensorVariable,
+    K: int,
+    label: str,
+    inverse_factors: dict | None = None,
 ):
     """Symbolic log-likelihood of one missingness pattern through its sufficient statistics.
 
     The statistics enter as ``pm.Data`` (``n_<label>``, ``mean_<label>``, ``scatter_<label>``),
     not constants, so that fits of same-shaped data can share one compiled sampler.
+    ``mu`` is the mean the rows are centred on (the population's, or their group's).
+    ``inverse_factors`` caches the inverse Cholesky factor of each observed block, so that
+    groups sharing a missingness pattern share its factorization.
     """
     o = stats.observed
     k = len(o)
     n = pm.Data(f"n_{label}", float(stats.n))
     mean = pm.Data(f"mean_{label}", stats.mean)
     scatter = pm.Data(f"scatter_{label}", stats.scatter)
-    if k == K:
-        L = chol
-        mu_o = mu
-    else:
-        Sigma = chol @ chol.T
-        L = pt.linalg.cholesky(Sigma[o][:, o])
-        mu_o = mu[o]
-    Linv = solve_triangular(L, pt.eye(k), lower=True)
+    cache = {} if inverse_factors is None else inverse_factors
+    key = tuple(int(i) for i in o)
+    if key not in cache:
+        if k == K:
+            L = chol
+        else:
+            L = pt.linalg.cholesky((chol @ chol.T)[o][:, o])
+        cache[key] = (solve_triangular(L, pt.eye(k), lower=True), L)
+    Linv, L = cache[key]
+    mu_o = mu if k == K else mu[o]
     d = mean - mu_o
     quad = pt.sum((Linv @ scatter) * Linv) + n * pt.sum((Linv @ d) ** 2)
     logdet = 2.0 * pt.sum(pt.log(pt.diag(L)))
     return -0.5 * (n * logdet + quad + n * k * LOG_2PI)
 
 
-def build_model(stats: Sequence[PatternStats], benchmarks: Sequence[str], prior: Prior) -> pm.Model:
+def build_model(
+    stats: Sequence[PatternStats],
+    benchmarks: Sequence[str],
+    prior: Prior,
+    groups: Sequence[str] | None = None,
+) -> pm.Model:
     """The hierarchical multivariate-normal population model of DESIGN.md.
 
     Parameters
     ----------
     stats : sequence of PatternStats
-        Sufficient statistics of the **standardized** scores, one per missingness pattern.
+        Sufficient statistics of the **standardized** scores, one per missingness pattern (per
+        (group, pattern) with ``groups``).
     benchmarks : sequence of str
         Benchmark names (the ``benchmark`` coordinate).
     prior : Prior
         Prior choices, on the standardized scale.
+    groups : sequence of str, optional
+        Group names (the ``group`` coordinate), indexed by ``PatternStats.group``. Each group
+        then has its own mean ``group_mu_std = mu_std + group_tau * group_offset``, partially
+        pooled toward the population mean (non-centred parameterization).
 
     Returns
     -------
     pymc.Model
         Free variables ``mu_std`` (K means) and ``chol`` (LKJ Cholesky factor of the covariance,
-        with deterministics ``chol_stds`` and ``chol_corr``); the likelihood enters as the
-        potential ``loglik``.
+        with deterministics ``chol_stds`` and ``chol_corr``), plus ``group_tau`` and
+        ``group_offset`` with groups; the likelihood enters as the potential ``loglik``.
 
     Examples
     --------
@@ -90,7 +115,20 @@ def build_model(stats: Sequence[PatternStats], benchmarks: Sequence[str], prior:
     model, mu, chol = _population_priors(benchmarks, prior)
     with model:
         K = len(benchmarks)
-        total = sum(pattern_loglik(s, mu, chol, K, str(p)) for p, s in enumerate(stats))
+        centres = {-1: mu}
+        if groups is not None:
+            model.add_coord("group", list(groups))
+            tau = pm.HalfNormal(GROUP_SD_VAR, sigma=prior.group_scale, dims="benchmark")
+            offset = pm.Normal(GROUP_OFFSET_VAR, 0.0, 1.0, dims=("group", "benchmark"))
+            group_mu = pm.Deterministic(
+                GROUP_MEAN_VAR, mu + tau * offset, dims=("group", "benchmark")
+            )
+            centres.update({g: group_mu[g] for g in range(len(groups))})
+        factors: dict = {}
+        total = sum(
+            pattern_loglik(s, centres[s.group], chol, K, str(p), factors)
+            for p, s in enumerate(stats)
+        )
         pm.Potential("loglik", total)
     return model
 
@@ -107,9 +145,13 @@ def _population_priors(benchmarks: Sequence[str], prior: Prior):
     return model, mu, chol
 
 
-def structure_key(stats: Sequence[PatternStats], K: int, prior: Prior) -> tuple:
-    """What fixes the model graph apart from its data: K, the observed sets, the prior."""
-    return (K, tuple(tuple(int(i) for i in s.observed) for s in stats), prior)
+def structure_key(
+    stats: Sequence[PatternStats], K: int, prior: Prior, n_groups: int = 0
+) -> tuple:
+    """What fixes the model graph apart from its data: K, the (group,) observed sets, the
+    prior and the number of groups."""
+    patterns = tuple((s.group, tuple(int(i) for i in s.observed)) for s in stats)
+    return (K, n_groups, patterns, prior)
 
 
 def per_row_model(X: np.ndarray, benchmarks: Sequence[str], prior: Prior) -> pm.Model:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+import warnings
 from collections.abc import Sequence
 
 import arviz as az
@@ -13,7 +14,14 @@ import xarray as xr
 
 from skillinfer_bayes import diagnostics
 from skillinfer_bayes._version import __version__
-from skillinfer_bayes.model import CHOL_VAR, MEAN_VAR, build_model, structure_key
+from skillinfer_bayes.model import (
+    CHOL_VAR,
+    GROUP_MEAN_VAR,
+    GROUP_SD_VAR,
+    MEAN_VAR,
+    build_model,
+    structure_key,
+)
 from skillinfer_bayes.priors import Prior
 from skillinfer_bayes.sampling import sample_posterior
 from skillinfer_bayes.sufficient_stats import PatternStats, pattern_stats, pointwise_loglik
@@ -21,6 +29,10 @@ from skillinfer_bayes.validation import check_level, validate_scores
 
 #: Default observation noise, as a fraction of the mean population sd (as in skillinfer).
 DEFAULT_NOISE_FRACTION = 0.05
+
+
+class UnknownGroupWarning(UserWarning):
+    """A profile asked for a group the population was not fitted with (population level used)."""
 
 
 class Population:
@@ -51,6 +63,14 @@ class Population:
     scaling : pandas.DataFrame or None
         With ``normalize=True``, the per-benchmark ``min`` and ``range`` used to map scores to
         [0, 1] (predictions are on that scale).
+    groups : pandas.Series or None
+        With ``groups=``, each entity's group label (as str), aligned with ``matrix``.
+    group_names : list of str
+        The groups (sorted); empty without groups.
+    group_mu_draws : numpy.ndarray or None
+        (G, S, K) posterior draws of each group's mean, on the data's scale.
+    group_sd_draws : numpy.ndarray or None
+        (S, K) posterior draws of the between-group sd of each benchmark's mean.
 
     Examples
     --------
@@ -70,6 +90,7 @@ class Population:
         prior: Prior,
         scaling: pd.DataFrame | None = None,
         stats: Sequence[PatternStats] | None = None,
+        groups: pd.Series | None = None,
     ) -> None:
         self.matrix = matrix
         self.feature_names = list(matrix.columns)
@@ -77,7 +98,15 @@ class Population:
         self.idata = idata
         self.prior = prior
         self.scaling = scaling
-        self._stats = list(stats) if stats is not None else pattern_stats(matrix.to_numpy())
+        self.groups = groups
+        self.group_names = [] if groups is None else sorted(groups.unique())
+        self._group_codes = (
+            None if groups is None else pd.Categorical(groups, self.group_names).codes
+        )
+        self._stats = (
+            list(stats) if stats is not None
+            else pattern_stats(matrix.to_numpy(), self._group_codes)
+        )
         posterior = idata["posterior"]
         K = len(self.feature_names)
         #: (2, K) smallest and largest observed score of each benchmark.
@@ -89,6 +118,12 @@ class Population:
         self.mu_draws = np.ascontiguousarray(posterior["mu"].values.reshape(-1, K))
         #: (S, K, K) posterior draws of the covariance, on the data's scale.
         self.Sigma_draws = np.ascontiguousarray(posterior["Sigma"].values.reshape(-1, K, K))
+        self.group_mu_draws = self.group_sd_draws = None
+        if groups is not None:
+            G = len(self.group_names)
+            gm = posterior["group_mu"].transpose("group", "chain", "draw", "benchmark").values
+            self.group_mu_draws = np.ascontiguousarray(gm.reshape(G, -1, K))
+            self.group_sd_draws = np.ascontiguousarray(posterior["group_sd"].values.reshape(-1, K))
         self._diagnostics = diagnostics.summarize(idata)
 
     # ------------------------------------------------------------------ construction
@@ -98,6 +133,7 @@ class Population:
         df: pd.DataFrame,
         normalize: bool = True,
         prior: Prior | None = None,
+        groups: str | pd.Series | Sequence | None = None,
         draws: int = 1000,
         tune: int = 1000,
         chains: int = 4,
@@ -119,6 +155,12 @@ class Population:
             are then on that scale. Pass ``False`` to keep the original units (never clipped).
         prior : Prior, optional
             Prior choices on the standardized scale; default ``Prior()``.
+        groups : str, pandas.Series or array-like, optional
+            Group of each entity (e.g. a size class or an architecture): a column of ``df``
+            (then not a benchmark), a Series indexed like ``df`` or a sequence of N labels.
+            Each group gets its own mean, partially pooled toward the population mean
+            (``mu_g ~ Normal(mu, tau)``, ``tau ~ HalfNormal(prior.group_scale)``); the
+            covariance is shared. Predict for a member with ``pop.profile(group=...)``.
         draws, tune, chains : int
             NUTS draws kept and tuning steps per chain, and number of chains.
         sampler : {"auto", "numpyro", "nutpie", "pymc"}
@@ -157,6 +199,7 @@ class Population:
         prior = Prior() if prior is None else prior
         if not isinstance(prior, Prior):
             raise TypeError(f"prior must be a skillinfer_bayes.Prior, got {type(prior).__name__}.")
+        df, labels = _split_groups(df, groups)
         matrix = validate_scores(df)
         scaling = None
         if normalize:
@@ -166,8 +209,13 @@ class Population:
         values = matrix.to_numpy()
         center = np.nanmean(values, axis=0)
         scale = np.nanstd(values, axis=0, ddof=1)
-        std_stats = pattern_stats((values - center) / scale)
-        model = build_model(std_stats, list(matrix.columns), prior)
+        group_names = codes = None
+        if labels is not None:
+            labels = pd.Series(labels.to_numpy(), index=matrix.index, name="group")
+            group_names = sorted(labels.unique())
+            codes = pd.Categorical(labels, group_names).codes
+        std_stats = pattern_stats((values - center) / scale, codes)
+        model = build_model(std_stats, list(matrix.columns), prior, group_names)
         started = time.perf_counter()
         idata = sample_posterior(
             model,
@@ -178,7 +226,9 @@ class Population:
             target_accept=target_accept,
             random_seed=random_seed,
             progressbar=progressbar,
-            structure=structure_key(std_stats, matrix.shape[1], prior),
+            structure=structure_key(
+                std_stats, matrix.shape[1], prior, 0 if labels is None else len(group_names)
+            ),
         )
         elapsed = time.perf_counter() - started
         _add_data_scale_draws(idata, center, scale)
@@ -191,10 +241,11 @@ class Population:
                 "target_accept": target_accept,
                 "random_seed": -1 if random_seed is None else int(random_seed),
                 "n_entities": len(matrix),
+                "n_groups": 0 if labels is None else len(group_names),
                 "fit_seconds": elapsed,
             }
         )
-        pop = cls(matrix, idata, prior, scaling=scaling, stats=std_stats)
+        pop = cls(matrix, idata, prior, scaling=scaling, stats=std_stats, groups=labels)
         diagnostics.warn_if_bad(pop._diagnostics)
         return pop
 
@@ -260,6 +311,22 @@ class Population:
         """Posterior-mean benchmark means."""
         return pd.Series(self.mu_draws.mean(axis=0), index=self.feature_names, name="mean")
 
+    @property
+    def group_mean(self) -> pd.DataFrame:
+        """Posterior-mean group means, one row per group (grouped populations only)."""
+        self._require_groups("group_mean")
+        return pd.DataFrame(
+            self.group_mu_draws.mean(axis=1), index=pd.Index(self.group_names, name="group"),
+            columns=self.feature_names,
+        )
+
+    def _require_groups(self, what: str) -> None:
+        if self.groups is None:
+            raise ValueError(
+                f"{what} needs a grouped population; fit with "
+                "Population.from_dataframe(df, groups=...) first."
+            )
+
     def _frame(self, matrix: np.ndarray) -> pd.DataFrame:
         return pd.DataFrame(matrix, index=self.feature_names, columns=self.feature_names)
 
@@ -299,7 +366,10 @@ class Population:
         >>> pop.log_likelihood().sum("entity").mean()  # doctest: +SKIP
         """
         chains, draws = self.posterior.sizes["chain"], self.posterior.sizes["draw"]
-        ll = pointwise_loglik(self.matrix.to_numpy(), self.mu_draws, self.Sigma_draws)
+        ll = pointwise_loglik(
+            self.matrix.to_numpy(), self.mu_draws, self.Sigma_draws,
+            self._group_codes, self.group_mu_draws,
+        )
         return xr.DataArray(
             ll.reshape(chains, draws, -1),
             dims=("chain", "draw", "entity"),
@@ -430,7 +500,37 @@ class Population:
         sd = np.sqrt(np.diagonal(self.Sigma_draws, axis1=1, axis2=2)).mean()
         return float(max(DEFAULT_NOISE_FRACTION * sd, 1e-8))
 
-    def profile(self, noise: float | None = None):
+    def predictive_draws(self, group=None) -> tuple[np.ndarray, np.ndarray]:
+        """Posterior draws (S, K) of the mean and (S, K, K) of the covariance of a new entity.
+
+        Without groups: the population's ``mu_draws`` and ``Sigma_draws``. With groups, for a
+        member of a fitted group: that group's mean draws and the shared covariance. For an
+        entity of an unknown or unspecified group (``group=None``): the population mean, and
+        the covariance plus the between-group variance ``diag(tau^2)`` (a new group's mean is
+        itself uncertain).
+
+        Examples
+        --------
+        >>> mu, Sigma = pop.predictive_draws()  # doctest: +SKIP
+        """
+        if self.groups is None:
+            if group is not None:
+                self._require_groups(f"group={group!r}")
+            return self.mu_draws, self.Sigma_draws
+        if group is not None:
+            if str(group) in self.group_names:
+                return self.group_mu_draws[self.group_names.index(str(group))], self.Sigma_draws
+            warnings.warn(
+                f"Unknown group {group!r}: predicting at the population level (a new group). "
+                f"Fitted groups: {self.group_names}.",
+                UnknownGroupWarning,
+                stacklevel=3,
+            )
+        K = len(self.feature_names)
+        between = self.group_sd_draws[:, :, None] ** 2 * np.eye(K)
+        return self.mu_draws, self.Sigma_draws + between
+
+    def profile(self, noise: float | None = None, group=None):
         """A :class:`~skillinfer_bayes.profile.Profile` for a new entity of this population.
 
         Parameters
@@ -438,6 +538,10 @@ class Population:
         noise : float, optional
             Observation noise standard deviation on each observed score (default: 5% of the
             mean population sd, as in skillinfer). ``0`` treats observations as exact.
+        group : str, optional
+            For a grouped population: the entity's group. A fitted group predicts from that
+            group's mean; an unknown group (with an :class:`UnknownGroupWarning`) or ``None``
+            predicts at the population level (see :meth:`predictive_draws`).
 
         Examples
         --------
@@ -452,7 +556,9 @@ class Population:
             np.isfinite(noise) and noise >= 0
         ):
             raise ValueError(f"noise must be a finite sd >= 0; got {noise!r}.")
-        return Profile(self, float(noise))
+        mu, Sigma = self.predictive_draws(group)
+        known = group is not None and str(group) in self.group_names
+        return Profile(self, float(noise), mu, Sigma, str(group) if known else None)
 
     # ------------------------------------------------------------------ display
     def summary(self) -> dict:
@@ -462,6 +568,7 @@ class Population:
             "n_features": len(self.feature_names),
             "n_missing": int(np.isnan(self.matrix.to_numpy()).sum()),
             "n_patterns": len(self._stats),
+            "n_groups": len(self.group_names),
             "prior": self.prior,
             **self.diagnostics(),
             "top_correlations": self.top_correlations(k=5).to_dict("records"),
@@ -480,7 +587,8 @@ class Population:
         lines = [
             repr(self),
             f"  prior: {self.prior!r}",
-            f"  data: {n_missing} missing scores in {len(self._stats)} missingness pattern(s)",
+            f"  data: {n_missing} missing scores in {len(self._stats)} missingness pattern(s)"
+            + (f"; {len(self.group_names)} groups" if self.groups is not None else ""),
             f"  sampler: {self.idata.attrs.get('sampler', '?')}; divergences {d['divergences']}, "
             f"max r_hat {d['max_r_hat']:.3f}, min ESS bulk {d['min_ess_bulk']:.0f} / "
             f"tail {d['min_ess_tail']:.0f}" + ("" if d["ok"] else "  (CHECKS FAILED)"),
@@ -501,6 +609,39 @@ class Population:
         return "\n".join(lines)
 
 
+def _split_groups(df: pd.DataFrame, groups) -> tuple[pd.DataFrame, pd.Series | None]:
+    """Separate the group labels from the scores; labels become str, aligned with ``df``."""
+    if groups is None:
+        return df, None
+    if isinstance(groups, str):
+        if not isinstance(df, pd.DataFrame) or groups not in df.columns:
+            columns = sorted(map(str, getattr(df, "columns", [])))
+            raise ValueError(f"groups={groups!r} is not a column of df; columns: {columns}.")
+        labels = df[groups]
+        df = df.drop(columns=groups)
+    elif isinstance(groups, pd.Series):
+        if not isinstance(df, pd.DataFrame) or not groups.index.equals(df.index):
+            raise ValueError(
+                "groups (a Series) must have the same index as df, in the same order; use "
+                "groups.reindex(df.index) or pass a plain sequence of labels."
+            )
+        labels = groups
+    else:
+        labels = list(groups)
+        if len(labels) != len(df):
+            raise ValueError(
+                f"groups has {len(labels)} labels for {len(df)} rows of df; give one per row."
+            )
+        labels = pd.Series(labels, index=getattr(df, "index", None))
+    missing = int(labels.isna().sum())
+    if missing:
+        raise ValueError(
+            f"groups has {missing} missing label(s); give every entity a group "
+            "(e.g. fill them with 'unknown')."
+        )
+    return df, labels.astype(str).rename("group")
+
+
 def _check_counts(**counts: int) -> None:
     for name, value in counts.items():
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
@@ -518,9 +659,15 @@ def _add_data_scale_draws(idata: az.InferenceData, center: np.ndarray, scale: np
     corr = post[f"{CHOL_VAR}_corr"]
     sigma_bis = sigma.rename(benchmark="benchmark_bis")
     Sigma = sigma * corr * sigma_bis
+    extra = {}
+    if GROUP_MEAN_VAR in post:
+        group_mu = center_da + scale_da * post[GROUP_MEAN_VAR]
+        extra["group_mu"] = group_mu.transpose("chain", "draw", "group", "benchmark")
+        extra["group_sd"] = (scale_da * post[GROUP_SD_VAR]).transpose("chain", "draw", "benchmark")
     idata["posterior"] = post.assign(
         mu=mu.transpose("chain", "draw", "benchmark"),
         sigma=sigma.transpose("chain", "draw", "benchmark"),
         corr=corr,
         Sigma=Sigma.transpose("chain", "draw", "benchmark", "benchmark_bis"),
+        **extra,
     )

@@ -23,6 +23,8 @@ class Prior:
         mu_k    ~ Normal(0, mean_scale)
         sigma_k ~ HalfNormal(sd_scale) | Exponential(1 / sd_scale) | HalfStudentT(sd_nu, sd_scale)
         Omega   ~ LKJCorr(eta)
+        tau_k   ~ HalfNormal(group_scale)          (grouped populations only)
+        mu_gk   ~ Normal(mu_k, tau_k)              (one mean vector per group)
 
     Parameters
     ----------
@@ -37,13 +39,17 @@ class Prior:
         Degrees of freedom, used by "halfstudentt" only.
     mean_scale : float, default 1.0
         Standard deviation of the Normal prior on each benchmark's mean.
+    group_scale : float, default 0.5
+        Scale of the HalfNormal prior on the between-group sd ``tau_k`` of each benchmark's
+        mean; used only when the population is fitted with ``groups=``. Smaller values pool
+        the group means harder toward the population mean.
 
     Examples
     --------
     >>> import skillinfer_bayes as sib
     >>> p = sib.Prior(eta=4.0, sd="exponential")
     >>> p
-    Prior(eta=4.0, sd='exponential', sd_scale=1.0, sd_nu=3.0, mean_scale=1.0)
+    Prior(eta=4.0, sd='exponential', sd_scale=1.0, sd_nu=3.0, mean_scale=1.0, group_scale=0.5)
     >>> sib.Prior.from_dict(p.to_dict()) == p
     True
     """
@@ -53,9 +59,10 @@ class Prior:
     sd_scale: float = 1.0
     sd_nu: float = 3.0
     mean_scale: float = 1.0
+    group_scale: float = 0.5
 
     def __post_init__(self) -> None:
-        for name in ("eta", "sd_scale", "sd_nu", "mean_scale"):
+        for name in ("eta", "sd_scale", "sd_nu", "mean_scale", "group_scale"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise TypeError(f"Prior {name} must be a number, got {value!r}.")

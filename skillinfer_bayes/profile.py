@@ -49,9 +49,21 @@ class Profile:
     69.3...
     """
 
-    def __init__(self, population: Population, noise: float) -> None:
+    def __init__(
+        self,
+        population: Population,
+        noise: float,
+        mu_draws: np.ndarray | None = None,
+        Sigma_draws: np.ndarray | None = None,
+        group: str | None = None,
+    ) -> None:
         self.population = population
         self.noise = noise
+        #: The fitted group this entity belongs to (``None``: population level).
+        self.group = group
+        if mu_draws is None or Sigma_draws is None:
+            mu_draws, Sigma_draws = population.mu_draws, population.Sigma_draws
+        self._mu_draws, self._Sigma_draws = mu_draws, Sigma_draws
         self.feature_names = list(population.feature_names)
         self._observed: dict[int, float] = {}
         self._moments: tuple[np.ndarray, np.ndarray] | None = None
@@ -147,7 +159,7 @@ class Profile:
             idx = np.fromiter(self._observed, dtype=int, count=len(self._observed))
             vals = np.fromiter(self._observed.values(), dtype=float, count=len(self._observed))
             means, variances = condition(
-                self.population.mu_draws, self.population.Sigma_draws, idx, vals, self.noise**2
+                self._mu_draws, self._Sigma_draws, idx, vals, self.noise**2
             )
             self._moments = (
                 np.ascontiguousarray(means.T),
@@ -262,7 +274,8 @@ class Profile:
         idx = np.fromiter(self._observed, dtype=int, count=len(self._observed))
         vals = np.fromiter(self._observed.values(), dtype=float, count=len(self._observed))
         means, covs = condition(
-            pop.mu_draws[draw], pop.Sigma_draws[draw], idx, vals, self.noise**2, full_cov=True
+            self._mu_draws[draw], self._Sigma_draws[draw], idx, vals, self.noise**2,
+            full_cov=True,
         )
         # Symmetric square root via eigh: stable for the (near-)singular observed block.
         w, v = np.linalg.eigh(covs)
@@ -363,7 +376,7 @@ class Profile:
         1.0
         """
         table = self.predict(level=level)
-        pop_var = np.diagonal(self.population.Sigma_draws, axis1=1, axis2=2).mean(axis=0)
+        pop_var = np.diagonal(self._Sigma_draws, axis1=1, axis2=2).mean(axis=0)
         pop_sd = np.sqrt(pop_var)
         result = {
             "n_features": len(self.feature_names),
@@ -397,13 +410,14 @@ class Profile:
         --------
         >>> what_if = profile.copy().observe("GPQA", 20.0)  # doctest: +SKIP
         """
-        new = Profile(self.population, self.noise)
+        new = Profile(self.population, self.noise, self._mu_draws, self._Sigma_draws, self.group)
         new._observed = dict(self._observed)
         new._moments = self._moments
         return new
 
     def __repr__(self) -> str:
+        group = "" if self.group is None else f", group={self.group!r}"
         return (
             f"Profile({len(self.feature_names)} benchmarks, observed={self.observed}, "
-            f"noise={self.noise:.4g})"
+            f"noise={self.noise:.4g}{group})"
         )

@@ -18,7 +18,13 @@ import arviz as az
 import numpy as np
 import pymc as pm
 
-from skillinfer_bayes.model import CHOL_VAR, MEAN_VAR
+from skillinfer_bayes.model import (
+    CHOL_VAR,
+    GROUP_MEAN_VAR,
+    GROUP_OFFSET_VAR,
+    GROUP_SD_VAR,
+    MEAN_VAR,
+)
 
 SAMPLERS = ("auto", "numpyro", "nutpie", "pymc")
 #: Variables kept in the posterior, with their dims.
@@ -27,6 +33,23 @@ POSTERIOR_DIMS = {
     f"{CHOL_VAR}_stds": ["benchmark"],
     f"{CHOL_VAR}_corr": ["benchmark", "benchmark_bis"],
 }
+#: Kept in addition for grouped populations.
+GROUP_POSTERIOR_DIMS = {GROUP_SD_VAR: ["benchmark"], GROUP_MEAN_VAR: ["group", "benchmark"]}
+
+
+def posterior_dims(model: pm.Model) -> dict[str, list[str]]:
+    """The variables kept in the posterior of ``model``, with their dims."""
+    if "group" in model.coords:
+        return {**POSTERIOR_DIMS, **GROUP_POSTERIOR_DIMS}
+    return dict(POSTERIOR_DIMS)
+
+
+def _coords(model: pm.Model) -> dict[str, list]:
+    coords = {"benchmark": list(model.coords["benchmark"])}
+    coords["benchmark_bis"] = coords["benchmark"]
+    if "group" in model.coords:
+        coords["group"] = list(model.coords["group"])
+    return coords
 
 
 def resolve_sampler(sampler: str) -> str:
@@ -62,7 +85,7 @@ def sample_posterior(
     progressbar: bool,
     structure: tuple | None = None,
 ) -> az.InferenceData:
-    """Sample ``model`` with NUTS; the posterior holds the variables of ``POSTERIOR_DIMS``.
+    """Sample ``model`` with NUTS; the posterior holds the variables of :func:`posterior_dims`.
 
     ``structure`` (from :func:`skillinfer_bayes.model.structure_key`) lets the numpyro backend
     reuse the compiled sampler of an earlier model with the same graph and settings.
@@ -89,15 +112,15 @@ def sample_posterior(
                 progressbar=progressbar,
                 **kwargs,
             )
-        benchmarks = model.coords["benchmark"]
+        dims = posterior_dims(model)
         idata = az.from_dict(
-            posterior={name: raw["posterior"][name].values for name in POSTERIOR_DIMS},
+            posterior={name: raw["posterior"][name].values for name in dims},
             sample_stats={
                 name: raw["sample_stats"][name].values
                 for name in raw["sample_stats"].data_vars
             },
-            coords={"benchmark": benchmarks, "benchmark_bis": benchmarks},
-            dims=POSTERIOR_DIMS,
+            coords=_coords(model),
+            dims=dims,
             attrs={"tuning_steps": tune},
         )
     idata["posterior"].attrs["sampler"] = backend
@@ -201,7 +224,8 @@ def _compile_numpyro(model: pm.Model, draws: int, tune: int, chains: int,
         _, trace = lax.scan(step, state, jnp.arange(total))
         return jax.tree.map(lambda x: x[tune:], trace)
 
-    outputs = [v for v in model.unobserved_value_vars if v.name in POSTERIOR_DIMS]
+    keep = posterior_dims(model)
+    outputs = [v for v in model.unobserved_value_vars if v.name in keep]
     names = [v.name for v in outputs]
     graph = jaxify(outputs)
     in_axes = (0,) * n_values + (None,) * len(data_vars)  # draws batched, data shared
@@ -218,6 +242,10 @@ def _initial_point(model: pm.Model) -> dict[str, np.ndarray]:
     """
     K = len(model.coords["benchmark"])
     shapes = {MEAN_VAR: (K,), f"{CHOL_VAR}_cholesky-cov-packed__": (K * (K + 1) // 2,)}
+    if "group" in model.coords:
+        # log tau = 0 (tau = 1 sd of the standardized scores) and zero offsets
+        shapes[f"{GROUP_SD_VAR}_log__"] = (K,)
+        shapes[GROUP_OFFSET_VAR] = (len(model.coords["group"]), K)
     names = [v.name for v in model.value_vars]
     if sorted(names) != sorted(shapes):  # a model this module does not know: ask PyMC
         return model.initial_point()
@@ -290,11 +318,10 @@ def _sample_numpyro(
         "lp": -by_chain(potential_energy),
         "step_size": by_chain(step_size),
     }
-    coords = {"benchmark": model.coords["benchmark"], "benchmark_bis": model.coords["benchmark"]}
     return az.from_dict(
         posterior=posterior,
         sample_stats=sample_stats,
-        coords=coords,
-        dims=POSTERIOR_DIMS,
+        coords=_coords(model),
+        dims=posterior_dims(model),
         attrs={"tuning_steps": tune},
     )

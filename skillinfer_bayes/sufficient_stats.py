@@ -36,6 +36,8 @@ class PatternStats:
         (k,) mean of the observed scores.
     scatter : numpy.ndarray
         (k, k) scatter matrix sum_i (x_i - mean)(x_i - mean)'.
+    group : int
+        Group code of the rows (``-1`` when the population has no groups).
     """
 
     observed: np.ndarray
@@ -43,9 +45,10 @@ class PatternStats:
     n: int
     mean: np.ndarray
     scatter: np.ndarray
+    group: int = -1
 
 
-def pattern_stats(X: np.ndarray) -> list[PatternStats]:
+def pattern_stats(X: np.ndarray, groups: np.ndarray | None = None) -> list[PatternStats]:
     """Group the rows of ``X`` by missingness pattern and compute their sufficient statistics.
 
     Parameters
@@ -53,12 +56,15 @@ def pattern_stats(X: np.ndarray) -> list[PatternStats]:
     X : numpy.ndarray
         (N, K) matrix with ``NaN`` for missing scores. Rows with no observed score carry no
         information and belong to no pattern.
+    groups : numpy.ndarray, optional
+        (N,) integer group codes ``0..G-1``: statistics are then computed per (group,
+        missingness pattern), since each group has its own mean.
 
     Returns
     -------
     list of PatternStats
-        One entry per distinct pattern, the complete-data pattern first, then by decreasing
-        number of rows.
+        One entry per distinct (group,) pattern: by group, then the complete-data pattern
+        first, then by decreasing number of rows.
 
     Examples
     --------
@@ -68,6 +74,16 @@ def pattern_stats(X: np.ndarray) -> list[PatternStats]:
     [([0, 1], 2), ([0], 1)]
     """
     X = np.asarray(X, dtype=float)
+    if groups is not None:
+        groups = np.asarray(groups)
+        stats = []
+        for g in np.unique(groups):
+            rows = np.flatnonzero(groups == g)
+            for s in pattern_stats(X[rows]):
+                stats.append(
+                    PatternStats(s.observed, rows[s.rows], s.n, s.mean, s.scatter, int(g))
+                )
+        return stats
     observed_mask = ~np.isnan(X)
     patterns, inverse = np.unique(observed_mask, axis=0, return_inverse=True)
     inverse = inverse.reshape(-1)
@@ -93,7 +109,12 @@ def pattern_stats(X: np.ndarray) -> list[PatternStats]:
     return stats
 
 
-def loglik_draws(stats: list[PatternStats], mu: np.ndarray, Sigma: np.ndarray) -> np.ndarray:
+def loglik_draws(
+    stats: list[PatternStats],
+    mu: np.ndarray,
+    Sigma: np.ndarray,
+    group_mu: np.ndarray | None = None,
+) -> np.ndarray:
     """Total log-likelihood at each posterior draw, through the sufficient statistics.
 
     Parameters
@@ -104,6 +125,8 @@ def loglik_draws(stats: list[PatternStats], mu: np.ndarray, Sigma: np.ndarray) -
         (S, K) or (K,) means.
     Sigma : numpy.ndarray
         (S, K, K) or (K, K) covariances.
+    group_mu : numpy.ndarray, optional
+        (G, S, K) or (G, K) group means, used for the statistics with ``group >= 0``.
 
     Returns
     -------
@@ -116,7 +139,8 @@ def loglik_draws(stats: list[PatternStats], mu: np.ndarray, Sigma: np.ndarray) -
     for s in stats:
         o = s.observed
         L = np.linalg.cholesky(Sigma[..., o[:, None], o])
-        d = s.mean - mu[..., o]
+        centre = mu if s.group < 0 else np.asarray(group_mu, dtype=float)[s.group]
+        d = s.mean - centre[..., o]
         k = len(o)
         # tr(Sigma^-1 T) with T = scatter + n d d' = ||L^-1 A||_F^2 for T = A A'
         Linv = np.linalg.inv(L)
@@ -127,7 +151,13 @@ def loglik_draws(stats: list[PatternStats], mu: np.ndarray, Sigma: np.ndarray) -
     return total
 
 
-def pointwise_loglik(X: np.ndarray, mu: np.ndarray, Sigma: np.ndarray) -> np.ndarray:
+def pointwise_loglik(
+    X: np.ndarray,
+    mu: np.ndarray,
+    Sigma: np.ndarray,
+    groups: np.ndarray | None = None,
+    group_mu: np.ndarray | None = None,
+) -> np.ndarray:
     """Per-entity log-likelihood at every draw, each row on its own observed scores.
 
     The pointwise terms LOO needs. Computed in numpy after sampling, batched over draws and
@@ -140,6 +170,9 @@ def pointwise_loglik(X: np.ndarray, mu: np.ndarray, Sigma: np.ndarray) -> np.nda
         (N, K) scores, ``NaN`` = missing.
     mu, Sigma : numpy.ndarray
         (S, K) and (S, K, K) draws on the scale of ``X``.
+    groups, group_mu : numpy.ndarray, optional
+        (N,) group codes and (G, S, K) group means: each row is then centred on its group's
+        mean.
 
     Returns
     -------
@@ -158,10 +191,14 @@ def pointwise_loglik(X: np.ndarray, mu: np.ndarray, Sigma: np.ndarray) -> np.nda
     mu = np.asarray(mu, dtype=float)
     Sigma = np.asarray(Sigma, dtype=float)
     out = np.zeros((mu.shape[0], X.shape[0]))
-    for s in pattern_stats(X):
+    factors: dict[tuple, np.ndarray] = {}
+    for s in pattern_stats(X, groups):
         o = s.observed
-        L = np.linalg.cholesky(Sigma[:, o[:, None], o])  # (S, k, k)
-        resid = X[np.ix_(s.rows, o)][None, :, :] - mu[:, None, o]  # (S, n, k)
+        if tuple(o) not in factors:
+            factors[tuple(o)] = np.linalg.cholesky(Sigma[:, o[:, None], o])  # (S, k, k)
+        L = factors[tuple(o)]
+        centre = mu if s.group < 0 else np.asarray(group_mu, dtype=float)[s.group]
+        resid = X[np.ix_(s.rows, o)][None, :, :] - centre[:, None, o]  # (S, n, k)
         z = np.linalg.solve(L, np.swapaxes(resid, 1, 2))  # (S, k, n) = L^-1 resid'
         logdet = np.sum(np.log(np.diagonal(L, axis1=1, axis2=2)), axis=1)  # half log|Sigma|
         out[:, s.rows] = -0.5 * np.sum(z * z, axis=1) - logdet[:, None] - 0.5 * len(o) * LOG_2PI

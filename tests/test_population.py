@@ -160,6 +160,8 @@ def test_bad_fit_settings_get_clear_errors(simulated_df):
         ({"sd": "lognormal"}, r"Unknown sd family 'lognormal'.*\['exponential'"),
         ({"sd_scale": -1.0}, "sd_scale must be a finite number > 0"),
         ({"mean_scale": float("nan")}, "mean_scale must be a finite number > 0"),
+        ({"group_scale": 0.0}, "group_scale must be a finite number > 0"),
+        ({"sd_nu": float("inf")}, "sd_nu must be a finite number > 0"),
     ],
 )
 def test_bad_priors_get_clear_errors(kwargs, match):
@@ -167,9 +169,17 @@ def test_bad_priors_get_clear_errors(kwargs, match):
         sib.Prior(**kwargs)
 
 
+def test_non_numeric_prior_values_get_a_type_error():
+    with pytest.raises(TypeError, match="Prior eta must be a number, got '2'"):
+        sib.Prior(eta="2")
+
+
 def test_prior_value_object():
     p = sib.Prior(eta=4, sd="exponential")
-    assert repr(p) == "Prior(eta=4.0, sd='exponential', sd_scale=1.0, sd_nu=3.0, mean_scale=1.0)"
+    assert repr(p) == (
+        "Prior(eta=4.0, sd='exponential', sd_scale=1.0, sd_nu=3.0, mean_scale=1.0, "
+        "group_scale=0.5)"
+    )
     assert eval(repr(p), {"Prior": sib.Prior}) == p
     assert sib.Prior.from_dict(p.to_dict()) == p
     with pytest.raises(ValueError, match=r"Unknown Prior field\(s\) \['beta'\]"):
