@@ -16,9 +16,12 @@ from skillinfer_bayes import datasets
 from skillinfer_bayes._version import __version__
 from skillinfer_bayes.diagnostics import SamplerWarning
 from skillinfer_bayes.evaluation import EvaluationResult, evaluate
+from skillinfer_bayes.plots import plot_prior_comparison, plot_prior_predictive, plot_sbc_ranks
 from skillinfer_bayes.population import Population, UnknownGroupWarning
+from skillinfer_bayes.prior_comparison import PriorComparison, compare_priors
 from skillinfer_bayes.priors import Prior
 from skillinfer_bayes.profile import Profile
+from skillinfer_bayes.sbc import SBCResult, simulation_based_calibration
 from skillinfer_bayes.validation import OutOfRangeWarning, UnknownBenchmarkError
 
 __all__ = [
@@ -26,11 +29,18 @@ __all__ = [
     "OutOfRangeWarning",
     "Population",
     "Prior",
+    "PriorComparison",
     "Profile",
+    "SBCResult",
     "SamplerWarning",
     "UnknownBenchmarkError",
     "UnknownGroupWarning",
     "__version__",
     "datasets",
+    "compare_priors",
     "evaluate",
+    "plot_prior_comparison",
+    "plot_prior_predictive",
+    "plot_sbc_ranks",
+    "simulation_based_calibration",
 ]

@@ -260,6 +260,111 @@ def predict_cells(
     return result
 
 
+def _prepare_table(df: pd.DataFrame, groups) -> tuple[pd.DataFrame, np.ndarray | None]:
+    """Validated complete rows and their group labels (str array, or None)."""
+    from skillinfer_bayes.population import _split_groups
+
+    scores, labels = _split_groups(df, groups)
+    matrix = validate_scores(scores)
+    keep = matrix.notna().all(axis=1).to_numpy()
+    return matrix[keep], None if labels is None else labels.to_numpy()[keep]
+
+
+def make_splits(
+    n: int,
+    test_fraction: float,
+    population_size: int | None,
+    replications: int,
+    random_seed: int,
+) -> list[tuple[np.ndarray, np.ndarray, int]]:
+    """The protocol's (test rows, fitted rows, fit seed) per replication (module docstring).
+
+    Examples
+    --------
+    >>> [(len(t), len(f)) for t, f, _ in make_splits(500, 0.2, None, 1, 0)]
+    [(100, 400)]
+    >>> [(len(t), len(f)) for t, f, _ in make_splits(500, 0.2, 20, 2, 0)]
+    [(100, 20), (100, 20)]
+    """
+    if not 0.0 < test_fraction < 1.0:
+        raise ValueError(f"test_fraction must be in (0, 1); got {test_fraction!r}.")
+    if isinstance(replications, bool) or not isinstance(replications, int) or replications < 1:
+        raise ValueError(f"replications must be an integer >= 1; got {replications!r}.")
+    if population_size is None:
+        perm = np.random.default_rng(random_seed).permutation(n)
+        n_test = math.floor(n * test_fraction)
+        return [(perm[:n_test], perm[n_test:], random_seed)]
+    n_test = SMALL_POPULATION_TEST_MODELS
+    if not 2 <= population_size <= n - n_test:
+        raise ValueError(
+            f"population_size must be between 2 and {n - n_test} (rows after the "
+            f"{n_test} test models); got {population_size!r}."
+        )
+    splits = []
+    for child in np.random.SeedSequence(random_seed).spawn(replications):
+        rng = np.random.default_rng(child)
+        perm = rng.permutation(n)
+        seed = int(rng.integers(2**31 - 1))
+        splits.append((perm[:n_test], perm[n_test : n_test + population_size], seed))
+    return splits
+
+
+def _check_n_observed(n_observed, K: int) -> list[int]:
+    n_obs = [n_observed] if isinstance(n_observed, int) else list(n_observed)
+    bad = [k for k in n_obs if not (isinstance(k, (int, np.integer)) and 1 <= k < K)]
+    if bad or not n_obs:
+        raise ValueError(f"n_observed must be integers in [1, {K - 1}]; got {n_observed!r}.")
+    return n_obs
+
+
+def score_cells(
+    draws_for,
+    X_test: np.ndarray,
+    test_groups: np.ndarray | None,
+    combos: Sequence[Sequence[int]],
+    noise: float,
+    levels: Sequence[float],
+    seed: int,
+    names: Sequence[str],
+    entities: Sequence,
+    labels: dict,
+) -> list[pd.DataFrame]:
+    """Cell frames of one fitted method on one split, one frame per observed set.
+
+    ``draws_for(group)`` gives the (mu, Sigma) draws for test rows of ``group`` (``None``
+    without groups); rows sharing a group are predicted together.
+    """
+    if test_groups is None:
+        blocks = [(np.arange(len(X_test)), draws_for(None))]
+    else:
+        blocks = [(np.flatnonzero(test_groups == g), draws_for(g)) for g in
+                  np.unique(test_groups)]
+    frames = []
+    for combo in combos:
+        res: dict[str, np.ndarray] = {}
+        for rows, (mu, Sigma) in blocks:
+            part = predict_cells(mu, Sigma, X_test[rows], combo, noise, levels, seed)
+            u = part.pop("unobserved")
+            for key, value in part.items():
+                res.setdefault(key, np.empty((len(X_test), len(u))))[rows] = value
+        E = len(X_test)
+        frame = pd.DataFrame({key: value.ravel() for key, value in res.items()})
+        frame.insert(0, "true", X_test[:, u].ravel())
+        frame.insert(0, "observed_set", "+".join(names[j] for j in combo))
+        frame.insert(0, "benchmark", np.tile(np.asarray(names)[u], E))
+        frame.insert(0, "entity", np.repeat(np.asarray(entities), len(u)))
+        frame.insert(0, "n_observed", len(combo))
+        for column, value in reversed(labels.items()):
+            frame.insert(0, column, value)
+        frames.append(frame)
+    return frames
+
+
+def _method_noise(Sigma: np.ndarray, noise: float | None) -> float:
+    sd_mean = np.sqrt(np.diagonal(Sigma, axis1=1, axis2=2)).mean()
+    return DEFAULT_NOISE_FRACTION * sd_mean if noise is None else noise
+
+
 def evaluate(
     df: pd.DataFrame,
     test_fraction: float = 0.2,
@@ -271,10 +376,12 @@ def evaluate(
     levels: Sequence[float] = LEVELS,
     noise: float | None = None,
     prior: Prior | None = None,
+    groups: str | pd.Series | Sequence | None = None,
     draws: int = 1000,
     tune: int = 1000,
     chains: int = 4,
     sampler: str = "auto",
+    n_jobs: int = 1,
     progressbar: bool = True,
 ) -> EvaluationResult:
     """Run the held-out calibration protocol for several methods on the same cells.
@@ -302,6 +409,13 @@ def evaluate(
         Observation noise sd (default: 5% of the mean population sd, per method, as skillinfer).
     prior, draws, tune, chains, sampler :
         Passed to :meth:`Population.from_dataframe` for "bayes".
+    groups : str, pandas.Series or sequence, optional
+        Group labels (a column of ``df`` or one per row) for a grouped "bayes" fit; each test
+        model is predicted from its group's mean (population level for a group absent from
+        the fitted rows). The other methods ignore groups.
+    n_jobs : int, default 1
+        Parallel fits of the replications through joblib (-1: all cores; follows an active
+        ``joblib.parallel_config(backend="dask")``). Results do not depend on it.
     progressbar : bool
         Show progress over fits and observed sets.
 
@@ -318,7 +432,9 @@ def evaluate(
     >>> int(res.summary.loc[("plugin", 1), "n_cells"])
     27450
     """
-    matrix = validate_scores(df).dropna()
+    from skillinfer_bayes.parallel import check_n_jobs, fit_many
+
+    matrix, labels = _prepare_table(df, groups)
     X_all = matrix.to_numpy()
     names = list(matrix.columns)
     K = len(names)
@@ -326,77 +442,54 @@ def evaluate(
     unknown = sorted(set(methods) - set(METHODS))
     if unknown or not methods:
         raise ValueError(f"Unknown method(s) {unknown}; choose from {sorted(METHODS)}.")
-    n_obs = [n_observed] if isinstance(n_observed, int) else list(n_observed)
-    bad = [k for k in n_obs if not (isinstance(k, (int, np.integer)) and 1 <= k < K)]
-    if bad or not n_obs:
-        raise ValueError(f"n_observed must be integers in [1, {K - 1}]; got {n_observed!r}.")
+    n_obs = _check_n_observed(n_observed, K)
     levels = tuple(check_level(L) for L in levels)
     if 0.9 not in levels:
         raise ValueError(f"levels must include 0.9 (for width_90); got {levels!r}.")
-    if not 0.0 < test_fraction < 1.0:
-        raise ValueError(f"test_fraction must be in (0, 1); got {test_fraction!r}.")
-    if replications < 1:
-        raise ValueError(f"replications must be >= 1; got {replications!r}.")
-
-    splits = []
-    if population_size is None:
-        perm = np.random.default_rng(random_seed).permutation(n)
-        n_test = math.floor(n * test_fraction)
-        splits.append((perm[:n_test], perm[n_test:], random_seed))
-        replications = 1
-    else:
-        n_test = SMALL_POPULATION_TEST_MODELS
-        if not 2 <= population_size <= n - n_test:
-            raise ValueError(
-                f"population_size must be between 2 and {n - n_test} (rows after the "
-                f"{n_test} test models); got {population_size!r}."
-            )
-        for child in np.random.SeedSequence(random_seed).spawn(replications):
-            rng = np.random.default_rng(child)
-            perm = rng.permutation(n)
-            seed = int(rng.integers(2**31 - 1))
-            splits.append((perm[:n_test], perm[n_test : n_test + population_size], seed))
+    check_n_jobs(n_jobs)
+    splits = make_splits(n, test_fraction, population_size, replications, random_seed)
 
     combos = [c for k in n_obs for c in itertools.combinations(range(K), k)]
+    pops = [None] * len(splits)
+    if "bayes" in methods:
+        jobs = [
+            dict(
+                df=pd.DataFrame(X_all[train], columns=names), normalize=False, prior=prior,
+                groups=None if labels is None else list(labels[train]), draws=draws,
+                tune=tune, chains=chains, sampler=sampler, random_seed=seed,
+            )
+            for _, train, seed in splits
+        ]
+        pops = fit_many(jobs, [f"replication {r}" for r in range(len(splits))], n_jobs,
+                        progressbar, desc="evaluate: fitting")
     frames = []
     bar = tqdm(total=len(splits) * len(methods) * len(combos), disable=not progressbar,
-               desc="evaluate", unit="set")
-    for rep, (test_idx, train_idx, seed) in enumerate(splits):
+               desc="evaluate: predicting", unit="set")
+    for rep, ((test_idx, train_idx, seed), pop) in enumerate(zip(splits, pops)):
         X_train, X_test = X_all[train_idx], X_all[test_idx]
-        entities = matrix.index[test_idx]
-        pop = None
-        if "bayes" in methods:
-            bar.set_description(f"evaluate: fitting replication {rep}")
-            pop = Population.from_dataframe(
-                pd.DataFrame(X_train, columns=names), normalize=False, prior=prior,
-                draws=draws, tune=tune, chains=chains, sampler=sampler, random_seed=seed,
-                progressbar=False,
-            )
-            bar.set_description("evaluate")
         for method in methods:
-            mu, Sigma = _method_draws(method, X_train, pop)
-            sd_mean = np.sqrt(np.diagonal(Sigma, axis1=1, axis2=2)).mean()
-            method_noise = DEFAULT_NOISE_FRACTION * sd_mean if noise is None else noise
-            for combo in combos:
-                res = predict_cells(mu, Sigma, X_test, combo, method_noise, levels, seed)
-                u = res.pop("unobserved")
-                E = len(test_idx)
-                frame = pd.DataFrame({key: value.ravel() for key, value in res.items()})
-                frame.insert(0, "true", X_test[:, u].ravel())
-                frame.insert(0, "observed_set", "+".join(names[j] for j in combo))
-                frame.insert(0, "benchmark", np.tile(np.asarray(names)[u], E))
-                frame.insert(0, "entity", np.repeat(np.asarray(entities), len(u)))
-                frame.insert(0, "n_observed", len(combo))
-                frame.insert(0, "method", method)
-                frame.insert(0, "replication", rep)
-                frames.append(frame)
-                bar.update()
+            if method == "bayes":
+                def draws_for(g, pop=pop):
+                    return pop.predictive_draws(g, warn=False)
+                test_groups = None if labels is None else labels[test_idx]
+                method_noise = _method_noise(pop.Sigma_draws, noise)
+            else:
+                fixed = _method_draws(method, X_train, None)
+                def draws_for(g, fixed=fixed):
+                    return fixed
+                test_groups = None
+                method_noise = _method_noise(fixed[1], noise)
+            frames += score_cells(
+                draws_for, X_test, test_groups, combos, method_noise, levels, seed, names,
+                matrix.index[test_idx], {"replication": rep, "method": method},
+            )
+            bar.update(len(combos))
     bar.close()
     cells = pd.concat(frames, ignore_index=True)
     settings = {
         "test_fraction": test_fraction, "n_observed": tuple(n_obs), "methods": tuple(methods),
         "random_seed": random_seed, "population_size": population_size,
-        "replications": replications, "n_rows": n, "draws": draws, "tune": tune,
-        "chains": chains,
+        "replications": len(splits), "n_rows": n, "draws": draws, "tune": tune,
+        "chains": chains, "groups": labels is not None,
     }
     return EvaluationResult(cells=cells, levels=levels, settings=settings)

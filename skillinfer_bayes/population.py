@@ -109,6 +109,12 @@ class Population:
         )
         posterior = idata["posterior"]
         K = len(self.feature_names)
+        values = matrix.to_numpy()
+        #: (K,) centre and scale of the standardization the priors refer to.
+        self.standardization = pd.DataFrame(
+            {"center": np.nanmean(values, axis=0), "scale": np.nanstd(values, axis=0, ddof=1)},
+            index=self.feature_names,
+        )
         #: (2, K) smallest and largest observed score of each benchmark.
         self.score_range = np.vstack([np.nanmin(matrix.to_numpy(), axis=0),
                                       np.nanmax(matrix.to_numpy(), axis=0)])
@@ -494,13 +500,46 @@ class Population:
             "cumulative_upper": c_hi,
         }
 
+    def sample_prior_predictive(
+        self, draws: int = 500, n_entities: int = 100, random_seed: int | None = None
+    ) -> az.InferenceData:
+        """Draw from the prior and simulate populations from it, on the data's scale.
+
+        The prior refers to standardized scores; the draws are mapped back with this
+        population's own centre and scale, so they can be compared with its data.
+
+        Parameters
+        ----------
+        draws : int, default 500
+            Prior draws.
+        n_entities : int, default 100
+            Entities simulated per draw.
+        random_seed : int, optional
+            Seed.
+
+        Returns
+        -------
+        arviz.InferenceData
+            ``prior`` (``mu``, ``sigma``, ``corr`` and, with groups, ``group_sd``) and
+            ``prior_predictive`` (``scores``: ``(chain, draw, entity, benchmark)``; with groups
+            each simulated entity belongs to a new group) and ``observed_data`` (``scores``).
+
+        Examples
+        --------
+        >>> prior = pop.sample_prior_predictive(draws=200, random_seed=0)  # doctest: +SKIP
+        >>> sib.plot_prior_predictive(prior, pop)  # doctest: +SKIP
+        """
+        from skillinfer_bayes.prior_predictive import sample_prior_predictive
+
+        return sample_prior_predictive(self, draws, n_entities, random_seed)
+
     # ------------------------------------------------------------------ prediction
     def default_noise(self) -> float:
         """Default observation noise sd: 5% of the mean posterior benchmark sd."""
         sd = np.sqrt(np.diagonal(self.Sigma_draws, axis1=1, axis2=2)).mean()
         return float(max(DEFAULT_NOISE_FRACTION * sd, 1e-8))
 
-    def predictive_draws(self, group=None) -> tuple[np.ndarray, np.ndarray]:
+    def predictive_draws(self, group=None, warn: bool = True) -> tuple[np.ndarray, np.ndarray]:
         """Posterior draws (S, K) of the mean and (S, K, K) of the covariance of a new entity.
 
         Without groups: the population's ``mu_draws`` and ``Sigma_draws``. With groups, for a
@@ -520,12 +559,13 @@ class Population:
         if group is not None:
             if str(group) in self.group_names:
                 return self.group_mu_draws[self.group_names.index(str(group))], self.Sigma_draws
-            warnings.warn(
-                f"Unknown group {group!r}: predicting at the population level (a new group). "
-                f"Fitted groups: {self.group_names}.",
-                UnknownGroupWarning,
-                stacklevel=3,
-            )
+            if warn:
+                warnings.warn(
+                    f"Unknown group {group!r}: predicting at the population level (a new "
+                    f"group). Fitted groups: {self.group_names}.",
+                    UnknownGroupWarning,
+                    stacklevel=3,
+                )
         K = len(self.feature_names)
         between = self.group_sd_draws[:, :, None] ** 2 * np.eye(K)
         return self.mu_draws, self.Sigma_draws + between

@@ -1,0 +1,263 @@
+"""Compare prior choices on the same data: PSIS-LOO and held-out calibration, per prior."""
+
+from __future__ import annotations
+
+import itertools
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from skillinfer_bayes.evaluation import (
+    LEVELS,
+    EvaluationResult,
+    _check_n_observed,
+    _method_noise,
+    _prepare_table,
+    make_splits,
+    score_cells,
+)
+from skillinfer_bayes.parallel import check_n_jobs, fit_many
+from skillinfer_bayes.priors import Prior
+
+#: Pareto k above which the PSIS estimate of an entity's LOO term is unreliable.
+PARETO_K_THRESHOLD = 0.7
+
+
+@dataclass
+class PriorComparison:
+    """Result of :func:`compare_priors`.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        One row per prior (best LOO first): ``elpd_loo``, ``se``, ``p_loo``, ``elpd_diff`` and
+        ``dse`` (difference to the best prior and its standard error, from paired pointwise
+        differences), ``pareto_k_bad`` (entities with Pareto k > 0.7), ``pareto_k_max``,
+        ``warning`` (any bad k), the held-out ``mae``, ``crps``, ``log_score``,
+        ``coverage_90``, and the fits' ``divergences`` and ``max_r_hat``. LOO figures are sums
+        over replications (each replication's population is a separate data set).
+    correlations : pandas.DataFrame
+        Posterior-mean correlation of every benchmark pair (columns ``"A ~ B"``) per prior,
+        averaged over replications.
+    cells : pandas.DataFrame
+        The held-out cells (as :attr:`EvaluationResult.cells`, ``method`` = prior name).
+    priors : dict
+        The compared priors.
+    settings : dict
+        The call's settings.
+    """
+
+    table: pd.DataFrame
+    correlations: pd.DataFrame
+    cells: pd.DataFrame
+    priors: dict[str, Prior]
+    settings: dict = field(default_factory=dict)
+
+    @property
+    def evaluation(self) -> EvaluationResult:
+        """The held-out cells as an :class:`EvaluationResult` (summary, by_benchmark, plots)."""
+        return EvaluationResult(cells=self.cells, levels=LEVELS, settings=self.settings)
+
+    def plot(self):
+        """LOO elpd differences and held-out scores per prior (see
+        :func:`skillinfer_bayes.plots.plot_prior_comparison`)."""
+        from skillinfer_bayes.plots import plot_prior_comparison
+
+        return plot_prior_comparison(self.table)
+
+    def __repr__(self) -> str:
+        return f"PriorComparison({len(self.priors)} priors)\n{self.table.round(4).to_string()}"
+
+    def _repr_html_(self) -> str:
+        return self.table.round(4).to_html()
+
+
+def compare_priors(
+    df: pd.DataFrame,
+    priors: Mapping[str, Prior],
+    groups: str | pd.Series | Sequence | None = None,
+    test_fraction: float = 0.2,
+    n_observed: int | Sequence[int] = (1, 2),
+    population_size: int | None = None,
+    replications: int = 1,
+    random_seed: int = 0,
+    draws: int = 1000,
+    tune: int = 1000,
+    chains: int = 4,
+    sampler: str = "auto",
+    n_jobs: int = 1,
+    progressbar: bool = True,
+) -> PriorComparison:
+    """Fit the same populations under several priors and compare them.
+
+    The split protocol is that of :func:`~skillinfer_bayes.evaluate` (same seeds, so the
+    same test models and fitted populations for every prior, and the same sampler seed per
+    replication). For each prior and replication the fitted population's PSIS-LOO (leave one
+    entity out) is computed from the per-entity log-likelihood, and the held-out models are
+    predicted from ``n_observed`` scores and scored (CRPS, log score, 90% coverage).
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Rows = models, columns = benchmarks; rows with a missing score are dropped.
+    priors : mapping of str to Prior
+        The priors to compare, by name. A name may map to ``(Prior, groups)`` to compare
+        pooled against grouped means: ``{"pooled": Prior(), "grouped": (Prior(), "family")}``.
+    groups : str, pandas.Series or sequence, optional
+        Group labels for every prior that does not set its own (see
+        :meth:`Population.from_dataframe`).
+    test_fraction, n_observed, population_size, replications, random_seed :
+        The evaluation protocol (see :func:`~skillinfer_bayes.evaluate`).
+    draws, tune, chains, sampler :
+        Sampler settings of every fit.
+    n_jobs : int, default 1
+        Parallel fits through joblib (-1: all cores; a Dask cluster inside
+        ``joblib.parallel_config(backend="dask")``). Results do not depend on it.
+    progressbar : bool
+        Progress over the fits.
+
+    Returns
+    -------
+    PriorComparison
+        ``.table`` (the comparison DataFrame), ``.correlations``, ``.cells``, ``.plot()``.
+
+    References
+    ----------
+    .. [1] Vehtari, A., Gelman, A. and Gabry, J. (2017). Practical Bayesian model evaluation
+       using leave-one-out cross-validation and WAIC. *Statistics and Computing* 27,
+       1413-1432.
+
+    Examples
+    --------
+    >>> cmp = sib.compare_priors(df, {"eta=1": sib.Prior(eta=1), "eta=10": sib.Prior(eta=10)},
+    ...                          population_size=20, replications=5)  # doctest: +SKIP
+    >>> cmp.table[["elpd_loo", "se", "crps", "coverage_90"]]  # doctest: +SKIP
+    """
+
+    specs = _check_priors(priors, groups)
+    check_n_jobs(n_jobs)
+    grouped_columns = sorted({g for _, g in specs.values() if isinstance(g, str)})
+    scores = df.drop(columns=[c for c in grouped_columns if c in df.columns])
+    tables = {}
+    for name, (_, g) in specs.items():
+        if isinstance(g, str):
+            tables[name] = _prepare_table(df.drop(columns=[c for c in grouped_columns if c != g]),
+                                          g)
+        else:
+            tables[name] = _prepare_table(scores, g)
+    rows = {name: set(table.index) for name, (table, _) in tables.items()}
+    if len({frozenset(r) for r in rows.values()}) > 1:
+        raise ValueError("Every prior must see the same complete rows; check the groups columns.")
+    matrix = next(iter(tables.values()))[0]
+    names = list(matrix.columns)
+    K = len(names)
+    X_all = matrix.to_numpy()
+    n_obs = _check_n_observed(n_observed, K)
+    splits = make_splits(len(X_all), test_fraction, population_size, replications, random_seed)
+    combos = [c for k in n_obs for c in itertools.combinations(range(K), k)]
+
+    jobs, labels, keys = [], [], []
+    for name, (prior, _) in specs.items():
+        group_labels = tables[name][1]
+        for r, (_, train, seed) in enumerate(splits):
+            jobs.append(dict(
+                df=pd.DataFrame(X_all[train], columns=names), normalize=False, prior=prior,
+                groups=None if group_labels is None else list(group_labels[train]),
+                draws=draws, tune=tune, chains=chains, sampler=sampler, random_seed=seed,
+            ))
+            labels.append(f"prior {name!r}, replication {r}")
+            keys.append((name, r))
+    pops = dict(zip(keys, fit_many(jobs, labels, n_jobs, progressbar,
+                                   desc="compare_priors: fitting")))
+
+    records, corr_rows, frames, pointwise = [], {}, [], {}
+    i, j = np.triu_indices(K, k=1)
+    for name in specs:
+        group_labels = tables[name][1]
+        elpd_i, p_loo, k_values, corrs = [], 0.0, [], []
+        divergences, max_r_hat = 0, 0.0
+        for r, (test, _, seed) in enumerate(splits):
+            pop = pops[(name, r)]
+            with warnings.catch_warnings():
+                # reported below as pareto_k_bad / warning, per prior
+                warnings.filterwarnings("ignore", message=".*Pareto k.*")
+                warnings.filterwarnings("ignore", message=".*shape parameter of Pareto.*")
+                loo = pop.loo(pointwise=True)
+            elpd_i.append(np.asarray(loo.loo_i))
+            p_loo += float(loo.p_loo)
+            k_values.append(np.asarray(loo.pareto_k))
+            corrs.append(pop.correlation.to_numpy()[i, j])
+            d = pop.diagnostics()
+            divergences += int(d["divergences"])
+            max_r_hat = max(max_r_hat, float(d["max_r_hat"]))
+
+            def draws_for(g, pop=pop):
+                return pop.predictive_draws(g, warn=False)
+
+            frames += score_cells(
+                draws_for, X_all[test], None if group_labels is None else group_labels[test],
+                combos, _method_noise(pop.Sigma_draws, None), LEVELS, seed, names,
+                matrix.index[test], {"replication": r, "method": name},
+            )
+        pointwise[name] = np.concatenate(elpd_i)
+        k_all = np.concatenate(k_values)
+        elpd = pointwise[name]
+        records.append({
+            "prior": name,
+            "elpd_loo": float(elpd.sum()),
+            "se": float(np.sqrt(len(elpd) * np.var(elpd))),
+            "p_loo": p_loo,
+            "pareto_k_bad": int((k_all > PARETO_K_THRESHOLD).sum()),
+            "pareto_k_max": float(k_all.max()),
+            "divergences": divergences,
+            "max_r_hat": max_r_hat,
+        })
+        corr_rows[name] = np.mean(corrs, axis=0)
+    table = pd.DataFrame(records).set_index("prior")
+    best = table["elpd_loo"].idxmax()
+    table.insert(3, "elpd_diff", table["elpd_loo"] - table.loc[best, "elpd_loo"])
+    table.insert(4, "dse", [
+        float(np.sqrt(len(pointwise[n]) * np.var(pointwise[n] - pointwise[best])))
+        for n in table.index
+    ])
+    table.insert(7, "warning", table["pareto_k_bad"] > 0)
+    cells = pd.concat(frames, ignore_index=True)
+    held_out = EvaluationResult(cells=cells)._aggregate(["method"])
+    for column in ("mae", "crps", "log_score", "coverage_90"):
+        source = {"mae": "MAE"}.get(column, column)
+        table[column] = held_out.loc[table.index, source].to_numpy()
+    table = table.sort_values("elpd_loo", ascending=False)
+    correlations = pd.DataFrame(
+        corr_rows, index=[f"{names[a]} ~ {names[b]}" for a, b in zip(i, j)]
+    ).T.loc[table.index]
+    settings = {
+        "test_fraction": test_fraction, "n_observed": tuple(n_obs),
+        "population_size": population_size, "replications": len(splits),
+        "random_seed": random_seed, "draws": draws, "tune": tune, "chains": chains,
+        "n_rows": len(X_all),
+    }
+    return PriorComparison(
+        table=table, correlations=correlations, cells=cells,
+        priors={name: prior for name, (prior, _) in specs.items()}, settings=settings,
+    )
+
+
+def _check_priors(priors, groups) -> dict[str, tuple[Prior, object]]:
+    if not isinstance(priors, Mapping) or not priors:
+        raise ValueError(
+            "priors must be a non-empty mapping {name: Prior}, e.g. "
+            "{'eta=1': Prior(eta=1), 'eta=10': Prior(eta=10)}."
+        )
+    specs = {}
+    for name, spec in priors.items():
+        prior, g = (spec if isinstance(spec, tuple) and len(spec) == 2 else (spec, groups))
+        if not isinstance(prior, Prior):
+            raise TypeError(
+                f"priors[{name!r}] must be a skillinfer_bayes.Prior (or (Prior, groups)); "
+                f"got {type(prior).__name__}."
+            )
+        specs[str(name)] = (prior, g)
+    return specs

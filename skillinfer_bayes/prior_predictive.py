@@ -1,0 +1,96 @@
+"""Prior predictive checks: what a Prior implies for the parameters and for simulated scores."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import arviz as az
+import numpy as np
+import pymc as pm
+import xarray as xr
+
+from skillinfer_bayes.model import CHOL_VAR, GROUP_SD_VAR, MEAN_VAR, _population_priors
+from skillinfer_bayes.priors import Prior
+
+if TYPE_CHECKING:
+    from skillinfer_bayes.population import Population
+
+
+def draw_prior(
+    prior: Prior, K: int, draws: int, random_seed: int | None = None, groups: bool = False
+) -> dict[str, np.ndarray]:
+    """Draws of the standardized-scale parameters from ``prior`` (``pymc.draw``).
+
+    Returns
+    -------
+    dict
+        ``mu_std`` (draws, K), ``chol_stds`` (draws, K), ``chol_corr`` (draws, K, K) and, with
+        ``groups``, ``group_tau`` (draws, K).
+
+    Examples
+    --------
+    >>> out = draw_prior(Prior(eta=2.0), K=3, draws=4, random_seed=0)
+    >>> out["chol_corr"].shape
+    (4, 3, 3)
+    """
+    names = [f"b{k}" for k in range(K)]
+    model, _, _ = _population_priors(names, prior)
+    with model:
+        if groups:
+            pm.HalfNormal(GROUP_SD_VAR, sigma=prior.group_scale, dims="benchmark")
+    keys = [MEAN_VAR, f"{CHOL_VAR}_stds", f"{CHOL_VAR}_corr"] + ([GROUP_SD_VAR] if groups else [])
+    values = pm.draw([model[k] for k in keys], draws=draws, random_seed=random_seed)
+    return {k: np.asarray(v) for k, v in zip(keys, values)}
+
+
+def sample_prior_predictive(
+    pop: Population, draws: int = 500, n_entities: int = 100, random_seed: int | None = None
+) -> az.InferenceData:
+    """See :meth:`Population.sample_prior_predictive`."""
+    from skillinfer_bayes.population import _check_counts
+
+    _check_counts(draws=draws, n_entities=n_entities)
+    K = len(pop.feature_names)
+    grouped = pop.groups is not None
+    rng = np.random.default_rng(random_seed)
+    params = draw_prior(pop.prior, K, draws, int(rng.integers(2**31 - 1)), grouped)
+    center = pop.standardization["center"].to_numpy()
+    scale = pop.standardization["scale"].to_numpy()
+    sd = params[f"{CHOL_VAR}_stds"]
+    corr = params[f"{CHOL_VAR}_corr"]
+    L = np.linalg.cholesky(corr * sd[:, :, None] * sd[:, None, :])  # (draws, K, K)
+    z = rng.standard_normal((draws, n_entities, K))
+    y_std = params[MEAN_VAR][:, None, :] + np.einsum("sij,snj->sni", L, z)
+    if grouped:  # every simulated entity belongs to a new group
+        y_std = y_std + params[GROUP_SD_VAR][:, None, :] * rng.standard_normal(y_std.shape)
+    prior = {
+        "mu": center + scale * params[MEAN_VAR],
+        "sigma": scale * sd,
+        "corr": corr,
+    }
+    if grouped:
+        prior["group_sd"] = scale * params[GROUP_SD_VAR]
+    dims = {
+        "mu": ["benchmark"],
+        "sigma": ["benchmark"],
+        "group_sd": ["benchmark"],
+        "corr": ["benchmark", "benchmark_bis"],
+        "scores": ["entity", "benchmark"],
+    }
+    idata = az.from_dict(
+        prior={k: v[None] for k, v in prior.items()},
+        prior_predictive={"scores": (center + scale * y_std)[None]},
+        coords={
+            "benchmark": pop.feature_names,
+            "benchmark_bis": pop.feature_names,
+            "entity": np.arange(n_entities),
+        },
+        dims=dims,
+        attrs={"prior": repr(pop.prior)},
+    )
+    observed = xr.Dataset(
+        {"scores": (("observed_entity", "benchmark"), pop.matrix.to_numpy())},
+        coords={"observed_entity": np.arange(len(pop.matrix)), "benchmark": pop.feature_names},
+    )
+    idata.add_groups(observed_data=observed)
+    return idata
