@@ -501,7 +501,11 @@ class Population:
         }
 
     def sample_prior_predictive(
-        self, draws: int = 500, n_entities: int = 100, random_seed: int | None = None
+        self,
+        draws: int = 500,
+        n_entities: int = 100,
+        random_seed: int | None = None,
+        prior: Prior | None = None,
     ) -> az.InferenceData:
         """Draw from the prior and simulate populations from it, on the data's scale.
 
@@ -516,6 +520,9 @@ class Population:
             Entities simulated per draw.
         random_seed : int, optional
             Seed.
+        prior : Prior, optional
+            Another prior to check on this data (default: the one the population was fitted
+            under); no refit is needed.
 
         Returns
         -------
@@ -531,7 +538,9 @@ class Population:
         """
         from skillinfer_bayes.prior_predictive import sample_prior_predictive
 
-        return sample_prior_predictive(self, draws, n_entities, random_seed)
+        if prior is not None and not isinstance(prior, Prior):
+            raise TypeError(f"prior must be a skillinfer_bayes.Prior, got {type(prior).__name__}.")
+        return sample_prior_predictive(self, draws, n_entities, random_seed, prior)
 
     # ------------------------------------------------------------------ prediction
     def default_noise(self) -> float:

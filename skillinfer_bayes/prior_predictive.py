@@ -44,7 +44,11 @@ def draw_prior(
 
 
 def sample_prior_predictive(
-    pop: Population, draws: int = 500, n_entities: int = 100, random_seed: int | None = None
+    pop: Population,
+    draws: int = 500,
+    n_entities: int = 100,
+    random_seed: int | None = None,
+    prior: Prior | None = None,
 ) -> az.InferenceData:
     """See :meth:`Population.sample_prior_predictive`."""
     from skillinfer_bayes.population import _check_counts
@@ -53,7 +57,8 @@ def sample_prior_predictive(
     K = len(pop.feature_names)
     grouped = pop.groups is not None
     rng = np.random.default_rng(random_seed)
-    params = draw_prior(pop.prior, K, draws, int(rng.integers(2**31 - 1)), grouped)
+    prior_choice = pop.prior if prior is None else prior
+    params = draw_prior(prior_choice, K, draws, int(rng.integers(2**31 - 1)), grouped)
     center = pop.standardization["center"].to_numpy()
     scale = pop.standardization["scale"].to_numpy()
     sd = params[f"{CHOL_VAR}_stds"]
@@ -63,13 +68,13 @@ def sample_prior_predictive(
     y_std = params[MEAN_VAR][:, None, :] + np.einsum("sij,snj->sni", L, z)
     if grouped:  # every simulated entity belongs to a new group
         y_std = y_std + params[GROUP_SD_VAR][:, None, :] * rng.standard_normal(y_std.shape)
-    prior = {
+    prior_draws = {
         "mu": center + scale * params[MEAN_VAR],
         "sigma": scale * sd,
         "corr": corr,
     }
     if grouped:
-        prior["group_sd"] = scale * params[GROUP_SD_VAR]
+        prior_draws["group_sd"] = scale * params[GROUP_SD_VAR]
     dims = {
         "mu": ["benchmark"],
         "sigma": ["benchmark"],
@@ -78,7 +83,7 @@ def sample_prior_predictive(
         "scores": ["entity", "benchmark"],
     }
     idata = az.from_dict(
-        prior={k: v[None] for k, v in prior.items()},
+        prior={k: v[None] for k, v in prior_draws.items()},
         prior_predictive={"scores": (center + scale * y_std)[None]},
         coords={
             "benchmark": pop.feature_names,
@@ -86,7 +91,7 @@ def sample_prior_predictive(
             "entity": np.arange(n_entities),
         },
         dims=dims,
-        attrs={"prior": repr(pop.prior)},
+        attrs={"prior": repr(prior_choice)},
     )
     observed = xr.Dataset(
         {"scores": (("observed_entity", "benchmark"), pop.matrix.to_numpy())},

@@ -45,13 +45,11 @@ def test_prior_predictive_matches_the_lkj_and_normal_priors(simulated_pop):
 
 def test_prior_predictive_sds_follow_the_family(simulated_pop):
     std = simulated_pop.standardization["scale"].to_numpy()
-    pop = simulated_pop
     for family, expected_mean in [("halfnormal", np.sqrt(2 / np.pi)), ("exponential", 1.0)]:
-        pop.prior = sib.Prior(sd=family)
-        try:
-            sigma = pop.sample_prior_predictive(draws=4000, n_entities=2, random_seed=0)
-        finally:
-            pop.prior = sib.Prior()
+        sigma = simulated_pop.sample_prior_predictive(
+            draws=4000, n_entities=2, random_seed=0, prior=sib.Prior(sd=family)
+        )
+        assert sigma.attrs["prior"].startswith(f"Prior(eta=2.0, sd='{family}'")
         ratio = sigma["prior"]["sigma"].values.reshape(-1, 3) / std
         assert ratio.mean() == pytest.approx(expected_mean, rel=0.05), family
 
