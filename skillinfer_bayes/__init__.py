@@ -22,12 +22,14 @@ from skillinfer_bayes.prior_comparison import PriorComparison, compare_priors
 from skillinfer_bayes.priors import Prior
 from skillinfer_bayes.profile import Profile
 from skillinfer_bayes.sbc import SBCResult, simulation_based_calibration
+from skillinfer_bayes.storage import PosteriorFileError
 from skillinfer_bayes.validation import OutOfRangeWarning, UnknownBenchmarkError
 
 __all__ = [
     "EvaluationResult",
     "OutOfRangeWarning",
     "Population",
+    "PosteriorFileError",
     "Prior",
     "PriorComparison",
     "Profile",

@@ -456,7 +456,7 @@ def evaluate(
             dict(
                 df=pd.DataFrame(X_all[train], columns=names), normalize=False, prior=prior,
                 groups=None if labels is None else list(labels[train]), draws=draws,
-                tune=tune, chains=chains, sampler=sampler, random_seed=seed,
+                tune=tune, chains=chains, sampler=sampler, random_seed=seed, cache=False,
             )
             for _, train, seed in splits
         ]

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import sys
 import time
 import warnings
 from collections.abc import Sequence
+from pathlib import Path
 
 import arviz as az
 import numpy as np
@@ -147,6 +149,7 @@ class Population:
         target_accept: float = 0.8,
         random_seed: int | None = None,
         progressbar: bool = True,
+        cache: bool = True,
     ) -> Population:
         """Fit the population model to a score table.
 
@@ -177,6 +180,11 @@ class Population:
             Seed; the same seed gives the same posterior draws.
         progressbar : bool, default True
             Show sampling progress.
+        cache : bool, default True
+            With a ``random_seed``, look the fit up in the content-addressed cache
+            (``$SKILLINFER_BAYES_CACHE`` or ``~/.cache/skillinfer_bayes``): the same data with
+            the same settings and seed load the saved posterior instead of sampling again, and
+            a new fit is saved there. ``False`` always samples and saves nothing.
 
         Returns
         -------
@@ -212,12 +220,37 @@ class Population:
             lo, hi = matrix.min(), matrix.max()
             scaling = pd.DataFrame({"min": lo, "range": hi - lo})
             matrix = (matrix - lo) / (hi - lo)
+        if labels is not None:
+            labels = pd.Series(labels.to_numpy(), index=matrix.index, name="group")
+        cached = None
+        if cache and random_seed is not None:
+            from skillinfer_bayes import storage
+            from skillinfer_bayes.sampling import resolve_sampler
+
+            settings = {
+                "prior": prior.to_dict(), "normalize": bool(normalize), "draws": draws,
+                "tune": tune, "chains": chains, "sampler": resolve_sampler(sampler),
+                "target_accept": target_accept, "random_seed": int(random_seed),
+            }
+            cached = storage.cache_dir() / (
+                storage.cache_key(matrix, labels, scaling, settings) + ".nc"
+            )
+            if cached.exists():
+                try:
+                    pop = storage.load(cached)
+                except storage.PosteriorFileError:
+                    pass  # unreadable cache entry: refit and overwrite it
+                else:
+                    if progressbar:
+                        print(f"skillinfer-bayes: loaded the cached posterior {cached} "
+                              "(cache=False to sample again)", file=sys.stderr)
+                    diagnostics.warn_if_bad(pop._diagnostics)
+                    return pop
         values = matrix.to_numpy()
         center = np.nanmean(values, axis=0)
         scale = np.nanstd(values, axis=0, ddof=1)
         group_names = codes = None
         if labels is not None:
-            labels = pd.Series(labels.to_numpy(), index=matrix.index, name="group")
             group_names = sorted(labels.unique())
             codes = pd.Categorical(labels, group_names).codes
         std_stats = pattern_stats((values - center) / scale, codes)
@@ -252,6 +285,11 @@ class Population:
             }
         )
         pop = cls(matrix, idata, prior, scaling=scaling, stats=std_stats, groups=labels)
+        if cached is not None:
+            try:
+                storage.save(pop, cached)
+            except OSError as err:  # a read-only home must not break fitting
+                warnings.warn(f"Could not write the fit cache {cached}: {err}", stacklevel=2)
         diagnostics.warn_if_bad(pop._diagnostics)
         return pop
 
@@ -289,6 +327,65 @@ class Population:
         if index_col is not None:
             df = df.set_index(index_col)
         return cls.from_dataframe(df, **kwargs)
+
+    # ------------------------------------------------------------------ saving
+    def to_netcdf(self, path) -> Path:
+        """Save the posterior and everything a Profile needs to a NetCDF file.
+
+        The file holds the posterior draws, the fitted scores with entity and benchmark names,
+        group labels, the scaling, the prior, the fit settings, the library version and a hash
+        of the data; :meth:`from_netcdf` reads it back and predicts bit-identically.
+
+        Parameters
+        ----------
+        path : str or path-like
+            Destination (written atomically: a temporary file, then a rename).
+
+        Returns
+        -------
+        pathlib.Path
+
+        Examples
+        --------
+        >>> pop.to_netcdf("leaderboard.nc")  # doctest: +SKIP
+        >>> same = sib.Population.from_netcdf("leaderboard.nc")  # doctest: +SKIP
+        """
+        from skillinfer_bayes import storage
+
+        return storage.save(self, path)
+
+    @classmethod
+    def from_netcdf(cls, path, data: pd.DataFrame | None = None) -> Population:
+        """Load a population saved by :meth:`to_netcdf` (no refit).
+
+        Parameters
+        ----------
+        path : str or path-like
+            The file.
+        data : pandas.DataFrame, optional
+            The score table you expect the file to have been fitted to (as passed to
+            :meth:`from_dataframe`, without a groups column): loading fails if it differs.
+
+        Returns
+        -------
+        Population
+
+        Raises
+        ------
+        PosteriorFileError
+            The file is unreadable or corrupted (its data do not match its recorded hash),
+            was written in another file format version, or was fitted to other data than
+            ``data``.
+
+        Examples
+        --------
+        >>> pop = sib.Population.from_netcdf("leaderboard.nc", data=df)  # doctest: +SKIP
+        """
+        from skillinfer_bayes import storage
+
+        pop = storage.load(path, data=data)
+        diagnostics.warn_if_bad(pop._diagnostics)
+        return pop
 
     # ------------------------------------------------------------------ posterior summaries
     @property

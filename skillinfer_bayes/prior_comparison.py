@@ -167,6 +167,7 @@ def compare_priors(
                 df=pd.DataFrame(X_all[train], columns=names), normalize=False, prior=prior,
                 groups=None if group_labels is None else list(group_labels[train]),
                 draws=draws, tune=tune, chains=chains, sampler=sampler, random_seed=seed,
+                cache=False,
             ))
             labels.append(f"prior {name!r}, replication {r}")
             keys.append((name, r))

@@ -28,6 +28,22 @@ def simulate(n: int, seed: int, missing: float = 0.0) -> pd.DataFrame:
     return pd.DataFrame(X, columns=["a", "b", "c"], index=[f"m{i}" for i in range(n)])
 
 
+@pytest.fixture(scope="session", autouse=True)
+def fit_cache_in_a_temporary_folder(tmp_path_factory):
+    """Fits cache into a fresh folder (not the user's ~/.cache), for the whole session."""
+    import os
+
+    from skillinfer_bayes.storage import CACHE_ENV
+
+    old = os.environ.get(CACHE_ENV)
+    os.environ[CACHE_ENV] = str(tmp_path_factory.mktemp("fit_cache"))
+    yield
+    if old is None:
+        del os.environ[CACHE_ENV]
+    else:
+        os.environ[CACHE_ENV] = old
+
+
 @pytest.fixture(scope="session")
 def simulated_df() -> pd.DataFrame:
     # seed 1 draws a sample whose mean of "c" is 3.1 standard errors from the truth; seed 2
