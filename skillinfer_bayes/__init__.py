@@ -14,6 +14,7 @@ Examples
 
 from skillinfer_bayes import datasets
 from skillinfer_bayes._version import __version__
+from skillinfer_bayes.active import EvaluationCurve, evaluation_curve
 from skillinfer_bayes.diagnostics import SamplerWarning
 from skillinfer_bayes.evaluation import EvaluationResult, evaluate
 from skillinfer_bayes.plots import plot_prior_comparison, plot_prior_predictive, plot_sbc_ranks
@@ -26,6 +27,7 @@ from skillinfer_bayes.storage import PosteriorFileError
 from skillinfer_bayes.validation import OutOfRangeWarning, UnknownBenchmarkError
 
 __all__ = [
+    "EvaluationCurve",
     "EvaluationResult",
     "OutOfRangeWarning",
     "Population",
@@ -41,6 +43,7 @@ __all__ = [
     "datasets",
     "compare_priors",
     "evaluate",
+    "evaluation_curve",
     "plot_prior_comparison",
     "plot_prior_predictive",
     "plot_sbc_ranks",

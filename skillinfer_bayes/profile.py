@@ -311,6 +311,65 @@ class Profile:
             }
         )
 
+    def most_informative(self, k: int = 1, target=None) -> pd.DataFrame:
+        """Rank unobserved benchmarks by the expected reduction of predictive variance.
+
+        For every posterior draw the reduction from observing a benchmark is exact (it does
+        not depend on the value observed); the ranking averages it over the draws (see
+        :mod:`skillinfer_bayes.active`). :meth:`most_uncertain` is the simpler rule.
+
+        Parameters
+        ----------
+        k : int, default 1
+            Number of benchmarks returned (best first).
+        target : None, str or dict, optional
+            What to learn about: ``None`` = all unobserved benchmarks, the candidate included
+            (summed variances: the total uncertainty of the profile); a benchmark name =
+            that benchmark (not itself a candidate); a dict ``{benchmark: weight}`` = the
+            weighted combination ``sum w_i y_i`` (e.g. the average score).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``feature``, ``expected_variance_reduction``, ``target_sd_before`` and
+            ``expected_target_sd_after`` (square roots of the posterior-averaged target
+            variance before and after).
+
+        Examples
+        --------
+        >>> pop.profile().observe("BBH", 55.93).most_informative(k=2)  # doctest: +SKIP
+        >>> profile.most_informative(target={"IFEval": 0.5, "GPQA": 0.5})  # doctest: +SKIP
+        """
+        from skillinfer_bayes.active import expected_variance_reduction, resolve_target
+
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+            raise ValueError(f"k must be a positive integer; got {k!r}.")
+        weights, excluded = resolve_target(target, self.feature_names)
+        K = len(self.feature_names)
+        unobserved = [j for j in range(K) if j not in self._observed]
+        candidates = [j for j in unobserved if j not in excluded]
+        if not candidates:
+            return pd.DataFrame(columns=["feature", "expected_variance_reduction",
+                                         "target_sd_before", "expected_target_sd_after"])
+        idx = np.fromiter(self._observed, dtype=int, count=len(self._observed))
+        vals = np.fromiter(self._observed.values(), dtype=float, count=len(self._observed))
+        _, cov = condition(self._mu_draws, self._Sigma_draws, idx, vals, self.noise**2,
+                           full_cov=True)
+        gain = expected_variance_reduction(cov, candidates, unobserved, self.noise**2, weights)
+        if weights is None:
+            total = np.diagonal(cov, axis1=1, axis2=2)[:, unobserved].sum(axis=1).mean()
+            before = np.full(len(candidates), total)
+        else:
+            before = np.full(len(candidates), np.einsum("i,sij,j->s", weights, cov,
+                                                        weights).mean())
+        order = np.argsort(-gain, kind="stable")[: int(k)]
+        return pd.DataFrame({
+            "feature": [self.feature_names[candidates[i]] for i in order],
+            "expected_variance_reduction": gain[order],
+            "target_sd_before": np.sqrt(before[order]),
+            "expected_target_sd_after": np.sqrt(np.maximum(before[order] - gain[order], 0.0)),
+        })
+
     # ------------------------------------------------------------------ accuracy
     def _truth(self, true_vector) -> np.ndarray:
         if isinstance(true_vector, pd.Series):
