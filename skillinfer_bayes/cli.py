@@ -5,6 +5,13 @@ Examples
 Fit the embedded leaderboard without one model, observe its BBH score, print the prediction::
 
     skillinfer-bayes predict --hold-out meta-llama/Llama-3.1-70B-Instruct --observe BBH=55.93
+
+Fit once, save the posterior, then predict and choose the next benchmark without refitting::
+
+    skillinfer-bayes fit --output leaderboard.nc
+    skillinfer-bayes predict --posterior leaderboard.nc --observe BBH=55.93
+    skillinfer-bayes next --posterior leaderboard.nc --observe BBH=55.93
+    skillinfer-bayes evaluate --methods bayes,plugin --n-observed 1
 """
 
 from __future__ import annotations
@@ -54,6 +61,9 @@ def _load_table(args: argparse.Namespace) -> pd.DataFrame:
             df = df.set_index(args.index_col)
         default_columns = [c for c in df.columns if pd.api.types.is_numeric_dtype(df[c])]
     columns = args.benchmarks.split(",") if args.benchmarks else default_columns
+    group_column = getattr(args, "groups", None)
+    if group_column is not None and group_column in df.columns:
+        columns = [c for c in columns if c != group_column] + [group_column]
     unknown = sorted(set(columns) - set(map(str, df.columns)))
     if unknown:
         raise CLIError(
@@ -62,45 +72,94 @@ def _load_table(args: argparse.Namespace) -> pd.DataFrame:
     return df[columns]
 
 
-def _predict(args: argparse.Namespace) -> int:
+def _prior(args: argparse.Namespace):
+    from skillinfer_bayes.priors import Prior
+
+    return Prior(eta=args.eta, sd=args.sd_family, sd_scale=args.sd_scale,
+                 mean_scale=args.mean_scale)
+
+
+def _hold_out(args: argparse.Namespace, df: pd.DataFrame):
+    """(table without the held-out row, its scores or None)."""
+    if getattr(args, "hold_out", None) is None:
+        return df, None
+    if args.hold_out not in df.index:
+        raise CLIError(
+            f"--hold-out {args.hold_out!r} is not a row of the data (rows are named by "
+            "the index column, e.g. 'meta-llama/Llama-3.1-70B-Instruct')."
+        )
+    truth = df.loc[[args.hold_out]].iloc[0]
+    return df.drop(index=args.hold_out), truth
+
+
+def _fit(args: argparse.Namespace, df: pd.DataFrame):
     from skillinfer_bayes.population import Population
 
-    df = _load_table(args)
-    observations = dict(_parse_observation(o) for o in args.observe or [])
-    unknown = sorted(set(observations) - set(df.columns))
-    if unknown:
-        raise CLIError(
-            f"--observe names unknown benchmark(s) {unknown}; known benchmarks: "
-            f"{sorted(df.columns)}."
-        )
-    truth = None
-    if args.hold_out is not None:
-        if args.hold_out not in df.index:
-            raise CLIError(
-                f"--hold-out {args.hold_out!r} is not a row of the data (rows are named by "
-                "the index column, e.g. 'meta-llama/Llama-3.1-70B-Instruct')."
-            )
-        truth = df.loc[[args.hold_out]].iloc[0]
-        df = df.drop(index=args.hold_out)
-        if not observations:
-            raise CLIError("--hold-out needs at least one --observe BENCHMARK=SCORE.")
+    groups = None
+    if args.groups is not None:
+        if args.groups not in df.columns:
+            raise CLIError(f"--groups {args.groups!r} is not a column of the data; columns: "
+                           f"{sorted(map(str, df.columns))}.")
+        groups = args.groups
     print(
-        f"Fitting {len(df)} models x {df.shape[1]} benchmarks "
+        f"Fitting {len(df)} models x {df.shape[1] - (groups is not None)} benchmarks "
         f"({args.chains} chains x {args.draws} draws after {args.tune} tuning steps)...",
         file=sys.stderr,
     )
-    pop = Population.from_dataframe(
-        df,
-        normalize=args.normalize,
-        draws=args.draws,
-        tune=args.tune,
-        chains=args.chains,
-        sampler=args.sampler,
-        random_seed=args.seed,
-        progressbar=not args.quiet,
+    return Population.from_dataframe(
+        df, normalize=args.normalize, prior=_prior(args), groups=groups, draws=args.draws,
+        tune=args.tune, chains=args.chains, sampler=args.sampler, random_seed=args.seed,
+        progressbar=not args.quiet, cache=not args.no_cache,
     )
+
+
+def _population(args: argparse.Namespace):
+    """(population, held-out truth or None): loaded from --posterior, or fitted."""
+    from skillinfer_bayes.population import Population
+
+    if args.posterior is not None:
+        pop = Population.from_netcdf(args.posterior)
+        truth = None
+        if args.hold_out is not None:
+            _, truth = _hold_out(args, _load_table(args))
+        return pop, truth
+    df, truth = _hold_out(args, _load_table(args))
+    _observations(args, [c for c in df.columns if c != args.groups])  # fail before fitting
+    return _fit(args, df), truth
+
+
+def _observations(args: argparse.Namespace, names) -> dict[str, float]:
+    observations = dict(_parse_observation(o) for o in args.observe or [])
+    unknown = sorted(set(observations) - set(names))
+    if unknown:
+        raise CLIError(
+            f"--observe names unknown benchmark(s) {unknown}; known benchmarks: "
+            f"{sorted(names)}."
+        )
+    return observations
+
+
+def _profile(args: argparse.Namespace, pop):
+    observations = _observations(args, pop.feature_names)
+    return pop.profile(noise=args.noise, group=args.group).observe_many(observations)
+
+
+def _fit_command(args: argparse.Namespace) -> int:
+    df, _ = _hold_out(args, _load_table(args))
+    pop = _fit(args, df)
     print(pop)
-    profile = pop.profile(noise=args.noise).observe_many(observations)
+    path = pop.to_netcdf(args.output)
+    print(f"\nSaved the posterior to {path} (use: skillinfer-bayes predict --posterior {path})")
+    return 0
+
+
+def _predict(args: argparse.Namespace) -> int:
+    pop, truth = _population(args)
+    if truth is not None and not args.observe:
+        raise CLIError("--hold-out needs at least one --observe BENCHMARK=SCORE.")
+    if args.posterior is None:
+        print(pop)
+    profile = _profile(args, pop)
     table = profile.predict(level=args.level)
     if truth is not None:
         table["true"] = truth[table.index].to_numpy()
@@ -116,43 +175,164 @@ def _predict(args: argparse.Namespace) -> int:
     return 0
 
 
+def _parse_target(text: str | None):
+    if text is None or "=" not in text:
+        return text
+    weights = {}
+    for part in text.split(","):
+        name, value = _parse_observation(part.strip())
+        weights[name] = value
+    return weights
+
+
+def _next(args: argparse.Namespace) -> int:
+    pop, _ = _population(args)
+    profile = _profile(args, pop)
+    if args.rule == "most_uncertain":
+        if args.target is not None:
+            raise CLIError("--target applies to --rule most_informative only.")
+        table = profile.most_uncertain(k=args.k)
+    else:
+        table = profile.most_informative(k=args.k, target=_parse_target(args.target))
+    if table.empty:
+        print("Every benchmark is observed: nothing left to run.")
+        return 0
+    print(f"Observed: {profile.observed}")
+    print(f"Next benchmark(s) to run ({args.rule}"
+          + (f", target {args.target}" if args.target else "") + "):")
+    with pd.option_context("display.float_format", "{:.3f}".format, "display.width", 120):
+        print(table.to_string(index=False))
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from skillinfer_bayes.evaluation import evaluate
+
+    df = _load_table(args)
+    try:
+        n_observed = [int(k) for k in args.n_observed.split(",")]
+    except ValueError:
+        raise CLIError(f"--n-observed takes integers like 1,2; got {args.n_observed!r}.") from None
+    methods = args.methods.split(",")
+    print(f"Evaluating {', '.join(methods)} on {len(df)} models...", file=sys.stderr)
+    result = evaluate(
+        df, test_fraction=args.test_fraction, n_observed=n_observed, methods=methods,
+        random_seed=args.seed, population_size=args.population_size,
+        replications=args.replications, prior=_prior(args), groups=args.groups,
+        draws=args.draws, tune=args.tune, chains=args.chains, sampler=args.sampler,
+        n_jobs=args.n_jobs, progressbar=not args.quiet,
+    )
+    columns = ["MAE", "RMSE", "coverage_50", "coverage_90", "coverage_95", "width_90", "crps",
+               "log_score", "n_cells"]
+    with pd.option_context("display.float_format", "{:.4f}".format):
+        print(result.summary[columns].to_string())
+    if args.output:
+        result.cells.to_csv(args.output, index=False)
+        print(f"\nWrote {len(result.cells)} cells to {args.output}")
+    return 0
+
+
+def _add_data_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("data")
+    g.add_argument("--data", help="CSV or Parquet score table (default: embedded leaderboard)")
+    g.add_argument("--index-col", help="column holding model names (with --data)")
+    g.add_argument("--benchmarks", help="comma-separated benchmark columns (default: all "
+                   "numeric columns; the embedded data: its 6 benchmarks)")
+    g.add_argument("--groups", help="column of group labels for group-level means")
+
+
+def _add_fit_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("model and sampler")
+    g.add_argument("--normalize", action="store_true", help="min-max scale scores to [0, 1]")
+    g.add_argument("--eta", type=float, default=2.0, help="LKJ concentration (2)")
+    g.add_argument("--sd-family", default="halfnormal",
+                   choices=["exponential", "halfnormal", "halfstudentt"],
+                   help="prior family of the benchmark sds (halfnormal)")
+    g.add_argument("--sd-scale", type=float, default=1.0, help="scale of that prior (1)")
+    g.add_argument("--mean-scale", type=float, default=1.0, help="sd of the mean prior (1)")
+    g.add_argument("--draws", type=int, default=1000, help="draws per chain (1000)")
+    g.add_argument("--tune", type=int, default=1000, help="tuning steps per chain (1000)")
+    g.add_argument("--chains", type=int, default=4, help="number of chains (4)")
+    g.add_argument("--sampler", default="auto", choices=["auto", "numpyro", "nutpie", "pymc"])
+    g.add_argument("--seed", type=int, default=0, help="random seed (0)")
+    g.add_argument("--no-cache", action="store_true",
+                   help="always sample (default: reuse a cached fit of the same data/settings)")
+    g.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def _add_profile_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("the new model")
+    g.add_argument("--posterior", help="a posterior saved by 'skillinfer-bayes fit' (no refit)")
+    g.add_argument("--hold-out", help="model (row name) to leave out and compare against")
+    g.add_argument("--observe", action="append", metavar="BENCHMARK=SCORE",
+                   help="an observed score; repeat for several")
+    g.add_argument("--group", help="the model's group (populations fitted with --groups)")
+    g.add_argument("--noise", type=float, default=None, help="observation noise sd")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for documentation and tests)."""
     parser = argparse.ArgumentParser(
         prog="skillinfer-bayes",
         description="Fully Bayesian prediction of a model's benchmark scores from a few "
-        "observed ones.",
+        "observed ones. Data default to the embedded Open LLM Leaderboard v2 snapshot.",
     )
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
     p = sub.add_parser(
-        "predict",
-        help="fit a population and predict a model's unobserved scores",
-        description="Fit the population model (default: the embedded Open LLM Leaderboard v2 "
-        "snapshot), observe some scores of a new model and print its predicted scores with "
-        "intervals.",
+        "fit", help="fit a population and save its posterior",
+        description="Fit the population model and save the posterior to a NetCDF file that "
+        "'predict' and 'next' load with --posterior (no refit).",
     )
-    p.add_argument("--data", help="CSV or Parquet score table (default: embedded leaderboard)")
-    p.add_argument("--index-col", help="column holding model names (with --data)")
-    p.add_argument("--benchmarks", help="comma-separated benchmark columns (default: all)")
-    p.add_argument("--hold-out", help="model (row name) to leave out and compare against")
-    p.add_argument(
-        "--observe",
-        action="append",
-        metavar="BENCHMARK=SCORE",
-        help="an observed score; repeat for several",
+    _add_data_options(p)
+    _add_fit_options(p)
+    p.add_argument("--hold-out", help="model (row name) to leave out of the fit")
+    p.add_argument("--output", "-o", required=True, help="where to save the posterior (.nc)")
+    p.set_defaults(func=_fit_command)
+
+    p = sub.add_parser(
+        "predict", help="predict a model's unobserved scores from observed ones",
+        description="Observe some scores of a new model and print the predicted scores of "
+        "every benchmark with intervals, from a saved posterior (--posterior) or a fit.",
     )
+    _add_data_options(p)
+    _add_fit_options(p)
+    _add_profile_options(p)
     p.add_argument("--level", type=float, default=0.9, help="interval probability (0.9)")
-    p.add_argument("--noise", type=float, default=None, help="observation noise sd")
-    p.add_argument("--normalize", action="store_true", help="min-max scale scores to [0, 1]")
-    p.add_argument("--draws", type=int, default=1000, help="draws per chain (1000)")
-    p.add_argument("--tune", type=int, default=1000, help="tuning steps per chain (1000)")
-    p.add_argument("--chains", type=int, default=4, help="number of chains (4)")
-    p.add_argument(
-        "--sampler", default="auto", choices=["auto", "numpyro", "nutpie", "pymc"]
-    )
-    p.add_argument("--seed", type=int, default=0, help="random seed (0)")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_predict)
+
+    p = sub.add_parser(
+        "next", help="which benchmark to run next",
+        description="Rank the unobserved benchmarks of a new model by the expected reduction "
+        "of predictive variance (most_informative, posterior-averaged) or by predictive sd "
+        "(most_uncertain).",
+    )
+    _add_data_options(p)
+    _add_fit_options(p)
+    _add_profile_options(p)
+    p.add_argument("--rule", default="most_informative",
+                   choices=["most_informative", "most_uncertain"], help="(most_informative)")
+    p.add_argument("--target", help="what to learn about: a benchmark, or weights like "
+                   "IFEval=0.5,GPQA=0.5 (default: all unobserved benchmarks)")
+    p.add_argument("-k", type=int, default=3, help="how many benchmarks to list (3)")
+    p.set_defaults(func=_next)
+
+    p = sub.add_parser(
+        "evaluate", help="run the held-out calibration protocol",
+        description="Hold out models, predict their benchmarks from n observed ones with each "
+        "method, and print accuracy and calibration (coverage, CRPS, log score).",
+    )
+    _add_data_options(p)
+    _add_fit_options(p)
+    p.add_argument("--test-fraction", type=float, default=0.2, help="held-out share (0.2)")
+    p.add_argument("--n-observed", default="1,2", help="observed benchmarks per cell (1,2)")
+    p.add_argument("--methods", default="bayes,plugin,diagonal,mean",
+                   help="comma-separated methods (bayes,plugin,diagonal,mean)")
+    p.add_argument("--population-size", type=int, help="small-population study size")
+    p.add_argument("--replications", type=int, default=1, help="small-population repeats (1)")
+    p.add_argument("--n-jobs", type=int, default=1, help="parallel fits (1; -1 = all cores)")
+    p.add_argument("--output", "-o", help="also write the cell-level results (CSV)")
+    p.set_defaults(func=_evaluate)
     return parser
 
 
@@ -165,7 +345,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     warnings.filterwarnings("ignore", message="Using NumPy C-API based implementation for BLAS")
     try:
         return args.func(args)
-    except (CLIError, ValueError, TypeError, KeyError, FileNotFoundError, ImportError) as exc:
+    except (CLIError, ValueError, TypeError, KeyError, OSError, ImportError) as exc:
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         print(f"skillinfer-bayes: error: {message}", file=sys.stderr)
         return 2

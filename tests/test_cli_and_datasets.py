@@ -45,3 +45,78 @@ def test_cli_bad_input_exits_nonzero_with_one_line():
     assert result.returncode == 2 and "'high' is not a number" in result.stderr
     result = run_cli("predict", "--hold-out", "nobody/none", "--observe", "BBH=1")
     assert result.returncode == 2 and "is not a row of the data" in result.stderr
+
+
+FAST = ("--draws", "300", "--tune", "300", "--chains", "2", "--quiet")
+
+
+def small_csv(tmp_path):
+    from conftest import simulate
+
+    path = tmp_path / "scores.csv"
+    simulate(150, seed=12).rename_axis("model").to_csv(path)
+    return str(path)
+
+
+def test_cli_fit_then_predict_and_next_from_the_saved_posterior(tmp_path):
+    data = small_csv(tmp_path)
+    out = str(tmp_path / "pop.nc")
+    fit = run_cli("fit", "--data", data, "--index-col", "model", "--hold-out", "m0",
+                  "--eta", "3", "--output", out, *FAST)
+    assert fit.returncode == 0, fit.stderr
+    assert "149 entities x 3 benchmarks" in fit.stdout and "Saved the posterior" in fit.stdout
+    assert "Prior(eta=3.0" in fit.stdout
+    pred = run_cli("predict", "--posterior", out, "--data", data, "--index-col", "model",
+                   "--hold-out", "m0", "--observe", "a=60", "--level", "0.8")
+    assert pred.returncode == 0, pred.stderr
+    assert "Predicted scores (80% intervals)" in pred.stdout and "MAE" in pred.stdout
+    assert "Fitting" not in pred.stderr  # loaded, not refitted
+    nxt = run_cli("next", "--posterior", out, "--observe", "a=60", "-k", "2")
+    assert nxt.returncode == 0, nxt.stderr
+    assert "most_informative" in nxt.stdout and "expected_variance_reduction" in nxt.stdout
+    lines = [line for line in nxt.stdout.splitlines() if line.strip().startswith(("b ", "c "))]
+    assert len(lines) == 2
+    target = run_cli("next", "--posterior", out, "--target", "a=0.5,c=0.5")
+    assert target.returncode == 0 and "target a=0.5,c=0.5" in target.stdout
+    uncertain = run_cli("next", "--posterior", out, "--rule", "most_uncertain", "-k", "1")
+    assert uncertain.returncode == 0 and "std" in uncertain.stdout
+
+
+def test_cli_evaluate_prints_the_summary(tmp_path):
+    data = small_csv(tmp_path)
+    cells = str(tmp_path / "cells.csv")
+    result = run_cli("evaluate", "--data", data, "--index-col", "model", "--methods",
+                     "bayes,plugin", "--n-observed", "1", "--output", cells, *FAST)
+    assert result.returncode == 0, result.stderr
+    assert "coverage_90" in result.stdout and "bayes" in result.stdout
+    assert "plugin" in result.stdout and "Wrote 360 cells" in result.stdout
+
+
+def test_cli_help_explains_each_subcommand():
+    top = run_cli("--help")
+    for command in ("fit", "predict", "next", "evaluate"):
+        assert command in top.stdout
+    assert "expected reduction" in run_cli("next", "--help").stdout
+    assert "--posterior" in run_cli("predict", "--help").stdout
+    assert "calibration" in run_cli("evaluate", "--help").stdout
+    assert "--output" in run_cli("fit", "--help").stdout
+
+
+def test_cli_subcommands_reject_bad_input_with_one_line(tmp_path):
+    cases = [
+        (("fit", "--output", str(tmp_path / "x.nc"), "--eta", "-1", "--quiet"),
+         "Prior eta must be a finite number > 0"),
+        (("predict", "--posterior", str(tmp_path / "missing.nc"), "--observe", "BBH=1"),
+         "No saved posterior at"),
+        (("next", "--target", "NOPE", "--data", small_csv(tmp_path), "--index-col", "model",
+          *FAST), "Unknown benchmark 'NOPE'"),
+        (("evaluate", "--methods", "bayes,magic"), "Unknown method(s) ['magic']"),
+        (("evaluate", "--n-observed", "one"), "--n-observed takes integers"),
+    ]
+    for args, message in cases:
+        result = run_cli(*args)
+        assert result.returncode == 2, (args, result.stderr)
+        last = result.stderr.strip().splitlines()[-1]
+        assert last.startswith("skillinfer-bayes: error: ") and message in last, last
+    missing = run_cli("fit")  # argparse: a required option is missing
+    assert missing.returncode == 2 and "--output" in missing.stderr
