@@ -252,6 +252,27 @@ def _initial_point(model: pm.Model) -> dict[str, np.ndarray]:
     return {name: np.zeros(shape) for name, shape in shapes.items()}
 
 
+#: Set to "0" to leave JAX's persistent compilation cache alone.
+JAX_CACHE_ENV = "SKILLINFER_BAYES_JAX_CACHE"
+
+
+def _enable_compilation_cache() -> None:
+    """Keep compiled samplers on disk (JAX's persistent compilation cache), so that a new
+    Python process fitting a model of a known structure skips most of the XLA compilation.
+
+    The cache lives in the fit cache folder (``$SKILLINFER_BAYES_CACHE/jax`` or
+    ``~/.cache/skillinfer_bayes/jax``). A cache directory the user configured for JAX is
+    respected, and ``SKILLINFER_BAYES_JAX_CACHE=0`` turns this off.
+    """
+    import jax
+
+    if os.environ.get(JAX_CACHE_ENV, "1") == "0" or jax.config.jax_compilation_cache_dir:
+        return
+    from skillinfer_bayes.storage import cache_dir
+
+    jax.config.update("jax_compilation_cache_dir", str(cache_dir() / "jax"))
+
+
 def _sample_numpyro(
     model: pm.Model,
     draws: int,
@@ -266,6 +287,7 @@ def _sample_numpyro(
     import jax.numpy as jnp
     from tqdm.auto import tqdm
 
+    _enable_compilation_cache()
     key = None if structure is None else (structure, draws, tune, chains, target_accept,
                                           progressbar)
     label = f"NUTS (numpyro), {chains} chains"
