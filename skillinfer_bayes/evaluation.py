@@ -381,6 +381,7 @@ def evaluate(
     tune: int = 1000,
     chains: int = 4,
     sampler: str = "auto",
+    target_accept: float = 0.8,
     n_jobs: int = 1,
     progressbar: bool = True,
 ) -> EvaluationResult:
@@ -407,7 +408,7 @@ def evaluate(
         Central-interval levels reported (coverage and bounds).
     noise : float, optional
         Observation noise sd (default: 5% of the mean population sd, per method, as skillinfer).
-    prior, draws, tune, chains, sampler :
+    prior, draws, tune, chains, sampler, target_accept :
         Passed to :meth:`Population.from_dataframe` for "bayes".
     groups : str, pandas.Series or sequence, optional
         Group labels (a column of ``df`` or one per row) for a grouped "bayes" fit; each test
@@ -456,7 +457,8 @@ def evaluate(
             dict(
                 df=pd.DataFrame(X_all[train], columns=names), normalize=False, prior=prior,
                 groups=None if labels is None else list(labels[train]), draws=draws,
-                tune=tune, chains=chains, sampler=sampler, random_seed=seed, cache=False,
+                tune=tune, chains=chains, sampler=sampler, target_accept=target_accept,
+                random_seed=seed, cache=False,
             )
             for _, train, seed in splits
         ]

@@ -24,6 +24,20 @@ CHOL_VAR = "chol"
 GROUP_SD_VAR = "group_tau"
 GROUP_OFFSET_VAR = "group_offset"
 GROUP_MEAN_VAR = "group_mu_std"
+GROUP_CENTERED_VAR = "group_mu_centered"
+#: Groups with at least this many entities are parameterized centred (their data pin their
+#: mean down, and the non-centred form would put a funnel in the posterior); smaller groups
+#: non-centred (their mean is mostly the prior's, where the centred form has the funnel).
+CENTERED_MIN_SIZE = 30
+
+
+def centered_groups(stats: Sequence[PatternStats], n_groups: int) -> np.ndarray:
+    """(G,) bool: which groups get the centred parameterization (see CENTERED_MIN_SIZE)."""
+    sizes = np.zeros(n_groups, dtype=int)
+    for s in stats:
+        if s.group >= 0:
+            sizes[s.group] += s.n
+    return sizes >= CENTERED_MIN_SIZE
 
 
 def sd_distribution(prior: Prior, K: int):
@@ -91,15 +105,18 @@ def build_model(
         Prior choices, on the standardized scale.
     groups : sequence of str, optional
         Group names (the ``group`` coordinate), indexed by ``PatternStats.group``. Each group
-        then has its own mean ``group_mu_std = mu_std + group_tau * group_offset``, partially
-        pooled toward the population mean (non-centred parameterization).
+        then has its own mean ``group_mu_std ~ Normal(mu_std, group_tau)``, partially pooled
+        toward the population mean: parameterized centred (``group_mu_centered``) for groups
+        of at least ``CENTERED_MIN_SIZE`` entities and non-centred (``mu_std + group_tau *
+        group_offset``) for smaller ones, so that neither form's funnel hampers NUTS.
 
     Returns
     -------
     pymc.Model
         Free variables ``mu_std`` (K means) and ``chol`` (LKJ Cholesky factor of the covariance,
-        with deterministics ``chol_stds`` and ``chol_corr``), plus ``group_tau`` and
-        ``group_offset`` with groups; the likelihood enters as the potential ``loglik``.
+        with deterministics ``chol_stds`` and ``chol_corr``), plus ``group_tau``,
+        ``group_offset`` / ``group_mu_centered`` and the deterministic ``group_mu_std`` with
+        groups; the likelihood enters as the potential ``loglik``.
 
     Examples
     --------
@@ -119,9 +136,19 @@ def build_model(
         if groups is not None:
             model.add_coord("group", list(groups))
             tau = pm.HalfNormal(GROUP_SD_VAR, sigma=prior.group_scale, dims="benchmark")
-            offset = pm.Normal(GROUP_OFFSET_VAR, 0.0, 1.0, dims=("group", "benchmark"))
+            centred = centered_groups(stats, len(groups))
+            parts, order = [], []
+            if (~centred).any():
+                offset = pm.Normal(GROUP_OFFSET_VAR, 0.0, 1.0, shape=(int((~centred).sum()), K))
+                parts.append(mu + tau * offset)
+                order += np.flatnonzero(~centred).tolist()
+            if centred.any():
+                parts.append(pm.Normal(GROUP_CENTERED_VAR, mu, tau,
+                                       shape=(int(centred.sum()), K)))
+                order += np.flatnonzero(centred).tolist()
+            stacked = parts[0] if len(parts) == 1 else pt.concatenate(parts, axis=0)
             group_mu = pm.Deterministic(
-                GROUP_MEAN_VAR, mu + tau * offset, dims=("group", "benchmark")
+                GROUP_MEAN_VAR, stacked[np.argsort(order)], dims=("group", "benchmark")
             )
             centres.update({g: group_mu[g] for g in range(len(groups))})
         factors: dict = {}
@@ -151,7 +178,8 @@ def structure_key(
     """What fixes the model graph apart from its data: K, the (group,) observed sets, the
     prior and the number of groups."""
     patterns = tuple((s.group, tuple(int(i) for i in s.observed)) for s in stats)
-    return (K, n_groups, patterns, prior)
+    centred = tuple(centered_groups(stats, n_groups).tolist()) if n_groups else ()
+    return (K, n_groups, centred, patterns, prior)
 
 
 def per_row_model(X: np.ndarray, benchmarks: Sequence[str], prior: Prior) -> pm.Model:

@@ -88,6 +88,7 @@ def compare_priors(
     tune: int = 1000,
     chains: int = 4,
     sampler: str = "auto",
+    target_accept: float = 0.8,
     n_jobs: int = 1,
     progressbar: bool = True,
 ) -> PriorComparison:
@@ -111,8 +112,9 @@ def compare_priors(
         :meth:`Population.from_dataframe`).
     test_fraction, n_observed, population_size, replications, random_seed :
         The evaluation protocol (see :func:`~skillinfer_bayes.evaluate`).
-    draws, tune, chains, sampler :
-        Sampler settings of every fit.
+    draws, tune, chains, sampler, target_accept :
+        Sampler settings of every fit (raise ``target_accept``, e.g. to 0.95, when fits of
+        grouped means on small populations report divergences).
     n_jobs : int, default 1
         Parallel fits through joblib (-1: all cores; a Dask cluster inside
         ``joblib.parallel_config(backend="dask")``). Results do not depend on it.
@@ -166,8 +168,8 @@ def compare_priors(
             jobs.append(dict(
                 df=pd.DataFrame(X_all[train], columns=names), normalize=False, prior=prior,
                 groups=None if group_labels is None else list(group_labels[train]),
-                draws=draws, tune=tune, chains=chains, sampler=sampler, random_seed=seed,
-                cache=False,
+                draws=draws, tune=tune, chains=chains, sampler=sampler,
+                target_accept=target_accept, random_seed=seed, cache=False,
             ))
             labels.append(f"prior {name!r}, replication {r}")
             keys.append((name, r))
@@ -238,7 +240,7 @@ def compare_priors(
         "test_fraction": test_fraction, "n_observed": tuple(n_obs),
         "population_size": population_size, "replications": len(splits),
         "random_seed": random_seed, "draws": draws, "tune": tune, "chains": chains,
-        "n_rows": len(X_all),
+        "target_accept": target_accept, "n_rows": len(X_all),
     }
     return PriorComparison(
         table=table, correlations=correlations, cells=cells,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import warnings
 from collections import OrderedDict
 
 import arviz as az
@@ -20,6 +21,7 @@ import pymc as pm
 
 from skillinfer_bayes.model import (
     CHOL_VAR,
+    GROUP_CENTERED_VAR,
     GROUP_MEAN_VAR,
     GROUP_OFFSET_VAR,
     GROUP_SD_VAR,
@@ -174,7 +176,11 @@ def _compile_numpyro(model: pm.Model, draws: int, tune: int, chains: int,
         outputs = clone_replace(outputs, replace=others) if others else outputs
         fgraph = FunctionGraph(inputs=[*model.value_vars, *data_vars], outputs=outputs, clone=True)
         JAX.optimizer.rewrite(fgraph)
-        return jax_funcify(fgraph)
+        with warnings.catch_warnings():
+            # parameter checks (e.g. sigma > 0 of a group mean's Normal) hold by construction:
+            # every scale is a transformed positive variable
+            warnings.filterwarnings("ignore", message="Skipping Check", category=UserWarning)
+            return jax_funcify(fgraph)
 
     # PyMC's log density, negated: numpyro's potential energy, data as arguments.
     logp_fn = jaxify([-model.logp()])
@@ -243,9 +249,11 @@ def _initial_point(model: pm.Model) -> dict[str, np.ndarray]:
     K = len(model.coords["benchmark"])
     shapes = {MEAN_VAR: (K,), f"{CHOL_VAR}_cholesky-cov-packed__": (K * (K + 1) // 2,)}
     if "group" in model.coords:
-        # log tau = 0 (tau = 1 sd of the standardized scores) and zero offsets
+        # log tau = 0 (tau = 1 sd of the standardized scores); zero offsets / group means
         shapes[f"{GROUP_SD_VAR}_log__"] = (K,)
-        shapes[GROUP_OFFSET_VAR] = (len(model.coords["group"]), K)
+        for name in (GROUP_OFFSET_VAR, GROUP_CENTERED_VAR):
+            if name in model.named_vars:
+                shapes[name] = tuple(int(d) for d in model[name].shape.eval())
     names = [v.name for v in model.value_vars]
     if sorted(names) != sorted(shapes):  # a model this module does not know: ask PyMC
         return model.initial_point()

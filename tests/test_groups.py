@@ -9,7 +9,7 @@ import pytest
 from conftest import TRUE_MU, TRUE_SIGMA
 
 import skillinfer_bayes as sib
-from skillinfer_bayes.model import build_model
+from skillinfer_bayes.model import build_model, centered_groups
 from skillinfer_bayes.sufficient_stats import loglik_draws, pattern_stats, pointwise_loglik
 
 #: Known group shifts of the means (data scale), 6 groups.
@@ -96,10 +96,11 @@ def test_grouped_pointwise_loglik_sums_to_the_models_joint_loglik(grouped_pop):
     X = pop.matrix.to_numpy()
     center, scale = np.nanmean(X, axis=0), np.nanstd(X, axis=0, ddof=1)
     codes = pd.Categorical(pop.groups, pop.group_names).codes
-    model = build_model(pattern_stats((X - center) / scale, codes), pop.feature_names,
-                        pop.prior, pop.group_names)
+    model_stats = pattern_stats((X - center) / scale, codes)
+    model = build_model(model_stats, pop.feature_names, pop.prior, pop.group_names)
     fn = pm.pytensorf.compile(
-        model.value_vars, model.replace_rvs_by_values([model["loglik"]])[0]
+        model.value_vars, model.replace_rvs_by_values([model["loglik"]])[0],
+        on_unused_input="ignore",  # with centred groups the likelihood skips mu_std
     )
     post = pop.idata["posterior"]
     ll = pop.log_likelihood().sum("entity").values
@@ -114,11 +115,14 @@ def test_grouped_pointwise_loglik_sums_to_the_models_joint_loglik(grouped_pop):
         packed = L[rows, cols]
         packed[rows == cols] = np.log(packed[rows == cols])
         tau = at["group_tau"].values
+        group_mu = at["group_mu_std"].values
+        centred = centered_groups(model_stats, len(pop.group_names))
         point = {
             "mu_std": at["mu_std"].values,
             "chol_cholesky-cov-packed__": packed,
             "group_tau_log__": np.log(tau),
-            "group_offset": (at["group_mu_std"].values - at["mu_std"].values) / tau,
+            "group_offset": (group_mu[~centred] - at["mu_std"].values) / tau,
+            "group_mu_centered": group_mu[centred],
         }
         model_ll = float(fn(*[point[v.name] for v in model.value_vars]))
         assert ll[chain, draw] == pytest.approx(model_ll - jacobian, rel=1e-8)
@@ -188,3 +192,33 @@ def test_group_on_an_ungrouped_population_is_an_error(simulated_pop):
         simulated_pop.profile(group="g0")
     with pytest.raises(ValueError, match="needs a grouped population"):
         simulated_pop.group_mean  # noqa: B018
+
+
+def test_mixed_centred_and_non_centred_groups_give_the_same_likelihood():
+    """A large group is parameterized centred, a small one non-centred; the potential is the
+    sufficient-statistics log-likelihood at the implied group means either way."""
+    from skillinfer_bayes.model import CENTERED_MIN_SIZE
+
+    rng = np.random.default_rng(3)
+    sizes = [CENTERED_MIN_SIZE + 10, 5]
+    X = rng.normal(size=(sum(sizes), 3))
+    X[rng.random(X.shape) < 0.2] = np.nan
+    X[np.isnan(X).all(axis=1), 0] = 0.5
+    codes = np.repeat([0, 1], sizes)
+    stats = pattern_stats(X, codes)
+    assert centered_groups(stats, 2).tolist() == [True, False]
+    model = build_model(stats, ["a", "b", "c"], sib.Prior(), ["big", "small"])
+    names = {v.name for v in model.value_vars}
+    assert {"group_offset", "group_mu_centered"} <= names
+    outs = model.replace_rvs_by_values(
+        [model["mu_std"], model["chol"], model["group_mu_std"], model["loglik"]])
+    fn = pm.pytensorf.compile(model.value_vars, outs)
+    point = {v.name: rng.normal(scale=0.3, size=v.type.shape if all(
+        d is not None for d in v.type.shape) else model.initial_point()[v.name].shape)
+        for v in model.value_vars}
+    mu, chol_packed, group_mu, loglik = fn(*[point[v.name] for v in model.value_vars])
+    L = np.zeros((3, 3))
+    L[np.tril_indices(3)] = chol_packed
+    assert group_mu.shape == (2, 3)
+    expected = loglik_draws(stats, mu, L @ L.T, group_mu)
+    assert float(loglik) == pytest.approx(float(expected), rel=1e-9)
