@@ -8,13 +8,17 @@ import importlib
 import pytest
 
 MODULES = [
+    "skillinfer_bayes.active",
     "skillinfer_bayes.conditioning",
     "skillinfer_bayes.datasets",
     "skillinfer_bayes.evaluation",
     "skillinfer_bayes.mixture",
     "skillinfer_bayes.model",
+    "skillinfer_bayes.parallel",
+    "skillinfer_bayes.prior_predictive",
     "skillinfer_bayes.priors",
     "skillinfer_bayes.scores",
+    "skillinfer_bayes.storage",
     "skillinfer_bayes.sufficient_stats",
 ]
 
