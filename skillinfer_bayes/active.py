@@ -253,10 +253,10 @@ def evaluation_curve(
         for step in range(n_steps + 1):
             metrics = np.zeros((E, 4))  # mae, crps over unobserved; mae, crps over all
             picks = np.empty(E, dtype=int)
-            keys = [tuple(row) for row in observed]
-            for key in dict.fromkeys(keys):
-                members = np.flatnonzero([k == key for k in keys])
-                o = np.asarray(key, dtype=int)
+            # models sharing an observed sequence are conditioned together (batched)
+            sets, which = np.unique(observed, axis=0, return_inverse=True)
+            for g, o in enumerate(sets):
+                members = np.flatnonzero(which.reshape(-1) == g)
                 means, cov = condition(mu, Sigma, o, X_test[members][:, o], noise**2,
                                        full_cov=True)
                 var = np.maximum(np.diagonal(cov, axis1=1, axis2=2), 1e-300)  # (S, K)
@@ -270,8 +270,8 @@ def evaluation_curve(
                 metrics[members, 2] = err.mean(axis=1)
                 metrics[members, 3] = scores["crps"].mean(axis=1)
                 if step < n_steps:
-                    picks[members] = _pick(rule, cov, means, var, set(key), K, noise**2, rng,
-                                           len(members))
+                    picks[members] = _pick(rule, cov, means, var, set(o.tolist()), K, noise**2,
+                                           rng, len(members))
             rows.append({"rule": rule, "n_observed": step,
                          "mae": metrics[:, 0].mean() if step < K else np.nan,
                          "crps": metrics[:, 1].mean() if step < K else np.nan,
