@@ -31,7 +31,7 @@ import pandas as pd
 
 from skillinfer_bayes.conditioning import condition
 from skillinfer_bayes.scores import normal_mixture_scores
-from skillinfer_bayes.validation import resolve_benchmark
+from skillinfer_bayes.validation import check_noise, resolve_benchmark
 
 RULES = ("most_informative", "most_uncertain", "random")
 
@@ -64,7 +64,7 @@ def expected_variance_reduction(
     cov: np.ndarray,
     candidates: Sequence[int],
     unobserved: Sequence[int],
-    noise_var: float,
+    noise_var: float | np.ndarray,
     weights: np.ndarray | None = None,
 ) -> np.ndarray:
     """Posterior-averaged reduction of the target variance from observing each candidate.
@@ -78,8 +78,8 @@ def expected_variance_reduction(
     unobserved : sequence of int
         The currently unobserved benchmarks (the "remaining" set for ``weights=None``,
         candidates included).
-    noise_var : float
-        Observation noise variance.
+    noise_var : float or numpy.ndarray
+        Observation noise variance: one for all benchmarks, or (K,) per benchmark.
     weights : numpy.ndarray, optional
         (K,) weights of a linear target; ``None``: the summed variances of the remaining
         benchmarks.
@@ -97,13 +97,15 @@ def expected_variance_reduction(
     [1.81, 1.0]
     """
     cand = np.asarray(candidates, dtype=int)
-    innovation = np.diagonal(cov, axis1=1, axis2=2)[:, cand] + noise_var  # (S, c)
+    noise_var = np.broadcast_to(np.asarray(noise_var, dtype=float), cov.shape[-1:])
+    innovation = np.diagonal(cov, axis1=1, axis2=2)[:, cand] + noise_var[cand]  # (S, c)
     if weights is not None:
         proj = np.einsum("k,skc->sc", weights, cov[:, :, cand])
-        return (proj**2 / innovation).mean(axis=0)
+        return ((proj / np.sqrt(innovation)) ** 2).mean(axis=0)
     u = np.asarray(unobserved, dtype=int)
     block = cov[:, u[:, None], cand]  # (S, |u|, c): covariance of remaining i with candidate j
-    return (np.sum(block**2, axis=1) / innovation).mean(axis=0)
+    # scaled before squaring: no overflow or underflow where covariances are large or tiny
+    return np.sum((block / np.sqrt(innovation)[:, None, :]) ** 2, axis=1).mean(axis=0)
 
 
 @dataclass
@@ -173,7 +175,7 @@ def evaluation_curve(
     n_steps: int | None = None,
     test_fraction: float = 0.2,
     random_seed: int = 0,
-    noise: float | None = None,
+    noise=None,
     population=None,
     **fit_kwargs,
 ) -> EvaluationCurve:
@@ -197,8 +199,10 @@ def evaluation_curve(
         Benchmarks to observe (default K - 1).
     test_fraction, random_seed :
         The split (and the random rule's seed).
-    noise : float, optional
-        Observation noise sd (default: the population's default).
+    noise : float, sequence or dict, optional
+        Observation noise sd: one for all benchmarks, one per benchmark, or
+        ``{benchmark: sd}`` (default: the population's default, see
+        :meth:`Population.default_noise`).
     population : Population, optional
         A population already fitted to the training rows of this split (otherwise it is
         fitted here with ``fit_kwargs`` and ``random_seed``, which the fit cache makes cheap
@@ -239,7 +243,7 @@ def evaluation_curve(
         )
     elif list(pop.feature_names) != names:
         raise ValueError(f"population benchmarks {pop.feature_names} differ from df's {names}.")
-    noise = pop.default_noise() if noise is None else float(noise)
+    noise = pop.default_noise() if noise is None else check_noise(noise, names)
     X_test = X[test]
     E = len(X_test)
     mu, Sigma = pop.mu_draws, pop.Sigma_draws
@@ -283,7 +287,8 @@ def evaluation_curve(
             "rule": rule, "entity": matrix.index[test],
             "order": [" > ".join(names[j] for j in row) for row in observed],
         }))
-    settings = {"test_fraction": test_fraction, "random_seed": random_seed, "noise": noise,
+    settings = {"test_fraction": test_fraction, "random_seed": random_seed,
+                "noise": dict(zip(names, noise.tolist())),
                 "n_steps": n_steps, "n_test": E}
     return EvaluationCurve(steps=pd.DataFrame(rows), orders=pd.concat(order_rows,
                                                                         ignore_index=True),

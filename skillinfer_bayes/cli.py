@@ -17,13 +17,17 @@ Fit once, save the posterior, then predict and choose the next benchmark without
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import warnings
 from collections.abc import Sequence
+from pathlib import Path
 
 import pandas as pd
 
 from skillinfer_bayes.datasets import BENCHMARKS, open_llm_leaderboard
+from skillinfer_bayes.tables import read_table
+from skillinfer_bayes.validation import validate_scores
 
 
 class CLIError(Exception):
@@ -40,36 +44,58 @@ def _parse_observation(text: str) -> tuple[str, float]:
         raise CLIError(f"--observe {text!r}: {value!r} is not a number.") from None
 
 
-def _load_table(args: argparse.Namespace) -> pd.DataFrame:
+def _load_table(args: argparse.Namespace, columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """The score table of --data (or the embedded leaderboard), read as
+    ``Population.from_csv`` / ``from_parquet`` read it, with the benchmark columns selected
+    (``columns``: those of a saved posterior) and the --groups column last."""
     if args.data is None:
         df = open_llm_leaderboard().set_index("fullname")
         default_columns = BENCHMARKS
     else:
-        path = args.data
-        if path.endswith(".csv"):
-            df = pd.read_csv(path)
-        elif path.endswith((".parquet", ".pq")):
-            df = pd.read_parquet(path)
-        else:
-            raise CLIError(f"--data {path!r}: expected a .csv or .parquet file.")
-        if args.index_col is not None:
-            if args.index_col not in df.columns:
-                raise CLIError(
-                    f"--index-col {args.index_col!r} is not a column of {path}; columns: "
-                    f"{sorted(map(str, df.columns))}."
-                )
-            df = df.set_index(args.index_col)
-        default_columns = [c for c in df.columns if pd.api.types.is_numeric_dtype(df[c])]
-    columns = args.benchmarks.split(",") if args.benchmarks else default_columns
+        index_col = args.index_col if args.index_col is not None else 0
+        if isinstance(index_col, str) and index_col.lower() == "none":
+            index_col = None
+        df = read_table(args.data, index_col=index_col)
+        df.columns = [str(c) for c in df.columns]
+        default_columns = list(df.columns)  # every column: a non-numeric cell is an error
     group_column = getattr(args, "groups", None)
+    if columns is None:
+        columns = args.benchmarks.split(",") if args.benchmarks else default_columns
+    columns = [c for c in columns if c != group_column]
     if group_column is not None and group_column in df.columns:
-        columns = [c for c in columns if c != group_column] + [group_column]
+        columns = columns + [group_column]
     unknown = sorted(set(columns) - set(map(str, df.columns)))
     if unknown:
         raise CLIError(
-            f"--benchmarks {unknown} not in the data; columns: {sorted(map(str, df.columns))}."
+            f"benchmark(s) {unknown} not in the data; columns: {sorted(map(str, df.columns))}."
         )
-    return df[columns]
+    table = df[columns]
+    try:  # fail here, before any fit, with the command line's own advice
+        validate_scores(table.drop(columns=[group_column]) if group_column in table else table)
+    except TypeError as err:
+        raise CLIError(
+            f"{err} On the command line: name the model column with --index-col and choose "
+            "the score columns with --benchmarks."
+        ) from None
+    return table
+
+
+def _check_output(path: str) -> Path:
+    """Fail before a long fit if the posterior cannot be written to ``path``."""
+    target = Path(path).expanduser()
+    if target.is_dir():
+        raise CLIError(f"--output {path!r} is a folder: give a file name, e.g. "
+                       f"{str(target / 'posterior.nc')!r}.")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        probe = target.with_name(f".{target.name}.{os.getpid()}.write-test")
+        probe.touch(exist_ok=False)
+        probe.unlink()
+    except OSError as err:
+        raise CLIError(
+            f"--output {path!r} cannot be written ({err}); choose another path."
+        ) from None
+    return target
 
 
 def _prior(args: argparse.Namespace):
@@ -83,13 +109,14 @@ def _hold_out(args: argparse.Namespace, df: pd.DataFrame):
     """(table without the held-out row, its scores or None)."""
     if getattr(args, "hold_out", None) is None:
         return df, None
-    if args.hold_out not in df.index:
+    rows = (df.index.astype(str) == args.hold_out)
+    if not rows.any():
         raise CLIError(
             f"--hold-out {args.hold_out!r} is not a row of the data (rows are named by "
             "the index column, e.g. 'meta-llama/Llama-3.1-70B-Instruct')."
         )
-    truth = df.loc[[args.hold_out]].iloc[0]
-    return df.drop(index=args.hold_out), truth
+    truth = df[rows].iloc[0]
+    return df[~rows], truth
 
 
 def _fit(args: argparse.Namespace, df: pd.DataFrame):
@@ -116,16 +143,42 @@ def _fit(args: argparse.Namespace, df: pd.DataFrame):
 def _population(args: argparse.Namespace):
     """(population, held-out truth or None): loaded from --posterior, or fitted."""
     from skillinfer_bayes.population import Population
+    from skillinfer_bayes.storage import PosteriorFileError
 
     if args.posterior is not None:
         pop = Population.from_netcdf(args.posterior)
         truth = None
         if args.hold_out is not None:
-            _, truth = _hold_out(args, _load_table(args))
+            truth = _held_out_truth(args, pop, PosteriorFileError)
         return pop, truth
     df, truth = _hold_out(args, _load_table(args))
     _observations(args, [c for c in df.columns if c != args.groups])  # fail before fitting
     return _fit(args, df), truth
+
+
+def _held_out_truth(args: argparse.Namespace, pop, file_error: type) -> pd.Series:
+    """The --hold-out model's scores for a loaded posterior, after checking that the
+    posterior was fitted to this table (--data or the embedded leaderboard) without it."""
+    from skillinfer_bayes.storage import check_same_data
+
+    source = args.data or "the embedded leaderboard"
+    if args.hold_out in {str(e) for e in pop.entity_names}:
+        raise CLIError(
+            f"--hold-out {args.hold_out!r} is in the population {args.posterior} was fitted "
+            "to, so its scores are not a held-out check; fit with 'skillinfer-bayes fit "
+            f"--hold-out {args.hold_out} ...' first."
+        )
+    df, truth = _hold_out(args, _load_table(args, columns=pop.feature_names))
+    scores = df.drop(columns=args.groups) if args.groups in df.columns else df
+    try:
+        check_same_data(args.posterior, pop, scores)
+    except file_error:
+        raise CLIError(
+            f"{args.posterior} was not fitted to {source} without {args.hold_out!r} (the data "
+            "hashes differ), so the comparison would be against other scores: pass the --data "
+            "(and --index-col) it was fitted to."
+        ) from None
+    return truth
 
 
 def _observations(args: argparse.Namespace, names) -> dict[str, float]:
@@ -145,10 +198,11 @@ def _profile(args: argparse.Namespace, pop):
 
 
 def _fit_command(args: argparse.Namespace) -> int:
+    output = _check_output(args.output)
     df, _ = _hold_out(args, _load_table(args))
     pop = _fit(args, df)
     print(pop)
-    path = pop.to_netcdf(args.output)
+    path = pop.to_netcdf(output)
     print(f"\nSaved the posterior to {path} (use: skillinfer-bayes predict --posterior {path})")
     return 0
 
@@ -208,6 +262,7 @@ def _next(args: argparse.Namespace) -> int:
 def _evaluate(args: argparse.Namespace) -> int:
     from skillinfer_bayes.evaluation import evaluate
 
+    output = _check_output(args.output) if args.output else None
     df = _load_table(args)
     try:
         n_observed = [int(k) for k in args.n_observed.split(",")]
@@ -226,8 +281,8 @@ def _evaluate(args: argparse.Namespace) -> int:
                "log_score", "n_cells"]
     with pd.option_context("display.float_format", "{:.4f}".format):
         print(result.summary[columns].to_string())
-    if args.output:
-        result.cells.to_csv(args.output, index=False)
+    if output is not None:
+        result.cells.to_csv(output, index=False)
         print(f"\nWrote {len(result.cells)} cells to {args.output}")
     return 0
 
@@ -235,9 +290,11 @@ def _evaluate(args: argparse.Namespace) -> int:
 def _add_data_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("data")
     g.add_argument("--data", help="CSV or Parquet score table (default: embedded leaderboard)")
-    g.add_argument("--index-col", help="column holding model names (with --data)")
-    g.add_argument("--benchmarks", help="comma-separated benchmark columns (default: all "
-                   "numeric columns; the embedded data: its 6 benchmarks)")
+    g.add_argument("--index-col", help="column holding model names (with --data): a name or "
+                   "a position; default: the first CSV column (as DataFrame.to_csv writes it) "
+                   "or the index stored in a Parquet file; 'none' for a file without one")
+    g.add_argument("--benchmarks", help="comma-separated benchmark columns (default: every "
+                   "other column, each must be numeric; the embedded data: its 6 benchmarks)")
     g.add_argument("--groups", help="column of group labels for group-level means")
 
 
@@ -268,6 +325,16 @@ def _add_profile_options(p: argparse.ArgumentParser) -> None:
                    help="an observed score; repeat for several")
     g.add_argument("--group", help="the model's group (populations fitted with --groups)")
     g.add_argument("--noise", type=float, default=None, help="observation noise sd")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -314,7 +381,7 @@ def build_parser() -> argparse.ArgumentParser:
                    choices=["most_informative", "most_uncertain"], help="(most_informative)")
     p.add_argument("--target", help="what to learn about: a benchmark, or weights like "
                    "IFEval=0.5,GPQA=0.5 (default: all unobserved benchmarks)")
-    p.add_argument("-k", type=int, default=3, help="how many benchmarks to list (3)")
+    p.add_argument("-k", type=_positive_int, default=3, help="how many benchmarks to list (3)")
     p.set_defaults(func=_next)
 
     p = sub.add_parser(
@@ -344,11 +411,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     warnings.filterwarnings("ignore", message="PyTensor could not link to a BLAS")
     warnings.filterwarnings("ignore", message="Using NumPy C-API based implementation for BLAS")
     try:
-        return args.func(args)
+        with warnings.catch_warnings():
+            # what the library warns about (sampler checks, out-of-range observations, ...)
+            # is shown once, as the command's own lines
+            warnings.filterwarnings("default", category=UserWarning)
+            warnings.filterwarnings("ignore", message="PyTensor could not link to a BLAS")
+            warnings.filterwarnings("ignore",
+                                    message="Using NumPy C-API based implementation for BLAS")
+            warnings.showwarning = _show_warning
+            return args.func(args)
     except (CLIError, ValueError, TypeError, KeyError, OSError, ImportError) as exc:
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         print(f"skillinfer-bayes: error: {message}", file=sys.stderr)
         return 2
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Warnings as the command's own lines (what to do), without Python's source line."""
+    text = str(message).strip()
+    print(f"skillinfer-bayes: warning: {text}", file=sys.stderr if file is None else file)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,10 +1,11 @@
 """Batched Gaussian conditioning over posterior draws (pure numpy, knows nothing of PyMC).
 
 For draw s with mean ``mu_s`` and covariance ``Sigma_s``, observed set ``o`` with values
-``x_o`` and independent observation noise of variance ``r`` on each observed score::
+``x_o`` and independent observation noise of variance ``r_j`` on each observed score j
+(``R = diag(r_o)``)::
 
-    m_s = mu_s + Sigma_s[:, o] (Sigma_s[o, o] + r I)^-1 (x_o - mu_s[o])
-    C_s = Sigma_s - Sigma_s[:, o] (Sigma_s[o, o] + r I)^-1 Sigma_s[o, :]
+    m_s = mu_s + Sigma_s[:, o] (Sigma_s[o, o] + R)^-1 (x_o - mu_s[o])
+    C_s = Sigma_s - Sigma_s[:, o] (Sigma_s[o, o] + R)^-1 Sigma_s[o, :]
 
 Because the noise is independent across observations, conditioning on ``o`` equals conditioning
 on its scores one at a time (the Kalman-filter measurement update). That form needs no batched
@@ -34,7 +35,7 @@ def condition(
     Sigma: np.ndarray,
     observed: np.ndarray,
     values: np.ndarray,
-    noise_var: float = 0.0,
+    noise_var: float | np.ndarray = 0.0,
     full_cov: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Condition every draw of a multivariate normal on observed coordinates.
@@ -49,8 +50,9 @@ def condition(
         (m,) distinct integer indices of the observed coordinates (m may be 0).
     values : numpy.ndarray
         (m,) observed values, or (E, m) for E entities that share the observed set.
-    noise_var : float, default 0.0
-        Variance of the observation noise added to each observed coordinate.
+    noise_var : float or numpy.ndarray, default 0.0
+        Variance of the observation noise added to each observed coordinate: one for all, or
+        (K,) per coordinate.
     full_cov : bool, default False
         Return the (S, K, K) conditional covariances instead of their (S, K) diagonals.
 
@@ -82,12 +84,13 @@ def condition(
         )
     if len(set(observed.tolist())) != len(observed):
         raise ValueError(f"observed indices must be distinct; got {observed.tolist()}.")
+    noise_var = np.broadcast_to(np.asarray(noise_var, dtype=float), mu.shape[-1:])
     means = np.broadcast_to(mu, values.shape[:-1] + mu.shape).copy()
     if full_cov:
         cov = Sigma.copy()
         for step, j in enumerate(observed):
             c = cov[:, :, j].copy()  # (S, K): covariance of every coordinate with j
-            gain = c / _innovation(c[:, j], noise_var, Sigma[:, j, j])[:, None]
+            gain = c / _innovation(c[:, j], noise_var[j], Sigma[:, j, j])[:, None]
             means += gain * (values[..., step, None, None] - means[..., j : j + 1])
             cov -= gain[:, :, None] * c[:, None, :]
         return means, cov
@@ -97,7 +100,7 @@ def condition(
     cols = [Sigma[:, :, j].copy() for j in observed]  # (S, K) each, contiguous
     for step, j in enumerate(observed):
         c = cols[step]
-        gain = c / _innovation(c[:, j], noise_var, Sigma[:, j, j])[:, None]
+        gain = c / _innovation(c[:, j], noise_var[j], Sigma[:, j, j])[:, None]
         means += gain * (values[..., step, None, None] - means[..., j : j + 1])
         var -= gain * c
         for later, k in enumerate(observed[step + 1 :], start=step + 1):
@@ -108,3 +111,46 @@ def condition(
 def _innovation(prior_var: np.ndarray, noise_var: float, scale: np.ndarray) -> np.ndarray:
     """Variance of the observed score given what was observed before, floored above 0."""
     return np.maximum(prior_var + noise_var, _MIN_INNOVATION * scale)
+
+
+#: Default observation noise sd, as a fraction of a benchmark's population sd (skillinfer's
+#: 5%).
+DEFAULT_NOISE_FRACTION = 0.05
+#: No benchmark's default noise sd exceeds ``DEFAULT_NOISE_FRACTION`` times this many of its
+#: own sds (see :func:`default_noise`).
+NOISE_SD_CAP = 3.0
+
+
+def default_noise(Sigma: np.ndarray) -> np.ndarray:
+    """Default observation noise sd of each benchmark, from covariance draws.
+
+    skillinfer's rule, 5% of the mean benchmark sd ``s_bar``, for every benchmark whose own
+    sd ``s_k`` is comparable; capped at 5% of ``3 s_k`` for a benchmark on a much smaller
+    scale, which the shared figure would otherwise drown in noise (a 0-1 score next to
+    0-100 ones)::
+
+        noise_k = 0.05 * min(s_bar, 3 s_k)
+
+    Where every ``s_k >= s_bar / 3`` (the Open LLM Leaderboard: 5.1 to 20.5 around 12.6)
+    this is the single skillinfer figure.
+
+    Parameters
+    ----------
+    Sigma : numpy.ndarray
+        (S, K, K) covariance draws (the sds are their posterior means).
+
+    Returns
+    -------
+    numpy.ndarray
+        (K,) noise sds.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> default_noise(np.diag([100.0, 100.0, 1e-4])[None]).round(4).tolist()
+    [0.3335, 0.3335, 0.0015]
+    """
+    sd = np.sqrt(np.diagonal(np.asarray(Sigma, dtype=float), axis1=-2, axis2=-1))
+    sd = sd.reshape(-1, sd.shape[-1]).mean(axis=0)
+    noise = DEFAULT_NOISE_FRACTION * np.minimum(sd.mean(), NOISE_SD_CAP * sd)
+    return np.maximum(noise, 1e-8 * np.maximum(sd, 1e-300))

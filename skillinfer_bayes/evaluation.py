@@ -13,7 +13,9 @@ Methods, all predicting through the same batched conditioning and mixture scorin
 
 - ``"bayes"``: this library; the mixture over all posterior draws.
 - ``"plugin"``: the ``skillinfer`` method, Ledoit-Wolf covariance and sample mean, Gaussian
-  conditioning with the same default observation noise (5% of the mean population sd).
+  conditioning with the same default observation noise (5% of the mean population sd; see
+  :func:`~skillinfer_bayes.conditioning.default_noise` for benchmarks on much smaller
+  scales).
 - ``"diagonal"``: the Ledoit-Wolf covariance's diagonal only: no transfer between benchmarks.
 - ``"mean"``: the population's sample mean and sd for every benchmark.
 """
@@ -29,12 +31,12 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from skillinfer_bayes.conditioning import condition
+from skillinfer_bayes.conditioning import condition, default_noise
 from skillinfer_bayes.mixture import mixture_mean, mixture_quantile, mixture_var
-from skillinfer_bayes.population import DEFAULT_NOISE_FRACTION, Population
+from skillinfer_bayes.population import Population
 from skillinfer_bayes.priors import Prior
 from skillinfer_bayes.scores import coverage, normal_mixture_scores
-from skillinfer_bayes.validation import check_level, validate_scores
+from skillinfer_bayes.validation import check_level, check_noise, check_seed, validate_scores
 
 METHODS = ("bayes", "plugin", "diagonal", "mean")
 LEVELS = (0.5, 0.9, 0.95)
@@ -204,7 +206,7 @@ def predict_cells(
     Sigma: np.ndarray,
     X_test: np.ndarray,
     observed: Sequence[int],
-    noise: float,
+    noise: float | np.ndarray,
     levels: Sequence[float] = LEVELS,
     random_seed: int | None = 0,
 ) -> dict[str, np.ndarray]:
@@ -242,7 +244,7 @@ def predict_cells(
     out: dict[str, list] = {}
     for start in range(0, len(X_test), _CHUNK):
         X = X_test[start : start + _CHUNK]
-        means, var = condition(mu, Sigma, o, X[:, o], noise**2)  # (E, S, K), (S, K)
+        means, var = condition(mu, Sigma, o, X[:, o], np.square(noise))  # (E, S, K), (S, K)
         m = np.ascontiguousarray(np.swapaxes(means, 1, 2)[:, u])  # (E, |u|, S)
         v = np.ascontiguousarray(np.maximum(var, 1e-300).T[u])  # (|u|, S)
         sd = np.sqrt(v)
@@ -270,6 +272,29 @@ def _prepare_table(df: pd.DataFrame, groups) -> tuple[pd.DataFrame, np.ndarray |
     return matrix[keep], None if labels is None else labels.to_numpy()[keep]
 
 
+def check_methods(methods: str | Sequence[str]) -> tuple[str, ...]:
+    """The methods to evaluate, as a tuple (a single name may be given as a str).
+
+    Examples
+    --------
+    >>> check_methods("mean"), check_methods(["bayes", "plugin"])
+    (('mean',), ('bayes', 'plugin'))
+    """
+    if isinstance(methods, str):
+        methods = (methods,)
+    try:
+        methods = tuple(methods)
+    except TypeError:
+        raise ValueError(
+            f"methods must be a method name or a sequence of them, from {sorted(METHODS)}; "
+            f"got {methods!r}."
+        ) from None
+    unknown = sorted({str(m) for m in methods} - set(METHODS))
+    if unknown or not methods:
+        raise ValueError(f"Unknown method(s) {unknown}; choose from {sorted(METHODS)}.")
+    return methods
+
+
 def make_splits(
     n: int,
     test_fraction: float,
@@ -285,19 +310,46 @@ def make_splits(
     [(100, 400)]
     >>> [(len(t), len(f)) for t, f, _ in make_splits(500, 0.2, 20, 2, 0)]
     [(100, 20), (100, 20)]
+    >>> make_splits(300, 0.001, None, 1, 0)
+    Traceback (most recent call last):
+    ...
+    ValueError: test_fraction=0.001 of 300 complete rows holds out 0 model(s) and fits 300: ...
     """
-    if not 0.0 < test_fraction < 1.0:
-        raise ValueError(f"test_fraction must be in (0, 1); got {test_fraction!r}.")
-    if isinstance(replications, bool) or not isinstance(replications, int) or replications < 1:
+    if isinstance(replications, bool) or not isinstance(replications, (int, np.integer)) or (
+        replications < 1
+    ):
         raise ValueError(f"replications must be an integer >= 1; got {replications!r}.")
     if population_size is None:
-        perm = np.random.default_rng(random_seed).permutation(n)
+        if replications != 1:
+            raise ValueError(
+                f"replications={replications!r} repeats a small-population study: give "
+                "population_size too (the full-population protocol has one fixed split)."
+            )
+        if isinstance(test_fraction, bool) or not isinstance(
+            test_fraction, (int, float, np.integer, np.floating)
+        ) or not 0.0 < test_fraction < 1.0:
+            raise ValueError(f"test_fraction must be in (0, 1); got {test_fraction!r}.")
         n_test = math.floor(n * test_fraction)
+        if not 1 <= n_test <= n - 2:
+            raise ValueError(
+                f"test_fraction={test_fraction!r} of {n} complete rows holds out {n_test} "
+                f"model(s) and fits {n - n_test}: choose it so that at least 1 model is held "
+                f"out and 2 are fitted (between {1 / n:.3g} and {(n - 2) / n:.3g})."
+            )
+        perm = np.random.default_rng(random_seed).permutation(n)
         return [(perm[:n_test], perm[n_test:], random_seed)]
     n_test = SMALL_POPULATION_TEST_MODELS
-    if not 2 <= population_size <= n - n_test:
+    if n < n_test + 2:
         raise ValueError(
-            f"population_size must be between 2 and {n - n_test} (rows after the "
+            f"A small-population study holds out {n_test} test models and fits at least 2: "
+            f"it needs {n_test + 2} or more complete rows; got {n}. Use the full-population "
+            "protocol (population_size=None) on this table."
+        )
+    if isinstance(population_size, bool) or not isinstance(
+        population_size, (int, np.integer)
+    ) or not 2 <= population_size <= n - n_test:
+        raise ValueError(
+            f"population_size must be an integer between 2 and {n - n_test} (rows after the "
             f"{n_test} test models); got {population_size!r}."
         )
     splits = []
@@ -360,9 +412,10 @@ def score_cells(
     return frames
 
 
-def _method_noise(Sigma: np.ndarray, noise: float | None) -> float:
-    sd_mean = np.sqrt(np.diagonal(Sigma, axis1=1, axis2=2)).mean()
-    return DEFAULT_NOISE_FRACTION * sd_mean if noise is None else noise
+def method_noise(Sigma: np.ndarray, noise: np.ndarray | None) -> np.ndarray:
+    """Observation noise sds (K,) of a method: ``noise`` if given, else the default of its
+    covariance draws (:func:`~skillinfer_bayes.conditioning.default_noise`)."""
+    return default_noise(Sigma) if noise is None else noise
 
 
 def evaluate(
@@ -374,7 +427,7 @@ def evaluate(
     population_size: int | None = None,
     replications: int = 1,
     levels: Sequence[float] = LEVELS,
-    noise: float | None = None,
+    noise=None,
     prior: Prior | None = None,
     groups: str | pd.Series | Sequence | None = None,
     draws: int = 1000,
@@ -406,8 +459,10 @@ def evaluate(
         Repeats of the small-population study.
     levels : sequence of float
         Central-interval levels reported (coverage and bounds).
-    noise : float, optional
-        Observation noise sd (default: 5% of the mean population sd, per method, as skillinfer).
+    noise : float, sequence of float or dict, optional
+        Observation noise sd, one for all benchmarks, one per benchmark or
+        ``{benchmark: sd}`` (default: 5% of the mean population sd, per method, as
+        skillinfer; see :func:`~skillinfer_bayes.conditioning.default_noise`).
     prior, draws, tune, chains, sampler, target_accept :
         Passed to :meth:`Population.from_dataframe` for "bayes".
     groups : str, pandas.Series or sequence, optional
@@ -435,14 +490,17 @@ def evaluate(
     """
     from skillinfer_bayes.parallel import check_n_jobs, fit_many
 
+    methods = check_methods(methods)
+    random_seed = check_seed(random_seed)
+    if random_seed is None:
+        raise ValueError("random_seed must be an integer: it fixes the protocol's split.")
     matrix, labels = _prepare_table(df, groups)
     X_all = matrix.to_numpy()
     names = list(matrix.columns)
     K = len(names)
     n = len(X_all)
-    unknown = sorted(set(methods) - set(METHODS))
-    if unknown or not methods:
-        raise ValueError(f"Unknown method(s) {unknown}; choose from {sorted(METHODS)}.")
+    if noise is not None:
+        noise = check_noise(noise, names)
     n_obs = _check_n_observed(n_observed, K)
     levels = tuple(check_level(L) for L in levels)
     if 0.9 not in levels:
@@ -474,15 +532,15 @@ def evaluate(
                 def draws_for(g, pop=pop):
                     return pop.predictive_draws(g, warn=False)
                 test_groups = None if labels is None else labels[test_idx]
-                method_noise = _method_noise(pop.Sigma_draws, noise)
+                noise_sd = method_noise(pop.Sigma_draws, noise)
             else:
                 fixed = _method_draws(method, X_train, None)
                 def draws_for(g, fixed=fixed):
                     return fixed
                 test_groups = None
-                method_noise = _method_noise(fixed[1], noise)
+                noise_sd = method_noise(fixed[1], noise)
             frames += score_cells(
-                draws_for, X_test, test_groups, combos, method_noise, levels, seed, names,
+                draws_for, X_test, test_groups, combos, noise_sd, levels, seed, names,
                 matrix.index[test_idx], {"replication": rep, "method": method},
             )
             bar.update(len(combos))

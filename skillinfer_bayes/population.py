@@ -16,6 +16,7 @@ import xarray as xr
 
 from skillinfer_bayes import diagnostics
 from skillinfer_bayes._version import __version__
+from skillinfer_bayes.conditioning import default_noise
 from skillinfer_bayes.model import (
     CHOL_VAR,
     GROUP_MEAN_VAR,
@@ -27,10 +28,15 @@ from skillinfer_bayes.model import (
 from skillinfer_bayes.priors import Prior
 from skillinfer_bayes.sampling import sample_posterior
 from skillinfer_bayes.sufficient_stats import PatternStats, pattern_stats, pointwise_loglik
-from skillinfer_bayes.validation import check_level, validate_scores
-
-#: Default observation noise, as a fraction of the mean population sd (as in skillinfer).
-DEFAULT_NOISE_FRACTION = 0.05
+from skillinfer_bayes.tables import read_table
+from skillinfer_bayes.validation import (
+    check_level,
+    check_noise,
+    check_positive_int,
+    check_scale,
+    check_seed,
+    validate_scores,
+)
 
 
 class UnknownGroupWarning(UserWarning):
@@ -132,6 +138,16 @@ class Population:
             gm = posterior["group_mu"].transpose("group", "chain", "draw", "benchmark").values
             self.group_mu_draws = np.ascontiguousarray(gm.reshape(G, -1, K))
             self.group_sd_draws = np.ascontiguousarray(posterior["group_sd"].values.reshape(-1, K))
+        for name, draws in (("mu", self.mu_draws), ("Sigma", self.Sigma_draws),
+                            ("group_mu", self.group_mu_draws), ("group_sd", self.group_sd_draws)):
+            if draws is not None and not np.isfinite(draws).all():
+                per_draw = np.moveaxis(~np.isfinite(draws), 1 if name == "group_mu" else 0, 0)
+                bad = int(per_draw.reshape(len(per_draw), -1).any(axis=1).sum())
+                raise ValueError(
+                    f"{bad} posterior draw(s) of {name} are not finite (NaN or inf): every "
+                    "prediction would be NaN. Refit the population (rescale extreme scores "
+                    "first)."
+                )
         self._diagnostics = diagnostics.summarize(idata)
 
     # ------------------------------------------------------------------ construction
@@ -207,8 +223,12 @@ class Population:
         >>> 0.6 < pop.correlation.loc["a", "b"] < 0.8
         True
         """
-        _check_counts(draws=draws, tune=tune, chains=chains)
-        if not 0.0 < target_accept < 1.0:
+        for name, value in (("draws", draws), ("tune", tune), ("chains", chains)):
+            check_positive_int(name, value)
+        random_seed = check_seed(random_seed)
+        if isinstance(target_accept, bool) or not isinstance(
+            target_accept, (int, float, np.integer, np.floating)
+        ) or not 0.0 < target_accept < 1.0:
             raise ValueError(f"target_accept must be in (0, 1), e.g. 0.9; got {target_accept!r}.")
         prior = Prior() if prior is None else prior
         if not isinstance(prior, Prior):
@@ -220,6 +240,7 @@ class Population:
             lo, hi = matrix.min(), matrix.max()
             scaling = pd.DataFrame({"min": lo, "range": hi - lo})
             matrix = (matrix - lo) / (hi - lo)
+        check_scale(matrix)
         if labels is not None:
             labels = pd.Series(labels.to_numpy(), index=matrix.index, name="group")
         cached = None
@@ -230,20 +251,28 @@ class Population:
             settings = {
                 "prior": prior.to_dict(), "normalize": bool(normalize), "draws": draws,
                 "tune": tune, "chains": chains, "sampler": resolve_sampler(sampler),
-                "target_accept": target_accept, "random_seed": int(random_seed),
+                "target_accept": float(target_accept), "random_seed": random_seed,
             }
             cached = storage.cache_dir() / (
                 storage.cache_key(matrix, labels, scaling, settings) + ".nc"
             )
             if cached.exists():
                 try:
-                    pop = storage.load(cached)
-                except storage.PosteriorFileError:
-                    pass  # unreadable cache entry: refit and overwrite it
+                    pop = storage.load(
+                        cached, expected_data_hash=storage.data_hash(matrix, labels, scaling)
+                    )
+                except storage.PosteriorFileError as err:  # refit and overwrite it
+                    warnings.warn(f"Ignoring a broken fit cache entry ({err}); refitting.",
+                                  storage.CacheWarning, stacklevel=2)
                 else:
                     if progressbar:
                         print(f"skillinfer-bayes: loaded the cached posterior {cached} "
                               "(cache=False to sample again)", file=sys.stderr)
+                    if not (pop.matrix.index.equals(matrix.index)
+                            and pop.matrix.index.dtype == matrix.index.dtype
+                            and pop.matrix.index.name == matrix.index.name):
+                        # same data (the hash says so), labelled as this caller labels them
+                        pop = cls(matrix, pop.idata, prior, scaling=scaling, groups=labels)
                     diagnostics.warn_if_bad(pop._diagnostics)
                     return pop
         values = matrix.to_numpy()
@@ -288,22 +317,28 @@ class Population:
         if cached is not None:
             try:
                 storage.save(pop, cached)
-            except OSError as err:  # a read-only home must not break fitting
-                warnings.warn(f"Could not write the fit cache {cached}: {err}", stacklevel=2)
+            except Exception as err:  # noqa: BLE001 - the cache is optional: never break a fit
+                warnings.warn(f"Could not write the fit cache {cached}: {err}",
+                              storage.CacheWarning, stacklevel=2)
         diagnostics.warn_if_bad(pop._diagnostics)
         return pop
 
     @classmethod
-    def from_csv(cls, path: str, index_col: int | str | None = 0, **kwargs) -> Population:
+    def from_csv(cls, path, index_col: int | str | None = 0, **kwargs) -> Population:
         """Fit the population to a CSV file (first column = entity names by default).
 
-        Extra keyword arguments go to :meth:`from_dataframe`.
+        ``path`` is a file (possibly compressed), a URL or an open file; it is read by
+        :func:`skillinfer_bayes.tables.read_table`, as the command line reads ``--data``: a
+        first column with a header that holds numbers is refused rather than taken for names
+        (name it, e.g. ``index_col="id"``), and ``index_col=None`` reads a file without a name
+        column. Extra keyword arguments go to :meth:`from_dataframe`.
 
         Examples
         --------
         >>> pop = sib.Population.from_csv("scores.csv", normalize=False)  # doctest: +SKIP
         """
-        return cls.from_dataframe(pd.read_csv(path, index_col=index_col), **kwargs)
+        return cls.from_dataframe(read_table(path, index_col=index_col, format="csv"),
+                                  **kwargs)
 
     @classmethod
     def from_parquet(cls, path: str, index_col: str | None = None, **kwargs) -> Population:
@@ -314,7 +349,8 @@ class Population:
         path : str
             File path or URL understood by :func:`pandas.read_parquet`.
         index_col : str, optional
-            Column to use as entity names (e.g. ``"fullname"``).
+            Column to use as entity names (e.g. ``"fullname"``); by default the index stored
+            in the file (see :func:`skillinfer_bayes.tables.read_table`).
         **kwargs
             Passed to :meth:`from_dataframe`.
 
@@ -323,10 +359,8 @@ class Population:
         >>> pop = sib.Population.from_parquet(
         ...     "scores.parquet", index_col="fullname", normalize=False)  # doctest: +SKIP
         """
-        df = pd.read_parquet(path)
-        if index_col is not None:
-            df = df.set_index(index_col)
-        return cls.from_dataframe(df, **kwargs)
+        return cls.from_dataframe(read_table(path, index_col=index_col, format="parquet"),
+                                  **kwargs)
 
     # ------------------------------------------------------------------ saving
     def to_netcdf(self, path) -> Path:
@@ -339,7 +373,8 @@ class Population:
         Parameters
         ----------
         path : str or path-like
-            Destination (written atomically: a temporary file, then a rename).
+            Destination file (``~`` is expanded; written atomically: a temporary file unique
+            to this process and thread, then a rename).
 
         Returns
         -------
@@ -372,10 +407,13 @@ class Population:
 
         Raises
         ------
+        FileNotFoundError
+            No file at ``path``.
         PosteriorFileError
-            The file is unreadable or corrupted (its data do not match its recorded hash),
-            was written in another file format version, or was fitted to other data than
-            ``data``.
+            Whatever else is wrong with the file: unreadable or truncated, edited (its data,
+            draws or attributes do not match the checksums recorded when it was saved), with
+            non-finite draws, written in another file format version, or fitted to other data
+            than ``data``.
 
         Examples
         --------
@@ -640,10 +678,20 @@ class Population:
         return sample_prior_predictive(self, draws, n_entities, random_seed, prior)
 
     # ------------------------------------------------------------------ prediction
-    def default_noise(self) -> float:
-        """Default observation noise sd: 5% of the mean posterior benchmark sd."""
-        sd = np.sqrt(np.diagonal(self.Sigma_draws, axis1=1, axis2=2)).mean()
-        return float(max(DEFAULT_NOISE_FRACTION * sd, 1e-8))
+    def default_noise(self) -> np.ndarray:
+        """Default observation noise sd of each benchmark, (K,).
+
+        5% of the mean posterior benchmark sd, as in skillinfer, for benchmarks on comparable
+        scales; a benchmark on a much smaller scale (sd below a third of the mean) gets 5% of
+        three times its own sd instead, so that its observations still inform the others
+        (:func:`skillinfer_bayes.conditioning.default_noise`).
+
+        Examples
+        --------
+        >>> pop.default_noise()  # doctest: +SKIP
+        array([0.63, 0.63, 0.63, 0.63, 0.63, 0.63])
+        """
+        return default_noise(self.Sigma_draws)
 
     def predictive_draws(self, group=None, warn: bool = True) -> tuple[np.ndarray, np.ndarray]:
         """Posterior draws (S, K) of the mean and (S, K, K) of the covariance of a new entity.
@@ -681,9 +729,12 @@ class Population:
 
         Parameters
         ----------
-        noise : float, optional
-            Observation noise standard deviation on each observed score (default: 5% of the
-            mean population sd, as in skillinfer). ``0`` treats observations as exact.
+        noise : float, sequence of float or dict, optional
+            Observation noise standard deviation on each observed score: one for all
+            benchmarks, one per benchmark, or ``{benchmark: sd}`` (benchmarks left out keep
+            their default).
+            Default :meth:`default_noise` (5% of the mean population sd, as in skillinfer,
+            on comparable scales). ``0`` treats observations as exact.
         group : str, optional
             For a grouped population: the entity's group. A fitted group predicts from that
             group's mean; an unknown group (with an :class:`UnknownGroupWarning`) or ``None``
@@ -696,15 +747,11 @@ class Population:
         """
         from skillinfer_bayes.profile import Profile
 
-        if noise is None:
-            noise = self.default_noise()
-        elif isinstance(noise, bool) or not isinstance(noise, (int, float)) or not (
-            np.isfinite(noise) and noise >= 0
-        ):
-            raise ValueError(f"noise must be a finite sd >= 0; got {noise!r}.")
+        default = self.default_noise()
+        noise = default if noise is None else check_noise(noise, self.feature_names, default)
         mu, Sigma = self.predictive_draws(group)
         known = group is not None and str(group) in self.group_names
-        return Profile(self, float(noise), mu, Sigma, str(group) if known else None)
+        return Profile(self, noise, mu, Sigma, str(group) if known else None)
 
     # ------------------------------------------------------------------ display
     def summary(self) -> dict:
@@ -743,8 +790,10 @@ class Population:
         ]
         K = len(self.feature_names)
         top = self.top_correlations(k=min(5, K * (K - 1) // 2))
-        wa = max(len(a) for a in top["feature_a"])
-        wb = max(len(b) for b in top["feature_b"])
+        if top.empty:
+            lines[-1] = "  One benchmark: no correlations (observations inform only itself)."
+        wa = max((len(a) for a in top["feature_a"]), default=0)
+        wb = max((len(b) for b in top["feature_b"]), default=0)
         for row in top.itertuples():
             lines.append(
                 f"    {row.feature_a:>{wa}} <-> {row.feature_b:<{wb}}  r = {row.correlation:+.3f}"
@@ -790,8 +839,7 @@ def _split_groups(df: pd.DataFrame, groups) -> tuple[pd.DataFrame, pd.Series | N
 
 def _check_counts(**counts: int) -> None:
     for name, value in counts.items():
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{name} must be a positive integer; got {value!r}.")
+        check_positive_int(name, value)
 
 
 def _add_data_scale_draws(idata: az.InferenceData, center: np.ndarray, scale: np.ndarray) -> None:

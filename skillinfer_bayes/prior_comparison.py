@@ -14,9 +14,9 @@ from skillinfer_bayes.evaluation import (
     LEVELS,
     EvaluationResult,
     _check_n_observed,
-    _method_noise,
     _prepare_table,
     make_splits,
+    method_noise,
     score_cells,
 )
 from skillinfer_bayes.parallel import check_n_jobs, fit_many
@@ -202,7 +202,7 @@ def compare_priors(
 
             frames += score_cells(
                 draws_for, X_all[test], None if group_labels is None else group_labels[test],
-                combos, _method_noise(pop.Sigma_draws, None), LEVELS, seed, names,
+                combos, method_noise(pop.Sigma_draws, None), LEVELS, seed, names,
                 matrix.index[test], {"replication": r, "method": name},
             )
         pointwise[name] = np.concatenate(elpd_i)

@@ -14,6 +14,8 @@ from skillinfer_bayes.mixture import mixture_mean, mixture_quantile, mixture_var
 from skillinfer_bayes.validation import (
     OutOfRangeWarning,
     check_level,
+    check_positive_int,
+    check_seed,
     check_value,
     resolve_benchmark,
 )
@@ -52,19 +54,23 @@ class Profile:
     def __init__(
         self,
         population: Population,
-        noise: float,
+        noise: float | np.ndarray,
         mu_draws: np.ndarray | None = None,
         Sigma_draws: np.ndarray | None = None,
         group: str | None = None,
     ) -> None:
         self.population = population
-        self.noise = noise
+        self._noise = np.broadcast_to(
+            np.asarray(noise, dtype=float), (len(population.feature_names),)
+        ).copy()
+        self._noise.flags.writeable = False
         #: The fitted group this entity belongs to (``None``: population level).
         self.group = group
         if mu_draws is None or Sigma_draws is None:
             mu_draws, Sigma_draws = population.mu_draws, population.Sigma_draws
         self._mu_draws, self._Sigma_draws = mu_draws, Sigma_draws
         self.feature_names = list(population.feature_names)
+        self._noise_var = self._noise**2
         self._observed: dict[int, float] = {}
         self._moments: tuple[np.ndarray, np.ndarray] | None = None
 
@@ -140,6 +146,12 @@ class Profile:
             )
 
     @property
+    def noise(self) -> np.ndarray:
+        """(K,) observation noise sd of each benchmark (read-only: set it with
+        ``Population.profile(noise=...)``)."""
+        return self._noise
+
+    @property
     def observed(self) -> dict[str, float]:
         """The observed scores, ``{benchmark: value}`` in observation order."""
         return {self.feature_names[j]: v for j, v in self._observed.items()}
@@ -159,7 +171,7 @@ class Profile:
             idx = np.fromiter(self._observed, dtype=int, count=len(self._observed))
             vals = np.fromiter(self._observed.values(), dtype=float, count=len(self._observed))
             means, variances = condition(
-                self._mu_draws, self._Sigma_draws, idx, vals, self.noise**2
+                self._mu_draws, self._Sigma_draws, idx, vals, self._noise_var
             )
             self._moments = (
                 np.ascontiguousarray(means.T),
@@ -266,15 +278,14 @@ class Profile:
         --------
         >>> pop.profile().observe("BBH", 55.93).sample(1000, random_seed=0).mean()  # doctest: +SKIP
         """
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-            raise ValueError(f"n must be a positive integer; got {n!r}.")
-        rng = np.random.default_rng(random_seed)
+        n = check_positive_int("n", n)
+        rng = np.random.default_rng(check_seed(random_seed))
         pop = self.population
         draw = rng.integers(pop.n_draws, size=n)
         idx = np.fromiter(self._observed, dtype=int, count=len(self._observed))
         vals = np.fromiter(self._observed.values(), dtype=float, count=len(self._observed))
         means, covs = condition(
-            self._mu_draws[draw], self._Sigma_draws[draw], idx, vals, self.noise**2,
+            self._mu_draws[draw], self._Sigma_draws[draw], idx, vals, self._noise_var,
             full_cov=True,
         )
         # Symmetric square root via eigh: stable for the (near-)singular observed block.
@@ -300,9 +311,10 @@ class Profile:
           feature       mean        std
         0  IFEval  69.3...  16.0...
         """
+        k = check_positive_int("k", k)
         mean, std = self.mean(), self.std()
         candidates = [j for j in range(len(self.feature_names)) if j not in self._observed]
-        order = sorted(candidates, key=lambda j: -std[j])[: max(int(k), 0)]
+        order = sorted(candidates, key=lambda j: -std[j])[:k]
         return pd.DataFrame(
             {
                 "feature": [self.feature_names[j] for j in order],
@@ -342,8 +354,7 @@ class Profile:
         """
         from skillinfer_bayes.active import expected_variance_reduction, resolve_target
 
-        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-            raise ValueError(f"k must be a positive integer; got {k!r}.")
+        k = check_positive_int("k", k)
         weights, excluded = resolve_target(target, self.feature_names)
         K = len(self.feature_names)
         unobserved = [j for j in range(K) if j not in self._observed]
@@ -353,9 +364,9 @@ class Profile:
                                          "target_sd_before", "expected_target_sd_after"])
         idx = np.fromiter(self._observed, dtype=int, count=len(self._observed))
         vals = np.fromiter(self._observed.values(), dtype=float, count=len(self._observed))
-        _, cov = condition(self._mu_draws, self._Sigma_draws, idx, vals, self.noise**2,
+        _, cov = condition(self._mu_draws, self._Sigma_draws, idx, vals, self._noise_var,
                            full_cov=True)
-        gain = expected_variance_reduction(cov, candidates, unobserved, self.noise**2, weights)
+        gain = expected_variance_reduction(cov, candidates, unobserved, self._noise_var, weights)
         if weights is None:
             total = np.diagonal(cov, axis1=1, axis2=2)[:, unobserved].sum(axis=1).mean()
             before = np.full(len(candidates), total)
@@ -373,10 +384,15 @@ class Profile:
     # ------------------------------------------------------------------ accuracy
     def _truth(self, true_vector) -> np.ndarray:
         if isinstance(true_vector, pd.Series):
-            missing = sorted(set(self.feature_names) - set(true_vector.index))
+            # benchmark names are str: match labels by their str form (integer columns)
+            by_name = true_vector.set_axis([str(i) for i in true_vector.index])
+            missing = sorted(set(self.feature_names) - set(by_name.index))
             if missing:
-                raise ValueError(f"true_vector lacks benchmark(s) {missing}.")
-            true_vector = true_vector[self.feature_names]
+                raise ValueError(
+                    f"true_vector lacks benchmark(s) {missing}; its index: "
+                    f"{[str(i) for i in true_vector.index]}."
+                )
+            true_vector = by_name[self.feature_names]
         truth = np.asarray(true_vector, dtype=float)
         if truth.shape != (len(self.feature_names),):
             raise ValueError(
@@ -476,7 +492,9 @@ class Profile:
 
     def __repr__(self) -> str:
         group = "" if self.group is None else f", group={self.group!r}"
+        noise = (f"{self.noise[0]:.4g}" if np.all(self.noise == self.noise[0])
+                 else "[" + ", ".join(f"{v:.4g}" for v in self.noise) + "]")
         return (
             f"Profile({len(self.feature_names)} benchmarks, observed={self.observed}, "
-            f"noise={self.noise:.4g}{group})"
+            f"noise={noise}{group})"
         )

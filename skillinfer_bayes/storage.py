@@ -3,20 +3,34 @@
 A saved population is an ArviZ InferenceData file (``posterior``, ``sample_stats``) with a
 ``constant_data`` group holding the fitted score matrix (entity names, benchmark names, group
 labels) and, with ``normalize=True``, the min-max scaling. Its attributes hold the prior, the fit
-settings, the library version, the file-format version and a SHA-256 hash of the data, checked
-on load: a file whose data no longer match its hash (edited, truncated) or that was fitted to
-different data than the caller's is refused with a clear message.
+settings, the library version, the file-format version and two SHA-256 hashes, both checked on
+load:
 
-The fit cache stores such files under a content address: the hash of the data and of every
-setting that changes the posterior. Fitting the same data with the same settings and seed twice
-loads the first posterior instead of sampling.
+- ``data_hash``: the scores, their labels, the groups and the scaling;
+- ``content_hash``: every variable of the file (values, dims, coordinates) and every
+  attribute, so edited draws or an edited prior are caught, not predicted from.
+
+Loading also checks that every draw is finite. Whatever is wrong with a file (unreadable,
+truncated, edited, another format version, fitted to other data than the caller's), loading
+raises :class:`PosteriorFileError` with a message that says what to do; never a raw
+KeyError or JSONDecodeError.
+
+The fit cache stores such files under a content address: the hash of the data, of every
+setting that changes the posterior, of the versions of the libraries that compute it and of
+the source of the modules that define the model. Fitting the same data with the same settings
+and seed twice loads the first posterior instead of sampling; a cache entry that fails any
+check is treated as a miss (refitted and overwritten).
 """
 
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
+import importlib.util
 import json
 import os
+import threading
+import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,13 +44,34 @@ if TYPE_CHECKING:
     from skillinfer_bayes.population import Population
 
 #: Version of the file layout; files of another format version are refused.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 #: Environment variable that moves the fit cache (default ``~/.cache/skillinfer_bayes``).
 CACHE_ENV = "SKILLINFER_BAYES_CACHE"
 
 
+#: Modules whose source defines the posterior of a fit (part of the cache key).
+MODEL_MODULES = ("model", "sampling", "sufficient_stats", "priors", "population", "validation")
+#: Libraries whose versions change the draws of a fit (part of the cache key).
+SAMPLING_LIBRARIES = ("numpy", "pymc", "pytensor", "numpyro", "jax", "jaxlib", "nutpie")
+
+
+#: The groups of a saved population, all covered by its content hash.
+HASHED_GROUPS = ("posterior", "sample_stats", "constant_data")
+
+
 class PosteriorFileError(ValueError):
-    """A saved posterior cannot be used: unreadable, corrupted, or made from other data."""
+    """A saved posterior cannot be used: unreadable, corrupted, edited, of another format
+    version, or made from other data."""
+
+
+class CacheWarning(UserWarning):
+    """The fit cache could not be used (an entry was broken and is refitted, or a write
+    failed); the fit itself is unaffected."""
+
+
+def expand(path: str | os.PathLike) -> Path:
+    """``path`` as a Path with ``~`` expanded."""
+    return Path(os.fspath(path)).expanduser()
 
 
 def data_hash(matrix: pd.DataFrame, groups: pd.Series | None = None,
@@ -61,9 +96,47 @@ def data_hash(matrix: pd.DataFrame, groups: pd.Series | None = None,
     return h.hexdigest()
 
 
+def content_hash(idata) -> str:
+    """SHA-256 of every variable of the saved groups and of all attributes.
+
+    Covers each variable's name, dims, shape, dtype, values and coordinates in the
+    ``posterior``, ``sample_stats`` and ``constant_data`` groups, the groups' attributes and
+    the file's top-level attributes (except ``content_hash`` itself).
+    """
+    h = hashlib.sha256()
+    for group in HASHED_GROUPS:
+        dataset = idata[group]
+        h.update(f"[{group}]".encode())
+        for name in sorted(dataset.data_vars):
+            da = dataset[name]
+            values = np.ascontiguousarray(da.values)
+            h.update(json.dumps([str(name), list(map(str, da.dims)), list(values.shape),
+                                 values.dtype.str]).encode())
+            h.update(values.tobytes())
+        for name in sorted(dataset.coords):
+            h.update(json.dumps([str(name), [str(v) for v in dataset[name].values]]).encode())
+        h.update(_attrs_json(dataset.attrs).encode())
+    h.update(_attrs_json({k: v for k, v in idata.attrs.items() if k != "content_hash"}).encode())
+    return h.hexdigest()
+
+
+def _attrs_json(attrs: dict) -> str:
+    def plain(value):
+        if isinstance(value, np.ndarray):
+            return [plain(v) for v in value.tolist()]
+        if isinstance(value, (np.integer, np.floating)):
+            return value.item()
+        return value
+
+    return json.dumps({str(k): plain(v) for k, v in attrs.items()}, sort_keys=True, default=str)
+
+
 def save(pop: Population, path: str | os.PathLike) -> Path:
     """Write ``pop`` to ``path`` (see :meth:`Population.to_netcdf`)."""
-    path = Path(path)
+    path = expand(path)
+    if path.is_dir():
+        raise IsADirectoryError(f"{str(path)!r} is a folder: give a file name, e.g. "
+                                f"{str(path / 'posterior.nc')!r}.")
     idata = pop.idata.copy()
     names = pop.feature_names
     constant = {
@@ -87,9 +160,14 @@ def save(pop: Population, path: str | os.PathLike) -> Path:
         "skillinfer_bayes_format": FORMAT_VERSION,
         "data_hash": data_hash(pop.matrix, pop.groups, pop.scaling),
         "entity_index_name": "" if pop.matrix.index.name is None else str(pop.matrix.index.name),
+        "entity_index_kind": "int" if pd.api.types.is_integer_dtype(pop.matrix.index) else "str",
     })
+    idata.attrs["content_hash"] = content_hash(idata)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    # unique per process and thread: concurrent writers never share a temporary file
+    tmp = path.with_name(
+        f".{path.name}.{os.getpid()}.{threading.get_ident()}.{uuid.uuid4().hex[:8]}.tmp"
+    )
     try:
         idata.to_netcdf(str(tmp), engine="h5netcdf")
         os.replace(tmp, path)  # atomic: a reader never sees half a file
@@ -99,20 +177,44 @@ def save(pop: Population, path: str | os.PathLike) -> Path:
     return path
 
 
-def load(path: str | os.PathLike, data: pd.DataFrame | None = None) -> Population:
-    """Read a population written by :func:`save` (see :meth:`Population.from_netcdf`)."""
+def load(
+    path: str | os.PathLike,
+    data: pd.DataFrame | None = None,
+    expected_data_hash: str | None = None,
+) -> Population:
+    """Read a population written by :func:`save` (see :meth:`Population.from_netcdf`).
+
+    ``expected_data_hash`` (the fit cache's) refuses a file fitted to other data.
+    """
+    path = expand(path)
+    if not path.exists():
+        raise FileNotFoundError(f"No saved posterior at {str(path)!r}.")
+    try:
+        pop, stored = _read(path)
+    except PosteriorFileError:
+        raise
+    except Exception as err:  # noqa: BLE001 - whatever a broken file raises, say it clearly
+        raise PosteriorFileError(
+            f"{str(path)!r} is not a usable saved posterior ({type(err).__name__}: {err}); it "
+            "is corrupted or was not written by Population.to_netcdf. Refit and save it again."
+        ) from None
+    if expected_data_hash is not None and stored != expected_data_hash:
+        raise PosteriorFileError(f"{str(path)!r} was fitted to other data than expected.")
+    if data is not None:
+        check_same_data(path, pop, data)
+    return pop
+
+
+def _read(path: Path) -> tuple[Population, str]:
     import arviz as az
 
     from skillinfer_bayes.population import Population
     from skillinfer_bayes.priors import Prior
 
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"No saved posterior at {str(path)!r}.")
     try:
         idata = az.from_netcdf(str(path), engine="h5netcdf")
         idata.load()
-    except Exception as err:  # the file is not NetCDF/HDF5, or it is truncated
+    except Exception as err:  # noqa: BLE001 - not NetCDF/HDF5, or truncated
         raise PosteriorFileError(
             f"Cannot read {str(path)!r} as a saved posterior ({type(err).__name__}: {err}); "
             "it is corrupted or not a file written by Population.to_netcdf. Refit and save "
@@ -120,14 +222,15 @@ def load(path: str | os.PathLike, data: pd.DataFrame | None = None) -> Populatio
         ) from None
     attrs = idata.attrs
     fmt = attrs.get("skillinfer_bayes_format")
-    if fmt is None or "constant_data" not in idata.groups():
+    groups_present = set(idata.groups())
+    if fmt is None or not {"constant_data", "posterior", "sample_stats"} <= groups_present:
         raise PosteriorFileError(
             f"{str(path)!r} is an InferenceData file but not one written by "
             "Population.to_netcdf (no skillinfer_bayes_format attribute / constant_data)."
         )
-    if int(fmt) != FORMAT_VERSION:
+    if str(fmt) != str(FORMAT_VERSION):
         raise PosteriorFileError(
-            f"{str(path)!r} has file format {int(fmt)} (written by skillinfer-bayes "
+            f"{str(path)!r} has file format {fmt} (written by skillinfer-bayes "
             f"{attrs.get('skillinfer_bayes_version', '?')}); this is skillinfer-bayes "
             f"{__version__}, which reads format {FORMAT_VERSION}. Refit with this version."
         )
@@ -135,6 +238,8 @@ def load(path: str | os.PathLike, data: pd.DataFrame | None = None) -> Populatio
     names = [str(b) for b in const["benchmark"].values]
     index = pd.Index(const["entity_name"].values.astype(str),
                      name=attrs.get("entity_index_name") or None)
+    if attrs.get("entity_index_kind") == "int":
+        index = index.astype(np.int64)
     matrix = pd.DataFrame(const["scores"].values.astype(float), index=index, columns=names)
     matrix.columns.name = None
     groups = None
@@ -152,21 +257,32 @@ def load(path: str | os.PathLike, data: pd.DataFrame | None = None) -> Populatio
             f"{str(path)!r} is corrupted: its data do not match the hash recorded when it was "
             "saved. Refit and save it again."
         )
-    if data is not None:
-        _check_same_data(path, stored, data, groups, scaling)
+    if attrs.get("content_hash") != content_hash(idata):
+        raise PosteriorFileError(
+            f"{str(path)!r} is corrupted or was edited: its draws or attributes do not match "
+            "the checksum recorded when it was saved. Refit and save it again."
+        )
     prior = Prior.from_dict(json.loads(attrs["prior"]))
     del idata["constant_data"]
-    return Population(matrix, idata, prior, scaling=scaling, groups=groups)
+    try:
+        pop = Population(matrix, idata, prior, scaling=scaling, groups=groups)
+    except ValueError as err:  # e.g. non-finite draws
+        raise PosteriorFileError(f"{str(path)!r} cannot be used: {err}") from None
+    return pop, stored
 
 
-def _check_same_data(path: Path, stored: str, data: pd.DataFrame, groups, scaling) -> None:
+def check_same_data(path: str | os.PathLike, pop: Population, data: pd.DataFrame) -> None:
+    """Raise :class:`PosteriorFileError` unless ``pop`` (loaded from ``path``) was fitted to
+    ``data`` (the table as passed to :meth:`Population.from_dataframe`, without a groups
+    column)."""
     from skillinfer_bayes.validation import validate_scores
 
     matrix = validate_scores(data)
-    if scaling is not None:
+    if pop.scaling is not None:
         lo, hi = matrix.min(), matrix.max()
         matrix = (matrix - lo) / (hi - lo)
-    if data_hash(matrix, groups, scaling) != stored:
+    if data_hash(matrix, pop.groups, pop.scaling) != data_hash(pop.matrix, pop.groups,
+                                                                pop.scaling):
         raise PosteriorFileError(
             f"{str(path)!r} was fitted to different data than the table given (the data "
             "hashes differ): refit on this table, or load the file without data=."
@@ -176,14 +292,52 @@ def _check_same_data(path: Path, stored: str, data: pd.DataFrame, groups, scalin
 def cache_dir() -> Path:
     """The fit cache folder: ``$SKILLINFER_BAYES_CACHE`` or ``~/.cache/skillinfer_bayes``."""
     env = os.environ.get(CACHE_ENV)
-    return Path(env) if env else Path.home() / ".cache" / "skillinfer_bayes"
+    return expand(env) if env else Path.home() / ".cache" / "skillinfer_bayes"
+
+
+_MODEL_FINGERPRINT: list[str] = []
+
+
+def model_fingerprint() -> str:
+    """SHA-256 of the source of the model-defining modules and of the sampling libraries'
+    versions: a fit cached by other model code (an edited editable install) or other
+    libraries is not served.
+
+    Examples
+    --------
+    >>> len(model_fingerprint())
+    64
+    """
+    if not _MODEL_FINGERPRINT:
+        h = hashlib.sha256()
+        for module in MODEL_MODULES:
+            h.update(module.encode())
+            h.update(_source(f"skillinfer_bayes.{module}"))
+        for library in SAMPLING_LIBRARIES:
+            try:
+                version = importlib.metadata.version(library)
+            except importlib.metadata.PackageNotFoundError:
+                version = "absent"
+            h.update(f"{library}=={version}".encode())
+        _MODEL_FINGERPRINT.append(h.hexdigest())
+    return _MODEL_FINGERPRINT[0]
+
+
+def _source(module: str) -> bytes:
+    """The source of ``module`` (its version where the source cannot be read)."""
+    try:
+        spec = importlib.util.find_spec(module)
+        return Path(spec.origin).read_bytes()
+    except (OSError, TypeError, AttributeError, ImportError):
+        return __version__.encode()
 
 
 def cache_key(matrix: pd.DataFrame, groups: pd.Series | None, scaling, settings: dict) -> str:
-    """Content address of a fit: the data hash and every setting that changes the draws."""
+    """Content address of a fit: the data hash, every setting that changes the draws and the
+    :func:`model_fingerprint`."""
     payload = json.dumps(
         {"data": data_hash(matrix, groups, scaling), "version": __version__,
-         "format": FORMAT_VERSION, **settings},
+         "format": FORMAT_VERSION, "model": model_fingerprint(), **settings},
         sort_keys=True, default=str,
     )
     return hashlib.sha256(payload.encode()).hexdigest()[:32]

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+
+#: Smallest and largest benchmark sd and score magnitude the model accepts (see
+#: :func:`check_scale`).
+SCALE_LIMITS = (1e-50, 1e50)
 
 
 class UnknownBenchmarkError(KeyError):
@@ -38,20 +42,24 @@ def validate_scores(df: pd.DataFrame) -> pd.DataFrame:
             f"Expected a pandas DataFrame (rows = models, columns = benchmarks), got "
             f"{type(df).__name__}. Wrap it with pd.DataFrame(...)."
         )
-    duplicated = sorted({str(c) for c in df.columns[df.columns.duplicated()]})
+    names = pd.Index([str(c) for c in df.columns])
+    duplicated = sorted(set(names[names.duplicated()]))
     if duplicated:
         raise ValueError(
-            f"Duplicate benchmark column(s) {duplicated}: give each column a unique name."
+            f"Duplicate benchmark column(s) {duplicated} (benchmark names are the columns' "
+            "str forms: 2 and '2' are one name): give each column a unique name."
         )
     non_numeric = [
-        str(c)
+        c
         for c in df.columns
-        if not pd.api.types.is_numeric_dtype(df[c]) or pd.api.types.is_bool_dtype(df[c])
+        if not _numeric_column(df[c])
     ]
     if non_numeric:
         raise TypeError(
-            f"Non-numeric column(s) {non_numeric}: every column must hold benchmark scores. "
-            "Move names to the index (df.set_index('fullname')) or select the score columns."
+            f"Non-numeric column(s) {[str(c) for c in non_numeric]}"
+            f"{_first_bad_cell(df, non_numeric)}: every column must hold benchmark scores. "
+            "Move names to the index (df.set_index('fullname')), select the score columns, "
+            "or fix the cell (a missing score is an empty cell or NaN)."
         )
     if len(df) < 2:
         raise ValueError(f"A population needs at least 2 rows (models); got {len(df)}.")
@@ -60,7 +68,7 @@ def validate_scores(df: pd.DataFrame) -> pd.DataFrame:
     if len(inf_rows):
         r, c = inf_rows[0], inf_cols[0]
         raise ValueError(
-            f"Infinite score {values[r, c]} in column {df.columns[c]!r}, row {df.index[r]!r} "
+            f"Infinite score {values[r, c]} in column {names[c]!r}, row {_label(df.index[r])!r} "
             f"({len(inf_rows)} infinite value(s) in all). Replace them with NaN (missing) or a "
             "finite score."
         )
@@ -78,12 +86,154 @@ def validate_scores(df: pd.DataFrame) -> pd.DataFrame:
             f"Benchmark(s) {constant} are constant across the population: they carry no "
             "information about the others; drop those columns."
         )
-    return pd.DataFrame(values, index=df.index.copy(), columns=[str(c) for c in df.columns])
+    return pd.DataFrame(values, index=df.index.copy(), columns=list(names))
+
+
+def _label(value: object) -> object:
+    """A row label as the user wrote it (``5``, not ``np.int64(5)``)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _numeric_column(column: pd.Series) -> bool:
+    """Scores: a numeric dtype (not bool), or an object column of numbers and missing values
+    only (text such as ``"59.1"`` or ``"59.1%"`` is never read as a number)."""
+    if pd.api.types.is_bool_dtype(column):
+        return False
+    if pd.api.types.is_numeric_dtype(column):
+        return True
+    if column.dtype != object:
+        return False
+    return all(
+        (isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool))
+        or v is None or v is pd.NA
+        for v in column
+    )
+
+
+def _first_bad_cell(df: pd.DataFrame, columns: Sequence) -> str:
+    """``", e.g. '59.1%' in column 'BBH', row 'm3'"``: the first cell of ``columns`` that is
+    not a number (nor missing), or ``""`` when each column is non-numeric as a whole."""
+    for c in columns:
+        column = df[c]
+        if pd.api.types.is_bool_dtype(column):
+            return f" (column {str(c)!r} holds True/False, not scores)"
+        numbers = pd.to_numeric(column, errors="coerce")
+        bad = numbers.isna() & column.notna()
+        if bad.any():
+            row = bad.to_numpy().nonzero()[0][0]
+            return (f", e.g. {column.iloc[row]!r} in column {str(c)!r}, row "
+                    f"{_label(df.index[row])!r}")
+    return ""
+
+
+def check_scale(matrix: pd.DataFrame) -> None:
+    """Refuse scores whose magnitude float64 cannot carry through the model.
+
+    Covariances are squares of the scores' spread and the conditioning divides by them:
+    benchmarks whose sd or magnitude lies outside ``[1e-50, 1e50]`` would overflow to
+    inf or underflow to 0 somewhere (all-NaN predictions, or every expected variance reduction
+    0: products of covariances are fourth powers of the scale). Rescale such columns, or fit
+    with ``normalize=True``.
+    """
+    values = matrix.to_numpy(dtype=float)
+    with np.errstate(invalid="ignore", over="ignore"):
+        sd = np.nanstd(values, axis=0)
+        biggest = np.nanmax(np.abs(values), axis=0)
+    for j, name in enumerate(matrix.columns):
+        if not (SCALE_LIMITS[0] <= sd[j] <= SCALE_LIMITS[1]) or biggest[j] > SCALE_LIMITS[1]:
+            raise ValueError(
+                f"Benchmark {str(name)!r} has scores of magnitude {biggest[j]:.3g} with sd "
+                f"{sd[j]:.3g}: outside [{SCALE_LIMITS[0]:g}, {SCALE_LIMITS[1]:g}], where "
+                "float64 covariances overflow or underflow. Rescale that column (e.g. to "
+                "percent) or fit with normalize=True."
+            )
+
+
+def check_positive_int(name: str, value: object) -> int:
+    """An integer >= 1 (bools, floats and strings are refused)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, e.g. 2; got {value!r}.")
+    return int(value)
+
+
+def check_seed(random_seed: object) -> int | None:
+    """A random seed: ``None`` or an integer >= 0 (``0.5`` is not silently seed 0)."""
+    if random_seed is None:
+        return None
+    if (
+        isinstance(random_seed, bool)
+        or not isinstance(random_seed, (int, np.integer))
+        or random_seed < 0
+    ):
+        raise ValueError(
+            f"random_seed must be None or an integer >= 0, e.g. 0; got {random_seed!r}."
+        )
+    return int(random_seed)
+
+
+def check_noise(
+    noise: object, names: Sequence[str], default: np.ndarray | None = None
+) -> np.ndarray:
+    """Observation noise sds as a (K,) array, from a number, K numbers or ``{benchmark: sd}``
+    (benchmarks a dict leaves out get their ``default``, 0 without one).
+
+    Examples
+    --------
+    >>> check_noise(0.5, ["a", "b"]).tolist(), check_noise({"b": 2}, ["a", "b"], [1, 1]).tolist()
+    ([0.5, 0.5], [1.0, 2.0])
+    """
+    K = len(names)
+    if isinstance(noise, Mapping):
+        sds = np.zeros(K) if default is None else np.array(default, dtype=float)
+        for feature, value in noise.items():
+            sds[resolve_benchmark(feature, names)] = _noise_value(value, noise)
+        return sds
+    if isinstance(noise, pd.Series):
+        return check_noise(noise.to_dict(), names, default)
+    if _is_number(noise):
+        return np.full(K, _noise_value(noise, noise))
+    try:
+        values = [_noise_value(v, noise) for v in noise]  # type: ignore[union-attr]
+    except TypeError:
+        values = None
+    if values is None or len(values) != K:
+        raise ValueError(
+            f"noise must be a finite sd >= 0, {K} of them (one per benchmark) or a dict "
+            f"{{benchmark: sd}}; got {noise!r}."
+        )
+    return np.asarray(values, dtype=float)
+
+
+def _is_number(value: object) -> bool:
+    return not isinstance(value, bool) and isinstance(value, (int, float, np.integer,
+                                                              np.floating))
+
+
+def _noise_value(value: object, noise: object) -> float:
+    if not _is_number(value) or not (np.isfinite(value) and value >= 0):
+        raise ValueError(
+            f"noise must be a finite sd >= 0 (a number, one per benchmark, or a dict "
+            f"{{benchmark: sd}}); got {noise!r}."
+        )
+    return float(value)
 
 
 def resolve_benchmark(feature: str | int, names: Sequence[str]) -> int:
-    """Index of a benchmark given by name or integer position."""
+    """Index of a benchmark given by name or integer position.
+
+    Names come first: benchmark names are strings, and an integer that is the name of a
+    benchmark (a table whose columns were the integers ``[2, 0, 1]`` has the names ``"2"``,
+    ``"0"``, ``"1"``) means that benchmark, as a label does in pandas; any other integer is a
+    position.
+
+    Examples
+    --------
+    >>> resolve_benchmark(0, ["2", "0", "1"]), resolve_benchmark(1, ["a", "b"])
+    (1, 1)
+    """
     if isinstance(feature, (int, np.integer)) and not isinstance(feature, bool):
+        if str(int(feature)) in names:
+            return list(names).index(str(int(feature)))
         if not 0 <= int(feature) < len(names):
             raise IndexError(
                 f"Benchmark index {feature} out of range for {len(names)} benchmarks "
@@ -92,7 +242,7 @@ def resolve_benchmark(feature: str | int, names: Sequence[str]) -> int:
         return int(feature)
     try:
         return list(names).index(feature)
-    except ValueError:
+    except (ValueError, TypeError):
         raise UnknownBenchmarkError(
             f"Unknown benchmark {feature!r}; known benchmarks: {sorted(names)}."
         ) from None
@@ -100,7 +250,7 @@ def resolve_benchmark(feature: str | int, names: Sequence[str]) -> int:
 
 def check_value(feature: str, value: object) -> float:
     """An observed score as a finite float, or a clear error."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+    if not _is_number(value):
         raise TypeError(f"Observed score for {feature!r} must be a number, got {value!r}.")
     value = float(value)
     if not math.isfinite(value):
@@ -113,7 +263,7 @@ def check_value(feature: str, value: object) -> float:
 
 def check_level(level: float) -> float:
     """A central-interval probability in (0, 1)."""
-    if isinstance(level, bool) or not isinstance(level, (int, float, np.floating)) or not (
+    if not _is_number(level) or not (
         0.0 < float(level) < 1.0
     ):
         raise ValueError(f"level must be a probability in (0, 1), e.g. 0.9; got {level!r}.")

@@ -83,7 +83,7 @@ def test_most_informative_bad_input(simulated_pop):
 
 def test_evaluation_curve_is_well_formed_and_observing_helps():
     df = simulate(300, seed=6)
-    curve = sib.evaluation_curve(df, random_seed=1, draws=500, tune=500, chains=2)
+    curve = sib.evaluation_curve(df, random_seed=1, draws=500, tune=500, chains=4)
     steps = curve.steps
     assert list(steps["rule"].unique()) == ["most_informative", "most_uncertain", "random"]
     assert list(steps["n_observed"].unique()) == [0, 1, 2]

@@ -47,7 +47,7 @@ def test_cli_bad_input_exits_nonzero_with_one_line():
     assert result.returncode == 2 and "is not a row of the data" in result.stderr
 
 
-FAST = ("--draws", "300", "--tune", "300", "--chains", "2", "--quiet")
+FAST = ("--draws", "300", "--tune", "300", "--chains", "4", "--quiet")
 
 
 def small_csv(tmp_path):

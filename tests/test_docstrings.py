@@ -20,6 +20,8 @@ MODULES = [
     "skillinfer_bayes.scores",
     "skillinfer_bayes.storage",
     "skillinfer_bayes.sufficient_stats",
+    "skillinfer_bayes.tables",
+    "skillinfer_bayes.validation",
 ]
 
 

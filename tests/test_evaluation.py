@@ -128,5 +128,5 @@ def test_evaluate_rejects_bad_settings(leaderboard):
         sib.evaluate(leaderboard, n_observed=(6,), progressbar=False)
     with pytest.raises(ValueError, match="test_fraction must be in"):
         sib.evaluate(leaderboard, test_fraction=1.0, progressbar=False)
-    with pytest.raises(ValueError, match="population_size must be between 2 and"):
+    with pytest.raises(ValueError, match="population_size must be an integer between 2 and"):
         sib.evaluate(leaderboard, population_size=1, progressbar=False)

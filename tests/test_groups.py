@@ -47,7 +47,7 @@ def grouped_df() -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def grouped_pop(grouped_df) -> sib.Population:
     return sib.Population.from_dataframe(
-        grouped_df, groups="family", normalize=False, draws=500, tune=500, chains=2,
+        grouped_df, groups="family", normalize=False, draws=500, tune=500, chains=4,
         target_accept=0.95, random_seed=4, progressbar=False,
     )
 

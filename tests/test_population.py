@@ -13,7 +13,7 @@ import skillinfer_bayes as sib
 
 
 def quick_fit(df, **kwargs):
-    options = dict(normalize=False, draws=500, tune=500, chains=2, random_seed=0,
+    options = dict(normalize=False, draws=500, tune=500, chains=4, random_seed=0,
                    progressbar=False)
     return sib.Population.from_dataframe(df, **{**options, **kwargs})
 
@@ -63,7 +63,7 @@ def test_posterior_has_named_dims_and_attrs(simulated_pop):
     post = simulated_pop.idata["posterior"]
     assert post["Sigma"].dims == ("chain", "draw", "benchmark", "benchmark_bis")
     assert list(post["benchmark"].values) == ["a", "b", "c"]
-    assert simulated_pop.mu_draws.shape == (1000, 3)
+    assert simulated_pop.mu_draws.shape == (2000, 3)
     attrs = simulated_pop.idata.attrs
     assert attrs["skillinfer_bayes_version"] == sib.__version__
     assert sib.Prior.from_dict(json.loads(attrs["prior"])) == sib.Prior()

@@ -62,7 +62,7 @@ def test_predictive_variance_is_total_variance_and_matches_samples(leaderboard_p
     means, variances = [], []
     for s in range(0, pop.n_draws, 50):  # direct per-draw reference on a thinned subset
         mu, Sigma = pop.mu_draws[s], pop.Sigma_draws[s]
-        M = Sigma[np.ix_(idx, idx)] + profile.noise**2 * np.eye(2)
+        M = Sigma[np.ix_(idx, idx)] + np.diag(profile.noise[idx] ** 2)
         means.append(mu + Sigma[:, idx] @ np.linalg.solve(M, vals - mu[idx]))
         variances.append(np.diag(Sigma - Sigma[:, idx] @ np.linalg.solve(M, Sigma[idx, :])))
     means, variances = np.array(means), np.array(variances)
