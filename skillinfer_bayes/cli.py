@@ -17,6 +17,7 @@ Fit once, save the posterior, then predict and choose the next benchmark without
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 import warnings
@@ -25,13 +26,23 @@ from pathlib import Path
 
 import pandas as pd
 
+from skillinfer_bayes._version import __version__
 from skillinfer_bayes.datasets import BENCHMARKS, open_llm_leaderboard
 from skillinfer_bayes.tables import read_table
 from skillinfer_bayes.validation import validate_scores
 
+#: Exit statuses: a run that failed (bad data, an unusable file, ...) and a command line
+#: that is wrong (argparse's convention).
+EXIT_FAILURE, EXIT_USAGE = 1, 2
+
 
 class CLIError(Exception):
-    """Bad command-line input: reported as one line with exit status 2."""
+    """An error the command reports as one line; ``status`` is its exit status (2: the
+    command line is wrong, 1: the run failed)."""
+
+    def __init__(self, message: str, status: int = EXIT_USAGE) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 def _parse_observation(text: str) -> tuple[str, float]:
@@ -75,7 +86,7 @@ def _load_table(args: argparse.Namespace, columns: Sequence[str] | None = None) 
     except TypeError as err:
         raise CLIError(
             f"{err} On the command line: name the model column with --index-col and choose "
-            "the score columns with --benchmarks."
+            "the score columns with --benchmarks.", status=EXIT_FAILURE
         ) from None
     return table
 
@@ -101,8 +112,11 @@ def _check_output(path: str) -> Path:
 def _prior(args: argparse.Namespace):
     from skillinfer_bayes.priors import Prior
 
-    return Prior(eta=args.eta, sd=args.sd_family, sd_scale=args.sd_scale,
-                 mean_scale=args.mean_scale)
+    try:
+        return Prior(eta=args.eta, sd=args.sd_family, sd_scale=args.sd_scale,
+                     mean_scale=args.mean_scale)
+    except (TypeError, ValueError) as err:
+        raise CLIError(str(err)) from None
 
 
 def _hold_out(args: argparse.Namespace, df: pd.DataFrame):
@@ -176,7 +190,7 @@ def _held_out_truth(args: argparse.Namespace, pop, file_error: type) -> pd.Serie
         raise CLIError(
             f"{args.posterior} was not fitted to {source} without {args.hold_out!r} (the data "
             "hashes differ), so the comparison would be against other scores: pass the --data "
-            "(and --index-col) it was fitted to."
+            "(and --index-col) it was fitted to.", status=EXIT_FAILURE
         ) from None
     return truth
 
@@ -194,7 +208,11 @@ def _observations(args: argparse.Namespace, names) -> dict[str, float]:
 
 def _profile(args: argparse.Namespace, pop):
     observations = _observations(args, pop.feature_names)
-    return pop.profile(noise=args.noise, group=args.group).observe_many(observations)
+    try:
+        profile = pop.profile(noise=args.noise, group=args.group)
+    except ValueError as err:
+        raise CLIError(f"--noise/--group: {err}") from None
+    return profile.observe_many(observations)
 
 
 def _fit_command(args: argparse.Namespace) -> int:
@@ -240,6 +258,8 @@ def _parse_target(text: str | None):
 
 
 def _next(args: argparse.Namespace) -> int:
+    from skillinfer_bayes.active import resolve_target
+
     pop, _ = _population(args)
     profile = _profile(args, pop)
     if args.rule == "most_uncertain":
@@ -247,6 +267,10 @@ def _next(args: argparse.Namespace) -> int:
             raise CLIError("--target applies to --rule most_informative only.")
         table = profile.most_uncertain(k=args.k)
     else:
+        try:
+            weights, _ = resolve_target(_parse_target(args.target), pop.feature_names)
+        except (KeyError, ValueError) as err:
+            raise CLIError(f"--target: {err}") from None
         table = profile.most_informative(k=args.k, target=_parse_target(args.target))
     if table.empty:
         print("Every benchmark is observed: nothing left to run.")
@@ -260,7 +284,7 @@ def _next(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from skillinfer_bayes.evaluation import evaluate
+    from skillinfer_bayes.evaluation import check_methods, evaluate
 
     output = _check_output(args.output) if args.output else None
     df = _load_table(args)
@@ -268,7 +292,10 @@ def _evaluate(args: argparse.Namespace) -> int:
         n_observed = [int(k) for k in args.n_observed.split(",")]
     except ValueError:
         raise CLIError(f"--n-observed takes integers like 1,2; got {args.n_observed!r}.") from None
-    methods = args.methods.split(",")
+    try:
+        methods = check_methods(args.methods.split(","))
+    except ValueError as err:
+        raise CLIError(f"--methods: {err}") from None
     print(f"Evaluating {', '.join(methods)} on {len(df)} models...", file=sys.stderr)
     result = evaluate(
         df, test_fraction=args.test_fraction, n_observed=n_observed, methods=methods,
@@ -343,7 +370,11 @@ def build_parser() -> argparse.ArgumentParser:
         prog="skillinfer-bayes",
         description="Fully Bayesian prediction of a model's benchmark scores from a few "
         "observed ones. Data default to the embedded Open LLM Leaderboard v2 snapshot.",
+        epilog="Exit status: 0 success, 1 the run failed, 2 the command line is wrong.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--debug", action="store_true",
+                        help="show the traceback of an error instead of one line")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser(
@@ -404,26 +435,66 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``skillinfer-bayes`` command; returns the exit status."""
+    """Entry point of the ``skillinfer-bayes`` command; returns the exit status.
+
+    0 on success; 2 when the command line is wrong (argparse's convention: an unknown
+    option, a bad value, an unknown benchmark name); 1 when the run fails (bad data, an
+    unusable saved posterior, a file that cannot be written). Either way one line on stderr
+    says what to do; ``--debug`` shows the traceback instead. Errors that are not the
+    package's own (a bug) are not caught: their traceback is the report.
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
-    # The JAX samplers never use PyTensor's C/BLAS backend: its link warning is noise here.
-    warnings.filterwarnings("ignore", message="PyTensor could not link to a BLAS")
-    warnings.filterwarnings("ignore", message="Using NumPy C-API based implementation for BLAS")
+    _configure_logging(quiet=getattr(args, "quiet", False))
     try:
         with warnings.catch_warnings():
             # what the library warns about (sampler checks, out-of-range observations, ...)
-            # is shown once, as the command's own lines
+            # is shown once, as the command's own lines; other libraries' deprecation notices
+            # are not the user's business here
             warnings.filterwarnings("default", category=UserWarning)
+            warnings.filterwarnings("ignore", category=FutureWarning)
+            warnings.filterwarnings("ignore", category=DeprecationWarning)
+            # the JAX samplers never use PyTensor's C/BLAS backend: its link warning is noise
             warnings.filterwarnings("ignore", message="PyTensor could not link to a BLAS")
             warnings.filterwarnings("ignore",
                                     message="Using NumPy C-API based implementation for BLAS")
             warnings.showwarning = _show_warning
             return args.func(args)
-    except (CLIError, ValueError, TypeError, KeyError, OSError, ImportError) as exc:
+    except Exception as exc:
+        status = _status(exc)
+        if status is None or args.debug:
+            raise
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         print(f"skillinfer-bayes: error: {message}", file=sys.stderr)
-        return 2
+        return status
+
+
+def _status(exc: BaseException) -> int | None:
+    """Exit status of an error the command reports in one line; None for anything else."""
+    if isinstance(exc, CLIError):
+        return exc.status
+    if isinstance(exc, OSError):  # a file that cannot be read or written
+        return EXIT_FAILURE
+    if isinstance(exc, (ValueError, TypeError, KeyError, ImportError)):
+        # the package's own checks: the innermost frame is one of its modules
+        tb = exc.__traceback__
+        while tb is not None and tb.tb_next is not None:
+            tb = tb.tb_next
+        module = "" if tb is None else tb.tb_frame.f_globals.get("__name__", "")
+        if module.split(".")[0] == "skillinfer_bayes":
+            return EXIT_FAILURE
+    return None
+
+
+def _configure_logging(quiet: bool) -> None:
+    """The library's log messages (e.g. a fit loaded from the cache) on stderr."""
+    logger = logging.getLogger("skillinfer_bayes")
+    if not any(getattr(h, "_skillinfer_cli", False) for h in logger.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("skillinfer-bayes: %(message)s"))
+        handler._skillinfer_cli = True  # type: ignore[attr-defined]
+        logger.addHandler(handler)
+    logger.setLevel(logging.WARNING if quiet else logging.INFO)
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:

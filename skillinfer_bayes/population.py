@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import sys
+import logging
 import time
 import warnings
 from collections.abc import Sequence
@@ -37,6 +37,8 @@ from skillinfer_bayes.validation import (
     check_seed,
     validate_scores,
 )
+
+logger = logging.getLogger(__name__)
 
 
 class UnknownGroupWarning(UserWarning):
@@ -265,9 +267,8 @@ class Population:
                     warnings.warn(f"Ignoring a broken fit cache entry ({err}); refitting.",
                                   storage.CacheWarning, stacklevel=2)
                 else:
-                    if progressbar:
-                        print(f"skillinfer-bayes: loaded the cached posterior {cached} "
-                              "(cache=False to sample again)", file=sys.stderr)
+                    logger.info("loaded the cached posterior %s (cache=False to sample again)",
+                                cached)
                     if not (pop.matrix.index.equals(matrix.index)
                             and pop.matrix.index.dtype == matrix.index.dtype
                             and pop.matrix.index.name == matrix.index.name):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 import skillinfer_bayes as sib
 
 
@@ -109,21 +111,55 @@ def test_cli_help_explains_each_subcommand():
     assert result.returncode == 0 and "Fit the population model" in result.stdout
 
 
-def test_cli_subcommands_reject_bad_input_with_one_line(tmp_path):
+def test_cli_subcommands_reject_bad_input_with_one_line(tmp_path, capsys, fake_sampler):
+    from skillinfer_bayes.cli import main
+
+    # (arguments, exit status, message): 2 = the command line is wrong, 1 = the run failed
     cases = [
-        (("fit", "--output", str(tmp_path / "x.nc"), "--eta", "-1", "--quiet"),
+        (("fit", "--output", str(tmp_path / "x.nc"), "--eta", "-1", "--quiet"), 2,
          "Prior eta must be a finite number > 0"),
-        (("predict", "--posterior", str(tmp_path / "missing.nc"), "--observe", "BBH=1"),
+        (("predict", "--posterior", str(tmp_path / "missing.nc"), "--observe", "BBH=1"), 1,
          "No saved posterior at"),
         (("next", "--target", "NOPE", "--data", small_csv(tmp_path), "--index-col", "model",
-          *FAST), "Unknown benchmark 'NOPE'"),
-        (("evaluate", "--methods", "bayes,magic"), "Unknown method(s) ['magic']"),
-        (("evaluate", "--n-observed", "one"), "--n-observed takes integers"),
+          "--draws", "200", "--chains", "2", "--quiet"), 2, "Unknown benchmark 'NOPE'"),
+        (("evaluate", "--methods", "bayes,magic"), 2, "Unknown method(s) ['magic']"),
+        (("evaluate", "--n-observed", "one"), 2, "--n-observed takes integers"),
     ]
-    for args, message in cases:
-        result = run_cli(*args)
-        assert result.returncode == 2, (args, result.stderr)
-        last = result.stderr.strip().splitlines()[-1]
+    (tmp_path / "broken.nc").write_text("not a posterior")
+    cases.append((("predict", "--posterior", str(tmp_path / "broken.nc")), 1,
+                  "as a saved posterior"))
+    for args, status, message in cases:
+        assert main(list(args)) == status, args
+        last = capsys.readouterr().err.strip().splitlines()[-1]
         assert last.startswith("skillinfer-bayes: error: ") and message in last, last
     missing = run_cli("fit")  # argparse: a required option is missing
     assert missing.returncode == 2 and "--output" in missing.stderr
+
+
+def test_cli_version_module_entry_and_debug(tmp_path, capsys, monkeypatch):
+    from skillinfer_bayes import cli
+
+    result = subprocess.run([sys.executable, "-m", "skillinfer_bayes", "--version"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0 and result.stdout.strip() == f"skillinfer-bayes "\
+        f"{sib.__version__}"
+    # --debug shows the traceback instead of the one line
+    with pytest.raises(FileNotFoundError, match="No saved posterior"):
+        cli.main(["--debug", "predict", "--posterior", str(tmp_path / "missing.nc")])
+    # an error that is not the package's own is a bug: not swallowed into one line
+
+    def broken(args):
+        return {}["third-party KeyError"]
+
+    monkeypatch.setattr(cli, "_predict", broken)
+    parser = cli.build_parser
+    monkeypatch.setattr(cli, "build_parser", lambda: _with_func(parser(), broken))
+    with pytest.raises(KeyError, match="third-party KeyError"):
+        cli.main(["predict"])
+
+
+def _with_func(parser, func):
+    for action in parser._subparsers._group_actions:
+        for sub in action.choices.values():
+            sub.set_defaults(func=func)
+    return parser

@@ -40,7 +40,7 @@ def test_cli_data_with_one_non_numeric_cell_fails_naming_the_cell(tmp_path, caps
     df.to_csv(tmp_path / "bad.csv")
     code, _, err = cli(capsys, "fit", "--data", str(tmp_path / "bad.csv"),
                        "-o", str(tmp_path / "x.nc"), *FAKE_CLI)
-    assert code == 2
+    assert code == 1  # the run failed (bad data), not the command line
     assert "'59.1%' in column 'b', row 'm3'" in last_error(err)
     assert not fake_sampler  # refused before fitting
     with pytest.raises(TypeError, match=r"'59.1%' in column 'b', row 'm3'"):
@@ -71,7 +71,7 @@ def test_cli_data_written_by_to_csv_fits_exactly_the_benchmark_columns(tmp_path,
         sib.Population.from_csv(tmp_path / "plain.csv", **FAKE)
     code, _, err = cli(capsys, "fit", "--data", str(tmp_path / "plain.csv"),
                        "-o", str(tmp_path / "plain.nc"), *FAKE_CLI)
-    assert code == 2 and "--index-col none" in last_error(err)
+    assert code == 1 and "--index-col none" in last_error(err)
     plain = sib.Population.from_csv(tmp_path / "plain.csv", index_col=None, **FAKE)
     assert plain.feature_names == ["a", "b", "c"]
     code, _, err = cli(capsys, "fit", "--data", str(tmp_path / "plain.csv"), "--index-col",
@@ -251,7 +251,7 @@ def test_cli_hold_out_with_a_posterior_checks_data_and_membership(tmp_path, caps
     other.to_csv(tmp_path / "other.csv")
     code, _, err = cli(capsys, "predict", "--posterior", out, "--data",
                        str(tmp_path / "other.csv"), "--hold-out", "m0", "--observe", "a=50")
-    assert code == 2 and "was not fitted to" in last_error(err)
+    assert code == 1 and "was not fitted to" in last_error(err)
 
 
 # ------------------------------------------------------------------ 6: mixed scales and noise
