@@ -14,6 +14,8 @@ from skillinfer_bayes.model import CHOL_VAR, MEAN_VAR
 #: Thresholds of the standing checks (Vehtari et al. 2021).
 MAX_RHAT = 1.01
 MIN_ESS_PER_CHAIN = 100
+#: Lowest acceptable Bayesian fraction of missing information (Betancourt 2016).
+MIN_BFMI = 0.3
 
 
 class SamplerWarning(UserWarning):
@@ -65,16 +67,26 @@ def diagnostics_table(idata: az.InferenceData) -> pd.DataFrame:
 
 
 def summarize(idata: az.InferenceData) -> dict:
-    """Headline diagnostics: divergences, max r_hat, min bulk/tail ESS, chains, draws."""
+    """Headline diagnostics: chains, draws, divergences, max r_hat, min bulk/tail ESS, the
+    lowest per-chain BFMI and the draws whose trajectory hit the maximum tree depth (NaN /
+    0 where the sampler did not record what they need)."""
     table = diagnostics_table(idata)
     posterior = idata["posterior"]
+    stats = idata["sample_stats"]
+    bfmi = np.nan
+    if "energy" in stats and stats.sizes.get("draw", 0) > 1:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            bfmi = float(np.min(az.bfmi(stats["energy"].values)))
     return {
         "chains": int(posterior.sizes["chain"]),
         "draws": int(posterior.sizes["draw"]),
-        "divergences": int(idata["sample_stats"]["diverging"].values.sum()),
+        "divergences": int(stats["diverging"].values.sum()),
         "max_r_hat": float(table["r_hat"].max()),
         "min_ess_bulk": float(table["ess_bulk"].min()),
         "min_ess_tail": float(table["ess_tail"].min()),
+        "min_bfmi": bfmi,
+        "max_tree_depth_hits": (int(stats["reached_max_treedepth"].values.sum())
+                                if "reached_max_treedepth" in stats else 0),
     }
 
 
@@ -90,6 +102,18 @@ def problems(summary: dict) -> list[str]:
         found.append(
             f"max r_hat = {summary['max_r_hat']:.3f} > {MAX_RHAT}: the chains disagree. "
             "Run more tune and draws."
+        )
+    if summary.get("min_bfmi", np.nan) < MIN_BFMI:
+        found.append(
+            f"min BFMI = {summary['min_bfmi']:.2f} < {MIN_BFMI}: the momentum resampling "
+            "explores the energy poorly (heavy tails or a funnel). Reparameterize, rescale "
+            "the scores, or revisit the prior."
+        )
+    if summary.get("max_tree_depth_hits", 0) > 0:
+        found.append(
+            f"{summary['max_tree_depth_hits']} draws hit the maximum tree depth: trajectories "
+            "were cut short, so the sampler explores slowly. Check the ESS; rescale or "
+            "reparameterize."
         )
     min_ess = MIN_ESS_PER_CHAIN * summary["chains"]
     if not min(summary["min_ess_bulk"], summary["min_ess_tail"]) >= min_ess:

@@ -17,6 +17,7 @@ import xarray as xr
 from skillinfer_bayes import diagnostics
 from skillinfer_bayes._version import __version__
 from skillinfer_bayes.conditioning import default_noise
+from skillinfer_bayes.inference_data import InferenceData, from_datasets, with_group
 from skillinfer_bayes.model import (
     CHOL_VAR,
     GROUP_MEAN_VAR,
@@ -96,7 +97,7 @@ class Population:
     def __init__(
         self,
         matrix: pd.DataFrame,
-        idata: az.InferenceData,
+        idata: InferenceData,
         prior: Prior,
         scaling: pd.DataFrame | None = None,
         stats: Sequence[PatternStats] | None = None,
@@ -484,7 +485,8 @@ class Population:
         -------
         dict or pandas.DataFrame
             Headline: ``chains``, ``draws``, ``divergences``, ``max_r_hat``, ``min_ess_bulk``,
-            ``min_ess_tail``, ``ok`` (all checks pass) and ``problems`` (what to do).
+            ``min_ess_tail``, ``min_bfmi`` (lowest per-chain BFMI), ``max_tree_depth_hits``,
+            ``ok`` (all checks pass) and ``problems`` (what to do).
 
         Examples
         --------
@@ -544,10 +546,34 @@ class Population:
         >>> pop.loo().elpd_loo  # doctest: +SKIP
         """
         ll = self.log_likelihood().drop_vars("name")
-        idata = az.InferenceData(
-            posterior=self.posterior[["mu"]], log_likelihood=xr.Dataset({"scores": ll})
-        )
+        # the whole posterior, as az.loo(pop.compute_log_likelihood()) sees it (the relative
+        # efficiency of the draws comes from it)
+        idata = from_datasets(posterior=self.posterior, log_likelihood=xr.Dataset({"scores": ll}))
         return az.loo(idata, pointwise=pointwise)
+
+    def compute_log_likelihood(self) -> InferenceData:
+        """Add the per-entity log-likelihood to ``pop.idata`` as its ``log_likelihood`` group.
+
+        Then ArviZ's own functions work on the population's InferenceData:
+        ``az.loo(pop.idata)`` (equal to :meth:`loo`), ``az.waic`` and
+        ``az.compare({"a": pop_a.idata, "b": pop_b.idata})`` to compare fits of the same
+        entities (e.g. under two priors). The group holds ``scores``, ``(chain, draw, entity)``
+        (see :meth:`log_likelihood`); it is not saved by :meth:`to_netcdf` (recompute it after
+        loading).
+
+        Returns
+        -------
+        arviz.InferenceData
+            ``pop.idata``, with the group added (or replaced).
+
+        Examples
+        --------
+        >>> import arviz as az
+        >>> az.loo(pop.compute_log_likelihood()).elpd_loo  # doctest: +SKIP
+        """
+        ll = self.log_likelihood()
+        ll = ll.assign_coords(name=("entity", np.asarray([str(e) for e in self.entity_names])))
+        return with_group(self.idata, "log_likelihood", xr.Dataset({"scores": ll}))
 
     def top_correlations(self, k: int = 20, level: float = 0.9) -> pd.DataFrame:
         """The k benchmark pairs with the strongest posterior-mean correlation (by |r|).
@@ -642,7 +668,7 @@ class Population:
         n_entities: int = 100,
         random_seed: int | None = None,
         prior: Prior | None = None,
-    ) -> az.InferenceData:
+    ) -> InferenceData:
         """Draw from the prior and simulate populations from it, on the data's scale.
 
         The prior refers to standardized scores; the draws are mapped back with this
@@ -785,7 +811,8 @@ class Population:
             + (f"; {len(self.group_names)} groups" if self.groups is not None else ""),
             f"  sampler: {self.idata.attrs.get('sampler', '?')}; divergences {d['divergences']}, "
             f"max r_hat {d['max_r_hat']:.3f}, min ESS bulk {d['min_ess_bulk']:.0f} / "
-            f"tail {d['min_ess_tail']:.0f}" + ("" if d["ok"] else "  (CHECKS FAILED)"),
+            f"tail {d['min_ess_tail']:.0f}, min BFMI {d['min_bfmi']:.2f}"
+            + ("" if d["ok"] else "  (CHECKS FAILED)"),
             "",
             "  Top benchmark correlations (posterior mean, 90% interval):",
         ]
@@ -843,7 +870,7 @@ def _check_counts(**counts: int) -> None:
         check_positive_int(name, value)
 
 
-def _add_data_scale_draws(idata: az.InferenceData, center: np.ndarray, scale: np.ndarray) -> None:
+def _add_data_scale_draws(idata: InferenceData, center: np.ndarray, scale: np.ndarray) -> None:
     """Add ``mu``, ``sigma``, ``corr`` and ``Sigma`` on the data's scale to the posterior."""
     post = idata["posterior"]
     coords = {"benchmark": post["benchmark"]}

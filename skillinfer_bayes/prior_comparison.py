@@ -22,7 +22,8 @@ from skillinfer_bayes.evaluation import (
 from skillinfer_bayes.parallel import check_n_jobs, fit_many
 from skillinfer_bayes.priors import Prior
 
-#: Pareto k above which the PSIS estimate of an entity's LOO term is unreliable.
+#: Pareto k above which the PSIS estimate of an entity's LOO term is unreliable, where ArviZ
+#: does not say (it gives ``good_k = min(1 - 1/log10(S), 0.7)`` for S draws).
 PARETO_K_THRESHOLD = 0.7
 
 
@@ -35,7 +36,8 @@ class PriorComparison:
     table : pandas.DataFrame
         One row per prior (best LOO first): ``elpd_loo``, ``se``, ``p_loo``, ``elpd_diff`` and
         ``dse`` (difference to the best prior and its standard error, from paired pointwise
-        differences), ``pareto_k_bad`` (entities with Pareto k > 0.7), ``pareto_k_max``,
+        differences), ``pareto_k_bad`` (entities with Pareto k above ArviZ's ``good_k``,
+        ``min(1 - 1/log10(S), 0.7)`` for S draws), ``pareto_k_max``,
         ``warning`` (any bad k), the held-out ``mae``, ``crps``, ``log_score``,
         ``coverage_90``, and the fits' ``divergences`` and ``max_r_hat``. LOO figures are sums
         over replications (each replication's population is a separate data set).
@@ -180,7 +182,7 @@ def compare_priors(
     i, j = np.triu_indices(K, k=1)
     for name in specs:
         group_labels = tables[name][1]
-        elpd_i, p_loo, k_values, corrs = [], 0.0, [], []
+        elpd_i, p_loo, k_values, corrs, k_bad = [], 0.0, [], [], 0
         divergences, max_r_hat = 0, 0.0
         for r, (test, _, seed) in enumerate(splits):
             pop = pops[(name, r)]
@@ -192,6 +194,7 @@ def compare_priors(
             elpd_i.append(np.asarray(loo.loo_i))
             p_loo += float(loo.p_loo)
             k_values.append(np.asarray(loo.pareto_k))
+            k_bad += int((k_values[-1] > float(getattr(loo, "good_k", PARETO_K_THRESHOLD))).sum())
             corrs.append(pop.correlation.to_numpy()[i, j])
             d = pop.diagnostics()
             divergences += int(d["divergences"])
@@ -213,7 +216,7 @@ def compare_priors(
             "elpd_loo": float(elpd.sum()),
             "se": float(np.sqrt(len(elpd) * np.var(elpd))),
             "p_loo": p_loo,
-            "pareto_k_bad": int((k_all > PARETO_K_THRESHOLD).sum()),
+            "pareto_k_bad": k_bad,
             "pareto_k_max": float(k_all.max()),
             "divergences": divergences,
             "max_r_hat": max_r_hat,

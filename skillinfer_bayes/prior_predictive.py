@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import arviz as az
 import numpy as np
 import pymc as pm
 import xarray as xr
 
+from skillinfer_bayes.inference_data import InferenceData, from_dict, with_group
 from skillinfer_bayes.model import CHOL_VAR, GROUP_SD_VAR, MEAN_VAR, _population_priors
 from skillinfer_bayes.priors import Prior
 
@@ -49,7 +49,7 @@ def sample_prior_predictive(
     n_entities: int = 100,
     random_seed: int | None = None,
     prior: Prior | None = None,
-) -> az.InferenceData:
+) -> InferenceData:
     """See :meth:`Population.sample_prior_predictive`."""
     from skillinfer_bayes.population import _check_counts
 
@@ -82,7 +82,7 @@ def sample_prior_predictive(
         "corr": ["benchmark", "benchmark_bis"],
         "scores": ["entity", "benchmark"],
     }
-    idata = az.from_dict(
+    idata = from_dict(
         prior={k: v[None] for k, v in prior_draws.items()},
         prior_predictive={"scores": (center + scale * y_std)[None]},
         coords={
@@ -97,5 +97,4 @@ def sample_prior_predictive(
         {"scores": (("observed_entity", "benchmark"), pop.matrix.to_numpy())},
         coords={"observed_entity": np.arange(len(pop.matrix)), "benchmark": pop.feature_names},
     )
-    idata.add_groups(observed_data=observed)
-    return idata
+    return with_group(idata, "observed_data", observed)

@@ -15,10 +15,10 @@ import os
 import warnings
 from collections import OrderedDict
 
-import arviz as az
 import numpy as np
 import pymc as pm
 
+from skillinfer_bayes.inference_data import InferenceData, from_dict
 from skillinfer_bayes.model import (
     CHOL_VAR,
     GROUP_CENTERED_VAR,
@@ -29,6 +29,11 @@ from skillinfer_bayes.model import (
 )
 
 SAMPLERS = ("auto", "numpyro", "nutpie", "pymc")
+#: numpyro's NUTS default maximum tree depth (trajectories of at most 2^10 - 1 steps).
+NUMPYRO_MAX_TREE_DEPTH = 10
+#: The backends' names of the per-draw sample statistics, mapped to the ones kept (PyMC's).
+SAMPLE_STAT_NAMES = {"depth": "tree_depth", "maxdepth_reached": "reached_max_treedepth",
+                     "mean_tree_accept": "acceptance_rate"}
 #: Variables kept in the posterior, with their dims.
 POSTERIOR_DIMS = {
     MEAN_VAR: ["benchmark"],
@@ -86,7 +91,7 @@ def sample_posterior(
     random_seed: int | None,
     progressbar: bool,
     structure: tuple | None = None,
-) -> az.InferenceData:
+) -> InferenceData:
     """Sample ``model`` with NUTS; the posterior holds the variables of :func:`posterior_dims`.
 
     ``structure`` (from :func:`skillinfer_bayes.model.structure_key`) lets the numpyro backend
@@ -115,10 +120,10 @@ def sample_posterior(
                 **kwargs,
             )
         dims = posterior_dims(model)
-        idata = az.from_dict(
+        idata = from_dict(
             posterior={name: raw["posterior"][name].values for name in dims},
             sample_stats={
-                name: raw["sample_stats"][name].values
+                SAMPLE_STAT_NAMES.get(name, name): raw["sample_stats"][name].values
                 for name in raw["sample_stats"].data_vars
             },
             coords=_coords(model),
@@ -220,7 +225,7 @@ def _compile_numpyro(model: pm.Model, draws: int, tune: int, chains: int,
                 state.z,
                 state.diverging,
                 state.num_steps,
-                state.mean_accept_prob,
+                state.accept_prob,  # this draw's (mean_accept_prob is a running mean)
                 state.energy,
                 state.potential_energy,
                 state.adapt_state.step_size,
@@ -290,7 +295,7 @@ def _sample_numpyro(
     random_seed: int | None,
     progressbar: bool,
     structure: tuple | None = None,
-) -> az.InferenceData:
+) -> InferenceData:
     import jax
     import jax.numpy as jnp
     from tqdm.auto import tqdm
@@ -340,15 +345,20 @@ def _sample_numpyro(
         name: by_chain(np.reshape(x, (draws, chains, *np.shape(x)[1:])))
         for name, x in zip(names, flat)
     }
+    steps = by_chain(n_steps)
+    # a NUTS tree of depth d holds at most 2^d - 1 leapfrog steps
+    depth = np.ceil(np.log2(steps.astype(float) + 1.0)).astype(int)
     sample_stats = {
         "diverging": by_chain(diverging),
-        "n_steps": by_chain(n_steps),
+        "n_steps": steps,
+        "tree_depth": depth,
+        "reached_max_treedepth": depth >= NUMPYRO_MAX_TREE_DEPTH,
         "acceptance_rate": by_chain(accept),
         "energy": by_chain(energy),
         "lp": -by_chain(potential_energy),
         "step_size": by_chain(step_size),
     }
-    return az.from_dict(
+    return from_dict(
         posterior=posterior,
         sample_stats=sample_stats,
         coords=_coords(model),

@@ -39,6 +39,13 @@ import pandas as pd
 import xarray as xr
 
 from skillinfer_bayes._version import __version__
+from skillinfer_bayes.inference_data import (
+    drop_groups,
+    from_datasets,
+    group_names,
+    read_netcdf,
+    write_netcdf,
+)
 
 if TYPE_CHECKING:
     from skillinfer_bayes.population import Population
@@ -137,7 +144,6 @@ def save(pop: Population, path: str | os.PathLike) -> Path:
     if path.is_dir():
         raise IsADirectoryError(f"{str(path)!r} is a folder: give a file name, e.g. "
                                 f"{str(path / 'posterior.nc')!r}.")
-    idata = pop.idata.copy()
     names = pop.feature_names
     constant = {
         "scores": (("entity", "benchmark"), pop.matrix.to_numpy(dtype=float)),
@@ -152,9 +158,10 @@ def save(pop: Population, path: str | os.PathLike) -> Path:
         constant,
         coords={"entity": np.arange(len(pop.matrix)), "benchmark": names},
     )
-    if "constant_data" in idata.groups():
-        del idata["constant_data"]
-    idata.add_groups(constant_data=dataset)
+    # a new InferenceData of the saved groups (derived ones, e.g. log_likelihood, are
+    # recomputed after loading); pop.idata is left as it is
+    idata = from_datasets(attrs=dict(pop.idata.attrs), posterior=pop.idata["posterior"],
+                          sample_stats=pop.idata["sample_stats"], constant_data=dataset)
     idata.attrs.update({
         "skillinfer_bayes_version": pop.idata.attrs.get("skillinfer_bayes_version", __version__),
         "skillinfer_bayes_format": FORMAT_VERSION,
@@ -169,7 +176,7 @@ def save(pop: Population, path: str | os.PathLike) -> Path:
         f".{path.name}.{os.getpid()}.{threading.get_ident()}.{uuid.uuid4().hex[:8]}.tmp"
     )
     try:
-        idata.to_netcdf(str(tmp), engine="h5netcdf")
+        write_netcdf(idata, tmp)
         os.replace(tmp, path)  # atomic: a reader never sees half a file
     finally:
         if tmp.exists():
@@ -206,14 +213,11 @@ def load(
 
 
 def _read(path: Path) -> tuple[Population, str]:
-    import arviz as az
-
     from skillinfer_bayes.population import Population
     from skillinfer_bayes.priors import Prior
 
     try:
-        idata = az.from_netcdf(str(path), engine="h5netcdf")
-        idata.load()
+        idata = read_netcdf(path)
     except Exception as err:  # noqa: BLE001 - not NetCDF/HDF5, or truncated
         raise PosteriorFileError(
             f"Cannot read {str(path)!r} as a saved posterior ({type(err).__name__}: {err}); "
@@ -222,7 +226,7 @@ def _read(path: Path) -> tuple[Population, str]:
         ) from None
     attrs = idata.attrs
     fmt = attrs.get("skillinfer_bayes_format")
-    groups_present = set(idata.groups())
+    groups_present = set(group_names(idata))
     if fmt is None or not {"constant_data", "posterior", "sample_stats"} <= groups_present:
         raise PosteriorFileError(
             f"{str(path)!r} is an InferenceData file but not one written by "
@@ -263,7 +267,8 @@ def _read(path: Path) -> tuple[Population, str]:
             "the checksum recorded when it was saved. Refit and save it again."
         )
     prior = Prior.from_dict(json.loads(attrs["prior"]))
-    del idata["constant_data"]
+    # only what the checksums cover is used: any other group in the file is dropped
+    drop_groups(idata, keep=("posterior", "sample_stats"))
     try:
         pop = Population(matrix, idata, prior, scaling=scaling, groups=groups)
     except ValueError as err:  # e.g. non-finite draws

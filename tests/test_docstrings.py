@@ -12,6 +12,7 @@ MODULES = [
     "skillinfer_bayes.conditioning",
     "skillinfer_bayes.datasets",
     "skillinfer_bayes.evaluation",
+    "skillinfer_bayes.inference_data",
     "skillinfer_bayes.mixture",
     "skillinfer_bayes.model",
     "skillinfer_bayes.parallel",
