@@ -5,7 +5,7 @@ from __future__ import annotations
 import matplotlib
 import numpy as np
 import pytest
-from conftest import simulate
+from helpers import simulate
 
 import skillinfer_bayes as sib
 from skillinfer_bayes.conditioning import condition

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import TRUE_MU, TRUE_SIGMA
+from helpers import TRUE_MU, TRUE_SIGMA
 
 import skillinfer_bayes as sib
 from skillinfer_bayes.conditioning import condition

@@ -53,7 +53,7 @@ FAST = ("--draws", "300", "--tune", "300", "--chains", "4", "--quiet")
 
 
 def small_csv(tmp_path):
-    from conftest import simulate
+    from helpers import simulate
 
     path = tmp_path / "scores.csv"
     simulate(150, seed=12).rename_axis("model").to_csv(path)

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pymc as pm
 import pytest
-from conftest import TRUE_MU, TRUE_SIGMA
+from helpers import TRUE_MU, TRUE_SIGMA
 
 import skillinfer_bayes as sib
 from skillinfer_bayes.model import build_model, centered_groups

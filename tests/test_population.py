@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import TRUE_CORR, TRUE_MU, TRUE_SD, simulate
+from helpers import TRUE_CORR, TRUE_MU, TRUE_SD, simulate
 
 import skillinfer_bayes as sib
 
@@ -53,9 +53,12 @@ def test_missing_scores_are_used_not_dropped():
 @pytest.mark.filterwarnings("ignore::skillinfer_bayes.SamplerWarning")  # tiny runs
 def test_fit_is_reproducible_and_does_not_mutate_input(simulated_df):
     before = simulated_df.copy()
-    a = quick_fit(simulated_df, random_seed=42, draws=100, tune=100)
-    b = quick_fit(simulated_df, random_seed=42, draws=100, tune=100)
+    # cache=False: both fits sample (a cache hit would make the check hollow)
+    a = quick_fit(simulated_df, random_seed=42, draws=100, tune=100, cache=False)
+    b = quick_fit(simulated_df, random_seed=42, draws=100, tune=100, cache=False)
     np.testing.assert_array_equal(a.Sigma_draws, b.Sigma_draws)
+    c = quick_fit(simulated_df, random_seed=43, draws=100, tune=100, cache=False)
+    assert not np.array_equal(a.Sigma_draws, c.Sigma_draws)  # the seed matters
     pd.testing.assert_frame_equal(simulated_df, before)
 
 
@@ -193,18 +196,28 @@ def test_every_sd_family_fits(simulated_df, sd):
     np.testing.assert_allclose(pop.correlation.values, TRUE_CORR, atol=0.1)
 
 
-def test_refits_of_same_shaped_data_reuse_the_compiled_sampler_with_their_own_data():
+def test_refits_of_same_shaped_data_reuse_the_compiled_sampler_with_their_own_data(
+    monkeypatch,
+):
     from skillinfer_bayes import sampling
 
+    compilations = []
+    compile_numpyro = sampling._compile_numpyro
+
+    def counted(*args, **kwargs):
+        compilations.append(args[1:])
+        return compile_numpyro(*args, **kwargs)
+
+    monkeypatch.setattr(sampling, "_compile_numpyro", counted)
     rng = np.random.default_rng(8)
     frames = [
         pd.DataFrame(rng.multivariate_normal([0, 0], [[1, r], [r, 1]], 300), columns=["x", "y"])
         for r in (0.8, -0.5)
     ]
-    first = quick_fit(frames[0])
-    compiled = len(sampling._COMPILED)
-    second = quick_fit(frames[1])
-    assert len(sampling._COMPILED) == compiled  # no new compilation
+    first = quick_fit(frames[0], cache=False, tune=501)  # settings no other test compiled
+    assert len(compilations) == 1
+    second = quick_fit(frames[1], cache=False, tune=501)
+    assert len(compilations) == 1  # no new compilation
     for frame, pop in zip(frames, (first, second)):
         assert pop.correlation.loc["x", "y"] == pytest.approx(frame.corr().loc["x", "y"],
                                                               abs=0.03)

@@ -6,7 +6,7 @@ import matplotlib
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import LLAMA
+from helpers import LLAMA
 
 import skillinfer_bayes as sib
 

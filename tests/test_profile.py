@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import LLAMA
+from helpers import LLAMA
 
 import skillinfer_bayes as sib
 

@@ -14,7 +14,7 @@ import arviz as az
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import fake_sample_posterior, simulate
+from helpers import fake_sample_posterior, simulate
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

@@ -10,7 +10,7 @@ import arviz as az
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import simulate
+from helpers import simulate
 
 import skillinfer_bayes as sib
 from skillinfer_bayes import storage
