@@ -751,7 +751,27 @@ class Population:
         between = self.group_sd_draws[:, :, None] ** 2 * np.eye(K)
         return self.mu_draws, self.Sigma_draws + between
 
-    def profile(self, noise: float | None = None, group=None):
+    def entity(self, name) -> np.ndarray:
+        """The fitted scores of the entity named ``name``, (K,) in benchmark order (NaN =
+        missing; on the fitted scale, as skillinfer's ``Population.entity``).
+
+        Examples
+        --------
+        >>> pop.entity("meta-llama/Llama-3.1-8B-Instruct")  # doctest: +SKIP
+        """
+        rows = np.flatnonzero(self.matrix.index == name)
+        if len(rows) == 0:
+            raise KeyError(f"No entity named {name!r} in this population "
+                           f"({len(self.entity_names)} entities).")
+        if len(rows) > 1:
+            raise ValueError(
+                f"{len(rows)} entities are named {name!r}: select one with "
+                f"pop.matrix.iloc[i] (rows {rows.tolist()})."
+            )
+        return self.matrix.to_numpy()[rows[0]].copy()
+
+    def profile(self, noise: float | None = None, group=None, prior_entity=None,
+                prior_mean=None):
         """A :class:`~skillinfer_bayes.profile.Profile` for a new entity of this population.
 
         Parameters
@@ -766,6 +786,12 @@ class Population:
             For a grouped population: the entity's group. A fitted group predicts from that
             group's mean; an unknown group (with an :class:`UnknownGroupWarning`) or ``None``
             predicts at the population level (see :meth:`predictive_draws`).
+        prior_entity : optional
+            Start from a known entity (skillinfer's option): its fitted scores replace the
+            population mean in every posterior draw (its missing scores keep the population
+            mean); the covariance draws are unchanged.
+        prior_mean : array-like, optional
+            Start from these K means instead (NaN keeps the population mean).
 
         Examples
         --------
@@ -777,6 +803,19 @@ class Population:
         default = self.default_noise()
         noise = default if noise is None else check_noise(noise, self.feature_names, default)
         mu, Sigma = self.predictive_draws(group)
+        if prior_entity is not None or prior_mean is not None:
+            if prior_entity is not None and prior_mean is not None:
+                raise ValueError("Give prior_entity or prior_mean, not both.")
+            start = (self.entity(prior_entity) if prior_entity is not None
+                     else np.asarray(prior_mean, dtype=float))
+            if start.shape != (len(self.feature_names),) or np.isinf(start).any():
+                raise ValueError(
+                    f"prior_mean must hold {len(self.feature_names)} finite means (NaN keeps "
+                    f"the population's) in the order {self.feature_names}; got {prior_mean!r}."
+                )
+            known = ~np.isnan(start)
+            mu = mu.copy()
+            mu[:, known] = start[known]
         known = group is not None and str(group) in self.group_names
         return Profile(self, noise, mu, Sigma, str(group) if known else None)
 

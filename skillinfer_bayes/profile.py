@@ -226,24 +226,45 @@ class Profile:
         )
         return float(lo), float(hi)
 
-    def predict(self, level: float = 0.9) -> pd.DataFrame:
-        """The predictive distribution of every benchmark.
+    def predict(
+        self, feature: str | int | None = None, level: float = 0.9, detail: bool = False
+    ) -> pd.DataFrame | dict:
+        """The predictive distribution of every benchmark, or of one.
 
         Parameters
         ----------
+        feature : str or int, optional
+            One benchmark (as skillinfer's ``predict(feature)``): returns a dict.
         level : float, default 0.9
-            Probability of the central predictive interval.
+            Probability of the central predictive interval (skillinfer's default is 0.95).
+        detail : bool, default False
+            Add ``confidence`` (1 - predictive sd / sd before any observation, in [0, 1]) and
+            ``source`` (``"observed"`` or ``"predicted"``), as skillinfer does.
 
         Returns
         -------
-        pandas.DataFrame
+        pandas.DataFrame or dict
             Indexed by benchmark; columns ``mean``, ``std``, ``lower``, ``upper`` and
-            ``observed`` (the observed score, NaN if not observed).
+            ``observed`` (the observed score, NaN if not observed). With ``feature``: a dict
+            with ``feature``, ``mean``, ``std``, ``lower``, ``upper``, ``observed`` and
+            skillinfer's names of the bounds, ``ci_lower`` and ``ci_upper``. Unlike
+            skillinfer's Gaussian, the bounds are exact quantiles of the predictive mixture
+            (never clipped).
 
         Examples
         --------
         >>> pop.profile().observe("BBH", 55.93).predict(level=0.9)  # doctest: +SKIP
+        >>> pop.profile().observe("BBH", 55.93).predict("GPQA")["ci_upper"]  # doctest: +SKIP
         """
+        if feature is not None:
+            j = resolve_benchmark(feature, self.feature_names)
+            row = self.predict(level=level, detail=detail).iloc[j]
+            result = {"feature": self.feature_names[j], **{k: row[k] for k in row.index}}
+            for key, value in result.items():
+                if isinstance(value, np.floating):
+                    result[key] = float(value)
+            result["ci_lower"], result["ci_upper"] = result["lower"], result["upper"]
+            return result
         level = check_level(level)
         means, variances = self._conditional()
         lower, upper = mixture_quantile(
@@ -256,8 +277,77 @@ class Profile:
             [mixture_mean(means), np.sqrt(mixture_var(means, variances)), lower, upper, observed]
         )
         table = pd.DataFrame(values, index=self.population.benchmark_index, columns=_COLUMNS)
+        if detail:
+            table = table.assign(**self._detail(table["std"].to_numpy()))
         table.attrs["level"] = level
         return table
+
+    def _detail(self, std: np.ndarray) -> dict[str, np.ndarray]:
+        """skillinfer's ``confidence`` and ``source`` columns."""
+        before = np.sqrt(mixture_var(self._mu_draws.T, np.diagonal(self._Sigma_draws,
+                                                                     axis1=1, axis2=2).T))
+        return {
+            "confidence": np.clip(1.0 - std / np.maximum(before, 1e-300), 0.0, 1.0),
+            "source": np.where([j in self._observed for j in range(len(self.feature_names))],
+                               "observed", "predicted"),
+        }
+
+    # ------------------------------------------------------------------ skillinfer's views
+    @property
+    def mu(self) -> np.ndarray:
+        """(K,) predictive mean vector (skillinfer's ``Profile.mu``; :meth:`mean`)."""
+        return self.mean()
+
+    @property
+    def Sigma(self) -> np.ndarray:
+        """(K, K) covariance of the predictive mixture (skillinfer's ``Profile.Sigma``).
+
+        ``mean_s C_s + Cov_s(m_s)``: the per-draw conditional covariances averaged over the
+        posterior draws plus the covariance of the conditional means across draws (the
+        parameters' own uncertainty, which skillinfer's plug-in lacks). Its diagonal is
+        ``std() ** 2``.
+        """
+        idx = np.fromiter(self._observed, dtype=int, count=len(self._observed))
+        vals = np.fromiter(self._observed.values(), dtype=float, count=len(self._observed))
+        means, cov = condition(self._mu_draws, self._Sigma_draws, idx, vals, self._noise_var,
+                               full_cov=True)
+        centred = means - means.mean(axis=0)
+        return cov.mean(axis=0) + centred.T @ centred / len(means)
+
+    @property
+    def covariance_matrix(self) -> pd.DataFrame:
+        """:attr:`Sigma` labelled by benchmark (skillinfer's ``covariance_matrix``)."""
+        return pd.DataFrame(self.Sigma, index=self.feature_names, columns=self.feature_names)
+
+    @property
+    def agent_vector(self) -> pd.Series:
+        """The predictive means as a Series named ``agent_vector`` (skillinfer's)."""
+        return pd.Series(self.mean(), index=self.feature_names, name="agent_vector")
+
+    def confidence_interval(self, feature: str | int, level: float = 0.95) -> tuple[float, float]:
+        """Central predictive interval of one benchmark (skillinfer's name and default level).
+
+        skillinfer returns ``mean -+ z sd`` of its Gaussian; this is :meth:`interval`, the
+        exact quantiles of the predictive mixture.
+
+        Examples
+        --------
+        >>> profile.confidence_interval("GPQA")  # doctest: +SKIP
+        """
+        return self.interval(feature, level=level)
+
+    def to_dataframe(self, detail: bool = False) -> pd.DataFrame:
+        """The predictive means and sds in skillinfer's layout: columns ``feature``, ``mean``,
+        ``std`` (and ``confidence``, ``source`` with ``detail``), one row per benchmark.
+
+        Examples
+        --------
+        >>> profile.to_dataframe().columns.tolist()  # doctest: +SKIP
+        ['feature', 'mean', 'std']
+        """
+        std = self.std()
+        frame = pd.DataFrame({"feature": self.feature_names, "mean": self.mean(), "std": std})
+        return frame.assign(**self._detail(std)) if detail else frame
 
     def sample(self, n: int, random_seed: int | None = None) -> pd.DataFrame:
         """Draw n joint predictive score vectors (posterior draw, then conditional normal).
@@ -440,10 +530,11 @@ class Profile:
         -------
         dict
             ``n_features``, ``n_observed``, ``n_predicted``, ``mean_std``,
-            ``uncertainty_reduction`` (mean of 1 - predictive sd / population sd) and
-            ``most_uncertain``; with ``true_vector`` also ``mae``, ``rmse``, ``max_error``,
-            ``cosine_similarity`` and ``coverage`` (share of unobserved benchmarks whose true
-            score lies in the central ``level`` interval).
+            ``uncertainty_reduction`` (mean of 1 - predictive sd / population sd),
+            ``top_predicted`` (the 3 unobserved benchmarks with the highest predictive means,
+            as skillinfer) and ``most_uncertain``; with ``true_vector`` also ``mae``,
+            ``rmse``, ``max_error``, ``cosine_similarity`` and ``coverage`` (share of
+            unobserved benchmarks whose true score lies in the central ``level`` interval).
 
         Examples
         --------
@@ -459,6 +550,7 @@ class Profile:
             "n_predicted": len(self.feature_names) - self.n_observations,
             "mean_std": float(table["std"].mean()),
             "uncertainty_reduction": float(np.mean(1.0 - table["std"].to_numpy() / pop_sd)),
+            "top_predicted": self._top_predicted(table, k=3),
             "most_uncertain": self.most_uncertain(k=3).to_dict("records"),
         }
         if true_vector is not None:
@@ -477,6 +569,13 @@ class Profile:
                 }
             )
         return result
+
+    def _top_predicted(self, table: pd.DataFrame, k: int) -> list[dict]:
+        """The k unobserved benchmarks with the highest predictive means (skillinfer's)."""
+        unobserved = table[table["observed"].isna()]
+        top = unobserved.sort_values("mean", ascending=False, kind="stable").head(k)
+        return [{"feature": name, "mean": float(row["mean"]), "std": float(row["std"])}
+                for name, row in top.iterrows()]
 
     def copy(self) -> Profile:
         """An independent copy with the same observations.
