@@ -14,11 +14,13 @@ Examples
 
 from skillinfer_bayes import datasets
 from skillinfer_bayes._version import __version__
-from skillinfer_bayes.active import EvaluationCurve, evaluation_curve
+from skillinfer_bayes.curves import EvaluationCurve, evaluation_curve
 from skillinfer_bayes.diagnostics import SamplerWarning
 from skillinfer_bayes.evaluation import EvaluationResult, evaluate
+from skillinfer_bayes.fitting import ModelSpec, SamplerConfig, fit
 from skillinfer_bayes.plots import plot_prior_comparison, plot_prior_predictive, plot_sbc_ranks
 from skillinfer_bayes.population import Population, UnknownGroupWarning
+from skillinfer_bayes.prepared import PreparedData, prepare
 from skillinfer_bayes.prior_comparison import PriorComparison, compare_priors
 from skillinfer_bayes.priors import Prior
 from skillinfer_bayes.profile import Profile
@@ -29,13 +31,16 @@ from skillinfer_bayes.validation import OutOfRangeWarning, UnknownBenchmarkError
 __all__ = [
     "EvaluationCurve",
     "EvaluationResult",
+    "ModelSpec",
     "OutOfRangeWarning",
     "Population",
+    "PreparedData",
     "PosteriorFileError",
     "Prior",
     "PriorComparison",
     "Profile",
     "SBCResult",
+    "SamplerConfig",
     "SamplerWarning",
     "UnknownBenchmarkError",
     "UnknownGroupWarning",
@@ -44,8 +49,10 @@ __all__ = [
     "compare_priors",
     "evaluate",
     "evaluation_curve",
+    "fit",
     "plot_prior_comparison",
     "plot_prior_predictive",
     "plot_sbc_ranks",
+    "prepare",
     "simulation_based_calibration",
 ]

@@ -148,10 +148,20 @@ def _fit(args: argparse.Namespace, df: pd.DataFrame):
         file=sys.stderr,
     )
     return Population.from_dataframe(
-        df, normalize=args.normalize, prior=_prior(args), groups=groups, draws=args.draws,
-        tune=args.tune, chains=args.chains, sampler=args.sampler, random_seed=args.seed,
-        progressbar=not args.quiet, cache=not args.no_cache,
+        df, normalize=args.normalize, prior=_prior(args), groups=groups,
+        sampler_config=_sampler_config(args), random_seed=args.seed, cache=not args.no_cache,
     )
+
+
+def _sampler_config(args: argparse.Namespace):
+    """The --draws/--tune/--chains/--sampler options as one SamplerConfig (usage errors)."""
+    from skillinfer_bayes.fitting import SamplerConfig
+
+    try:
+        return SamplerConfig(draws=args.draws, tune=args.tune, chains=args.chains,
+                             sampler=args.sampler, progressbar=not args.quiet)
+    except (TypeError, ValueError) as err:
+        raise CLIError(str(err)) from None
 
 
 def _population(args: argparse.Namespace):
@@ -185,7 +195,7 @@ def _held_out_truth(args: argparse.Namespace, pop, file_error: type) -> pd.Serie
     df, truth = _hold_out(args, _load_table(args, columns=pop.feature_names))
     scores = df.drop(columns=args.groups) if args.groups in df.columns else df
     try:
-        check_same_data(args.posterior, pop, scores)
+        check_same_data(args.posterior, pop.data, scores)
     except file_error:
         raise CLIError(
             f"{args.posterior} was not fitted to {source} without {args.hold_out!r} (the data "
@@ -301,8 +311,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         df, test_fraction=args.test_fraction, n_observed=n_observed, methods=methods,
         random_seed=args.seed, population_size=args.population_size,
         replications=args.replications, prior=_prior(args), groups=args.groups,
-        draws=args.draws, tune=args.tune, chains=args.chains, sampler=args.sampler,
-        n_jobs=args.n_jobs, progressbar=not args.quiet,
+        sampler_config=_sampler_config(args), n_jobs=args.n_jobs, progressbar=not args.quiet,
     )
     columns = ["MAE", "RMSE", "coverage_50", "coverage_90", "coverage_95", "width_90", "crps",
                "log_score", "n_cells"]

@@ -125,6 +125,22 @@ def problems(summary: dict) -> list[str]:
     return found
 
 
+def non_finite_draws(idata: az.InferenceData) -> str | None:
+    """What is wrong when a posterior variable has a NaN or infinite draw (None when every
+    draw is finite): such a posterior would make every prediction NaN."""
+    posterior = idata["posterior"]
+    for name in posterior.data_vars:
+        values = posterior[name]
+        bad = ~np.isfinite(values.values)
+        if bad.any():
+            per_draw = bad.reshape(values.sizes["chain"] * values.sizes["draw"], -1)
+            count = int(per_draw.any(axis=1).sum())
+            return (f"{count} posterior draw(s) of {name} are not finite (NaN or inf): every "
+                    "prediction would be NaN. Refit the population (rescale extreme scores "
+                    "first).")
+    return None
+
+
 def warn_if_bad(summary: dict) -> None:
     """Emit one :class:`SamplerWarning` listing every failed check (silence if all pass)."""
     found = problems(summary)

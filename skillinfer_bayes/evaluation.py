@@ -1,13 +1,10 @@
 """Held-out calibration studies: the fixed protocol, the baselines and the result tables.
 
-The protocol (fixed so results compare across papers and versions): rows with a missing score
-are dropped; rows are permuted with ``numpy.random.default_rng(random_seed).permutation(n)``;
-the first ``floor(n * test_fraction)`` permuted rows are the test models and the rest the
-population that is fitted. For every test model and every combination of ``n_observed``
-benchmarks (``itertools.combinations``, in order) those scores are observed and the others
-predicted. With ``population_size``, each of ``replications`` repeats draws its own permutation
-(seeded from ``numpy.random.SeedSequence(random_seed).spawn(replications)``): its first 100 rows
-are the test models and the next ``population_size`` rows the fitted population.
+The protocol (which rows are held out, how replications are drawn) lives in
+:mod:`skillinfer_bayes.protocol`, shared with :func:`~skillinfer_bayes.compare_priors` and
+:func:`~skillinfer_bayes.evaluation_curve`. For every test model and every combination of
+``n_observed`` benchmarks (``itertools.combinations``, in order) those scores are observed and
+the others predicted.
 
 Methods, all predicting through the same batched conditioning and mixture scoring code:
 
@@ -23,7 +20,6 @@ Methods, all predicting through the same batched conditioning and mixture scorin
 from __future__ import annotations
 
 import itertools
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -32,16 +28,20 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from skillinfer_bayes.conditioning import condition, default_noise
+from skillinfer_bayes.fitting import SamplerConfig
 from skillinfer_bayes.mixture import mixture_mean, mixture_quantile, mixture_var
 from skillinfer_bayes.population import Population
 from skillinfer_bayes.priors import Prior
+from skillinfer_bayes.protocol import (
+    check_n_observed,
+    complete_rows,
+    make_splits,
+)
 from skillinfer_bayes.scores import coverage, normal_mixture_scores
-from skillinfer_bayes.validation import check_level, check_noise, check_seed, validate_scores
+from skillinfer_bayes.validation import check_level, check_noise, check_seed
 
 METHODS = ("bayes", "plugin", "diagonal", "mean")
 LEVELS = (0.5, 0.9, 0.95)
-#: Test models per replication in small-population studies.
-SMALL_POPULATION_TEST_MODELS = 100
 #: Entities conditioned at once (bounds memory: chunk x draws x K floats).
 _CHUNK = 128
 #: Posterior draws (evenly spaced) whose mixture gives the interval bounds in ``cells``;
@@ -74,7 +74,9 @@ class EvaluationResult:
     levels: tuple[float, ...] = LEVELS
     settings: dict = field(default_factory=dict)
 
-    def _aggregate(self, by: list[str]) -> pd.DataFrame:
+    def aggregate(self, by: list[str]) -> pd.DataFrame:
+        """The summary metrics (MAE, RMSE, coverage, width_90, crps, log_score, n_cells)
+        per group of ``by`` columns of :attr:`cells`."""
         c = self.cells
         err = c["mean"] - c["true"]
         frame = c[by].assign(
@@ -107,7 +109,7 @@ class EvaluationResult:
         >>> res.summary.loc[("bayes", 1), "coverage_90"]  # doctest: +SKIP
         0.9135
         """
-        return self._aggregate(["method", "n_observed"])
+        return self.aggregate(["method", "n_observed"])
 
     @property
     def by_benchmark(self) -> pd.DataFrame:
@@ -117,7 +119,7 @@ class EvaluationResult:
         --------
         >>> res.by_benchmark["coverage_90"].unstack("benchmark")  # doctest: +SKIP
         """
-        return self._aggregate(["method", "n_observed", "benchmark"])
+        return self.aggregate(["method", "n_observed", "benchmark"])
 
     def plot_calibration(self, n_observed: int | None = None, bins: int = 20):
         """Reliability diagram (nominal vs empirical central-interval coverage) and PIT
@@ -262,16 +264,6 @@ def predict_cells(
     return result
 
 
-def _prepare_table(df: pd.DataFrame, groups) -> tuple[pd.DataFrame, np.ndarray | None]:
-    """Validated complete rows and their group labels (str array, or None)."""
-    from skillinfer_bayes.population import _split_groups
-
-    scores, labels = _split_groups(df, groups)
-    matrix = validate_scores(scores)
-    keep = matrix.notna().all(axis=1).to_numpy()
-    return matrix[keep], None if labels is None else labels.to_numpy()[keep]
-
-
 def check_methods(methods: str | Sequence[str]) -> tuple[str, ...]:
     """The methods to evaluate, as a tuple (a single name may be given as a str).
 
@@ -293,80 +285,6 @@ def check_methods(methods: str | Sequence[str]) -> tuple[str, ...]:
     if unknown or not methods:
         raise ValueError(f"Unknown method(s) {unknown}; choose from {sorted(METHODS)}.")
     return methods
-
-
-def make_splits(
-    n: int,
-    test_fraction: float,
-    population_size: int | None,
-    replications: int,
-    random_seed: int,
-) -> list[tuple[np.ndarray, np.ndarray, int]]:
-    """The protocol's (test rows, fitted rows, fit seed) per replication (module docstring).
-
-    Examples
-    --------
-    >>> [(len(t), len(f)) for t, f, _ in make_splits(500, 0.2, None, 1, 0)]
-    [(100, 400)]
-    >>> [(len(t), len(f)) for t, f, _ in make_splits(500, 0.2, 20, 2, 0)]
-    [(100, 20), (100, 20)]
-    >>> make_splits(300, 0.001, None, 1, 0)
-    Traceback (most recent call last):
-    ...
-    ValueError: test_fraction=0.001 of 300 complete rows holds out 0 model(s) and fits 300: ...
-    """
-    if isinstance(replications, bool) or not isinstance(replications, (int, np.integer)) or (
-        replications < 1
-    ):
-        raise ValueError(f"replications must be an integer >= 1; got {replications!r}.")
-    if population_size is None:
-        if replications != 1:
-            raise ValueError(
-                f"replications={replications!r} repeats a small-population study: give "
-                "population_size too (the full-population protocol has one fixed split)."
-            )
-        if isinstance(test_fraction, bool) or not isinstance(
-            test_fraction, (int, float, np.integer, np.floating)
-        ) or not 0.0 < test_fraction < 1.0:
-            raise ValueError(f"test_fraction must be in (0, 1); got {test_fraction!r}.")
-        n_test = math.floor(n * test_fraction)
-        if not 1 <= n_test <= n - 2:
-            raise ValueError(
-                f"test_fraction={test_fraction!r} of {n} complete rows holds out {n_test} "
-                f"model(s) and fits {n - n_test}: choose it so that at least 1 model is held "
-                f"out and 2 are fitted (between {1 / n:.3g} and {(n - 2) / n:.3g})."
-            )
-        perm = np.random.default_rng(random_seed).permutation(n)
-        return [(perm[:n_test], perm[n_test:], random_seed)]
-    n_test = SMALL_POPULATION_TEST_MODELS
-    if n < n_test + 2:
-        raise ValueError(
-            f"A small-population study holds out {n_test} test models and fits at least 2: "
-            f"it needs {n_test + 2} or more complete rows; got {n}. Use the full-population "
-            "protocol (population_size=None) on this table."
-        )
-    if isinstance(population_size, bool) or not isinstance(
-        population_size, (int, np.integer)
-    ) or not 2 <= population_size <= n - n_test:
-        raise ValueError(
-            f"population_size must be an integer between 2 and {n - n_test} (rows after the "
-            f"{n_test} test models); got {population_size!r}."
-        )
-    splits = []
-    for child in np.random.SeedSequence(random_seed).spawn(replications):
-        rng = np.random.default_rng(child)
-        perm = rng.permutation(n)
-        seed = int(rng.integers(2**31 - 1))
-        splits.append((perm[:n_test], perm[n_test : n_test + population_size], seed))
-    return splits
-
-
-def _check_n_observed(n_observed, K: int) -> list[int]:
-    n_obs = [n_observed] if isinstance(n_observed, int) else list(n_observed)
-    bad = [k for k in n_obs if not (isinstance(k, (int, np.integer)) and 1 <= k < K)]
-    if bad or not n_obs:
-        raise ValueError(f"n_observed must be integers in [1, {K - 1}]; got {n_observed!r}.")
-    return n_obs
 
 
 def score_cells(
@@ -430,11 +348,12 @@ def evaluate(
     noise=None,
     prior: Prior | None = None,
     groups: str | pd.Series | Sequence | None = None,
-    draws: int = 1000,
-    tune: int = 1000,
-    chains: int = 4,
-    sampler: str = "auto",
-    target_accept: float = 0.8,
+    draws: int | None = None,
+    tune: int | None = None,
+    chains: int | None = None,
+    sampler: str | None = None,
+    target_accept: float | None = None,
+    sampler_config: SamplerConfig | None = None,
     n_jobs: int = 1,
     progressbar: bool = True,
 ) -> EvaluationResult:
@@ -463,8 +382,13 @@ def evaluate(
         Observation noise sd, one for all benchmarks, one per benchmark or
         ``{benchmark: sd}`` (default: 5% of the mean population sd, per method, as
         skillinfer; see :func:`~skillinfer_bayes.conditioning.default_noise`).
-    prior, draws, tune, chains, sampler, target_accept :
-        Passed to :meth:`Population.from_dataframe` for "bayes".
+    prior : Prior, optional
+        Prior of the "bayes" fits.
+    draws, tune, chains, sampler, target_accept : optional
+        Sampler settings of the "bayes" fits (default: :class:`SamplerConfig`'s, 4 x 1000
+        draws after 1000 tuning steps); override ``sampler_config``.
+    sampler_config : SamplerConfig, optional
+        The sampler settings as one value.
     groups : str, pandas.Series or sequence, optional
         Group labels (a column of ``df`` or one per row) for a grouped "bayes" fit; each test
         model is predicted from its group's mean (population level for a group absent from
@@ -494,18 +418,20 @@ def evaluate(
     random_seed = check_seed(random_seed)
     if random_seed is None:
         raise ValueError("random_seed must be an integer: it fixes the protocol's split.")
-    matrix, labels = _prepare_table(df, groups)
+    matrix, labels = complete_rows(df, groups)
     X_all = matrix.to_numpy()
     names = list(matrix.columns)
     K = len(names)
     n = len(X_all)
     if noise is not None:
         noise = check_noise(noise, names)
-    n_obs = _check_n_observed(n_observed, K)
+    n_obs = check_n_observed(n_observed, K)
     levels = tuple(check_level(L) for L in levels)
     if 0.9 not in levels:
         raise ValueError(f"levels must include 0.9 (for width_90); got {levels!r}.")
     check_n_jobs(n_jobs)
+    config = SamplerConfig.resolve(sampler_config, draws=draws, tune=tune, chains=chains,
+                                   sampler=sampler, target_accept=target_accept)
     splits = make_splits(n, test_fraction, population_size, replications, random_seed)
 
     combos = [c for k in n_obs for c in itertools.combinations(range(K), k)]
@@ -514,8 +440,7 @@ def evaluate(
         jobs = [
             dict(
                 df=pd.DataFrame(X_all[train], columns=names), normalize=False, prior=prior,
-                groups=None if labels is None else list(labels[train]), draws=draws,
-                tune=tune, chains=chains, sampler=sampler, target_accept=target_accept,
+                groups=None if labels is None else list(labels[train]), sampler_config=config,
                 random_seed=seed, cache=False,
             )
             for _, train, seed in splits
@@ -549,7 +474,7 @@ def evaluate(
     settings = {
         "test_fraction": test_fraction, "n_observed": tuple(n_obs), "methods": tuple(methods),
         "random_seed": random_seed, "population_size": population_size,
-        "replications": len(splits), "n_rows": n, "draws": draws, "tune": tune,
-        "chains": chains, "groups": labels is not None,
+        "replications": len(splits), "n_rows": n, "draws": config.draws,
+        "tune": config.tune, "chains": config.chains, "groups": labels is not None,
     }
     return EvaluationResult(cells=cells, levels=levels, settings=settings)

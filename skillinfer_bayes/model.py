@@ -92,7 +92,7 @@ def build_model(
     prior: Prior,
     groups: Sequence[str] | None = None,
 ) -> pm.Model:
-    """The hierarchical multivariate-normal population model of DESIGN.md.
+    """The hierarchical multivariate-normal population model of ``docs/design.md``.
 
     Parameters
     ----------
@@ -129,7 +129,7 @@ def build_model(
     """
     # The graph depends on the data only through pm.Data values; its *structure* is fixed by
     # structure_key(stats, len(benchmarks), prior).
-    model, mu, chol = _population_priors(benchmarks, prior)
+    model, mu, chol = population_priors(benchmarks, prior)
     with model:
         K = len(benchmarks)
         centres = {-1: mu}
@@ -160,7 +160,7 @@ def build_model(
     return model
 
 
-def _population_priors(benchmarks: Sequence[str], prior: Prior):
+def population_priors(benchmarks: Sequence[str], prior: Prior):
     """A model holding the population priors: returns (model, mu, chol)."""
     K = len(benchmarks)
     coords = {"benchmark": list(benchmarks), "benchmark_bis": list(benchmarks)}
@@ -191,7 +191,7 @@ def per_row_model(X: np.ndarray, benchmarks: Sequence[str], prior: Prior) -> pm.
     X = np.asarray(X, dtype=float)
     if np.isnan(X).any():
         raise ValueError("per_row_model takes complete rows only; drop rows with NaN first.")
-    model, mu, chol = _population_priors(benchmarks, prior)
+    model, mu, chol = population_priors(benchmarks, prior)
     with model:
         pm.MvNormal("y", mu=mu, chol=chol, observed=X)
     return model

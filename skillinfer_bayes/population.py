@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import logging
-import time
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -14,29 +12,20 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from skillinfer_bayes import diagnostics
-from skillinfer_bayes._version import __version__
+from skillinfer_bayes import diagnostics, storage
 from skillinfer_bayes.conditioning import default_noise
+from skillinfer_bayes.fitting import ModelSpec, SamplerConfig, fit_cached
 from skillinfer_bayes.inference_data import InferenceData, from_datasets, with_group
-from skillinfer_bayes.model import (
-    CHOL_VAR,
-    GROUP_MEAN_VAR,
-    GROUP_SD_VAR,
-    MEAN_VAR,
-    build_model,
-    structure_key,
-)
+from skillinfer_bayes.prepared import PreparedData, prepare
+from skillinfer_bayes.prior_predictive import sample_prior_predictive
 from skillinfer_bayes.priors import Prior
-from skillinfer_bayes.sampling import sample_posterior
-from skillinfer_bayes.sufficient_stats import PatternStats, pattern_stats, pointwise_loglik
+from skillinfer_bayes.profile import Profile
+from skillinfer_bayes.sufficient_stats import pointwise_loglik
 from skillinfer_bayes.tables import read_table
 from skillinfer_bayes.validation import (
     check_level,
     check_noise,
-    check_positive_int,
-    check_scale,
     check_seed,
-    validate_scores,
 )
 
 logger = logging.getLogger(__name__)
@@ -96,35 +85,32 @@ class Population:
 
     def __init__(
         self,
-        matrix: pd.DataFrame,
+        data: PreparedData | pd.DataFrame,
         idata: InferenceData,
         prior: Prior,
         scaling: pd.DataFrame | None = None,
-        stats: Sequence[PatternStats] | None = None,
         groups: pd.Series | None = None,
     ) -> None:
+        if not isinstance(data, PreparedData):  # a matrix on the fitted scale
+            data = PreparedData.from_fitted(data, scaling, groups)
+        #: The prepared data the posterior was fitted to (:mod:`skillinfer_bayes.prepared`).
+        self.data = data
+        matrix = data.matrix
         self.matrix = matrix
-        self.feature_names = list(matrix.columns)
+        self.feature_names = data.benchmarks
         self.entity_names = list(matrix.index)
         self.idata = idata
         self.prior = prior
-        self.scaling = scaling
-        self.groups = groups
-        self.group_names = [] if groups is None else sorted(groups.unique())
-        self._group_codes = (
-            None if groups is None else pd.Categorical(groups, self.group_names).codes
-        )
-        self._stats = (
-            list(stats) if stats is not None
-            else pattern_stats(matrix.to_numpy(), self._group_codes)
-        )
+        self.scaling = data.scaling
+        self.groups = data.groups
+        self.group_names = list(data.group_names)
+        self._group_codes = data.group_codes
+        self._stats = list(data.stats)
         posterior = idata["posterior"]
         K = len(self.feature_names)
-        values = matrix.to_numpy()
         #: (K,) centre and scale of the standardization the priors refer to.
         self.standardization = pd.DataFrame(
-            {"center": np.nanmean(values, axis=0), "scale": np.nanstd(values, axis=0, ddof=1)},
-            index=self.feature_names,
+            {"center": data.center, "scale": data.scale}, index=self.feature_names
         )
         #: (2, K) smallest and largest observed score of each benchmark.
         self.score_range = np.vstack([np.nanmin(matrix.to_numpy(), axis=0),
@@ -136,21 +122,14 @@ class Population:
         #: (S, K, K) posterior draws of the covariance, on the data's scale.
         self.Sigma_draws = np.ascontiguousarray(posterior["Sigma"].values.reshape(-1, K, K))
         self.group_mu_draws = self.group_sd_draws = None
-        if groups is not None:
+        if self.groups is not None:
             G = len(self.group_names)
             gm = posterior["group_mu"].transpose("group", "chain", "draw", "benchmark").values
             self.group_mu_draws = np.ascontiguousarray(gm.reshape(G, -1, K))
             self.group_sd_draws = np.ascontiguousarray(posterior["group_sd"].values.reshape(-1, K))
-        for name, draws in (("mu", self.mu_draws), ("Sigma", self.Sigma_draws),
-                            ("group_mu", self.group_mu_draws), ("group_sd", self.group_sd_draws)):
-            if draws is not None and not np.isfinite(draws).all():
-                per_draw = np.moveaxis(~np.isfinite(draws), 1 if name == "group_mu" else 0, 0)
-                bad = int(per_draw.reshape(len(per_draw), -1).any(axis=1).sum())
-                raise ValueError(
-                    f"{bad} posterior draw(s) of {name} are not finite (NaN or inf): every "
-                    "prediction would be NaN. Refit the population (rescale extreme scores "
-                    "first)."
-                )
+        problem = diagnostics.non_finite_draws(idata)
+        if problem:
+            raise ValueError(problem)
         self._diagnostics = diagnostics.summarize(idata)
 
     # ------------------------------------------------------------------ construction
@@ -161,14 +140,15 @@ class Population:
         normalize: bool = True,
         prior: Prior | None = None,
         groups: str | pd.Series | Sequence | None = None,
-        draws: int = 1000,
-        tune: int = 1000,
-        chains: int = 4,
-        sampler: str = "auto",
-        target_accept: float = 0.8,
+        draws: int | None = None,
+        tune: int | None = None,
+        chains: int | None = None,
+        sampler: str | None = None,
+        target_accept: float | None = None,
         random_seed: int | None = None,
-        progressbar: bool = True,
+        progressbar: bool | None = None,
         cache: bool = True,
+        sampler_config: SamplerConfig | None = None,
     ) -> Population:
         """Fit the population model to a score table.
 
@@ -189,9 +169,9 @@ class Population:
             Each group gets its own mean, partially pooled toward the population mean
             (``mu_g ~ Normal(mu, tau)``, ``tau ~ HalfNormal(prior.group_scale)``); the
             covariance is shared. Predict for a member with ``pop.profile(group=...)``.
-        draws, tune, chains : int
+        draws, tune, chains : int, default 1000, 1000, 4
             NUTS draws kept and tuning steps per chain, and number of chains.
-        sampler : {"auto", "numpyro", "nutpie", "pymc"}
+        sampler : {"auto", "numpyro", "nutpie", "pymc"}, default "auto"
             NUTS backend; "auto" picks the fastest installed one (numpyro).
         target_accept : float, default 0.8
             NUTS target acceptance probability; raise it if divergences are reported.
@@ -199,6 +179,9 @@ class Population:
             Seed; the same seed gives the same posterior draws.
         progressbar : bool, default True
             Show sampling progress.
+        sampler_config : SamplerConfig, optional
+            All the sampler settings as one value (:class:`~skillinfer_bayes.SamplerConfig`);
+            the keywords above, where given, override it.
         cache : bool, default True
             With a ``random_seed``, look the fit up in the content-addressed cache
             (``$SKILLINFER_BAYES_CACHE`` or ``~/.cache/skillinfer_bayes``): the same data with
@@ -226,102 +209,15 @@ class Population:
         >>> 0.6 < pop.correlation.loc["a", "b"] < 0.8
         True
         """
-        for name, value in (("draws", draws), ("tune", tune), ("chains", chains)):
-            check_positive_int(name, value)
+        config = SamplerConfig.resolve(
+            sampler_config, draws=draws, tune=tune, chains=chains, sampler=sampler,
+            target_accept=target_accept, progressbar=progressbar,
+        )
+        spec = ModelSpec(prior=Prior() if prior is None else prior)
         random_seed = check_seed(random_seed)
-        if isinstance(target_accept, bool) or not isinstance(
-            target_accept, (int, float, np.integer, np.floating)
-        ) or not 0.0 < target_accept < 1.0:
-            raise ValueError(f"target_accept must be in (0, 1), e.g. 0.9; got {target_accept!r}.")
-        prior = Prior() if prior is None else prior
-        if not isinstance(prior, Prior):
-            raise TypeError(f"prior must be a skillinfer_bayes.Prior, got {type(prior).__name__}.")
-        df, labels = _split_groups(df, groups)
-        matrix = validate_scores(df)
-        scaling = None
-        if normalize:
-            lo, hi = matrix.min(), matrix.max()
-            scaling = pd.DataFrame({"min": lo, "range": hi - lo})
-            matrix = (matrix - lo) / (hi - lo)
-        check_scale(matrix)
-        if labels is not None:
-            labels = pd.Series(labels.to_numpy(), index=matrix.index, name="group")
-        cached = None
-        if cache and random_seed is not None:
-            from skillinfer_bayes import storage
-            from skillinfer_bayes.sampling import resolve_sampler
-
-            settings = {
-                "prior": prior.to_dict(), "normalize": bool(normalize), "draws": draws,
-                "tune": tune, "chains": chains, "sampler": resolve_sampler(sampler),
-                "target_accept": float(target_accept), "random_seed": random_seed,
-            }
-            cached = storage.cache_dir() / (
-                storage.cache_key(matrix, labels, scaling, settings) + ".nc"
-            )
-            if cached.exists():
-                try:
-                    pop = storage.load(
-                        cached, expected_data_hash=storage.data_hash(matrix, labels, scaling)
-                    )
-                except storage.PosteriorFileError as err:  # refit and overwrite it
-                    warnings.warn(f"Ignoring a broken fit cache entry ({err}); refitting.",
-                                  storage.CacheWarning, stacklevel=2)
-                else:
-                    logger.info("loaded the cached posterior %s (cache=False to sample again)",
-                                cached)
-                    if not (pop.matrix.index.equals(matrix.index)
-                            and pop.matrix.index.dtype == matrix.index.dtype
-                            and pop.matrix.index.name == matrix.index.name):
-                        # same data (the hash says so), labelled as this caller labels them
-                        pop = cls(matrix, pop.idata, prior, scaling=scaling, groups=labels)
-                    diagnostics.warn_if_bad(pop._diagnostics)
-                    return pop
-        values = matrix.to_numpy()
-        center = np.nanmean(values, axis=0)
-        scale = np.nanstd(values, axis=0, ddof=1)
-        group_names = codes = None
-        if labels is not None:
-            group_names = sorted(labels.unique())
-            codes = pd.Categorical(labels, group_names).codes
-        std_stats = pattern_stats((values - center) / scale, codes)
-        model = build_model(std_stats, list(matrix.columns), prior, group_names)
-        started = time.perf_counter()
-        idata = sample_posterior(
-            model,
-            draws=draws,
-            tune=tune,
-            chains=chains,
-            sampler=sampler,
-            target_accept=target_accept,
-            random_seed=random_seed,
-            progressbar=progressbar,
-            structure=structure_key(
-                std_stats, matrix.shape[1], prior, 0 if labels is None else len(group_names)
-            ),
-        )
-        elapsed = time.perf_counter() - started
-        _add_data_scale_draws(idata, center, scale)
-        idata.attrs.update(
-            {
-                "skillinfer_bayes_version": __version__,
-                "prior": json.dumps(prior.to_dict()),
-                "normalize": int(bool(normalize)),
-                "sampler": idata["posterior"].attrs["sampler"],
-                "target_accept": target_accept,
-                "random_seed": -1 if random_seed is None else int(random_seed),
-                "n_entities": len(matrix),
-                "n_groups": 0 if labels is None else len(group_names),
-                "fit_seconds": elapsed,
-            }
-        )
-        pop = cls(matrix, idata, prior, scaling=scaling, stats=std_stats, groups=labels)
-        if cached is not None:
-            try:
-                storage.save(pop, cached)
-            except Exception as err:  # noqa: BLE001 - the cache is optional: never break a fit
-                warnings.warn(f"Could not write the fit cache {cached}: {err}",
-                              storage.CacheWarning, stacklevel=2)
+        data = prepare(df, normalize=normalize, groups=groups)
+        idata = fit_cached(data, spec, config, random_seed, cache=cache)
+        pop = cls(data, idata, spec.prior)
         diagnostics.warn_if_bad(pop._diagnostics)
         return pop
 
@@ -387,9 +283,7 @@ class Population:
         >>> pop.to_netcdf("leaderboard.nc")  # doctest: +SKIP
         >>> same = sib.Population.from_netcdf("leaderboard.nc")  # doctest: +SKIP
         """
-        from skillinfer_bayes import storage
-
-        return storage.save(self, path)
+        return storage.save(path, self.data, self.idata)
 
     @classmethod
     def from_netcdf(cls, path, data: pd.DataFrame | None = None) -> Population:
@@ -421,9 +315,8 @@ class Population:
         --------
         >>> pop = sib.Population.from_netcdf("leaderboard.nc", data=df)  # doctest: +SKIP
         """
-        from skillinfer_bayes import storage
-
-        pop = storage.load(path, data=data)
+        saved = storage.load(path, data=data)
+        pop = cls(saved.data, saved.idata, saved.prior)
         diagnostics.warn_if_bad(pop._diagnostics)
         return pop
 
@@ -698,8 +591,6 @@ class Population:
         >>> prior = pop.sample_prior_predictive(draws=200, random_seed=0)  # doctest: +SKIP
         >>> sib.plot_prior_predictive(prior, pop)  # doctest: +SKIP
         """
-        from skillinfer_bayes.prior_predictive import sample_prior_predictive
-
         if prior is not None and not isinstance(prior, Prior):
             raise TypeError(f"prior must be a skillinfer_bayes.Prior, got {type(prior).__name__}.")
         return sample_prior_predictive(self, draws, n_entities, random_seed, prior)
@@ -798,8 +689,6 @@ class Population:
         >>> profile = pop.profile().observe("BBH", 55.9)  # doctest: +SKIP
         >>> profile.predict(level=0.9)  # doctest: +SKIP
         """
-        from skillinfer_bayes.profile import Profile
-
         default = self.default_noise()
         noise = default if noise is None else check_noise(noise, self.feature_names, default)
         mu, Sigma = self.predictive_draws(group)
@@ -869,66 +758,3 @@ class Population:
         for problem in d["problems"]:
             lines.append(f"  WARNING: {problem}")
         return "\n".join(lines)
-
-
-def _split_groups(df: pd.DataFrame, groups) -> tuple[pd.DataFrame, pd.Series | None]:
-    """Separate the group labels from the scores; labels become str, aligned with ``df``."""
-    if groups is None:
-        return df, None
-    if isinstance(groups, str):
-        if not isinstance(df, pd.DataFrame) or groups not in df.columns:
-            columns = sorted(map(str, getattr(df, "columns", [])))
-            raise ValueError(f"groups={groups!r} is not a column of df; columns: {columns}.")
-        labels = df[groups]
-        df = df.drop(columns=groups)
-    elif isinstance(groups, pd.Series):
-        if not isinstance(df, pd.DataFrame) or not groups.index.equals(df.index):
-            raise ValueError(
-                "groups (a Series) must have the same index as df, in the same order; use "
-                "groups.reindex(df.index) or pass a plain sequence of labels."
-            )
-        labels = groups
-    else:
-        labels = list(groups)
-        if len(labels) != len(df):
-            raise ValueError(
-                f"groups has {len(labels)} labels for {len(df)} rows of df; give one per row."
-            )
-        labels = pd.Series(labels, index=getattr(df, "index", None))
-    missing = int(labels.isna().sum())
-    if missing:
-        raise ValueError(
-            f"groups has {missing} missing label(s); give every entity a group "
-            "(e.g. fill them with 'unknown')."
-        )
-    return df, labels.astype(str).rename("group")
-
-
-def _check_counts(**counts: int) -> None:
-    for name, value in counts.items():
-        check_positive_int(name, value)
-
-
-def _add_data_scale_draws(idata: InferenceData, center: np.ndarray, scale: np.ndarray) -> None:
-    """Add ``mu``, ``sigma``, ``corr`` and ``Sigma`` on the data's scale to the posterior."""
-    post = idata["posterior"]
-    coords = {"benchmark": post["benchmark"]}
-    center_da = xr.DataArray(center, dims="benchmark", coords=coords)
-    scale_da = xr.DataArray(scale, dims="benchmark", coords=coords)
-    mu = center_da + scale_da * post[MEAN_VAR]
-    sigma = scale_da * post[f"{CHOL_VAR}_stds"]
-    corr = post[f"{CHOL_VAR}_corr"]
-    sigma_bis = sigma.rename(benchmark="benchmark_bis")
-    Sigma = sigma * corr * sigma_bis
-    extra = {}
-    if GROUP_MEAN_VAR in post:
-        group_mu = center_da + scale_da * post[GROUP_MEAN_VAR]
-        extra["group_mu"] = group_mu.transpose("chain", "draw", "group", "benchmark")
-        extra["group_sd"] = (scale_da * post[GROUP_SD_VAR]).transpose("chain", "draw", "benchmark")
-    idata["posterior"] = post.assign(
-        mu=mu.transpose("chain", "draw", "benchmark"),
-        sigma=sigma.transpose("chain", "draw", "benchmark"),
-        corr=corr,
-        Sigma=Sigma.transpose("chain", "draw", "benchmark", "benchmark_bis"),
-        **extra,
-    )

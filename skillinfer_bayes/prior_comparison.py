@@ -10,17 +10,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from skillinfer_bayes.evaluation import (
-    LEVELS,
-    EvaluationResult,
-    _check_n_observed,
-    _prepare_table,
-    make_splits,
-    method_noise,
-    score_cells,
-)
+from skillinfer_bayes.evaluation import LEVELS, EvaluationResult, method_noise, score_cells
+from skillinfer_bayes.fitting import SamplerConfig
 from skillinfer_bayes.parallel import check_n_jobs, fit_many
 from skillinfer_bayes.priors import Prior
+from skillinfer_bayes.protocol import check_n_observed, complete_rows, make_splits
 
 #: Pareto k above which the PSIS estimate of an entity's LOO term is unreliable, where ArviZ
 #: does not say (it gives ``good_k = min(1 - 1/log10(S), 0.7)`` for S draws).
@@ -86,11 +80,12 @@ def compare_priors(
     population_size: int | None = None,
     replications: int = 1,
     random_seed: int = 0,
-    draws: int = 1000,
-    tune: int = 1000,
-    chains: int = 4,
-    sampler: str = "auto",
-    target_accept: float = 0.8,
+    draws: int | None = None,
+    tune: int | None = None,
+    chains: int | None = None,
+    sampler: str | None = None,
+    target_accept: float | None = None,
+    sampler_config: SamplerConfig | None = None,
     n_jobs: int = 1,
     progressbar: bool = True,
 ) -> PriorComparison:
@@ -114,9 +109,12 @@ def compare_priors(
         :meth:`Population.from_dataframe`).
     test_fraction, n_observed, population_size, replications, random_seed :
         The evaluation protocol (see :func:`~skillinfer_bayes.evaluate`).
-    draws, tune, chains, sampler, target_accept :
+    draws, tune, chains, sampler, target_accept : optional
         Sampler settings of every fit (raise ``target_accept``, e.g. to 0.95, when fits of
-        grouped means on small populations report divergences).
+        grouped means on small populations report divergences); override
+        ``sampler_config``.
+    sampler_config : SamplerConfig, optional
+        The sampler settings as one value (default: :class:`SamplerConfig`'s).
     n_jobs : int, default 1
         Parallel fits through joblib (-1: all cores; a Dask cluster inside
         ``joblib.parallel_config(backend="dask")``). Results do not depend on it.
@@ -143,15 +141,17 @@ def compare_priors(
 
     specs = _check_priors(priors, groups)
     check_n_jobs(n_jobs)
+    config = SamplerConfig.resolve(sampler_config, draws=draws, tune=tune, chains=chains,
+                                   sampler=sampler, target_accept=target_accept)
     grouped_columns = sorted({g for _, g in specs.values() if isinstance(g, str)})
     scores = df.drop(columns=[c for c in grouped_columns if c in df.columns])
     tables = {}
     for name, (_, g) in specs.items():
         if isinstance(g, str):
-            tables[name] = _prepare_table(df.drop(columns=[c for c in grouped_columns if c != g]),
+            tables[name] = complete_rows(df.drop(columns=[c for c in grouped_columns if c != g]),
                                           g)
         else:
-            tables[name] = _prepare_table(scores, g)
+            tables[name] = complete_rows(scores, g)
     rows = {name: set(table.index) for name, (table, _) in tables.items()}
     if len({frozenset(r) for r in rows.values()}) > 1:
         raise ValueError("Every prior must see the same complete rows; check the groups columns.")
@@ -159,7 +159,7 @@ def compare_priors(
     names = list(matrix.columns)
     K = len(names)
     X_all = matrix.to_numpy()
-    n_obs = _check_n_observed(n_observed, K)
+    n_obs = check_n_observed(n_observed, K)
     splits = make_splits(len(X_all), test_fraction, population_size, replications, random_seed)
     combos = [c for k in n_obs for c in itertools.combinations(range(K), k)]
 
@@ -170,8 +170,7 @@ def compare_priors(
             jobs.append(dict(
                 df=pd.DataFrame(X_all[train], columns=names), normalize=False, prior=prior,
                 groups=None if group_labels is None else list(group_labels[train]),
-                draws=draws, tune=tune, chains=chains, sampler=sampler,
-                target_accept=target_accept, random_seed=seed, cache=False,
+                sampler_config=config, random_seed=seed, cache=False,
             ))
             labels.append(f"prior {name!r}, replication {r}")
             keys.append((name, r))
@@ -231,7 +230,7 @@ def compare_priors(
     ])
     table.insert(7, "warning", table["pareto_k_bad"] > 0)
     cells = pd.concat(frames, ignore_index=True)
-    held_out = EvaluationResult(cells=cells)._aggregate(["method"])
+    held_out = EvaluationResult(cells=cells).aggregate(["method"])
     for column in ("mae", "crps", "log_score", "coverage_90"):
         source = {"mae": "MAE"}.get(column, column)
         table[column] = held_out.loc[table.index, source].to_numpy()
@@ -242,8 +241,8 @@ def compare_priors(
     settings = {
         "test_fraction": test_fraction, "n_observed": tuple(n_obs),
         "population_size": population_size, "replications": len(splits),
-        "random_seed": random_seed, "draws": draws, "tune": tune, "chains": chains,
-        "target_accept": target_accept, "n_rows": len(X_all),
+        "random_seed": random_seed, "draws": config.draws, "tune": config.tune,
+        "chains": config.chains, "target_accept": config.target_accept, "n_rows": len(X_all),
     }
     return PriorComparison(
         table=table, correlations=correlations, cells=cells,

@@ -9,8 +9,9 @@ import pymc as pm
 import xarray as xr
 
 from skillinfer_bayes.inference_data import InferenceData, from_dict, with_group
-from skillinfer_bayes.model import CHOL_VAR, GROUP_SD_VAR, MEAN_VAR, _population_priors
+from skillinfer_bayes.model import CHOL_VAR, GROUP_SD_VAR, MEAN_VAR, population_priors
 from skillinfer_bayes.priors import Prior
+from skillinfer_bayes.validation import check_positive_int
 
 if TYPE_CHECKING:
     from skillinfer_bayes.population import Population
@@ -34,7 +35,7 @@ def draw_prior(
     (4, 3, 3)
     """
     names = [f"b{k}" for k in range(K)]
-    model, _, _ = _population_priors(names, prior)
+    model, _, _ = population_priors(names, prior)
     with model:
         if groups:
             pm.HalfNormal(GROUP_SD_VAR, sigma=prior.group_scale, dims="benchmark")
@@ -51,9 +52,8 @@ def sample_prior_predictive(
     prior: Prior | None = None,
 ) -> InferenceData:
     """See :meth:`Population.sample_prior_predictive`."""
-    from skillinfer_bayes.population import _check_counts
-
-    _check_counts(draws=draws, n_entities=n_entities)
+    check_positive_int("draws", draws)
+    check_positive_int("n_entities", n_entities)
     K = len(pop.feature_names)
     grouped = pop.groups is not None
     rng = np.random.default_rng(random_seed)

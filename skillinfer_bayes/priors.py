@@ -2,7 +2,7 @@
 
 All scales are on the *standardized* scale: each benchmark is centred and scaled by the
 population's own mean and standard deviation before fitting, so the same ``Prior`` means the
-same thing on any data (see DESIGN.md).
+same thing on any data (see ``docs/design.md``).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ SD_FAMILIES = ("exponential", "halfnormal", "halfstudentt")
 class Prior:
     """Prior on the population mean, benchmark sds and benchmark correlations.
 
-    The model (DESIGN.md), on the standardized scale::
+    The model (``docs/design.md``), on the standardized scale::
 
         mu_k    ~ Normal(0, mean_scale)
         sigma_k ~ HalfNormal(sd_scale) | Exponential(1 / sd_scale) | HalfStudentT(sd_nu, sd_scale)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from skillinfer_bayes.active import expected_variance_reduction, resolve_target
 from skillinfer_bayes.conditioning import condition
 from skillinfer_bayes.mixture import mixture_mean, mixture_quantile, mixture_var
 from skillinfer_bayes.validation import (
@@ -442,8 +443,6 @@ class Profile:
         >>> pop.profile().observe("BBH", 55.93).most_informative(k=2)  # doctest: +SKIP
         >>> profile.most_informative(target={"IFEval": 0.5, "GPQA": 0.5})  # doctest: +SKIP
         """
-        from skillinfer_bayes.active import expected_variance_reduction, resolve_target
-
         k = check_positive_int("k", k)
         weights, excluded = resolve_target(target, self.feature_names)
         K = len(self.feature_names)

@@ -19,6 +19,7 @@ import numpy as np
 import pymc as pm
 
 from skillinfer_bayes.inference_data import InferenceData, from_dict
+from skillinfer_bayes.locations import cache_dir
 from skillinfer_bayes.model import (
     CHOL_VAR,
     GROUP_CENTERED_VAR,
@@ -51,7 +52,8 @@ def posterior_dims(model: pm.Model) -> dict[str, list[str]]:
     return dict(POSTERIOR_DIMS)
 
 
-def _coords(model: pm.Model) -> dict[str, list]:
+def posterior_coords(model: pm.Model) -> dict[str, list]:
+    """The coordinates of the posterior's dims (``benchmark``, ``benchmark_bis``, ``group``)."""
     coords = {"benchmark": list(model.coords["benchmark"])}
     coords["benchmark_bis"] = coords["benchmark"]
     if "group" in model.coords:
@@ -126,7 +128,7 @@ def sample_posterior(
                 SAMPLE_STAT_NAMES.get(name, name): raw["sample_stats"][name].values
                 for name in raw["sample_stats"].data_vars
             },
-            coords=_coords(model),
+            coords=posterior_coords(model),
             dims=dims,
             attrs={"tuning_steps": tune},
         )
@@ -281,8 +283,6 @@ def _enable_compilation_cache() -> None:
 
     if os.environ.get(JAX_CACHE_ENV, "1") == "0" or jax.config.jax_compilation_cache_dir:
         return
-    from skillinfer_bayes.storage import cache_dir
-
     jax.config.update("jax_compilation_cache_dir", str(cache_dir() / "jax"))
 
 
@@ -361,7 +361,7 @@ def _sample_numpyro(
     return from_dict(
         posterior=posterior,
         sample_stats=sample_stats,
-        coords=_coords(model),
+        coords=posterior_coords(model),
         dims=posterior_dims(model),
         attrs={"tuning_steps": tune},
     )

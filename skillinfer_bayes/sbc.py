@@ -25,6 +25,7 @@ from skillinfer_bayes.prior_predictive import draw_prior
 from skillinfer_bayes.priors import Prior
 from skillinfer_bayes.sampling import sample_posterior
 from skillinfer_bayes.sufficient_stats import pattern_stats
+from skillinfer_bayes.validation import check_positive_int
 
 
 @dataclass
@@ -197,13 +198,13 @@ def simulation_based_calibration(
     >>> sbc.p_values.min() > 0.01  # doctest: +SKIP
     True
     """
-    from skillinfer_bayes.population import _check_counts
-
     prior = Prior() if prior is None else prior
     if not isinstance(prior, Prior):
         raise TypeError(f"prior must be a skillinfer_bayes.Prior, got {type(prior).__name__}.")
-    _check_counts(n_entities=n_entities, n_simulations=n_simulations, draws=draws, tune=tune,
-                  chains=chains, n_ranks=n_ranks)
+    for name, value in (("n_entities", n_entities), ("n_simulations", n_simulations),
+                        ("draws", draws), ("tune", tune), ("chains", chains),
+                        ("n_ranks", n_ranks)):
+        check_positive_int(name, value)
     if n_benchmarks < 2:
         raise ValueError(f"n_benchmarks must be >= 2 (correlations); got {n_benchmarks!r}.")
     if n_entities < 2:

@@ -31,33 +31,34 @@ import json
 import os
 import threading
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 import xarray as xr
 
 from skillinfer_bayes._version import __version__
+from skillinfer_bayes.diagnostics import non_finite_draws
 from skillinfer_bayes.inference_data import (
+    InferenceData,
     drop_groups,
     from_datasets,
     group_names,
     read_netcdf,
     write_netcdf,
 )
-
-if TYPE_CHECKING:
-    from skillinfer_bayes.population import Population
+from skillinfer_bayes.locations import CACHE_ENV, cache_dir, expand  # noqa: F401 (re-exported)
+from skillinfer_bayes.prepared import PreparedData, data_hash, prepare  # noqa: F401
+from skillinfer_bayes.priors import Prior
 
 #: Version of the file layout; files of another format version are refused.
 FORMAT_VERSION = 2
-#: Environment variable that moves the fit cache (default ``~/.cache/skillinfer_bayes``).
-CACHE_ENV = "SKILLINFER_BAYES_CACHE"
 
 
 #: Modules whose source defines the posterior of a fit (part of the cache key).
-MODEL_MODULES = ("model", "sampling", "sufficient_stats", "priors", "population", "validation")
+MODEL_MODULES = ("model", "sampling", "sufficient_stats", "priors", "prepared", "fitting",
+                 "validation")
 #: Libraries whose versions change the draws of a fit (part of the cache key).
 SAMPLING_LIBRARIES = ("numpy", "pymc", "pytensor", "numpyro", "jax", "jaxlib", "nutpie")
 
@@ -76,31 +77,6 @@ class CacheWarning(UserWarning):
     failed); the fit itself is unaffected."""
 
 
-def expand(path: str | os.PathLike) -> Path:
-    """``path`` as a Path with ``~`` expanded."""
-    return Path(os.fspath(path)).expanduser()
-
-
-def data_hash(matrix: pd.DataFrame, groups: pd.Series | None = None,
-              scaling: pd.DataFrame | None = None) -> str:
-    """SHA-256 of the fitted scores, their labels, the groups and the scaling.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> a = pd.DataFrame({"x": [1.0, 2.0]}, index=["m0", "m1"])
-    >>> data_hash(a) == data_hash(a.copy()), data_hash(a) == data_hash(a * 2)
-    (True, False)
-    """
-    h = hashlib.sha256()
-    h.update(np.ascontiguousarray(matrix.to_numpy(dtype=float)).tobytes())
-    h.update(json.dumps([str(c) for c in matrix.columns]).encode())
-    h.update(json.dumps([str(i) for i in matrix.index]).encode())
-    if groups is not None:
-        h.update(json.dumps([str(g) for g in groups]).encode())
-    if scaling is not None:
-        h.update(np.ascontiguousarray(scaling.to_numpy(dtype=float)).tobytes())
-    return h.hexdigest()
 
 
 def content_hash(idata) -> str:
@@ -138,37 +114,49 @@ def _attrs_json(attrs: dict) -> str:
     return json.dumps({str(k): plain(v) for k, v in attrs.items()}, sort_keys=True, default=str)
 
 
-def save(pop: Population, path: str | os.PathLike) -> Path:
-    """Write ``pop`` to ``path`` (see :meth:`Population.to_netcdf`)."""
+@dataclass(frozen=True)
+class SavedFit:
+    """What a saved file holds: the prepared data, the posterior and the prior."""
+
+    data: PreparedData
+    idata: InferenceData
+    prior: Prior
+
+
+def save(path: str | os.PathLike, data: PreparedData, idata: InferenceData) -> Path:
+    """Write a fit of ``data`` (its ``idata``) to ``path`` (see :meth:`Population.to_netcdf`).
+
+    Only the ``posterior`` and ``sample_stats`` groups are saved (derived groups such as
+    ``log_likelihood`` are recomputed after loading); ``idata`` is not modified.
+    """
     path = expand(path)
     if path.is_dir():
         raise IsADirectoryError(f"{str(path)!r} is a folder: give a file name, e.g. "
                                 f"{str(path / 'posterior.nc')!r}.")
-    names = pop.feature_names
+    matrix = data.matrix
     constant = {
-        "scores": (("entity", "benchmark"), pop.matrix.to_numpy(dtype=float)),
-        "entity_name": (("entity",), np.asarray([str(e) for e in pop.entity_names], dtype=str)),
+        "scores": (("entity", "benchmark"), matrix.to_numpy(dtype=float)),
+        "entity_name": (("entity",), np.asarray([str(e) for e in matrix.index], dtype=str)),
     }
-    if pop.groups is not None:
-        constant["entity_group"] = (("entity",), np.asarray(pop.groups.to_numpy(), dtype=str))
-    if pop.scaling is not None:
-        constant["scaling_min"] = (("benchmark",), pop.scaling["min"].to_numpy(dtype=float))
-        constant["scaling_range"] = (("benchmark",), pop.scaling["range"].to_numpy(dtype=float))
+    if data.groups is not None:
+        constant["entity_group"] = (("entity",), np.asarray(data.groups.to_numpy(), dtype=str))
+    if data.scaling is not None:
+        constant["scaling_min"] = (("benchmark",), data.scaling["min"].to_numpy(dtype=float))
+        constant["scaling_range"] = (("benchmark",), data.scaling["range"].to_numpy(dtype=float))
     dataset = xr.Dataset(
         constant,
-        coords={"entity": np.arange(len(pop.matrix)), "benchmark": names},
+        coords={"entity": np.arange(len(matrix)), "benchmark": data.benchmarks},
     )
-    # a new InferenceData of the saved groups (derived ones, e.g. log_likelihood, are
-    # recomputed after loading); pop.idata is left as it is
-    idata = from_datasets(attrs=dict(pop.idata.attrs), posterior=pop.idata["posterior"],
-                          sample_stats=pop.idata["sample_stats"], constant_data=dataset)
-    idata.attrs.update({
-        "skillinfer_bayes_version": pop.idata.attrs.get("skillinfer_bayes_version", __version__),
+    saved = from_datasets(attrs=dict(idata.attrs), posterior=idata["posterior"],
+                          sample_stats=idata["sample_stats"], constant_data=dataset)
+    saved.attrs.update({
+        "skillinfer_bayes_version": idata.attrs.get("skillinfer_bayes_version", __version__),
         "skillinfer_bayes_format": FORMAT_VERSION,
-        "data_hash": data_hash(pop.matrix, pop.groups, pop.scaling),
-        "entity_index_name": "" if pop.matrix.index.name is None else str(pop.matrix.index.name),
-        "entity_index_kind": "int" if pd.api.types.is_integer_dtype(pop.matrix.index) else "str",
+        "data_hash": data.data_hash(),
+        "entity_index_name": "" if matrix.index.name is None else str(matrix.index.name),
+        "entity_index_kind": "int" if pd.api.types.is_integer_dtype(matrix.index) else "str",
     })
+    idata = saved
     idata.attrs["content_hash"] = content_hash(idata)
     path.parent.mkdir(parents=True, exist_ok=True)
     # unique per process and thread: concurrent writers never share a temporary file
@@ -188,16 +176,17 @@ def load(
     path: str | os.PathLike,
     data: pd.DataFrame | None = None,
     expected_data_hash: str | None = None,
-) -> Population:
-    """Read a population written by :func:`save` (see :meth:`Population.from_netcdf`).
+) -> SavedFit:
+    """Read a fit written by :func:`save` (see :meth:`Population.from_netcdf`), checked.
 
-    ``expected_data_hash`` (the fit cache's) refuses a file fitted to other data.
+    ``data`` (a user's table) or ``expected_data_hash`` (the fit cache's) refuse a file
+    fitted to other data.
     """
     path = expand(path)
     if not path.exists():
         raise FileNotFoundError(f"No saved posterior at {str(path)!r}.")
     try:
-        pop, stored = _read(path)
+        saved = _read(path)
     except PosteriorFileError:
         raise
     except Exception as err:  # noqa: BLE001 - whatever a broken file raises, say it clearly
@@ -205,17 +194,14 @@ def load(
             f"{str(path)!r} is not a usable saved posterior ({type(err).__name__}: {err}); it "
             "is corrupted or was not written by Population.to_netcdf. Refit and save it again."
         ) from None
-    if expected_data_hash is not None and stored != expected_data_hash:
+    if expected_data_hash is not None and saved.data.data_hash() != expected_data_hash:
         raise PosteriorFileError(f"{str(path)!r} was fitted to other data than expected.")
     if data is not None:
-        check_same_data(path, pop, data)
-    return pop
+        check_same_data(path, saved.data, data)
+    return saved
 
 
-def _read(path: Path) -> tuple[Population, str]:
-    from skillinfer_bayes.population import Population
-    from skillinfer_bayes.priors import Prior
-
+def _read(path: Path) -> SavedFit:
     try:
         idata = read_netcdf(path)
     except Exception as err:  # noqa: BLE001 - not NetCDF/HDF5, or truncated
@@ -269,35 +255,22 @@ def _read(path: Path) -> tuple[Population, str]:
     prior = Prior.from_dict(json.loads(attrs["prior"]))
     # only what the checksums cover is used: any other group in the file is dropped
     drop_groups(idata, keep=("posterior", "sample_stats"))
-    try:
-        pop = Population(matrix, idata, prior, scaling=scaling, groups=groups)
-    except ValueError as err:  # e.g. non-finite draws
-        raise PosteriorFileError(f"{str(path)!r} cannot be used: {err}") from None
-    return pop, stored
+    problem = non_finite_draws(idata)
+    if problem:
+        raise PosteriorFileError(f"{str(path)!r} cannot be used: {problem}")
+    return SavedFit(PreparedData.from_fitted(matrix, scaling, groups), idata, prior)
 
 
-def check_same_data(path: str | os.PathLike, pop: Population, data: pd.DataFrame) -> None:
-    """Raise :class:`PosteriorFileError` unless ``pop`` (loaded from ``path``) was fitted to
-    ``data`` (the table as passed to :meth:`Population.from_dataframe`, without a groups
-    column)."""
-    from skillinfer_bayes.validation import validate_scores
-
-    matrix = validate_scores(data)
-    if pop.scaling is not None:
-        lo, hi = matrix.min(), matrix.max()
-        matrix = (matrix - lo) / (hi - lo)
-    if data_hash(matrix, pop.groups, pop.scaling) != data_hash(pop.matrix, pop.groups,
-                                                                pop.scaling):
+def check_same_data(path: str | os.PathLike, fitted: PreparedData, df: pd.DataFrame) -> None:
+    """Raise :class:`PosteriorFileError` unless ``fitted`` (the data of the file at ``path``)
+    is ``df`` (the table as passed to :meth:`Population.from_dataframe`, without a groups
+    column), prepared the same way."""
+    fresh = prepare(df, normalize=fitted.normalized)
+    if data_hash(fresh.matrix, fitted.groups, fresh.scaling) != fitted.data_hash():
         raise PosteriorFileError(
             f"{str(path)!r} was fitted to different data than the table given (the data "
             "hashes differ): refit on this table, or load the file without data=."
         )
-
-
-def cache_dir() -> Path:
-    """The fit cache folder: ``$SKILLINFER_BAYES_CACHE`` or ``~/.cache/skillinfer_bayes``."""
-    env = os.environ.get(CACHE_ENV)
-    return expand(env) if env else Path.home() / ".cache" / "skillinfer_bayes"
 
 
 _MODEL_FINGERPRINT: list[str] = []

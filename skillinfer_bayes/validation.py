@@ -268,3 +268,36 @@ def check_level(level: float) -> float:
     ):
         raise ValueError(f"level must be a probability in (0, 1), e.g. 0.9; got {level!r}.")
     return float(level)
+
+
+def split_groups(df: pd.DataFrame, groups) -> tuple[pd.DataFrame, pd.Series | None]:
+    """Separate the group labels from the scores; labels become str, aligned with ``df``."""
+    if groups is None:
+        return df, None
+    if isinstance(groups, str):
+        if not isinstance(df, pd.DataFrame) or groups not in df.columns:
+            columns = sorted(map(str, getattr(df, "columns", [])))
+            raise ValueError(f"groups={groups!r} is not a column of df; columns: {columns}.")
+        labels = df[groups]
+        df = df.drop(columns=groups)
+    elif isinstance(groups, pd.Series):
+        if not isinstance(df, pd.DataFrame) or not groups.index.equals(df.index):
+            raise ValueError(
+                "groups (a Series) must have the same index as df, in the same order; use "
+                "groups.reindex(df.index) or pass a plain sequence of labels."
+            )
+        labels = groups
+    else:
+        labels = list(groups)
+        if len(labels) != len(df):
+            raise ValueError(
+                f"groups has {len(labels)} labels for {len(df)} rows of df; give one per row."
+            )
+        labels = pd.Series(labels, index=getattr(df, "index", None))
+    missing = int(labels.isna().sum())
+    if missing:
+        raise ValueError(
+            f"groups has {missing} missing label(s); give every entity a group "
+            "(e.g. fill them with 'unknown')."
+        )
+    return df, labels.astype(str).rename("group")

@@ -61,7 +61,7 @@ def fake_sampler(monkeypatch, tmp_path_factory):
     into a folder of their own (fake posteriors never reach other tests). Returns the list of
     the calls' keyword arguments. Use at least 2 chains x 200 draws for the fake draws to
     pass the sampler checks."""
-    import skillinfer_bayes.population as population_module
+    from skillinfer_bayes import fitting
     from skillinfer_bayes.storage import CACHE_ENV
 
     monkeypatch.setenv(CACHE_ENV, str(tmp_path_factory.mktemp("fake_fit_cache")))
@@ -72,5 +72,5 @@ def fake_sampler(monkeypatch, tmp_path_factory):
         calls.append(kwargs)
         return fake_sample_posterior(model, **kwargs)
 
-    monkeypatch.setattr(population_module, "sample_posterior", fake)
+    monkeypatch.setattr(fitting, "sample_posterior", fake)
     return calls

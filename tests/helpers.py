@@ -59,7 +59,7 @@ def fake_sample_posterior(model, *, draws, tune, chains, sampler, target_accept,
     import arviz as az
 
     from skillinfer_bayes.model import CHOL_VAR, GROUP_MEAN_VAR, GROUP_SD_VAR, MEAN_VAR
-    from skillinfer_bayes.sampling import _coords, posterior_dims
+    from skillinfer_bayes.sampling import posterior_coords, posterior_dims
 
     rng = np.random.default_rng(random_seed)
     K = len(model.coords["benchmark"])
@@ -93,7 +93,7 @@ def fake_sample_posterior(model, *, draws, tune, chains, sampler, target_accept,
             "lp": rng.normal(size=shape),
             "step_size": np.full(shape, 0.5),
         },
-        coords=_coords(model),
+        coords=posterior_coords(model),
         dims=posterior_dims(model),
         attrs={"tuning_steps": tune},
     )

@@ -9,13 +9,18 @@ import pytest
 
 MODULES = [
     "skillinfer_bayes.active",
+    "skillinfer_bayes.curves",
+    "skillinfer_bayes.locations",
+    "skillinfer_bayes.protocol",
     "skillinfer_bayes.conditioning",
     "skillinfer_bayes.datasets",
     "skillinfer_bayes.evaluation",
+    "skillinfer_bayes.fitting",
     "skillinfer_bayes.inference_data",
     "skillinfer_bayes.mixture",
     "skillinfer_bayes.model",
     "skillinfer_bayes.parallel",
+    "skillinfer_bayes.prepared",
     "skillinfer_bayes.prior_predictive",
     "skillinfer_bayes.priors",
     "skillinfer_bayes.scores",

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import skillinfer_bayes as sib
-import skillinfer_bayes.population as population_module
+from skillinfer_bayes import fitting
 
 FAKE = dict(draws=200, chains=2, progressbar=False, cache=False, random_seed=0)
 #: The errors the public API documents for bad input.
@@ -31,7 +31,7 @@ PROPERTY_SETTINGS = settings(
 
 
 def faked():
-    return mock.patch.object(population_module, "sample_posterior", fake_sample_posterior)
+    return mock.patch.object(fitting, "sample_posterior", fake_sample_posterior)
 
 
 # ------------------------------------------------------------------ tables

@@ -64,7 +64,7 @@ def test_corrupted_and_foreign_files_are_refused(simulated_pop, tmp_path):
         sib.Population.from_netcdf(tmp_path / "missing.nc")
     # an edited score: the recorded data hash no longer matches
     idata = simulated_pop.idata.copy()
-    storage.save(simulated_pop, tmp_path / "edited.nc")
+    storage.save(tmp_path / "edited.nc", simulated_pop.data, simulated_pop.idata)
     import arviz as az
 
     edited = az.from_netcdf(str(tmp_path / "edited.nc"), engine="h5netcdf")
@@ -99,10 +99,9 @@ def test_the_fit_cache_loads_the_same_fit_instead_of_sampling(monkeypatch, tmp_p
     assert len(list((tmp_path / "cache").glob("*.nc"))) == 1
     calls = []
     monkeypatch.setattr(sampling, "sample_posterior", lambda *a, **k: calls.append(1))
-    import skillinfer_bayes.population as population_module
+    from skillinfer_bayes import fitting
 
-    monkeypatch.setattr(population_module, "sample_posterior",
-                        lambda *a, **k: calls.append(1))
+    monkeypatch.setattr(fitting, "sample_posterior", lambda *a, **k: calls.append(1))
     second = sib.Population.from_dataframe(df, random_seed=7, **kwargs)
     assert not calls  # loaded, not sampled
     np.testing.assert_array_equal(first.mu_draws, second.mu_draws)

@@ -1,0 +1,210 @@
+"""Evaluation curves: how fast each rule for choosing the next benchmark learns held-out
+models' profiles (a study built on :mod:`skillinfer_bayes.active` and the protocol of
+:mod:`skillinfer_bayes.protocol`).
+
+Examples
+--------
+>>> RULES
+('most_informative', 'most_uncertain', 'random')
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from skillinfer_bayes.active import expected_variance_reduction
+from skillinfer_bayes.conditioning import condition
+from skillinfer_bayes.population import Population
+from skillinfer_bayes.protocol import complete_rows, make_splits
+from skillinfer_bayes.scores import normal_mixture_scores
+from skillinfer_bayes.validation import check_noise
+
+RULES = ("most_informative", "most_uncertain", "random")
+
+
+@dataclass
+class EvaluationCurve:
+    """Result of :func:`evaluation_curve`.
+
+    Attributes
+    ----------
+    steps : pandas.DataFrame
+        One row per (rule, step): ``n_observed`` (benchmarks observed so far), ``mae``,
+        ``crps`` (means over the held-out models of the means over their still-unobserved
+        benchmarks), ``crps_all`` and ``mae_all`` (over all K benchmarks, observed ones
+        scored by their predictive given the noisy observation), ``n_models``.
+    orders : pandas.DataFrame
+        Per (rule, entity): the benchmarks in the order observed.
+    settings : dict
+    """
+
+    steps: pd.DataFrame
+    orders: pd.DataFrame
+    settings: dict = field(default_factory=dict)
+
+    def plot(self, metric: str = "crps"):
+        """Metric after each step, one line per rule.
+
+        Examples
+        --------
+        >>> fig = curve.plot("crps")  # doctest: +SKIP
+        """
+        import matplotlib.pyplot as plt
+
+        if metric not in self.steps:
+            raise ValueError(f"Unknown metric {metric!r}; choose one of "
+                             f"{sorted(c for c in self.steps if c not in ('rule', 'n_observed'))}.")
+        fig, ax = plt.subplots(figsize=(6.5, 4))
+        for rule, group in self.steps.groupby("rule", sort=False):
+            ax.plot(group["n_observed"], group[metric], marker="o", label=rule)
+        ax.set(xlabel="benchmarks observed", ylabel=metric,
+               title=f"Held-out {metric} as benchmarks are observed")
+        ax.legend()
+        fig.tight_layout()
+        return fig
+
+
+def _mixture_stats(means: np.ndarray, var: np.ndarray):
+    """Mixture mean and variance per entity/benchmark: means (E, S, K), var (S, K)."""
+    mean = means.mean(axis=1)
+    total = var.mean(axis=0)[None] + means.var(axis=1)
+    return mean, total
+
+
+def _pick(rule, cov, means, var, observed, K, noise_var, rng, E):
+    """The next benchmark for each of E entities sharing one observed set."""
+    unobserved = [j for j in range(K) if j not in observed]
+    if rule == "random":
+        return np.asarray(unobserved)[rng.integers(len(unobserved), size=E)]
+    if rule == "most_uncertain":
+        _, total = _mixture_stats(means, var)
+        return np.asarray(unobserved)[np.argmax(total[:, unobserved], axis=1)]
+    gain = expected_variance_reduction(cov, unobserved, unobserved, noise_var)
+    return np.full(E, unobserved[int(np.argmax(gain))])
+
+
+def evaluation_curve(
+    df: pd.DataFrame,
+    rules: Sequence[str] = RULES,
+    n_steps: int | None = None,
+    test_fraction: float = 0.2,
+    random_seed: int = 0,
+    noise=None,
+    population=None,
+    **fit_kwargs,
+) -> EvaluationCurve:
+    """Observe held-out models' benchmarks one at a time in each rule's order; score each step.
+
+    The split is the protocol of :func:`~skillinfer_bayes.evaluate` (complete rows,
+    ``default_rng(random_seed).permutation``, the first ``test_fraction`` held out). Every
+    held-out model starts with nothing observed; at each step each rule picks one more
+    benchmark for it (``"most_informative"``: the largest expected reduction of the summed
+    predictive variance of the unobserved benchmarks; ``"most_uncertain"``: the largest
+    predictive sd; ``"random"``: a seeded random unobserved one), its true score is
+    observed, and the predictive is scored.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Models x benchmarks.
+    rules : sequence of str
+        Any of "most_informative", "most_uncertain", "random".
+    n_steps : int, optional
+        Benchmarks to observe (default K - 1).
+    test_fraction, random_seed :
+        The split (and the random rule's seed).
+    noise : float, sequence or dict, optional
+        Observation noise sd: one for all benchmarks, one per benchmark, or
+        ``{benchmark: sd}`` (default: the population's default, see
+        :meth:`Population.default_noise`).
+    population : Population, optional
+        A population already fitted to the training rows of this split (otherwise it is
+        fitted here with ``fit_kwargs`` and ``random_seed``, which the fit cache makes cheap
+        to repeat).
+    **fit_kwargs
+        Passed to :meth:`Population.from_dataframe` (``draws``, ``prior``, ...).
+
+    Returns
+    -------
+    EvaluationCurve
+        ``.steps`` (MAE / CRPS per rule and step), ``.orders``, ``.plot()``.
+
+    Examples
+    --------
+    >>> curve = sib.evaluation_curve(df, random_seed=0)  # doctest: +SKIP
+    >>> curve.steps.pivot(index="n_observed", columns="rule", values="crps")  # doctest: +SKIP
+    """
+    unknown = sorted(set(rules) - set(RULES))
+    if unknown or not rules:
+        raise ValueError(f"Unknown rule(s) {unknown}; choose from {sorted(RULES)}.")
+    matrix, _ = complete_rows(df, None)
+    names = list(matrix.columns)
+    K = len(names)
+    n_steps = K - 1 if n_steps is None else n_steps
+    if isinstance(n_steps, bool) or not isinstance(n_steps, int) or not 1 <= n_steps <= K:
+        raise ValueError(f"n_steps must be an integer in [1, {K}]; got {n_steps!r}.")
+    X = matrix.to_numpy()
+    ((test, train, seed),) = make_splits(len(X), test_fraction, None, 1, random_seed)
+    pop = population
+    if pop is None:
+        fit_kwargs.setdefault("progressbar", False)
+        pop = Population.from_dataframe(
+            pd.DataFrame(X[train], columns=names), normalize=False, random_seed=seed,
+            **fit_kwargs,
+        )
+    elif list(pop.feature_names) != names:
+        raise ValueError(f"population benchmarks {pop.feature_names} differ from df's {names}.")
+    noise = pop.default_noise() if noise is None else check_noise(noise, names)
+    X_test = X[test]
+    E = len(X_test)
+    mu, Sigma = pop.mu_draws, pop.Sigma_draws
+    pairs_rng = np.random.default_rng(seed)
+    S = mu.shape[0]
+    pairs = (pairs_rng.integers(S, size=1000), pairs_rng.integers(S, size=1000))
+    rows, order_rows = [], []
+    for rule in rules:
+        rng = np.random.default_rng([random_seed, RULES.index(rule)])
+        observed = np.full((E, 0), -1, dtype=int)
+        for step in range(n_steps + 1):
+            metrics = np.zeros((E, 4))  # mae, crps over unobserved; mae, crps over all
+            picks = np.empty(E, dtype=int)
+            # models sharing an observed sequence are conditioned together (batched)
+            sets, which = np.unique(observed, axis=0, return_inverse=True)
+            for g, o in enumerate(sets):
+                members = np.flatnonzero(which.reshape(-1) == g)
+                means, cov = condition(mu, Sigma, o, X_test[members][:, o], noise**2,
+                                       full_cov=True)
+                var = np.maximum(np.diagonal(cov, axis1=1, axis2=2), 1e-300)  # (S, K)
+                m = np.swapaxes(means, 1, 2)  # (E', K, S)
+                scores = normal_mixture_scores(X_test[members], m, np.sqrt(var).T, pairs=pairs)
+                err = np.abs(m.mean(axis=2) - X_test[members])
+                u = np.setdiff1d(np.arange(K), o)
+                if len(u):
+                    metrics[members, 0] = err[:, u].mean(axis=1)
+                    metrics[members, 1] = scores["crps"][:, u].mean(axis=1)
+                metrics[members, 2] = err.mean(axis=1)
+                metrics[members, 3] = scores["crps"].mean(axis=1)
+                if step < n_steps:
+                    picks[members] = _pick(rule, cov, means, var, set(o.tolist()), K, noise**2,
+                                           rng, len(members))
+            rows.append({"rule": rule, "n_observed": step,
+                         "mae": metrics[:, 0].mean() if step < K else np.nan,
+                         "crps": metrics[:, 1].mean() if step < K else np.nan,
+                         "mae_all": metrics[:, 2].mean(), "crps_all": metrics[:, 3].mean(),
+                         "n_models": E})
+            if step < n_steps:
+                observed = np.column_stack([observed, picks])
+        order_rows.append(pd.DataFrame({
+            "rule": rule, "entity": matrix.index[test],
+            "order": [" > ".join(names[j] for j in row) for row in observed],
+        }))
+    settings = {"test_fraction": test_fraction, "random_seed": random_seed,
+                "noise": dict(zip(names, noise.tolist())),
+                "n_steps": n_steps, "n_test": E}
+    return EvaluationCurve(steps=pd.DataFrame(rows), orders=pd.concat(order_rows,
+                                                                        ignore_index=True),
+                           settings=settings)

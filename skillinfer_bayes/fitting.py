@@ -1,0 +1,258 @@
+"""Fitting: a model specification and sampler settings applied to prepared data.
+
+``fit(data, spec, config, random_seed) -> InferenceData`` is the whole fit: build the PyMC
+model of :mod:`skillinfer_bayes.model` from the data's standardized pattern statistics, sample
+it (:mod:`skillinfer_bayes.sampling`), add the draws on the data's scale and record the
+settings. :func:`fit_cached` wraps it with the content-addressed fit cache of
+:mod:`skillinfer_bayes.storage`. :class:`SamplerConfig` carries the sampler settings as one
+value wherever they are needed (``Population.from_dataframe``, ``evaluate``,
+``compare_priors``, SBC, the CLI); :class:`ModelSpec` says which model.
+
+Examples
+--------
+>>> SamplerConfig(draws=500, chains=2)
+SamplerConfig(draws=500, tune=1000, chains=2, target_accept=0.8, sampler='auto', progressbar=True)
+>>> SamplerConfig.resolve(SamplerConfig(draws=500), tune=200).tune
+200
+>>> ModelSpec().covariance
+'lkj'
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import time
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import xarray as xr
+
+from skillinfer_bayes import storage
+from skillinfer_bayes._version import __version__
+from skillinfer_bayes.inference_data import InferenceData
+from skillinfer_bayes.model import (
+    CHOL_VAR,
+    GROUP_MEAN_VAR,
+    GROUP_SD_VAR,
+    MEAN_VAR,
+    build_model,
+    structure_key,
+)
+from skillinfer_bayes.prepared import PreparedData
+from skillinfer_bayes.priors import Prior
+from skillinfer_bayes.sampling import SAMPLERS, resolve_sampler, sample_posterior
+from skillinfer_bayes.validation import check_positive_int, check_seed
+
+logger = logging.getLogger(__name__)
+
+#: Covariance structures of the population model.
+COVARIANCES = ("lkj",)
+
+
+@dataclass(frozen=True)
+class SamplerConfig:
+    """NUTS settings of a fit, as one value.
+
+    Parameters
+    ----------
+    draws, tune, chains : int
+        Draws kept and tuning steps per chain, and the number of chains.
+    target_accept : float, default 0.8
+        NUTS target acceptance probability; raise it if divergences are reported.
+    sampler : {"auto", "numpyro", "nutpie", "pymc"}
+        NUTS backend; "auto" picks the fastest installed one (numpyro).
+    progressbar : bool, default True
+        Show sampling progress.
+    """
+
+    draws: int = 1000
+    tune: int = 1000
+    chains: int = 4
+    target_accept: float = 0.8
+    sampler: str = "auto"
+    progressbar: bool = True
+
+    def __post_init__(self) -> None:
+        for name in ("draws", "tune", "chains"):
+            check_positive_int(name, getattr(self, name))
+        value = self.target_accept
+        if isinstance(value, bool) or not isinstance(
+            value, (int, float, np.integer, np.floating)
+        ) or not 0.0 < value < 1.0:
+            raise ValueError(f"target_accept must be in (0, 1), e.g. 0.9; got {value!r}.")
+        if self.sampler not in SAMPLERS:
+            raise ValueError(
+                f"Unknown sampler {self.sampler!r}; choose one of {sorted(SAMPLERS)}."
+            )
+        object.__setattr__(self, "target_accept", float(value))
+        object.__setattr__(self, "progressbar", bool(self.progressbar))
+
+    @classmethod
+    def resolve(cls, config: SamplerConfig | None = None, **keywords) -> SamplerConfig:
+        """``config`` (default settings if None) with the keywords that are not None applied:
+        how functions that take both ``sampler_config=`` and the old keywords combine them."""
+        if config is not None and not isinstance(config, SamplerConfig):
+            raise TypeError(
+                f"sampler_config must be a skillinfer_bayes.SamplerConfig, got "
+                f"{type(config).__name__}."
+            )
+        given = {k: v for k, v in keywords.items() if v is not None}
+        return dataclasses.replace(config or cls(), **given)
+
+    def to_dict(self) -> dict:
+        """The settings as a plain dict."""
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """Which population model to fit.
+
+    Parameters
+    ----------
+    prior : Prior
+        Prior choices on the standardized scale.
+    covariance : {"lkj"}
+        Covariance structure: ``"lkj"``, a dense covariance with an LKJ prior on the
+        correlations.
+    """
+
+    prior: Prior = field(default_factory=Prior)
+    covariance: str = "lkj"
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.prior, Prior):
+            raise TypeError(
+                f"prior must be a skillinfer_bayes.Prior, got {type(self.prior).__name__}."
+            )
+        if self.covariance not in COVARIANCES:
+            raise ValueError(
+                f"Unknown covariance {self.covariance!r}; choose one of {list(COVARIANCES)}."
+            )
+
+    def to_dict(self) -> dict:
+        """The specification as a plain dict (the prior as its ``to_dict``)."""
+        return {"prior": self.prior.to_dict(), "covariance": self.covariance}
+
+
+def fit(
+    data: PreparedData,
+    spec: ModelSpec,
+    config: SamplerConfig,
+    random_seed: int | None = None,
+) -> InferenceData:
+    """Sample the posterior of ``spec`` given ``data``.
+
+    Returns
+    -------
+    arviz.InferenceData
+        ``posterior`` with the standardized-scale variables the model samples and ``mu``,
+        ``sigma``, ``corr``, ``Sigma`` (and ``group_mu``, ``group_sd``) on the data's scale;
+        ``sample_stats``; attributes recording the prior, settings, seed and fit time.
+    """
+    random_seed = check_seed(random_seed)
+    group_names = list(data.group_names) if data.groups is not None else None
+    model = build_model(data.stats, data.benchmarks, spec.prior, group_names)
+    started = time.perf_counter()
+    idata = sample_posterior(
+        model,
+        draws=config.draws,
+        tune=config.tune,
+        chains=config.chains,
+        sampler=config.sampler,
+        target_accept=config.target_accept,
+        random_seed=random_seed,
+        progressbar=config.progressbar,
+        structure=structure_key(data.stats, len(data.benchmarks), spec.prior,
+                                len(data.group_names)),
+    )
+    elapsed = time.perf_counter() - started
+    add_data_scale_draws(idata, data.center, data.scale)
+    idata.attrs.update(
+        {
+            "skillinfer_bayes_version": __version__,
+            "prior": json.dumps(spec.prior.to_dict()),
+            "covariance": spec.covariance,
+            "normalize": int(data.normalized),
+            "sampler": idata["posterior"].attrs["sampler"],
+            "target_accept": config.target_accept,
+            "random_seed": -1 if random_seed is None else int(random_seed),
+            "n_entities": data.n_entities,
+            "n_groups": len(data.group_names),
+            "fit_seconds": elapsed,
+        }
+    )
+    return idata
+
+
+def fit_cached(
+    data: PreparedData,
+    spec: ModelSpec,
+    config: SamplerConfig,
+    random_seed: int | None = None,
+    cache: bool = True,
+) -> InferenceData:
+    """:func:`fit`, through the content-addressed fit cache (with a ``random_seed``).
+
+    The same data with the same model, settings and seed load the saved posterior instead of
+    sampling; a new fit is saved. An entry that fails any check (see
+    :mod:`skillinfer_bayes.storage`) is refitted with a :class:`~storage.CacheWarning`; a
+    failed write warns and never breaks the fit.
+    """
+    random_seed = check_seed(random_seed)
+    if not cache or random_seed is None:
+        return fit(data, spec, config, random_seed)
+    settings = {
+        **spec.to_dict(), "normalize": data.normalized, "draws": config.draws,
+        "tune": config.tune, "chains": config.chains,
+        "sampler": resolve_sampler(config.sampler),
+        "target_accept": config.target_accept, "random_seed": random_seed,
+    }
+    path = storage.cache_dir() / (
+        storage.cache_key(data.matrix, data.groups, data.scaling, settings) + ".nc"
+    )
+    if path.exists():
+        try:
+            saved = storage.load(path, expected_data_hash=data.data_hash())
+        except storage.PosteriorFileError as err:  # refit and overwrite it
+            warnings.warn(f"Ignoring a broken fit cache entry ({err}); refitting.",
+                          storage.CacheWarning, stacklevel=3)
+        else:
+            logger.info("loaded the cached posterior %s (cache=False to sample again)", path)
+            return saved.idata
+    idata = fit(data, spec, config, random_seed)
+    try:
+        storage.save(path, data, idata)
+    except Exception as err:  # noqa: BLE001 - the cache is optional: never break a fit
+        warnings.warn(f"Could not write the fit cache {path}: {err}", storage.CacheWarning,
+                      stacklevel=3)
+    return idata
+
+
+def add_data_scale_draws(idata: InferenceData, center: np.ndarray, scale: np.ndarray) -> None:
+    """Add ``mu``, ``sigma``, ``corr`` and ``Sigma`` (and ``group_mu``, ``group_sd``) on the
+    data's scale to the posterior, from the standardized-scale draws."""
+    post = idata["posterior"]
+    coords = {"benchmark": post["benchmark"]}
+    center_da = xr.DataArray(center, dims="benchmark", coords=coords)
+    scale_da = xr.DataArray(scale, dims="benchmark", coords=coords)
+    mu = center_da + scale_da * post[MEAN_VAR]
+    sigma = scale_da * post[f"{CHOL_VAR}_stds"]
+    corr = post[f"{CHOL_VAR}_corr"]
+    sigma_bis = sigma.rename(benchmark="benchmark_bis")
+    Sigma = sigma * corr * sigma_bis
+    extra = {}
+    if GROUP_MEAN_VAR in post:
+        group_mu = center_da + scale_da * post[GROUP_MEAN_VAR]
+        extra["group_mu"] = group_mu.transpose("chain", "draw", "group", "benchmark")
+        extra["group_sd"] = (scale_da * post[GROUP_SD_VAR]).transpose("chain", "draw", "benchmark")
+    idata["posterior"] = post.assign(
+        mu=mu.transpose("chain", "draw", "benchmark"),
+        sigma=sigma.transpose("chain", "draw", "benchmark"),
+        corr=corr,
+        Sigma=Sigma.transpose("chain", "draw", "benchmark", "benchmark_bis"),
+        **extra,
+    )

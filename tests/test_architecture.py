@@ -1,0 +1,98 @@
+"""The package's structure: no import cycle between its modules (function-level imports
+included) and no private name used outside the module that defines it."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parent.parent / "skillinfer_bayes"
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def modules() -> dict[str, ast.Module]:
+    return {module_name(p): ast.parse(p.read_text()) for p in sorted(PACKAGE.rglob("*.py"))}
+
+
+def imports(tree: ast.Module, name: str, known: set[str]) -> list[tuple[str, str | None]]:
+    """(module imported, name imported from it or None) for every import of the package,
+    at any depth (function-level imports count), except those under ``if TYPE_CHECKING``."""
+    skip: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            skip.update(id(n) for n in ast.walk(node))
+    found = []
+    for node in ast.walk(tree):
+        if id(node) in skip:
+            continue
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            if node.module.split(".")[0] != "skillinfer_bayes":
+                continue
+            for alias in node.names:
+                full = f"{node.module}.{alias.name}"
+                if full in known:  # "from skillinfer_bayes import storage"
+                    found.append((full, None))
+                else:
+                    found.append((node.module, alias.name))
+        elif isinstance(node, ast.Import):
+            found += [(a.name, None) for a in node.names
+                      if a.name.split(".")[0] == "skillinfer_bayes"]
+    return [(m, n) for m, n in found if m != name]
+
+
+def test_no_import_cycles_between_modules():
+    trees = modules()
+    known = set(trees)
+    graph = {
+        name: {m for m, _ in imports(tree, name, known) if m in known and m != "skillinfer_bayes"}
+        for name, tree in trees.items() if name != "skillinfer_bayes"
+    }
+    cycles = []
+
+    def visit(node, path):
+        for nxt in sorted(graph.get(node, ())):
+            if nxt in path:
+                cycles.append(path[path.index(nxt):] + [nxt])
+            elif len(path) < len(graph):
+                visit(nxt, path + [nxt])
+
+    for start in sorted(graph):
+        visit(start, [start])
+    assert not cycles, "import cycles:\n" + "\n".join(" -> ".join(c) for c in cycles[:10])
+
+
+def private_names_defined(tree: ast.Module) -> set[str]:
+    """Private names a module defines: its functions, classes and attributes it assigns (an
+    object's private attribute may be used anywhere in the module that defines it)."""
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store):
+            names.add(node.attr)
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+    return {n for n in names if n.startswith("_")}
+
+
+def test_no_private_name_is_used_outside_its_module():
+    trees = modules()
+    known = set(trees)
+    misuse = []
+    for name, tree in trees.items():
+        for module, imported in imports(tree, name, known):
+            if imported is not None and imported.startswith("_") and not imported.startswith(
+                "__"
+            ):
+                misuse.append(f"{name} imports {module}.{imported}")
+        defined = private_names_defined(tree)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute) and node.attr.startswith("_") and (
+                not node.attr.startswith("__") and node.attr not in defined
+            ):
+                misuse.append(f"{name}: {ast.unparse(node)}")
+    assert not misuse, "\n".join(misuse)
