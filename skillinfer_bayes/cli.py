@@ -323,6 +323,17 @@ def _evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cache(args: argparse.Namespace) -> int:
+    from skillinfer_bayes.locations import cache_contents, clear_cache
+
+    contents = clear_cache() if args.clear else cache_contents()
+    verb = "Removed" if args.clear else "Holds"
+    print(f"Fit cache: {contents['folder']}")
+    print(f"{verb} {contents['fits']} cached fit(s) and {contents['compiled']} compiled-sampler "
+          f"file(s), {contents['bytes'] / 1e6:.1f} MB.")
+    return 0
+
+
 def _add_data_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("data")
     g.add_argument("--data", help="CSV or Parquet score table (default: embedded leaderboard)")
@@ -440,6 +451,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--n-jobs", type=int, default=1, help="parallel fits (1; -1 = all cores)")
     p.add_argument("--output", "-o", help="also write the cell-level results (CSV)")
     p.set_defaults(func=_evaluate)
+
+    p = sub.add_parser(
+        "cache", help="show or clear the fit cache",
+        description="Show where fits and compiled samplers are cached and how much they take "
+        "($SKILLINFER_BAYES_CACHE, or the platform's user cache folder); --clear deletes them.",
+    )
+    p.add_argument("--clear", action="store_true", help="delete the cached fits and samplers")
+    p.set_defaults(func=_cache)
     return parser
 
 

@@ -1,9 +1,19 @@
-"""Where the package keeps files: the fit cache folder (and JAX's compiled samplers in it)."""
+"""Where the package keeps files: the fit cache folder (and JAX's compiled samplers in it).
+
+The folder is ``$SKILLINFER_BAYES_CACHE`` if set, else the platform's user cache folder for
+the package (``platformdirs``: ``~/.cache/skillinfer_bayes`` on Linux). Fits are ``*.nc`` files
+there; compiled samplers are in its ``jax`` subfolder (JAX's persistent compilation cache,
+which ``SKILLINFER_BAYES_JAX_CACHE=0`` leaves alone). ``skillinfer-bayes cache`` shows it and
+``skillinfer-bayes cache --clear`` empties it.
+"""
 
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
+
+import platformdirs
 
 #: Environment variable that moves the fit cache (default ``~/.cache/skillinfer_bayes``).
 CACHE_ENV = "SKILLINFER_BAYES_CACHE"
@@ -21,6 +31,31 @@ def expand(path: str | os.PathLike) -> Path:
 
 
 def cache_dir() -> Path:
-    """The fit cache folder: ``$SKILLINFER_BAYES_CACHE`` or ``~/.cache/skillinfer_bayes``."""
+    """The fit cache folder: ``$SKILLINFER_BAYES_CACHE``, or the platform's user cache
+    folder (``~/.cache/skillinfer_bayes`` on Linux)."""
     env = os.environ.get(CACHE_ENV)
-    return expand(env) if env else Path.home() / ".cache" / "skillinfer_bayes"
+    return expand(env) if env else Path(platformdirs.user_cache_dir("skillinfer_bayes"))
+
+
+def cache_contents() -> dict:
+    """What the cache folder holds: ``folder``, ``fits`` (saved posteriors), ``compiled``
+    (files of compiled samplers) and ``bytes`` (their total size)."""
+    folder = cache_dir()
+    fits = sorted(folder.glob("*.nc")) if folder.is_dir() else []
+    compiled = [p for p in (folder / "jax").rglob("*") if p.is_file()] if (
+        folder / "jax").is_dir() else []
+    size = sum(p.stat().st_size for p in [*fits, *compiled])
+    return {"folder": folder, "fits": len(fits), "compiled": len(compiled), "bytes": size}
+
+
+def clear_cache() -> dict:
+    """Delete the cached fits and compiled samplers; returns what was there
+    (:func:`cache_contents`). Other files in the folder are left alone."""
+    contents = cache_contents()
+    folder = contents["folder"]
+    if folder.is_dir():
+        for path in folder.glob("*.nc"):
+            path.unlink(missing_ok=True)
+        if (folder / "jax").is_dir():
+            shutil.rmtree(folder / "jax", ignore_errors=True)
+    return contents

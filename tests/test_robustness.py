@@ -427,3 +427,28 @@ def test_population_refuses_non_finite_draws(saved):
     with warnings.catch_warnings():
         with pytest.raises(ValueError, match=r"1 posterior draw\(s\) of mu are not finite"):
             sib.Population(pop.matrix, idata, pop.prior)
+
+
+def test_cli_shows_and_clears_the_cache(monkeypatch, tmp_path, capsys, fake_sampler):
+    monkeypatch.setenv(storage.CACHE_ENV, str(tmp_path / "cache"))
+    sib.Population.from_dataframe(simulate(30, seed=18), random_seed=1, **FAKE)
+    (tmp_path / "cache" / "jax").mkdir()
+    (tmp_path / "cache" / "jax" / "compiled-0").write_bytes(b"x" * 100)
+    (tmp_path / "cache" / "notes.txt").write_text("mine")
+    code, out, _ = cli(capsys, "cache")
+    assert code == 0 and str(tmp_path / "cache") in out
+    assert "Holds 1 cached fit(s) and 1 compiled-sampler file(s)" in out
+    code, out, _ = cli(capsys, "cache", "--clear")
+    assert code == 0 and "Removed 1 cached fit(s)" in out
+    assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == ["notes.txt"]
+    code, out, _ = cli(capsys, "cache")
+    assert "Holds 0 cached fit(s) and 0 compiled-sampler file(s), 0.0 MB." in out
+
+
+def test_the_default_cache_folder_is_the_platforms(monkeypatch):
+    import platformdirs
+
+    from skillinfer_bayes.locations import cache_dir
+
+    monkeypatch.delenv(storage.CACHE_ENV, raising=False)
+    assert str(cache_dir()) == platformdirs.user_cache_dir("skillinfer_bayes")
