@@ -53,19 +53,9 @@ class EvaluationCurve:
         --------
         >>> fig = curve.plot("crps")  # doctest: +SKIP
         """
-        import matplotlib.pyplot as plt
+        from skillinfer_bayes.plots import plot_evaluation_curve
 
-        if metric not in self.steps:
-            raise ValueError(f"Unknown metric {metric!r}; choose one of "
-                             f"{sorted(c for c in self.steps if c not in ('rule', 'n_observed'))}.")
-        fig, ax = plt.subplots(figsize=(6.5, 4))
-        for rule, group in self.steps.groupby("rule", sort=False):
-            ax.plot(group["n_observed"], group[metric], marker="o", label=rule)
-        ax.set(xlabel="benchmarks observed", ylabel=metric,
-               title=f"Held-out {metric} as benchmarks are observed")
-        ax.legend()
-        fig.tight_layout()
-        return fig
+        return plot_evaluation_curve(self.steps, metric=metric)
 
 
 def _mixture_stats(means: np.ndarray, var: np.ndarray):

@@ -140,29 +140,9 @@ class EvaluationResult:
         --------
         >>> fig = res.plot_calibration(n_observed=1)  # doctest: +SKIP
         """
-        import matplotlib.pyplot as plt
+        from skillinfer_bayes.plots import plot_calibration
 
-        cells = self.cells if n_observed is None else self.cells[
-            self.cells["n_observed"] == n_observed
-        ]
-        fig, (ax_rel, ax_pit) = plt.subplots(1, 2, figsize=(11, 4.2))
-        nominal = np.linspace(0.02, 0.98, 49)
-        ax_rel.plot([0, 1], [0, 1], color="0.6", lw=1, ls="--", label="ideal")
-        for method, group in cells.groupby("method", sort=False):
-            pit = group["pit"].to_numpy()
-            empirical = [coverage(pit, L).mean() for L in nominal]
-            ax_rel.plot(nominal, empirical, label=method)
-            ax_pit.hist(pit, bins=bins, range=(0, 1), density=True, histtype="step", lw=1.5,
-                        label=method)
-        ax_pit.axhline(1.0, color="0.6", lw=1, ls="--")
-        ax_rel.set(xlabel="nominal central-interval level", ylabel="empirical coverage",
-                   title="Reliability", xlim=(0, 1), ylim=(0, 1))
-        ax_pit.set(xlabel="PIT", ylabel="density", title="PIT histogram (flat = calibrated)")
-        ax_rel.legend(loc="upper left")
-        suffix = "" if n_observed is None else f" ({n_observed} observed)"
-        fig.suptitle(f"Predictive calibration on held-out models{suffix}")
-        fig.tight_layout()
-        return fig
+        return plot_calibration(self.cells, n_observed=n_observed, bins=bins)
 
 
 def _tag(level: float) -> str:

@@ -1,4 +1,5 @@
-"""Figures for prior choices: prior predictive checks, prior comparisons, SBC ranks."""
+"""Figures: calibration of held-out predictions, evaluation curves, prior predictive checks,
+prior comparisons and SBC ranks (matplotlib, imported when a figure is drawn)."""
 
 from __future__ import annotations
 
@@ -147,5 +148,61 @@ def plot_sbc_ranks(result, bins: int = 10):
     for ax in axes.ravel()[len(columns):]:
         ax.set_visible(False)
     fig.suptitle(f"SBC rank histograms ({n} simulations; grey: 99% band of uniform ranks)")
+    fig.tight_layout()
+    return fig
+
+
+def plot_calibration(cells: pd.DataFrame, n_observed: int | None = None, bins: int = 20):
+    """Reliability diagram (nominal vs empirical central-interval coverage) and PIT histogram
+    per method, from :func:`~skillinfer_bayes.evaluate`'s cells (``EvaluationResult.cells``).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    from skillinfer_bayes.scores import coverage
+
+    if n_observed is not None:
+        cells = cells[cells["n_observed"] == n_observed]
+    fig, (ax_rel, ax_pit) = plt.subplots(1, 2, figsize=(11, 4.2))
+    nominal = np.linspace(0.02, 0.98, 49)
+    ax_rel.plot([0, 1], [0, 1], color="0.6", lw=1, ls="--", label="ideal")
+    for method, group in cells.groupby("method", sort=False):
+        pit = group["pit"].to_numpy()
+        empirical = [coverage(pit, L).mean() for L in nominal]
+        ax_rel.plot(nominal, empirical, label=method)
+        ax_pit.hist(pit, bins=bins, range=(0, 1), density=True, histtype="step", lw=1.5,
+                    label=method)
+    ax_pit.axhline(1.0, color="0.6", lw=1, ls="--")
+    ax_rel.set(xlabel="nominal central-interval level", ylabel="empirical coverage",
+               title="Reliability", xlim=(0, 1), ylim=(0, 1))
+    ax_pit.set(xlabel="PIT", ylabel="density", title="PIT histogram (flat = calibrated)")
+    ax_rel.legend(loc="upper left")
+    suffix = "" if n_observed is None else f" ({n_observed} observed)"
+    fig.suptitle(f"Predictive calibration on held-out models{suffix}")
+    fig.tight_layout()
+    return fig
+
+
+def plot_evaluation_curve(steps: pd.DataFrame, metric: str = "crps"):
+    """A metric after each step, one line per rule, from ``EvaluationCurve.steps``.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    if metric not in steps:
+        raise ValueError(f"Unknown metric {metric!r}; choose one of "
+                         f"{sorted(c for c in steps if c not in ('rule', 'n_observed'))}.")
+    fig, ax = plt.subplots(figsize=(6.5, 4))
+    for rule, group in steps.groupby("rule", sort=False):
+        ax.plot(group["n_observed"], group[metric], marker="o", label=rule)
+    ax.set(xlabel="benchmarks observed", ylabel=metric,
+           title=f"Held-out {metric} as benchmarks are observed")
+    ax.legend()
     fig.tight_layout()
     return fig

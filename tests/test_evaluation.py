@@ -130,3 +130,13 @@ def test_evaluate_rejects_bad_settings(leaderboard):
         sib.evaluate(leaderboard, test_fraction=1.0, progressbar=False)
     with pytest.raises(ValueError, match="population_size must be an integer between 2 and"):
         sib.evaluate(leaderboard, population_size=1, progressbar=False)
+
+
+def test_calibration_plot_draws_reliability_and_pit_panels():
+    from helpers import simulate
+
+    res = sib.evaluate(simulate(200, seed=6), methods=("plugin", "mean"), n_observed=1,
+                       progressbar=False)
+    fig = res.plot_calibration(n_observed=1, bins=10)
+    assert len(fig.axes) == 2
+    assert [line.get_label() for line in fig.axes[0].lines] == ["ideal", "plugin", "mean"]
