@@ -93,16 +93,19 @@ def sample_posterior(
     random_seed: int | None,
     progressbar: bool,
     structure: tuple | None = None,
+    compiled: CompiledSamplers | None = None,
 ) -> InferenceData:
     """Sample ``model`` with NUTS; the posterior holds the variables of :func:`posterior_dims`.
 
     ``structure`` (from :func:`skillinfer_bayes.model.structure_key`) lets the numpyro backend
-    reuse the compiled sampler of an earlier model with the same graph and settings.
+    reuse the compiled sampler of an earlier model with the same graph and settings, kept in
+    ``compiled`` (default :data:`COMPILED_SAMPLERS`).
     """
     backend = resolve_sampler(sampler)
     if backend == "numpyro":
         idata = _sample_numpyro(
-            model, draws, tune, chains, target_accept, random_seed, progressbar, structure
+            model, draws, tune, chains, target_accept, random_seed, progressbar, structure,
+            compiled,
         )
     else:
         kwargs = {"nuts_sampler": backend} if backend == "nutpie" else {
@@ -138,9 +141,51 @@ def sample_posterior(
 
 #: Compiled numpyro runs, keyed by model structure and sampler settings (see
 #: :func:`skillinfer_bayes.model.structure_key`): refits of same-shaped data reuse them.
-#: The least recently used entry is dropped beyond ``_COMPILED_MAX``.
-_COMPILED: OrderedDict = OrderedDict()
-_COMPILED_MAX = 16
+class CompiledSamplers:
+    """Compiled numpyro runs, keyed by model structure and sampler settings (see
+    :func:`skillinfer_bayes.model.structure_key`): refits of same-shaped data reuse them.
+
+    The least recently used entry is dropped beyond ``capacity``. Every fit uses
+    :data:`COMPILED_SAMPLERS`, the process's instance, unless it is given its own (e.g. to
+    keep a study's compilations apart, or :meth:`clear` them to free memory).
+
+    Examples
+    --------
+    >>> samplers = CompiledSamplers(capacity=2)
+    >>> len(samplers), samplers.compilations
+    (0, 0)
+    """
+
+    def __init__(self, capacity: int = 16) -> None:
+        self.capacity = capacity
+        #: How many samplers this object has compiled.
+        self.compilations = 0
+        self._entries: OrderedDict = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, key, compile_sampler):
+        """The compiled run of ``key``, compiled by ``compile_sampler()`` on first use (never
+        kept when ``key`` is None)."""
+        if key is not None and key in self._entries:
+            self._entries.move_to_end(key)
+            return self._entries[key]
+        compiled = compile_sampler()
+        self.compilations += 1
+        if key is not None:
+            self._entries[key] = compiled
+            while len(self._entries) > self.capacity:
+                self._entries.popitem(last=False)
+        return compiled
+
+    def clear(self) -> None:
+        """Forget every compiled sampler."""
+        self._entries.clear()
+
+
+#: The compiled samplers of this process (see :class:`CompiledSamplers`).
+COMPILED_SAMPLERS = CompiledSamplers()
 #: The progress bar the compiled runs report to (set for the duration of one run).
 _PROGRESS: dict = {"bar": None, "label": ""}
 
@@ -295,6 +340,7 @@ def _sample_numpyro(
     random_seed: int | None,
     progressbar: bool,
     structure: tuple | None = None,
+    compiled: CompiledSamplers | None = None,
 ) -> InferenceData:
     import jax
     import jax.numpy as jnp
@@ -304,17 +350,9 @@ def _sample_numpyro(
     key = None if structure is None else (structure, draws, tune, chains, target_accept,
                                           progressbar)
     label = f"NUTS (numpyro), {chains} chains"
-    if key is not None and key in _COMPILED:
-        _COMPILED.move_to_end(key)
-        run, transform, names = _COMPILED[key]
-    else:
-        run, transform, names = _compile_numpyro(
-            model, draws, tune, chains, target_accept, progressbar
-        )
-        if key is not None:
-            _COMPILED[key] = (run, transform, names)
-            while len(_COMPILED) > _COMPILED_MAX:
-                _COMPILED.popitem(last=False)
+    run, transform, names = (compiled or COMPILED_SAMPLERS).get(
+        key, lambda: _compile_numpyro(model, draws, tune, chains, target_accept, progressbar)
+    )
     data = tuple(jnp.asarray(v.get_value()) for v in model.data_vars)
     rng = np.random.default_rng(random_seed)
     start = _initial_point(model)
