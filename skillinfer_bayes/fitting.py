@@ -6,7 +6,7 @@ it (:mod:`skillinfer_bayes.sampling`), add the draws on the data's scale and rec
 settings. :func:`fit_cached` wraps it with the content-addressed fit cache of
 :mod:`skillinfer_bayes.storage`. :class:`SamplerConfig` carries the sampler settings as one
 value wherever they are needed (``Population.from_dataframe``, ``evaluate``,
-``compare_priors``, SBC, the CLI); :class:`ModelSpec` says which model.
+``compare_priors``, the CLI); :class:`ModelSpec` says which model.
 
 Examples
 --------

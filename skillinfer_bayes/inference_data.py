@@ -49,9 +49,8 @@ def group_names(idata: InferenceData) -> list[str]:
 def with_group(idata: InferenceData, name: str, dataset: xr.Dataset) -> InferenceData:
     """``idata`` with group ``name`` set to ``dataset`` (added or replaced, in place)."""
     if name in group_names(idata):
-        idata[name] = dataset
-    else:
-        idata.add_groups({name: dataset})
+        del idata[name]  # (item assignment would list the group twice in ArviZ 0.23)
+    idata.add_groups({name: dataset})
     return idata
 
 

@@ -184,9 +184,10 @@ class Population:
             the keywords above, where given, override it.
         cache : bool, default True
             With a ``random_seed``, look the fit up in the content-addressed cache
-            (``$SKILLINFER_BAYES_CACHE`` or ``~/.cache/skillinfer_bayes``): the same data with
-            the same settings and seed load the saved posterior instead of sampling again, and
-            a new fit is saved there. ``False`` always samples and saves nothing.
+            (``$SKILLINFER_BAYES_CACHE`` or the user cache folder, see
+            :mod:`~skillinfer_bayes.locations`): the same data with the same settings and seed
+            load the saved posterior instead of sampling again (logged at INFO level), and a
+            new fit is saved there. ``False`` always samples and saves nothing.
 
         Returns
         -------
@@ -195,7 +196,8 @@ class Population:
         Warns
         -----
         SamplerWarning
-            Divergences, r_hat > 1.01 or low ESS, with what to do about it.
+            Divergences, r_hat > 1.01, low ESS, BFMI < 0.3 or draws at the maximum tree depth,
+            with what to do about it.
 
         Examples
         --------
@@ -316,7 +318,13 @@ class Population:
         >>> pop = sib.Population.from_netcdf("leaderboard.nc", data=df)  # doctest: +SKIP
         """
         saved = storage.load(path, data=data)
-        pop = cls(saved.data, saved.idata, saved.prior)
+        try:
+            pop = cls(saved.data, saved.idata, saved.prior)
+        except Exception as err:  # noqa: BLE001 - a file that passed its checks but is unusable
+            raise storage.PosteriorFileError(
+                f"{str(path)!r} cannot be used ({type(err).__name__}: {err}); refit and save "
+                "it again."
+            ) from None
         diagnostics.warn_if_bad(pop._diagnostics)
         return pop
 
@@ -681,8 +689,10 @@ class Population:
             Start from a known entity (skillinfer's option): its fitted scores replace the
             population mean in every posterior draw (its missing scores keep the population
             mean); the covariance draws are unchanged.
-        prior_mean : array-like, optional
-            Start from these K means instead (NaN keeps the population mean).
+        prior_mean : array-like or Series, optional
+            Start from these K means instead, on the fitted scale (after ``normalize``), in
+            benchmark order or as a Series by benchmark name (NaN or a missing name keeps the
+            population mean).
 
         Examples
         --------
@@ -695,12 +705,18 @@ class Population:
         if prior_entity is not None or prior_mean is not None:
             if prior_entity is not None and prior_mean is not None:
                 raise ValueError("Give prior_entity or prior_mean, not both.")
-            start = (self.entity(prior_entity) if prior_entity is not None
-                     else np.asarray(prior_mean, dtype=float))
+            if prior_entity is not None:
+                start = self.entity(prior_entity)
+            elif isinstance(prior_mean, pd.Series):  # by benchmark name
+                start = prior_mean.set_axis([str(i) for i in prior_mean.index]).reindex(
+                    self.feature_names).to_numpy(dtype=float)
+            else:
+                start = np.asarray(prior_mean, dtype=float)
             if start.shape != (len(self.feature_names),) or np.isinf(start).any():
                 raise ValueError(
-                    f"prior_mean must hold {len(self.feature_names)} finite means (NaN keeps "
-                    f"the population's) in the order {self.feature_names}; got {prior_mean!r}."
+                    f"prior_mean must hold {len(self.feature_names)} finite means on the "
+                    f"fitted scale (NaN keeps the population's) in the order "
+                    f"{self.feature_names}, or be a Series by benchmark; got {prior_mean!r}."
                 )
             known = ~np.isnan(start)
             mu = mu.copy()

@@ -235,7 +235,8 @@ class Profile:
         Parameters
         ----------
         feature : str or int, optional
-            One benchmark (as skillinfer's ``predict(feature)``): returns a dict.
+            One benchmark (as skillinfer's ``predict(feature)``): returns a dict. A float here
+            is read as ``level`` (``predict(0.5)``, this method's first argument before).
         level : float, default 0.9
             Probability of the central predictive interval (skillinfer's default is 0.95).
         detail : bool, default False
@@ -257,6 +258,8 @@ class Profile:
         >>> pop.profile().observe("BBH", 55.93).predict(level=0.9)  # doctest: +SKIP
         >>> pop.profile().observe("BBH", 55.93).predict("GPQA")["ci_upper"]  # doctest: +SKIP
         """
+        if isinstance(feature, (float, np.floating)):
+            feature, level = None, feature
         if feature is not None:
             j = resolve_benchmark(feature, self.feature_names)
             row = self.predict(level=level, detail=detail).iloc[j]

@@ -320,8 +320,8 @@ def _enable_compilation_cache() -> None:
     """Keep compiled samplers on disk (JAX's persistent compilation cache), so that a new
     Python process fitting a model of a known structure skips most of the XLA compilation.
 
-    The cache lives in the fit cache folder (``$SKILLINFER_BAYES_CACHE/jax`` or
-    ``~/.cache/skillinfer_bayes/jax``). A cache directory the user configured for JAX is
+    The cache lives in the ``jax`` subfolder of the fit cache folder
+    (:func:`skillinfer_bayes.locations.cache_dir`). A cache directory the user configured for JAX is
     respected, and ``SKILLINFER_BAYES_JAX_CACHE=0`` turns this off.
     """
     import jax
@@ -350,7 +350,8 @@ def _sample_numpyro(
     key = None if structure is None else (structure, draws, tune, chains, target_accept,
                                           progressbar)
     label = f"NUTS (numpyro), {chains} chains"
-    run, transform, names = (compiled or COMPILED_SAMPLERS).get(
+    store = compiled if compiled is not None else COMPILED_SAMPLERS  # (an empty one is falsy)
+    run, transform, names = store.get(
         key, lambda: _compile_numpyro(model, draws, tune, chains, target_accept, progressbar)
     )
     data = tuple(jnp.asarray(v.get_value()) for v in model.data_vars)

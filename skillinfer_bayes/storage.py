@@ -255,6 +255,15 @@ def _read(path: Path) -> SavedFit:
     prior = Prior.from_dict(json.loads(attrs["prior"]))
     # only what the checksums cover is used: any other group in the file is dropped
     drop_groups(idata, keep=("posterior", "sample_stats"))
+    needed = {"mu", "Sigma", "mu_std", "chol_stds", "chol_corr"}
+    if groups is not None:
+        needed |= {"group_mu", "group_sd"}
+    missing = sorted(needed - set(idata["posterior"].data_vars))
+    if missing or "diverging" not in idata["sample_stats"]:
+        raise PosteriorFileError(
+            f"{str(path)!r} lacks posterior variable(s) {missing or ['diverging']}: it was not "
+            "written by Population.to_netcdf. Refit and save it again."
+        )
     problem = non_finite_draws(idata)
     if problem:
         raise PosteriorFileError(f"{str(path)!r} cannot be used: {problem}")

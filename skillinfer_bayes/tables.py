@@ -92,7 +92,7 @@ def read_table(
     if format not in FORMATS:
         raise ValueError(f"Unknown format {format!r}; choose one of {list(FORMATS)}.")
     if format == "csv":
-        df = pd.read_csv(source)
+        df = _read(pd.read_csv, source, text, "CSV")
         if index_col is not None:
             if isinstance(index_col, int) and not isinstance(index_col, bool) and (
                 index_col == 0 and len(df.columns)
@@ -102,7 +102,7 @@ def read_table(
             if _UNNAMED.match(str(df.index.name)):
                 df.index.name = None
     else:
-        df = pd.read_parquet(source)
+        df = _read(pd.read_parquet, source, text, "Parquet")
         if index_col is not None and not (index_col == 0 and not isinstance(index_col, bool)):
             df = _set_index(df, index_col, text)
     unnamed = [str(c) for c in df.columns if _UNNAMED.match(str(c))]
@@ -113,6 +113,20 @@ def read_table(
             "--index-col 0), or give the column a name."
         )
     return df
+
+
+def _read(reader, source, text: str, kind: str) -> pd.DataFrame:
+    """``reader(source)``, with a file pandas cannot parse reported as this package's error."""
+    try:
+        return reader(source)
+    except (OSError, ImportError):
+        raise
+    except Exception as err:  # noqa: BLE001 - pandas/pyarrow parser errors of every kind
+        raise ValueError(
+            f"Cannot read {text!r} as a {kind} table ({type(err).__name__}: "
+            f"{str(err).strip().splitlines()[0] if str(err).strip() else ''}); check that it "
+            f"is a {kind} file of scores."
+        ) from None
 
 
 def _check_first_column_names_rows(df: pd.DataFrame, path: str) -> None:

@@ -75,3 +75,32 @@ def test_saved_files_keep_only_what_their_checksums_cover(simulated_pop, tmp_pat
     again = sib.Population.from_netcdf(tmp_path / "forged.nc")
     assert "log_likelihood" not in again.idata.groups()
     az.loo(again.compute_log_likelihood())  # recomputed from the draws
+
+
+def test_the_log_likelihood_group_can_be_recomputed(simulated_pop, tmp_path):
+    simulated_pop.compute_log_likelihood()
+    simulated_pop.compute_log_likelihood()
+    assert list(simulated_pop.idata.groups()).count("log_likelihood") == 1
+    simulated_pop.to_netcdf(tmp_path / "again.nc")  # saving drops the derived group cleanly
+
+
+def test_a_sampler_store_of_ones_own_is_used():
+    from helpers import simulate
+
+    from skillinfer_bayes.model import build_model, structure_key
+    from skillinfer_bayes.sampling import COMPILED_SAMPLERS, CompiledSamplers, sample_posterior
+
+    data = sib.prepare(simulate(60, seed=9), normalize=False)
+    model = build_model(data.stats, data.benchmarks, sib.Prior())
+    mine = CompiledSamplers(capacity=2)  # empty, hence falsy: it must still be used
+    before = COMPILED_SAMPLERS.compilations
+    settings = dict(draws=20, tune=20, chains=1, sampler="numpyro", target_accept=0.8,
+                    random_seed=0, progressbar=False, compiled=mine,
+                    structure=structure_key(data.stats, 3, sib.Prior()))
+    first = sample_posterior(model, **settings)
+    again = sample_posterior(model, **settings)
+    assert (mine.compilations, len(mine)) == (1, 1)
+    assert COMPILED_SAMPLERS.compilations == before
+    np.testing.assert_array_equal(first["posterior"]["mu_std"], again["posterior"]["mu_std"])
+    mine.clear()
+    assert len(mine) == 0

@@ -435,12 +435,13 @@ def test_cli_shows_and_clears_the_cache(monkeypatch, tmp_path, capsys, fake_samp
     (tmp_path / "cache" / "jax").mkdir()
     (tmp_path / "cache" / "jax" / "compiled-0").write_bytes(b"x" * 100)
     (tmp_path / "cache" / "notes.txt").write_text("mine")
+    (tmp_path / "cache" / "mine.nc").write_text("a posterior saved here by hand")
     code, out, _ = cli(capsys, "cache")
     assert code == 0 and str(tmp_path / "cache") in out
     assert "Holds 1 cached fit(s) and 1 compiled-sampler file(s)" in out
     code, out, _ = cli(capsys, "cache", "--clear")
     assert code == 0 and "Removed 1 cached fit(s)" in out
-    assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == ["notes.txt"]
+    assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == ["mine.nc", "notes.txt"]
     code, out, _ = cli(capsys, "cache")
     assert "Holds 0 cached fit(s) and 0 compiled-sampler file(s), 0.0 MB." in out
 
@@ -452,3 +453,25 @@ def test_the_default_cache_folder_is_the_platforms(monkeypatch):
 
     monkeypatch.delenv(storage.CACHE_ENV, raising=False)
     assert str(cache_dir()) == platformdirs.user_cache_dir("skillinfer_bayes")
+
+
+def test_files_pandas_cannot_parse_are_the_packages_errors(tmp_path, capsys):
+    (tmp_path / "empty.csv").write_text("")
+    (tmp_path / "binary.csv").write_bytes(bytes(range(256)) * 8)
+    (tmp_path / "quote.csv").write_text('model,a\nm0,"1.0\nm1,2.0\n')
+    for name in ("empty.csv", "binary.csv", "quote.csv"):
+        with pytest.raises(ValueError, match=rf"Cannot read '.*{name}' as a CSV table"):
+            sib.Population.from_csv(tmp_path / name)
+        code, _, err = cli(capsys, "fit", "--data", str(tmp_path / name), "-o",
+                           str(tmp_path / "x.nc"))
+        assert code == 1 and last_error(err).startswith("skillinfer-bayes: error: Cannot read")
+
+
+def test_predict_keeps_level_as_its_first_argument_and_prior_mean_takes_names(saved):
+    pop, _ = saved
+    p = pop.profile().observe("a", 50.0)
+    pd.testing.assert_frame_equal(p.predict(0.5), p.predict(level=0.5))
+    by_name = pop.profile(prior_mean=pd.Series({"c": 7.0, "a": 40.0}))
+    assert by_name.mu[0] == pytest.approx(40.0) and by_name.mu[2] == pytest.approx(7.0)
+    with pytest.raises(ValueError, match="on the fitted scale"):
+        pop.profile(prior_mean=[1.0])
