@@ -167,23 +167,22 @@ def _sampler_config(args: argparse.Namespace):
 def _population(args: argparse.Namespace):
     """(population, held-out truth or None): loaded from --posterior, or fitted."""
     from skillinfer_bayes.population import Population
-    from skillinfer_bayes.storage import PosteriorFileError
 
     if args.posterior is not None:
         pop = Population.from_netcdf(args.posterior)
         truth = None
         if args.hold_out is not None:
-            truth = _held_out_truth(args, pop, PosteriorFileError)
+            truth = _held_out_truth(args, pop)
         return pop, truth
     df, truth = _hold_out(args, _load_table(args))
     _observations(args, [c for c in df.columns if c != args.groups])  # fail before fitting
     return _fit(args, df), truth
 
 
-def _held_out_truth(args: argparse.Namespace, pop, file_error: type) -> pd.Series:
+def _held_out_truth(args: argparse.Namespace, pop) -> pd.Series:
     """The --hold-out model's scores for a loaded posterior, after checking that the
     posterior was fitted to this table (--data or the embedded leaderboard) without it."""
-    from skillinfer_bayes.storage import check_same_data
+    from skillinfer_bayes.storage import PosteriorFileError, check_same_data
 
     source = args.data or "the embedded leaderboard"
     if args.hold_out in {str(e) for e in pop.entity_names}:
@@ -196,7 +195,7 @@ def _held_out_truth(args: argparse.Namespace, pop, file_error: type) -> pd.Serie
     scores = df.drop(columns=args.groups) if args.groups in df.columns else df
     try:
         check_same_data(args.posterior, pop.data, scores)
-    except file_error:
+    except PosteriorFileError:
         raise CLIError(
             f"{args.posterior} was not fitted to {source} without {args.hold_out!r} (the data "
             "hashes differ), so the comparison would be against other scores: pass the --data "

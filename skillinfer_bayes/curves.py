@@ -18,6 +18,7 @@ import pandas as pd
 
 from skillinfer_bayes.active import expected_variance_reduction
 from skillinfer_bayes.conditioning import condition
+from skillinfer_bayes.mixture import mixture_var
 from skillinfer_bayes.population import Population
 from skillinfer_bayes.protocol import complete_rows, make_splits
 from skillinfer_bayes.scores import normal_mixture_scores
@@ -58,20 +59,13 @@ class EvaluationCurve:
         return plot_evaluation_curve(self.steps, metric=metric)
 
 
-def _mixture_stats(means: np.ndarray, var: np.ndarray):
-    """Mixture mean and variance per entity/benchmark: means (E, S, K), var (S, K)."""
-    mean = means.mean(axis=1)
-    total = var.mean(axis=0)[None] + means.var(axis=1)
-    return mean, total
-
-
 def _pick(rule, cov, means, var, observed, K, noise_var, rng, E):
     """The next benchmark for each of E entities sharing one observed set."""
     unobserved = [j for j in range(K) if j not in observed]
     if rule == "random":
         return np.asarray(unobserved)[rng.integers(len(unobserved), size=E)]
     if rule == "most_uncertain":
-        _, total = _mixture_stats(means, var)
+        total = mixture_var(np.swapaxes(means, 1, 2), var.T)  # (E, K): draws on the last axis
         return np.asarray(unobserved)[np.argmax(total[:, unobserved], axis=1)]
     gain = expected_variance_reduction(cov, unobserved, unobserved, noise_var)
     return np.full(E, unobserved[int(np.argmax(gain))])

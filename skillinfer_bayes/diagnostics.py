@@ -127,7 +127,15 @@ def problems(summary: dict) -> list[str]:
 
 def non_finite_draws(idata: az.InferenceData) -> str | None:
     """What is wrong when a posterior variable has a NaN or infinite draw (None when every
-    draw is finite): such a posterior would make every prediction NaN."""
+    draw is finite): such a posterior would make every prediction NaN.
+
+    Examples
+    --------
+    >>> draws = np.zeros((2, 3, 2))
+    >>> draws[1, 0, 1] = np.nan
+    >>> non_finite_draws({"posterior": xr.Dataset({"mu": (("chain", "draw", "k"), draws)})})
+    '1 posterior draw(s) of mu are not finite (NaN or inf): every prediction would be NaN. ...'
+    """
     posterior = idata["posterior"]
     for name in posterior.data_vars:
         values = posterior[name]

@@ -312,7 +312,13 @@ def score_cells(
 
 def method_noise(Sigma: np.ndarray, noise: np.ndarray | None) -> np.ndarray:
     """Observation noise sds (K,) of a method: ``noise`` if given, else the default of its
-    covariance draws (:func:`~skillinfer_bayes.conditioning.default_noise`)."""
+    covariance draws (:func:`~skillinfer_bayes.conditioning.default_noise`).
+
+    Examples
+    --------
+    >>> method_noise(np.diag([4.0, 16.0])[None], None).round(3).tolist()
+    [0.15, 0.15]
+    """
     return default_noise(Sigma) if noise is None else noise
 
 

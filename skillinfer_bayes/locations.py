@@ -33,7 +33,13 @@ def expand(path: str | os.PathLike) -> Path:
 
 def cache_dir() -> Path:
     """The fit cache folder: ``$SKILLINFER_BAYES_CACHE``, or the platform's user cache
-    folder (``~/.cache/skillinfer_bayes`` on Linux)."""
+    folder (``~/.cache/skillinfer_bayes`` on Linux).
+
+    Examples
+    --------
+    >>> cache_dir().is_absolute()
+    True
+    """
     env = os.environ.get(CACHE_ENV)
     return expand(env) if env else Path(platformdirs.user_cache_dir("skillinfer_bayes"))
 

@@ -93,19 +93,15 @@ class Population:
     ) -> None:
         if not isinstance(data, PreparedData):  # a matrix on the fitted scale
             data = PreparedData.from_fitted(data, scaling, groups)
-        #: The prepared data the posterior was fitted to (:mod:`skillinfer_bayes.prepared`).
+        #: The prepared data the posterior was fitted to (:mod:`skillinfer_bayes.prepared`);
+        #: ``matrix``, ``scaling``, ``groups`` and the names below are read from it.
         self.data = data
         matrix = data.matrix
-        self.matrix = matrix
         self.feature_names = data.benchmarks
         self.entity_names = list(matrix.index)
+        self.group_names = list(data.group_names)
         self.idata = idata
         self.prior = prior
-        self.scaling = data.scaling
-        self.groups = data.groups
-        self.group_names = list(data.group_names)
-        self._group_codes = data.group_codes
-        self._stats = list(data.stats)
         posterior = idata["posterior"]
         K = len(self.feature_names)
         #: (K,) centre and scale of the standardization the priors refer to.
@@ -330,6 +326,21 @@ class Population:
 
     # ------------------------------------------------------------------ posterior summaries
     @property
+    def matrix(self) -> pd.DataFrame:
+        """The scores the model was fitted to (after ``normalize``), ``NaN`` = missing."""
+        return self.data.matrix
+
+    @property
+    def scaling(self) -> pd.DataFrame | None:
+        """With ``normalize=True``, the per-benchmark ``min`` and ``range``."""
+        return self.data.scaling
+
+    @property
+    def groups(self) -> pd.Series | None:
+        """With ``groups=``, each entity's group label (str), aligned with ``matrix``."""
+        return self.data.groups
+
+    @property
     def n_draws(self) -> int:
         """Number of posterior draws (chains x draws)."""
         return self.mu_draws.shape[0]
@@ -413,7 +424,7 @@ class Population:
         chains, draws = self.posterior.sizes["chain"], self.posterior.sizes["draw"]
         ll = pointwise_loglik(
             self.matrix.to_numpy(), self.mu_draws, self.Sigma_draws,
-            self._group_codes, self.group_mu_draws,
+            self.data.group_codes, self.group_mu_draws,
         )
         return xr.DataArray(
             ll.reshape(chains, draws, -1),
@@ -731,7 +742,7 @@ class Population:
             "n_entities": len(self.entity_names),
             "n_features": len(self.feature_names),
             "n_missing": int(np.isnan(self.matrix.to_numpy()).sum()),
-            "n_patterns": len(self._stats),
+            "n_patterns": len(self.data.stats),
             "n_groups": len(self.group_names),
             "prior": self.prior,
             **self.diagnostics(),
@@ -751,7 +762,7 @@ class Population:
         lines = [
             repr(self),
             f"  prior: {self.prior!r}",
-            f"  data: {n_missing} missing scores in {len(self._stats)} missingness pattern(s)"
+            f"  data: {n_missing} missing scores in {len(self.data.stats)} missingness pattern(s)"
             + (f"; {len(self.group_names)} groups" if self.groups is not None else ""),
             f"  sampler: {self.idata.attrs.get('sampler', '?')}; divergences {d['divergences']}, "
             f"max r_hat {d['max_r_hat']:.3f}, min ESS bulk {d['min_ess_bulk']:.0f} / "

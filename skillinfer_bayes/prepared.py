@@ -150,6 +150,12 @@ def prepare(
         A table the model cannot use, with the bad value and the fix (see
         :func:`~skillinfer_bayes.validation.validate_scores` and
         :func:`~skillinfer_bayes.validation.check_scale`).
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"a": [10.0, 20.0, 30.0], "b": [1.0, 0.0, 2.0]})
+    >>> prepare(df).matrix["a"].tolist()  # min-max scaled
+    [0.0, 0.5, 1.0]
     """
     scores, labels = split_groups(df, groups)
     matrix = validate_scores(scores)

@@ -146,6 +146,12 @@ class Profile:
                 stacklevel=3,
             )
 
+    def _observed_arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """The observed benchmarks' indices and values, in observation order."""
+        n = len(self._observed)
+        return (np.fromiter(self._observed, dtype=int, count=n),
+                np.fromiter(self._observed.values(), dtype=float, count=n))
+
     @property
     def noise(self) -> np.ndarray:
         """(K,) observation noise sd of each benchmark (read-only: set it with
@@ -169,8 +175,7 @@ class Profile:
         Draws lie on the last axis, the layout the mixture functions reduce over fastest.
         """
         if self._moments is None:
-            idx = np.fromiter(self._observed, dtype=int, count=len(self._observed))
-            vals = np.fromiter(self._observed.values(), dtype=float, count=len(self._observed))
+            idx, vals = self._observed_arrays()
             means, variances = condition(
                 self._mu_draws, self._Sigma_draws, idx, vals, self._noise_var
             )
@@ -311,8 +316,7 @@ class Profile:
         parameters' own uncertainty, which skillinfer's plug-in lacks). Its diagonal is
         ``std() ** 2``.
         """
-        idx = np.fromiter(self._observed, dtype=int, count=len(self._observed))
-        vals = np.fromiter(self._observed.values(), dtype=float, count=len(self._observed))
+        idx, vals = self._observed_arrays()
         means, cov = condition(self._mu_draws, self._Sigma_draws, idx, vals, self._noise_var,
                                full_cov=True)
         centred = means - means.mean(axis=0)
@@ -376,8 +380,7 @@ class Profile:
         rng = np.random.default_rng(check_seed(random_seed))
         pop = self.population
         draw = rng.integers(pop.n_draws, size=n)
-        idx = np.fromiter(self._observed, dtype=int, count=len(self._observed))
-        vals = np.fromiter(self._observed.values(), dtype=float, count=len(self._observed))
+        idx, vals = self._observed_arrays()
         means, covs = condition(
             self._mu_draws[draw], self._Sigma_draws[draw], idx, vals, self._noise_var,
             full_cov=True,
@@ -454,8 +457,7 @@ class Profile:
         if not candidates:
             return pd.DataFrame(columns=["feature", "expected_variance_reduction",
                                          "target_sd_before", "expected_target_sd_after"])
-        idx = np.fromiter(self._observed, dtype=int, count=len(self._observed))
-        vals = np.fromiter(self._observed.values(), dtype=float, count=len(self._observed))
+        idx, vals = self._observed_arrays()
         _, cov = condition(self._mu_draws, self._Sigma_draws, idx, vals, self._noise_var,
                            full_cov=True)
         gain = expected_variance_reduction(cov, candidates, unobserved, self._noise_var, weights)

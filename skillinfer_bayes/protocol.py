@@ -109,7 +109,13 @@ def make_splits(
 
 
 def check_n_observed(n_observed, K: int) -> list[int]:
-    """The numbers of observed benchmarks to evaluate, each in [1, K - 1]."""
+    """The numbers of observed benchmarks to evaluate, each in [1, K - 1].
+
+    Examples
+    --------
+    >>> check_n_observed(2, K=6), check_n_observed((1, 2), K=6)
+    ([2], [1, 2])
+    """
     n_obs = [n_observed] if isinstance(n_observed, int) else list(n_observed)
     bad = [k for k in n_obs if not (isinstance(k, (int, np.integer)) and 1 <= k < K)]
     if bad or not n_obs:

@@ -93,17 +93,17 @@ def read_table(
         raise ValueError(f"Unknown format {format!r}; choose one of {list(FORMATS)}.")
     if format == "csv":
         df = _read(pd.read_csv, source, text, "CSV")
+        first = index_col == 0 and not isinstance(index_col, bool)
+        if first and len(df.columns):
+            _check_first_column_names_rows(df, text)
         if index_col is not None:
-            if isinstance(index_col, int) and not isinstance(index_col, bool) and (
-                index_col == 0 and len(df.columns)
-            ):
-                _check_first_column_names_rows(df, text)
             df = _set_index(df, index_col, text)
             if _UNNAMED.match(str(df.index.name)):
                 df.index.name = None
     else:
         df = _read(pd.read_parquet, source, text, "Parquet")
-        if index_col is not None and not (index_col == 0 and not isinstance(index_col, bool)):
+        stored_index = index_col == 0 and not isinstance(index_col, bool)  # to_parquet's
+        if index_col is not None and not stored_index:
             df = _set_index(df, index_col, text)
     unnamed = [str(c) for c in df.columns if _UNNAMED.match(str(c))]
     if unnamed:

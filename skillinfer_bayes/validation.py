@@ -94,6 +94,10 @@ def _label(value: object) -> object:
     return value.item() if isinstance(value, np.generic) else value
 
 
+#: What pandas infers for an object column of numbers (and missing values) only.
+_NUMBER_KINDS = {"integer", "floating", "mixed-integer-float", "decimal", "empty"}
+
+
 def _numeric_column(column: pd.Series) -> bool:
     """Scores: a numeric dtype (not bool), or an object column of numbers and missing values
     only (text such as ``"59.1"`` or ``"59.1%"`` is never read as a number)."""
@@ -103,11 +107,7 @@ def _numeric_column(column: pd.Series) -> bool:
         return True
     if column.dtype != object:
         return False
-    return all(
-        (isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool))
-        or v is None or v is pd.NA
-        for v in column
-    )
+    return pd.api.types.infer_dtype(column, skipna=True) in _NUMBER_KINDS
 
 
 def _first_bad_cell(df: pd.DataFrame, columns: Sequence) -> str:
@@ -134,6 +134,13 @@ def check_scale(matrix: pd.DataFrame) -> None:
     inf or underflow to 0 somewhere (all-NaN predictions, or every expected variance reduction
     0: products of covariances are fourth powers of the scale). Rescale such columns, or fit
     with ``normalize=True``.
+
+    Examples
+    --------
+    >>> check_scale(pd.DataFrame({"a": [1e60, 2e60]}))
+    Traceback (most recent call last):
+    ...
+    ValueError: Benchmark 'a' has scores of magnitude 2e+60 with sd 5e+59: outside [1e-50, ...
     """
     values = matrix.to_numpy(dtype=float)
     with np.errstate(invalid="ignore", over="ignore"):
@@ -150,14 +157,30 @@ def check_scale(matrix: pd.DataFrame) -> None:
 
 
 def check_positive_int(name: str, value: object) -> int:
-    """An integer >= 1 (bools, floats and strings are refused)."""
+    """An integer >= 1 (bools, floats and strings are refused).
+
+    Examples
+    --------
+    >>> check_positive_int("draws", 500)
+    500
+    >>> check_positive_int("draws", 1.5)
+    Traceback (most recent call last):
+    ...
+    ValueError: draws must be a positive integer, e.g. 2; got 1.5.
+    """
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
         raise ValueError(f"{name} must be a positive integer, e.g. 2; got {value!r}.")
     return int(value)
 
 
 def check_seed(random_seed: object) -> int | None:
-    """A random seed: ``None`` or an integer >= 0 (``0.5`` is not silently seed 0)."""
+    """A random seed: ``None`` or an integer >= 0 (``0.5`` is not silently seed 0).
+
+    Examples
+    --------
+    >>> check_seed(np.int64(3)), check_seed(None)
+    (3, None)
+    """
     if random_seed is None:
         return None
     if (
@@ -271,7 +294,15 @@ def check_level(level: float) -> float:
 
 
 def split_groups(df: pd.DataFrame, groups) -> tuple[pd.DataFrame, pd.Series | None]:
-    """Separate the group labels from the scores; labels become str, aligned with ``df``."""
+    """Separate the group labels from the scores; labels become str, aligned with ``df``.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"a": [1.0, 2.0], "family": ["x", 1]})
+    >>> scores, labels = split_groups(df, "family")
+    >>> list(scores.columns), labels.tolist()
+    (['a'], ['x', '1'])
+    """
     if groups is None:
         return df, None
     if isinstance(groups, str):

@@ -14,6 +14,7 @@ MODULES = [
     "skillinfer_bayes.protocol",
     "skillinfer_bayes.conditioning",
     "skillinfer_bayes.datasets",
+    "skillinfer_bayes.diagnostics",
     "skillinfer_bayes.evaluation",
     "skillinfer_bayes.fitting",
     "skillinfer_bayes.inference_data",

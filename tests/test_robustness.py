@@ -475,3 +475,23 @@ def test_predict_keeps_level_as_its_first_argument_and_prior_mean_takes_names(sa
     assert by_name.mu[0] == pytest.approx(40.0) and by_name.mu[2] == pytest.approx(7.0)
     with pytest.raises(ValueError, match="on the fitted scale"):
         pop.profile(prior_mean=[1.0])
+
+
+def test_read_table_errors_name_the_value_and_the_fix(tmp_path):
+    from skillinfer_bayes.tables import read_table
+
+    simulate(10, seed=19).rename_axis("model").to_csv(tmp_path / "s.csv")
+    (tmp_path / "s.txt").write_text("a,b\n1,2\n")
+    with pytest.raises(FileNotFoundError, match="No score table at"):
+        read_table(tmp_path / "missing.csv")
+    with pytest.raises(ValueError, match=r"expected a \.csv .*Population\.from_dataframe"):
+        read_table(tmp_path / "s.txt")
+    with pytest.raises(ValueError, match=r"Unknown format 'xlsx'; choose one of"):
+        read_table(tmp_path / "s.csv", format="xlsx")
+    with pytest.raises(ValueError, match=r"index_col='name' is not a column of .*columns: "
+                                         r"\['a', 'b', 'c', 'model'\]"):
+        read_table(tmp_path / "s.csv", index_col="name")
+    with pytest.raises(ValueError, match="index_col=9 is out of range .* 4 column"):
+        read_table(tmp_path / "s.csv", index_col=9)
+    assert read_table(tmp_path / "s.txt", format="csv", index_col=None).shape == (1, 2)
+    assert read_table(tmp_path / "s.csv", index_col="model").index.name == "model"
