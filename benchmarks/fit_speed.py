@@ -33,7 +33,7 @@ import json, time, warnings
 warnings.simplefilter("ignore")
 import numpy as np, pymc as pm
 import skillinfer_bayes as sib
-from skillinfer_bayes.model import per_row_model
+from skillinfer_bayes.models.mvn import per_row_model
 df = sib.datasets.open_llm_leaderboard().set_index("fullname")[sib.datasets.BENCHMARKS]
 X = df.to_numpy()
 X = (X - X.mean(0)) / X.std(0, ddof=1)

@@ -14,19 +14,19 @@ Examples
 
 from skillinfer_bayes import datasets
 from skillinfer_bayes._version import __version__
-from skillinfer_bayes.curves import EvaluationCurve, evaluation_curve
-from skillinfer_bayes.diagnostics import SamplerWarning
-from skillinfer_bayes.evaluation import EvaluationResult, evaluate
-from skillinfer_bayes.fitting import ModelSpec, SamplerConfig, fit
+from skillinfer_bayes.data.checks import OutOfRangeWarning, UnknownBenchmarkError
+from skillinfer_bayes.data.prepared import PreparedData, prepare
+from skillinfer_bayes.inference.diagnostics import SamplerWarning
+from skillinfer_bayes.inference.fitting import ModelSpec, SamplerConfig, fit
+from skillinfer_bayes.inference.storage import PosteriorFileError
+from skillinfer_bayes.models.priors import Prior
 from skillinfer_bayes.plots import plot_prior_comparison, plot_prior_predictive, plot_sbc_ranks
 from skillinfer_bayes.population import Population, UnknownGroupWarning
-from skillinfer_bayes.prepared import PreparedData, prepare
-from skillinfer_bayes.prior_comparison import PriorComparison, compare_priors
-from skillinfer_bayes.priors import Prior
-from skillinfer_bayes.profile import Profile
-from skillinfer_bayes.sbc import SBCResult, simulation_based_calibration
-from skillinfer_bayes.storage import PosteriorFileError
-from skillinfer_bayes.validation import OutOfRangeWarning, UnknownBenchmarkError
+from skillinfer_bayes.predictive.profile import Profile
+from skillinfer_bayes.studies.curves import EvaluationCurve, evaluation_curve
+from skillinfer_bayes.studies.evaluation import EvaluationResult, evaluate
+from skillinfer_bayes.studies.prior_comparison import PriorComparison, compare_priors
+from skillinfer_bayes.studies.sbc import SBCResult, simulation_based_calibration
 
 __all__ = [
     "EvaluationCurve",

@@ -27,9 +27,9 @@ from pathlib import Path
 import pandas as pd
 
 from skillinfer_bayes._version import __version__
+from skillinfer_bayes.data.checks import validate_scores
+from skillinfer_bayes.data.tables import read_table
 from skillinfer_bayes.datasets import BENCHMARKS, open_llm_leaderboard
-from skillinfer_bayes.tables import read_table
-from skillinfer_bayes.validation import validate_scores
 
 #: Exit statuses: a run that failed (bad data, an unusable file, ...) and a command line
 #: that is wrong (argparse's convention).
@@ -110,7 +110,7 @@ def _check_output(path: str) -> Path:
 
 
 def _prior(args: argparse.Namespace):
-    from skillinfer_bayes.priors import Prior
+    from skillinfer_bayes.models.priors import Prior
 
     try:
         return Prior(eta=args.eta, sd=args.sd_family, sd_scale=args.sd_scale,
@@ -155,7 +155,7 @@ def _fit(args: argparse.Namespace, df: pd.DataFrame):
 
 def _sampler_config(args: argparse.Namespace):
     """The --draws/--tune/--chains/--sampler options as one SamplerConfig (usage errors)."""
-    from skillinfer_bayes.fitting import SamplerConfig
+    from skillinfer_bayes.inference.fitting import SamplerConfig
 
     try:
         return SamplerConfig(draws=args.draws, tune=args.tune, chains=args.chains,
@@ -182,7 +182,7 @@ def _population(args: argparse.Namespace):
 def _held_out_truth(args: argparse.Namespace, pop) -> pd.Series:
     """The --hold-out model's scores for a loaded posterior, after checking that the
     posterior was fitted to this table (--data or the embedded leaderboard) without it."""
-    from skillinfer_bayes.storage import PosteriorFileError, check_same_data
+    from skillinfer_bayes.inference.storage import PosteriorFileError, check_same_data
 
     source = args.data or "the embedded leaderboard"
     if args.hold_out in {str(e) for e in pop.entity_names}:
@@ -267,7 +267,7 @@ def _parse_target(text: str | None):
 
 
 def _next(args: argparse.Namespace) -> int:
-    from skillinfer_bayes.active import resolve_target
+    from skillinfer_bayes.predictive.active import resolve_target
 
     pop, _ = _population(args)
     profile = _profile(args, pop)
@@ -293,7 +293,7 @@ def _next(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from skillinfer_bayes.evaluation import check_methods, evaluate
+    from skillinfer_bayes.studies.evaluation import check_methods, evaluate
 
     output = _check_output(args.output) if args.output else None
     df = _load_table(args)
@@ -323,7 +323,7 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def _cache(args: argparse.Namespace) -> int:
-    from skillinfer_bayes.locations import cache_contents, clear_cache
+    from skillinfer_bayes.inference.locations import cache_contents, clear_cache
 
     contents = clear_cache() if args.clear else cache_contents()
     verb = "Removed" if args.clear else "Holds"

@@ -162,7 +162,7 @@ def plot_calibration(cells: pd.DataFrame, n_observed: int | None = None, bins: i
     """
     import matplotlib.pyplot as plt
 
-    from skillinfer_bayes.scores import coverage
+    from skillinfer_bayes.predictive.scores import coverage
 
     if n_observed is not None:
         cells = cells[cells["n_observed"] == n_observed]

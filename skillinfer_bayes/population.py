@@ -12,21 +12,21 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from skillinfer_bayes import diagnostics, storage
-from skillinfer_bayes.conditioning import default_noise
-from skillinfer_bayes.fitting import ModelSpec, SamplerConfig, fit_cached
-from skillinfer_bayes.inference_data import InferenceData, from_datasets, with_group
-from skillinfer_bayes.prepared import PreparedData, prepare
-from skillinfer_bayes.prior_predictive import sample_prior_predictive
-from skillinfer_bayes.priors import Prior
-from skillinfer_bayes.profile import Profile
-from skillinfer_bayes.sufficient_stats import pointwise_loglik
-from skillinfer_bayes.tables import read_table
-from skillinfer_bayes.validation import (
+from skillinfer_bayes.data.checks import (
     check_level,
     check_noise,
     check_seed,
 )
+from skillinfer_bayes.data.prepared import PreparedData, prepare
+from skillinfer_bayes.data.sufficient_stats import pointwise_loglik
+from skillinfer_bayes.data.tables import read_table
+from skillinfer_bayes.inference import diagnostics, storage
+from skillinfer_bayes.inference.fitting import ModelSpec, SamplerConfig, fit_cached
+from skillinfer_bayes.inference.inference_data import InferenceData, from_datasets, with_group
+from skillinfer_bayes.models.priors import Prior
+from skillinfer_bayes.predictive.conditioning import default_noise
+from skillinfer_bayes.predictive.prior_predictive import sample_prior_predictive
+from skillinfer_bayes.predictive.profile import Profile
 
 logger = logging.getLogger(__name__)
 
@@ -93,7 +93,7 @@ class Population:
     ) -> None:
         if not isinstance(data, PreparedData):  # a matrix on the fitted scale
             data = PreparedData.from_fitted(data, scaling, groups)
-        #: The prepared data the posterior was fitted to (:mod:`skillinfer_bayes.prepared`);
+        #: The prepared data the posterior was fitted to (:mod:`skillinfer_bayes.data.prepared`);
         #: ``matrix``, ``scaling``, ``groups`` and the names below are read from it.
         self.data = data
         matrix = data.matrix
@@ -181,9 +181,9 @@ class Population:
         cache : bool, default True
             With a ``random_seed``, look the fit up in the content-addressed cache
             (``$SKILLINFER_BAYES_CACHE`` or the user cache folder, see
-            :mod:`~skillinfer_bayes.locations`): the same data with the same settings and seed
-            load the saved posterior instead of sampling again (logged at INFO level), and a
-            new fit is saved there. ``False`` always samples and saves nothing.
+            :mod:`~skillinfer_bayes.inference.locations`): the same data with the same
+            settings and seed load the saved posterior instead of sampling again (logged at
+            INFO level), and a new fit is saved there. ``False`` always samples and saves nothing.
 
         Returns
         -------
@@ -224,7 +224,7 @@ class Population:
         """Fit the population to a CSV file (first column = entity names by default).
 
         ``path`` is a file (possibly compressed), a URL or an open file; it is read by
-        :func:`skillinfer_bayes.tables.read_table`, as the command line reads ``--data``: a
+        :func:`skillinfer_bayes.data.tables.read_table`, as the command line reads ``--data``: a
         first column with a header that holds numbers is refused rather than taken for names
         (name it, e.g. ``index_col="id"``), and ``index_col=None`` reads a file without a name
         column. Extra keyword arguments go to :meth:`from_dataframe`.
@@ -246,7 +246,7 @@ class Population:
             File path or URL understood by :func:`pandas.read_parquet`.
         index_col : str, optional
             Column to use as entity names (e.g. ``"fullname"``); by default the index stored
-            in the file (see :func:`skillinfer_bayes.tables.read_table`).
+            in the file (see :func:`skillinfer_bayes.data.tables.read_table`).
         **kwargs
             Passed to :meth:`from_dataframe`.
 
@@ -414,7 +414,7 @@ class Population:
         """Per-entity log-likelihood at every posterior draw, ``(chain, draw, entity)``.
 
         Each entity on its own observed scores, on the data's scale (see
-        :func:`~skillinfer_bayes.sufficient_stats.pointwise_loglik`). Entities are numbered
+        :func:`~skillinfer_bayes.data.sufficient_stats.pointwise_loglik`). Entities are numbered
         ``0..N-1`` (names may repeat); their names are the ``name`` coordinate.
 
         Examples
@@ -621,7 +621,7 @@ class Population:
         5% of the mean posterior benchmark sd, as in skillinfer, for benchmarks on comparable
         scales; a benchmark on a much smaller scale (sd below a third of the mean) gets 5% of
         three times its own sd instead, so that its observations still inform the others
-        (:func:`skillinfer_bayes.conditioning.default_noise`).
+        (:func:`skillinfer_bayes.predictive.conditioning.default_noise`).
 
         Examples
         --------
@@ -682,7 +682,8 @@ class Population:
 
     def profile(self, noise: float | None = None, group=None, prior_entity=None,
                 prior_mean=None):
-        """A :class:`~skillinfer_bayes.profile.Profile` for a new entity of this population.
+        """A :class:`~skillinfer_bayes.predictive.profile.Profile` for a new entity of this
+        population.
 
         Parameters
         ----------

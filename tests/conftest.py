@@ -14,7 +14,7 @@ def fit_cache_in_a_temporary_folder(tmp_path_factory):
     """Fits cache into a fresh folder (not the user's ~/.cache), for the whole session."""
     import os
 
-    from skillinfer_bayes.storage import CACHE_ENV
+    from skillinfer_bayes.inference.storage import CACHE_ENV
 
     old = os.environ.get(CACHE_ENV)
     os.environ[CACHE_ENV] = str(tmp_path_factory.mktemp("fit_cache"))
@@ -61,8 +61,8 @@ def fake_sampler(monkeypatch, tmp_path_factory):
     into a folder of their own (fake posteriors never reach other tests). Returns the list of
     the calls' keyword arguments. Use at least 2 chains x 200 draws for the fake draws to
     pass the sampler checks."""
-    from skillinfer_bayes import fitting
-    from skillinfer_bayes.storage import CACHE_ENV
+    from skillinfer_bayes.inference import fitting
+    from skillinfer_bayes.inference.storage import CACHE_ENV
 
     monkeypatch.setenv(CACHE_ENV, str(tmp_path_factory.mktemp("fake_fit_cache")))
 

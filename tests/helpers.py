@@ -51,15 +51,15 @@ def _low_discrepancy(n: int, rng: np.random.Generator) -> np.ndarray:
 
 def fake_sample_posterior(model, *, draws, tune, chains, sampler, target_accept, random_seed,
                           progressbar, structure=None):
-    """Stands in for :func:`skillinfer_bayes.sampling.sample_posterior` in API tests.
+    """Stands in for :func:`skillinfer_bayes.inference.sampling.sample_posterior` in API tests.
 
     Returns draws shaped as the real sampler's (same variables, dims and sample stats) around
     the standardized scale's natural values (means 0, sds 1, correlations 0.2), without NUTS.
     """
     import arviz as az
 
-    from skillinfer_bayes.model import CHOL_VAR, GROUP_MEAN_VAR, GROUP_SD_VAR, MEAN_VAR
-    from skillinfer_bayes.sampling import posterior_coords, posterior_dims
+    from skillinfer_bayes.inference.sampling import posterior_coords, posterior_dims
+    from skillinfer_bayes.models.mvn import CHOL_VAR, GROUP_MEAN_VAR, GROUP_SD_VAR, MEAN_VAR
 
     rng = np.random.default_rng(random_seed)
     K = len(model.coords["benchmark"])

@@ -96,3 +96,40 @@ def test_no_private_name_is_used_outside_its_module():
             ):
                 misuse.append(f"{name}: {ast.unparse(node)}")
     assert not misuse, "\n".join(misuse)
+
+
+#: The layers, lowest first: a module may import modules of its own layer or below only.
+#: ``plots`` draws from arrays, frames and populations, below the studies whose results
+#: delegate their ``plot`` methods to it.
+LAYERS = ("data", "models", "inference", "predictive", "population", "plots", "studies",
+          "output")
+
+
+def layer(module: str) -> str:
+    """The layer of a package module: its subpackage, or the top-level module's role."""
+    parts = module.split(".")
+    if len(parts) > 1 and parts[1] in LAYERS:
+        return parts[1]
+    if len(parts) > 1 and parts[1] in ("datasets", "_version"):
+        return "data"
+    if len(parts) > 1 and parts[1] in ("population", "plots"):
+        return parts[1]
+    return "output"  # the package itself, cli, __main__
+
+
+def test_modules_import_only_their_layer_or_below():
+    trees = modules()
+    known = set(trees)
+    upward = []
+    for name, tree in trees.items():
+        for module, _ in imports(tree, name, known):
+            if module in known and LAYERS.index(layer(module)) > LAYERS.index(layer(name)):
+                upward.append(f"{name} ({layer(name)}) imports {module} ({layer(module)})")
+    assert not upward, "\n".join(upward)
+
+
+def test_the_folders_are_the_layers():
+    folders = {p.name for p in PACKAGE.iterdir() if (p / "__init__.py").exists()}
+    assert folders == {"data", "models", "inference", "predictive", "studies", "datasets"}
+    top = {p.stem for p in PACKAGE.glob("*.py")}
+    assert top == {"__init__", "__main__", "_version", "population", "plots", "cli"}

@@ -9,8 +9,8 @@ import pytest
 from helpers import TRUE_MU, TRUE_SIGMA
 
 import skillinfer_bayes as sib
-from skillinfer_bayes.model import build_model, centered_groups
-from skillinfer_bayes.sufficient_stats import loglik_draws, pattern_stats, pointwise_loglik
+from skillinfer_bayes.data.sufficient_stats import loglik_draws, pattern_stats, pointwise_loglik
+from skillinfer_bayes.models.mvn import build_model, centered_groups
 
 #: Known group shifts of the means (data scale), 6 groups.
 SHIFTS = {
@@ -194,7 +194,7 @@ def test_group_on_an_ungrouped_population_is_an_error(simulated_pop):
 def test_mixed_centred_and_non_centred_groups_give_the_same_likelihood():
     """A large group is parameterized centred, a small one non-centred; the potential is the
     sufficient-statistics log-likelihood at the implied group means either way."""
-    from skillinfer_bayes.model import CENTERED_MIN_SIZE
+    from skillinfer_bayes.models.mvn import CENTERED_MIN_SIZE
 
     rng = np.random.default_rng(3)
     sizes = [CENTERED_MIN_SIZE + 10, 5]

@@ -197,7 +197,7 @@ def test_every_sd_family_fits(simulated_df, sd):
 
 
 def test_refits_of_same_shaped_data_reuse_the_compiled_sampler_with_their_own_data():
-    from skillinfer_bayes.sampling import COMPILED_SAMPLERS
+    from skillinfer_bayes.inference.sampling import COMPILED_SAMPLERS
 
     rng = np.random.default_rng(8)
     frames = [
@@ -229,7 +229,7 @@ def test_other_nuts_backends_agree_with_numpyro(simulated_df, simulated_pop, sam
 def test_pointwise_log_likelihood_and_loo(simulated_pop):
     ll = simulated_pop.log_likelihood()
     assert ll.dims == ("chain", "draw", "entity") and ll.sizes["entity"] == 400
-    from skillinfer_bayes.sufficient_stats import loglik_draws, pattern_stats
+    from skillinfer_bayes.data.sufficient_stats import loglik_draws, pattern_stats
 
     joint = loglik_draws(
         pattern_stats(simulated_pop.matrix.to_numpy()),

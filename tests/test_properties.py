@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import skillinfer_bayes as sib
-from skillinfer_bayes import fitting
+from skillinfer_bayes.inference import fitting
 
 FAKE = dict(draws=200, chains=2, progressbar=False, cache=False, random_seed=0)
 #: The errors the public API documents for bad input.

@@ -13,8 +13,8 @@ import pytest
 from helpers import simulate
 
 import skillinfer_bayes as sib
-from skillinfer_bayes import storage
 from skillinfer_bayes.cli import main
+from skillinfer_bayes.inference import storage
 
 #: Fake fits: big enough for the fake draws to pass the sampler checks.
 FAKE = dict(draws=200, chains=2, progressbar=False)
@@ -256,7 +256,7 @@ def test_cli_hold_out_with_a_posterior_checks_data_and_membership(tmp_path, caps
 
 # ------------------------------------------------------------------ 6: mixed scales and noise
 def test_default_noise_keeps_skillinfer_figure_on_alike_scales_and_adapts_to_mixed_ones():
-    from skillinfer_bayes.conditioning import default_noise
+    from skillinfer_bayes.predictive.conditioning import default_noise
 
     sds = np.array([20.49, 15.22, 14.63, 5.09, 5.84, 14.27])  # the leaderboard's
     noise = default_noise(np.diag(sds**2)[None])
@@ -400,7 +400,7 @@ def test_the_cache_key_follows_the_model_code_and_library_versions(monkeypatch, 
     source = storage._source
 
     def edited_model_code(module):
-        return source(module) + (b"# edited" if module.endswith(".model") else b"")
+        return source(module) + (b"# edited" if module.endswith(".mvn") else b"")
 
     monkeypatch.setattr(storage, "_MODEL_FINGERPRINT", [])
     monkeypatch.setattr(storage, "_source", edited_model_code)
@@ -449,7 +449,7 @@ def test_cli_shows_and_clears_the_cache(monkeypatch, tmp_path, capsys, fake_samp
 def test_the_default_cache_folder_is_the_platforms(monkeypatch):
     import platformdirs
 
-    from skillinfer_bayes.locations import cache_dir
+    from skillinfer_bayes.inference.locations import cache_dir
 
     monkeypatch.delenv(storage.CACHE_ENV, raising=False)
     assert str(cache_dir()) == platformdirs.user_cache_dir("skillinfer_bayes")
@@ -478,7 +478,7 @@ def test_predict_keeps_level_as_its_first_argument_and_prior_mean_takes_names(sa
 
 
 def test_read_table_errors_name_the_value_and_the_fix(tmp_path):
-    from skillinfer_bayes.tables import read_table
+    from skillinfer_bayes.data.tables import read_table
 
     simulate(10, seed=19).rename_axis("model").to_csv(tmp_path / "s.csv")
     (tmp_path / "s.txt").write_text("a,b\n1,2\n")

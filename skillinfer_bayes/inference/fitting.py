@@ -1,10 +1,11 @@
 """Fitting: a model specification and sampler settings applied to prepared data.
 
 ``fit(data, spec, config, random_seed) -> InferenceData`` is the whole fit: build the PyMC
-model of :mod:`skillinfer_bayes.model` from the data's standardized pattern statistics, sample
-it (:mod:`skillinfer_bayes.sampling`), add the draws on the data's scale and record the
+model of :mod:`skillinfer_bayes.models.mvn` from the data's standardized pattern statistics, sample
+it (:mod:`skillinfer_bayes.inference.sampling`), add the draws on the data's scale and record the
 settings. :func:`fit_cached` wraps it with the content-addressed fit cache of
-:mod:`skillinfer_bayes.storage`. :class:`SamplerConfig` carries the sampler settings as one
+:mod:`skillinfer_bayes.inference.storage`.
+:class:`SamplerConfig` carries the sampler settings as one
 value wherever they are needed (``Population.from_dataframe``, ``evaluate``,
 ``compare_priors``, the CLI); :class:`ModelSpec` says which model.
 
@@ -30,10 +31,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import xarray as xr
 
-from skillinfer_bayes import storage
 from skillinfer_bayes._version import __version__
-from skillinfer_bayes.inference_data import InferenceData
-from skillinfer_bayes.model import (
+from skillinfer_bayes.data.checks import check_positive_int, check_seed
+from skillinfer_bayes.data.prepared import PreparedData
+from skillinfer_bayes.inference import storage
+from skillinfer_bayes.inference.inference_data import InferenceData
+from skillinfer_bayes.inference.sampling import SAMPLERS, resolve_sampler, sample_posterior
+from skillinfer_bayes.models.mvn import (
     CHOL_VAR,
     GROUP_MEAN_VAR,
     GROUP_SD_VAR,
@@ -41,10 +45,7 @@ from skillinfer_bayes.model import (
     build_model,
     structure_key,
 )
-from skillinfer_bayes.prepared import PreparedData
-from skillinfer_bayes.priors import Prior
-from skillinfer_bayes.sampling import SAMPLERS, resolve_sampler, sample_posterior
-from skillinfer_bayes.validation import check_positive_int, check_seed
+from skillinfer_bayes.models.priors import Prior
 
 logger = logging.getLogger(__name__)
 
@@ -199,7 +200,7 @@ def fit_cached(
 
     The same data with the same model, settings and seed load the saved posterior instead of
     sampling; a new fit is saved. An entry that fails any check (see
-    :mod:`skillinfer_bayes.storage`) is refitted with a :class:`~storage.CacheWarning`; a
+    :mod:`skillinfer_bayes.inference.storage`) is refitted with a :class:`~storage.CacheWarning`; a
     failed write warns and never breaks the fit.
     """
     random_seed = check_seed(random_seed)

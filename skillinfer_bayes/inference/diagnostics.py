@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from skillinfer_bayes.model import CHOL_VAR, MEAN_VAR
+from skillinfer_bayes.models.mvn import CHOL_VAR, MEAN_VAR
 
 #: Thresholds of the standing checks (Vehtari et al. 2021).
 MAX_RHAT = 1.01

@@ -8,7 +8,7 @@ import pytest
 from helpers import simulate
 
 import skillinfer_bayes as sib
-from skillinfer_bayes.conditioning import condition
+from skillinfer_bayes.predictive.conditioning import condition
 
 matplotlib.use("Agg")
 

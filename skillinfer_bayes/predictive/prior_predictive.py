@@ -8,10 +8,10 @@ import numpy as np
 import pymc as pm
 import xarray as xr
 
-from skillinfer_bayes.inference_data import InferenceData, from_dict, with_group
-from skillinfer_bayes.model import CHOL_VAR, GROUP_SD_VAR, MEAN_VAR, population_priors
-from skillinfer_bayes.priors import Prior
-from skillinfer_bayes.validation import check_positive_int
+from skillinfer_bayes.data.checks import check_positive_int
+from skillinfer_bayes.inference.inference_data import InferenceData, from_dict, with_group
+from skillinfer_bayes.models.mvn import CHOL_VAR, GROUP_SD_VAR, MEAN_VAR, population_priors
+from skillinfer_bayes.models.priors import Prior
 
 if TYPE_CHECKING:
     from skillinfer_bayes.population import Population

@@ -6,9 +6,9 @@ import numpy as np
 import pymc as pm
 import pytest
 
-from skillinfer_bayes.model import build_model, per_row_model
-from skillinfer_bayes.priors import Prior
-from skillinfer_bayes.sufficient_stats import loglik_draws, pattern_stats
+from skillinfer_bayes.data.sufficient_stats import loglik_draws, pattern_stats
+from skillinfer_bayes.models.mvn import build_model, per_row_model
+from skillinfer_bayes.models.priors import Prior
 
 K = 4
 NAMES = ["w", "x", "y", "z"]
@@ -104,7 +104,7 @@ def test_per_row_model_rejects_missing_values():
 def test_pointwise_loglik_sums_to_the_joint_and_matches_scipy():
     from scipy import stats
 
-    from skillinfer_bayes.sufficient_stats import pointwise_loglik
+    from skillinfer_bayes.data.sufficient_stats import pointwise_loglik
 
     X = random_data(40, missing=0.3, seed=9)
     rng = np.random.default_rng(1)

@@ -18,14 +18,14 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from skillinfer_bayes import diagnostics
-from skillinfer_bayes.model import CHOL_VAR, MEAN_VAR, build_model, structure_key
-from skillinfer_bayes.parallel import check_n_jobs, run_many
-from skillinfer_bayes.prior_predictive import draw_prior
-from skillinfer_bayes.priors import Prior
-from skillinfer_bayes.sampling import sample_posterior
-from skillinfer_bayes.sufficient_stats import pattern_stats
-from skillinfer_bayes.validation import check_positive_int
+from skillinfer_bayes.data.checks import check_positive_int
+from skillinfer_bayes.data.sufficient_stats import pattern_stats
+from skillinfer_bayes.inference import diagnostics
+from skillinfer_bayes.inference.sampling import sample_posterior
+from skillinfer_bayes.models.mvn import CHOL_VAR, MEAN_VAR, build_model, structure_key
+from skillinfer_bayes.models.priors import Prior
+from skillinfer_bayes.predictive.prior_predictive import draw_prior
+from skillinfer_bayes.studies.parallel import check_n_jobs, run_many
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """Evaluation curves: how fast each rule for choosing the next benchmark learns held-out
-models' profiles (a study built on :mod:`skillinfer_bayes.active` and the protocol of
-:mod:`skillinfer_bayes.protocol`).
+models' profiles (a study built on :mod:`skillinfer_bayes.predictive.active` and the protocol of
+:mod:`skillinfer_bayes.studies.protocol`).
 
 Examples
 --------
@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from skillinfer_bayes.active import expected_variance_reduction
-from skillinfer_bayes.conditioning import condition
-from skillinfer_bayes.mixture import mixture_var
+from skillinfer_bayes.data.checks import check_noise
 from skillinfer_bayes.population import Population
-from skillinfer_bayes.protocol import complete_rows, make_splits
-from skillinfer_bayes.scores import normal_mixture_scores
-from skillinfer_bayes.validation import check_noise
+from skillinfer_bayes.predictive.active import expected_variance_reduction
+from skillinfer_bayes.predictive.conditioning import condition
+from skillinfer_bayes.predictive.mixture import mixture_var
+from skillinfer_bayes.predictive.scores import normal_mixture_scores
+from skillinfer_bayes.studies.protocol import complete_rows, make_splits
 
 RULES = ("most_informative", "most_uncertain", "random")
 

@@ -9,8 +9,8 @@ import pytest
 import xarray as xr
 
 import skillinfer_bayes as sib
-from skillinfer_bayes import diagnostics
-from skillinfer_bayes.inference_data import read_netcdf, with_group, write_netcdf
+from skillinfer_bayes.inference import diagnostics
+from skillinfer_bayes.inference.inference_data import read_netcdf, with_group, write_netcdf
 
 
 # ArviZ 0.23's compare sorts in place, which pandas 3.1 deprecates (not this package's code)
@@ -87,8 +87,12 @@ def test_the_log_likelihood_group_can_be_recomputed(simulated_pop, tmp_path):
 def test_a_sampler_store_of_ones_own_is_used():
     from helpers import simulate
 
-    from skillinfer_bayes.model import build_model, structure_key
-    from skillinfer_bayes.sampling import COMPILED_SAMPLERS, CompiledSamplers, sample_posterior
+    from skillinfer_bayes.inference.sampling import (
+        COMPILED_SAMPLERS,
+        CompiledSamplers,
+        sample_posterior,
+    )
+    from skillinfer_bayes.models.mvn import build_model, structure_key
 
     data = sib.prepare(simulate(60, seed=9), normalize=False)
     model = build_model(data.stats, data.benchmarks, sib.Prior())

@@ -28,8 +28,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from skillinfer_bayes.sufficient_stats import PatternStats, pattern_stats
-from skillinfer_bayes.validation import check_scale, split_groups, validate_scores
+from skillinfer_bayes.data.checks import check_scale, split_groups, validate_scores
+from skillinfer_bayes.data.sufficient_stats import PatternStats, pattern_stats
 
 
 @dataclass(frozen=True, eq=False)
@@ -148,8 +148,8 @@ def prepare(
     ------
     TypeError, ValueError
         A table the model cannot use, with the bad value and the fix (see
-        :func:`~skillinfer_bayes.validation.validate_scores` and
-        :func:`~skillinfer_bayes.validation.check_scale`).
+        :func:`~skillinfer_bayes.data.checks.validate_scores` and
+        :func:`~skillinfer_bayes.data.checks.check_scale`).
 
     Examples
     --------

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from tqdm.auto import tqdm
 
-from skillinfer_bayes.diagnostics import SamplerWarning
+from skillinfer_bayes.inference.diagnostics import SamplerWarning
 
 if TYPE_CHECKING:
     from skillinfer_bayes.population import Population

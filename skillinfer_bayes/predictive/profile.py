@@ -9,10 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from skillinfer_bayes.active import expected_variance_reduction, resolve_target
-from skillinfer_bayes.conditioning import condition
-from skillinfer_bayes.mixture import mixture_mean, mixture_quantile, mixture_var
-from skillinfer_bayes.validation import (
+from skillinfer_bayes.data.checks import (
     OutOfRangeWarning,
     check_level,
     check_positive_int,
@@ -20,6 +17,9 @@ from skillinfer_bayes.validation import (
     check_value,
     resolve_benchmark,
 )
+from skillinfer_bayes.predictive.active import expected_variance_reduction, resolve_target
+from skillinfer_bayes.predictive.conditioning import condition
+from skillinfer_bayes.predictive.mixture import mixture_mean, mixture_quantile, mixture_var
 
 if TYPE_CHECKING:
     from skillinfer_bayes.population import Population
@@ -425,7 +425,7 @@ class Profile:
 
         For every posterior draw the reduction from observing a benchmark is exact (it does
         not depend on the value observed); the ranking averages it over the draws (see
-        :mod:`skillinfer_bayes.active`). :meth:`most_uncertain` is the simpler rule.
+        :mod:`skillinfer_bayes.predictive.active`). :meth:`most_uncertain` is the simpler rule.
 
         Parameters
         ----------

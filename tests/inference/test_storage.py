@@ -8,7 +8,7 @@ import pytest
 from helpers import simulate
 
 import skillinfer_bayes as sib
-from skillinfer_bayes import storage
+from skillinfer_bayes.inference import storage
 
 
 def test_save_load_predicts_bit_identically(simulated_pop, tmp_path):
@@ -90,7 +90,7 @@ def test_corrupted_and_foreign_files_are_refused(simulated_pop, tmp_path):
 
 
 def test_the_fit_cache_loads_the_same_fit_instead_of_sampling(monkeypatch, tmp_path):
-    from skillinfer_bayes import sampling
+    from skillinfer_bayes.inference import sampling
 
     monkeypatch.setenv(storage.CACHE_ENV, str(tmp_path / "cache"))
     df = simulate(100, seed=4)
@@ -99,7 +99,7 @@ def test_the_fit_cache_loads_the_same_fit_instead_of_sampling(monkeypatch, tmp_p
     assert len(list((tmp_path / "cache").glob("*.nc"))) == 1
     calls = []
     monkeypatch.setattr(sampling, "sample_posterior", lambda *a, **k: calls.append(1))
-    from skillinfer_bayes import fitting
+    from skillinfer_bayes.inference import fitting
 
     monkeypatch.setattr(fitting, "sample_posterior", lambda *a, **k: calls.append(1))
     second = sib.Population.from_dataframe(df, random_seed=7, **kwargs)

@@ -7,9 +7,9 @@ import pytest
 from scipy import integrate, stats
 
 import skillinfer_bayes as sib
-from skillinfer_bayes import evaluation
-from skillinfer_bayes.evaluation import plugin_moments, predict_cells
-from skillinfer_bayes.scores import _expected_abs, coverage, normal_mixture_scores
+from skillinfer_bayes.predictive.scores import _expected_abs, coverage, normal_mixture_scores
+from skillinfer_bayes.studies import evaluation
+from skillinfer_bayes.studies.evaluation import plugin_moments, predict_cells
 
 
 def exact_mixture_crps(y, m, sd):

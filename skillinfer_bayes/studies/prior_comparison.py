@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from skillinfer_bayes.evaluation import LEVELS, EvaluationResult, method_noise, score_cells
-from skillinfer_bayes.fitting import SamplerConfig
-from skillinfer_bayes.parallel import check_n_jobs, fit_many
-from skillinfer_bayes.priors import Prior
-from skillinfer_bayes.protocol import check_n_observed, complete_rows, make_splits
+from skillinfer_bayes.inference.fitting import SamplerConfig
+from skillinfer_bayes.models.priors import Prior
+from skillinfer_bayes.studies.evaluation import LEVELS, EvaluationResult, method_noise, score_cells
+from skillinfer_bayes.studies.parallel import check_n_jobs, fit_many
+from skillinfer_bayes.studies.protocol import check_n_observed, complete_rows, make_splits
 
 #: Pareto k above which the PSIS estimate of an entity's LOO term is unreliable, where ArviZ
 #: does not say (it gives ``good_k = min(1 - 1/log10(S), 0.7)`` for S draws).

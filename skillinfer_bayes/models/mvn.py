@@ -1,7 +1,7 @@
 """Build the PyMC population model with the sufficient-statistics likelihood.
 
 The model knows nothing of profiles or predictions: it takes the (standardized) sufficient
-statistics of each missingness pattern and a :class:`~skillinfer_bayes.priors.Prior`.
+statistics of each missingness pattern and a :class:`~skillinfer_bayes.models.priors.Prior`.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ import pymc as pm
 import pytensor.tensor as pt
 from pytensor.tensor.slinalg import solve_triangular
 
-from skillinfer_bayes.priors import Prior
-from skillinfer_bayes.sufficient_stats import LOG_2PI, PatternStats
+from skillinfer_bayes.data.sufficient_stats import LOG_2PI, PatternStats
+from skillinfer_bayes.models.priors import Prior
 
 #: Names of the free variables of the model (on the standardized scale).
 MEAN_VAR = "mu_std"
@@ -121,7 +121,7 @@ def build_model(
     Examples
     --------
     >>> import numpy as np
-    >>> from skillinfer_bayes.sufficient_stats import pattern_stats
+    >>> from skillinfer_bayes.data.sufficient_stats import pattern_stats
     >>> X = np.random.default_rng(0).normal(size=(50, 3))
     >>> model = build_model(pattern_stats(X), ["a", "b", "c"], Prior())
     >>> sorted(v.name for v in model.free_RVs)

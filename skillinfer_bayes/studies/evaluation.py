@@ -1,7 +1,7 @@
 """Held-out calibration studies: the fixed protocol, the baselines and the result tables.
 
 The protocol (which rows are held out, how replications are drawn) lives in
-:mod:`skillinfer_bayes.protocol`, shared with :func:`~skillinfer_bayes.compare_priors` and
+:mod:`skillinfer_bayes.studies.protocol`, shared with :func:`~skillinfer_bayes.compare_priors` and
 :func:`~skillinfer_bayes.evaluation_curve`. For every test model and every combination of
 ``n_observed`` benchmarks (``itertools.combinations``, in order) those scores are observed and
 the others predicted.
@@ -11,7 +11,7 @@ Methods, all predicting through the same batched conditioning and mixture scorin
 - ``"bayes"``: this library; the mixture over all posterior draws.
 - ``"plugin"``: the ``skillinfer`` method, Ledoit-Wolf covariance and sample mean, Gaussian
   conditioning with the same default observation noise (5% of the mean population sd; see
-  :func:`~skillinfer_bayes.conditioning.default_noise` for benchmarks on much smaller
+  :func:`~skillinfer_bayes.predictive.conditioning.default_noise` for benchmarks on much smaller
   scales).
 - ``"diagonal"``: the Ledoit-Wolf covariance's diagonal only: no transfer between benchmarks.
 - ``"mean"``: the population's sample mean and sd for every benchmark.
@@ -27,18 +27,18 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from skillinfer_bayes.conditioning import condition, default_noise
-from skillinfer_bayes.fitting import SamplerConfig
-from skillinfer_bayes.mixture import mixture_mean, mixture_quantile, mixture_var
+from skillinfer_bayes.data.checks import check_level, check_noise, check_seed
+from skillinfer_bayes.inference.fitting import SamplerConfig
+from skillinfer_bayes.models.priors import Prior
 from skillinfer_bayes.population import Population
-from skillinfer_bayes.priors import Prior
-from skillinfer_bayes.protocol import (
+from skillinfer_bayes.predictive.conditioning import condition, default_noise
+from skillinfer_bayes.predictive.mixture import mixture_mean, mixture_quantile, mixture_var
+from skillinfer_bayes.predictive.scores import coverage, normal_mixture_scores
+from skillinfer_bayes.studies.protocol import (
     check_n_observed,
     complete_rows,
     make_splits,
 )
-from skillinfer_bayes.scores import coverage, normal_mixture_scores
-from skillinfer_bayes.validation import check_level, check_noise, check_seed
 
 METHODS = ("bayes", "plugin", "diagonal", "mean")
 LEVELS = (0.5, 0.9, 0.95)
@@ -312,7 +312,7 @@ def score_cells(
 
 def method_noise(Sigma: np.ndarray, noise: np.ndarray | None) -> np.ndarray:
     """Observation noise sds (K,) of a method: ``noise`` if given, else the default of its
-    covariance draws (:func:`~skillinfer_bayes.conditioning.default_noise`).
+    covariance draws (:func:`~skillinfer_bayes.predictive.conditioning.default_noise`).
 
     Examples
     --------
@@ -367,7 +367,7 @@ def evaluate(
     noise : float, sequence of float or dict, optional
         Observation noise sd, one for all benchmarks, one per benchmark or
         ``{benchmark: sd}`` (default: 5% of the mean population sd, per method, as
-        skillinfer; see :func:`~skillinfer_bayes.conditioning.default_noise`).
+        skillinfer; see :func:`~skillinfer_bayes.predictive.conditioning.default_noise`).
     prior : Prior, optional
         Prior of the "bayes" fits.
     draws, tune, chains, sampler, target_accept : optional
@@ -398,7 +398,7 @@ def evaluate(
     >>> int(res.summary.loc[("plugin", 1), "n_cells"])
     27450
     """
-    from skillinfer_bayes.parallel import check_n_jobs, fit_many
+    from skillinfer_bayes.studies.parallel import check_n_jobs, fit_many
 
     methods = check_methods(methods)
     random_seed = check_seed(random_seed)

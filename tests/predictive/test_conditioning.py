@@ -6,8 +6,13 @@ import numpy as np
 import pytest
 from scipy import integrate, optimize, stats
 
-from skillinfer_bayes.conditioning import condition
-from skillinfer_bayes.mixture import mixture_cdf, mixture_mean, mixture_quantile, mixture_var
+from skillinfer_bayes.predictive.conditioning import condition
+from skillinfer_bayes.predictive.mixture import (
+    mixture_cdf,
+    mixture_mean,
+    mixture_quantile,
+    mixture_var,
+)
 
 
 def random_draws(S: int, K: int, seed: int):

@@ -18,7 +18,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from skillinfer_bayes.validation import split_groups, validate_scores
+from skillinfer_bayes.data.checks import split_groups, validate_scores
 
 #: Test models per replication in small-population studies.
 SMALL_POPULATION_TEST_MODELS = 100

@@ -39,8 +39,9 @@ import pandas as pd
 import xarray as xr
 
 from skillinfer_bayes._version import __version__
-from skillinfer_bayes.diagnostics import non_finite_draws
-from skillinfer_bayes.inference_data import (
+from skillinfer_bayes.data.prepared import PreparedData, data_hash, prepare  # noqa: F401
+from skillinfer_bayes.inference.diagnostics import non_finite_draws
+from skillinfer_bayes.inference.inference_data import (
     InferenceData,
     drop_groups,
     from_datasets,
@@ -48,17 +49,16 @@ from skillinfer_bayes.inference_data import (
     read_netcdf,
     write_netcdf,
 )
-from skillinfer_bayes.locations import CACHE_ENV, cache_dir, expand  # noqa: F401 (re-exported)
-from skillinfer_bayes.prepared import PreparedData, data_hash, prepare  # noqa: F401
-from skillinfer_bayes.priors import Prior
+from skillinfer_bayes.inference.locations import CACHE_ENV, cache_dir, expand  # noqa: F401 (re-exported)
+from skillinfer_bayes.models.priors import Prior
 
 #: Version of the file layout; files of another format version are refused.
 FORMAT_VERSION = 2
 
 
 #: Modules whose source defines the posterior of a fit (part of the cache key).
-MODEL_MODULES = ("model", "sampling", "sufficient_stats", "priors", "prepared", "fitting",
-                 "validation")
+MODEL_MODULES = ("models.mvn", "inference.sampling", "data.sufficient_stats", "models.priors",
+                 "data.prepared", "inference.fitting", "data.checks")
 #: Libraries whose versions change the draws of a fit (part of the cache key).
 SAMPLING_LIBRARIES = ("numpy", "pymc", "pytensor", "numpyro", "jax", "jaxlib", "nutpie")
 

@@ -27,7 +27,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from skillinfer_bayes.validation import resolve_benchmark
+from skillinfer_bayes.data.checks import resolve_benchmark
 
 
 def resolve_target(target, feature_names: Sequence[str]) -> tuple[np.ndarray | None, set[int]]:

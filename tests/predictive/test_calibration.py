@@ -7,8 +7,8 @@ import pytest
 from helpers import TRUE_MU, TRUE_SIGMA
 
 import skillinfer_bayes as sib
-from skillinfer_bayes.conditioning import condition
-from skillinfer_bayes.mixture import mixture_cdf
+from skillinfer_bayes.predictive.conditioning import condition
+from skillinfer_bayes.predictive.mixture import mixture_cdf
 
 
 def test_predictive_intervals_are_calibrated_on_simulated_entities(simulated_pop):

@@ -18,9 +18,9 @@ from collections import OrderedDict
 import numpy as np
 import pymc as pm
 
-from skillinfer_bayes.inference_data import InferenceData, from_dict
-from skillinfer_bayes.locations import cache_dir
-from skillinfer_bayes.model import (
+from skillinfer_bayes.inference.inference_data import InferenceData, from_dict
+from skillinfer_bayes.inference.locations import cache_dir
+from skillinfer_bayes.models.mvn import (
     CHOL_VAR,
     GROUP_CENTERED_VAR,
     GROUP_MEAN_VAR,
@@ -97,7 +97,7 @@ def sample_posterior(
 ) -> InferenceData:
     """Sample ``model`` with NUTS; the posterior holds the variables of :func:`posterior_dims`.
 
-    ``structure`` (from :func:`skillinfer_bayes.model.structure_key`) lets the numpyro backend
+    ``structure`` (from :func:`skillinfer_bayes.models.mvn.structure_key`) lets the numpyro backend
     reuse the compiled sampler of an earlier model with the same graph and settings, kept in
     ``compiled`` (default :data:`COMPILED_SAMPLERS`).
     """
@@ -140,10 +140,10 @@ def sample_posterior(
 
 
 #: Compiled numpyro runs, keyed by model structure and sampler settings (see
-#: :func:`skillinfer_bayes.model.structure_key`): refits of same-shaped data reuse them.
+#: :func:`skillinfer_bayes.models.mvn.structure_key`): refits of same-shaped data reuse them.
 class CompiledSamplers:
     """Compiled numpyro runs, keyed by model structure and sampler settings (see
-    :func:`skillinfer_bayes.model.structure_key`): refits of same-shaped data reuse them.
+    :func:`skillinfer_bayes.models.mvn.structure_key`): refits of same-shaped data reuse them.
 
     The least recently used entry is dropped beyond ``capacity``. Every fit uses
     :data:`COMPILED_SAMPLERS`, the process's instance, unless it is given its own (e.g. to
@@ -321,8 +321,8 @@ def _enable_compilation_cache() -> None:
     Python process fitting a model of a known structure skips most of the XLA compilation.
 
     The cache lives in the ``jax`` subfolder of the fit cache folder
-    (:func:`skillinfer_bayes.locations.cache_dir`). A cache directory the user configured for JAX is
-    respected, and ``SKILLINFER_BAYES_JAX_CACHE=0`` turns this off.
+    (:func:`skillinfer_bayes.inference.locations.cache_dir`). A cache directory the user
+    configured for JAX is respected, and ``SKILLINFER_BAYES_JAX_CACHE=0`` turns this off.
     """
     import jax
 
