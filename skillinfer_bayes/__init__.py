@@ -8,8 +8,15 @@ Examples
 --------
 >>> import skillinfer_bayes as sib
 >>> df = sib.datasets.open_llm_leaderboard().set_index("fullname")[sib.datasets.BENCHMARKS]
->>> pop = sib.Population.from_dataframe(df, normalize=False, random_seed=0)  # doctest: +SKIP
->>> pop.profile().observe("BBH", 55.93).predict(level=0.9)  # doctest: +SKIP
+>>> pop = sib.Population.from_dataframe(df, normalize=False, random_seed=0,
+...                                     draws=200, tune=200, progressbar=False)
+>>> pop.profile().observe("BBH", 55.93).predict(level=0.9).loc["GPQA"].round()
+mean        15.0
+std          3.0
+lower       10.0
+upper       19.0
+observed     NaN
+Name: GPQA, dtype: float64
 """
 
 from skillinfer_bayes import datasets
@@ -23,10 +30,12 @@ from skillinfer_bayes.models.priors import Prior
 from skillinfer_bayes.plots import plot_prior_comparison, plot_prior_predictive, plot_sbc_ranks
 from skillinfer_bayes.population import Population, UnknownGroupWarning
 from skillinfer_bayes.predictive.profile import Profile
+from skillinfer_bayes.studies import validation
 from skillinfer_bayes.studies.curves import EvaluationCurve, evaluation_curve
 from skillinfer_bayes.studies.evaluation import EvaluationResult, evaluate
 from skillinfer_bayes.studies.prior_comparison import PriorComparison, compare_priors
 from skillinfer_bayes.studies.sbc import SBCResult, simulation_based_calibration
+from skillinfer_bayes.studies.validation import held_out_evaluation
 
 __all__ = [
     "EvaluationCurve",
@@ -50,9 +59,11 @@ __all__ = [
     "evaluate",
     "evaluation_curve",
     "fit",
+    "held_out_evaluation",
     "plot_prior_comparison",
     "plot_prior_predictive",
     "plot_sbc_ranks",
     "prepare",
     "simulation_based_calibration",
+    "validation",
 ]

@@ -191,7 +191,7 @@ def _held_out_truth(args: argparse.Namespace, pop) -> pd.Series:
             "to, so its scores are not a held-out check; fit with 'skillinfer-bayes fit "
             f"--hold-out {args.hold_out} ...' first."
         )
-    df, truth = _hold_out(args, _load_table(args, columns=pop.feature_names))
+    df, truth = _hold_out(args, _load_table(args, columns=pop.benchmark_names))
     scores = df.drop(columns=args.groups) if args.groups in df.columns else df
     try:
         check_same_data(args.posterior, pop.data, scores)
@@ -216,7 +216,7 @@ def _observations(args: argparse.Namespace, names) -> dict[str, float]:
 
 
 def _profile(args: argparse.Namespace, pop):
-    observations = _observations(args, pop.feature_names)
+    observations = _observations(args, pop.benchmark_names)
     try:
         profile = pop.profile(noise=args.noise, group=args.group)
     except ValueError as err:
@@ -277,7 +277,7 @@ def _next(args: argparse.Namespace) -> int:
         table = profile.most_uncertain(k=args.k)
     else:
         try:
-            weights, _ = resolve_target(_parse_target(args.target), pop.feature_names)
+            weights, _ = resolve_target(_parse_target(args.target), pop.benchmark_names)
         except (KeyError, ValueError) as err:
             raise CLIError(f"--target: {err}") from None
         table = profile.most_informative(k=args.k, target=_parse_target(args.target))

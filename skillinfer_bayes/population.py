@@ -24,6 +24,7 @@ from skillinfer_bayes.inference import diagnostics, storage
 from skillinfer_bayes.inference.fitting import ModelSpec, SamplerConfig, fit_cached
 from skillinfer_bayes.inference.inference_data import InferenceData, from_datasets, with_group
 from skillinfer_bayes.models.priors import Prior
+from skillinfer_bayes.predictive.components import ComponentDraws
 from skillinfer_bayes.predictive.conditioning import default_noise
 from skillinfer_bayes.predictive.prior_predictive import sample_prior_predictive
 from skillinfer_bayes.predictive.profile import Profile
@@ -47,8 +48,8 @@ class Population:
     ----------
     matrix : pandas.DataFrame
         The scores the model was fitted to (after ``normalize``), ``NaN`` = missing.
-    feature_names : list of str
-        Benchmark names.
+    benchmark_names : list of str
+        Benchmark names (``feature_names``, skillinfer's name, is the same list).
     entity_names : list
         Row labels.
     mu_draws, Sigma_draws : numpy.ndarray
@@ -97,22 +98,22 @@ class Population:
         #: ``matrix``, ``scaling``, ``groups`` and the names below are read from it.
         self.data = data
         matrix = data.matrix
-        self.feature_names = data.benchmarks
+        self.benchmark_names = data.benchmarks
         self.entity_names = list(matrix.index)
         self.group_names = list(data.group_names)
         self.idata = idata
         self.prior = prior
         posterior = idata["posterior"]
-        K = len(self.feature_names)
+        K = len(self.benchmark_names)
         #: (K,) centre and scale of the standardization the priors refer to.
         self.standardization = pd.DataFrame(
-            {"center": data.center, "scale": data.scale}, index=self.feature_names
+            {"center": data.center, "scale": data.scale}, index=self.benchmark_names
         )
         #: (2, K) smallest and largest observed score of each benchmark.
         self.score_range = np.vstack([np.nanmin(matrix.to_numpy(), axis=0),
                                       np.nanmax(matrix.to_numpy(), axis=0)])
         #: Benchmark names as the index of prediction tables.
-        self.benchmark_index = pd.Index(self.feature_names, name="benchmark")
+        self.benchmark_index = pd.Index(self.benchmark_names, name="benchmark")
         #: (S, K) posterior draws of the mean (chains flattened), on the data's scale.
         self.mu_draws = np.ascontiguousarray(posterior["mu"].values.reshape(-1, K))
         #: (S, K, K) posterior draws of the covariance, on the data's scale.
@@ -204,7 +205,7 @@ class Population:
         ...                   columns=["a", "b"])
         >>> pop = sib.Population.from_dataframe(df, normalize=False, random_seed=1,
         ...                                     draws=300, tune=300, progressbar=False)
-        >>> 0.6 < pop.correlation.loc["a", "b"] < 0.8
+        >>> bool(0.6 < pop.correlation.loc["a", "b"] < 0.8)
         True
         """
         config = SamplerConfig.resolve(
@@ -231,7 +232,11 @@ class Population:
 
         Examples
         --------
-        >>> pop = sib.Population.from_csv("scores.csv", normalize=False)  # doctest: +SKIP
+        >>> df.to_csv("scores.csv")
+        >>> from_file = sib.Population.from_csv("scores.csv", normalize=False, random_seed=0,
+        ...                                     draws=200, tune=200, progressbar=False)
+        >>> from_file.matrix.shape
+        (4576, 6)
         """
         return cls.from_dataframe(read_table(path, index_col=index_col, format="csv"),
                                   **kwargs)
@@ -252,8 +257,12 @@ class Population:
 
         Examples
         --------
-        >>> pop = sib.Population.from_parquet(
-        ...     "scores.parquet", index_col="fullname", normalize=False)  # doctest: +SKIP
+        >>> df.reset_index().to_parquet("scores.parquet")
+        >>> from_file = sib.Population.from_parquet(
+        ...     "scores.parquet", index_col="fullname", normalize=False, random_seed=0,
+        ...     draws=200, tune=200, progressbar=False)
+        >>> from_file.matrix.shape
+        (4576, 6)
         """
         return cls.from_dataframe(read_table(path, index_col=index_col, format="parquet"),
                                   **kwargs)
@@ -278,8 +287,11 @@ class Population:
 
         Examples
         --------
-        >>> pop.to_netcdf("leaderboard.nc")  # doctest: +SKIP
-        >>> same = sib.Population.from_netcdf("leaderboard.nc")  # doctest: +SKIP
+        >>> pop.to_netcdf("leaderboard.nc").name
+        'leaderboard.nc'
+        >>> same = sib.Population.from_netcdf("leaderboard.nc")
+        >>> bool((same.Sigma_draws == pop.Sigma_draws).all())
+        True
         """
         return storage.save(path, self.data, self.idata)
 
@@ -311,7 +323,13 @@ class Population:
 
         Examples
         --------
-        >>> pop = sib.Population.from_netcdf("leaderboard.nc", data=df)  # doctest: +SKIP
+        >>> pop.to_netcdf("leaderboard.nc").name
+        'leaderboard.nc'
+        >>> same = sib.Population.from_netcdf("leaderboard.nc", data=df)
+        >>> sib.Population.from_netcdf("leaderboard.nc", data=df.iloc[:100])
+        Traceback (most recent call last):
+        ...
+        skillinfer_bayes.inference.storage.PosteriorFileError: ...
         """
         saved = storage.load(path, data=data)
         try:
@@ -325,6 +343,11 @@ class Population:
         return pop
 
     # ------------------------------------------------------------------ posterior summaries
+    @property
+    def feature_names(self) -> list[str]:
+        """skillinfer's name of :attr:`benchmark_names`."""
+        return self.benchmark_names
+
     @property
     def matrix(self) -> pd.DataFrame:
         """The scores the model was fitted to (after ``normalize``), ``NaN`` = missing."""
@@ -364,7 +387,7 @@ class Population:
     @property
     def population_mean(self) -> pd.Series:
         """Posterior-mean benchmark means."""
-        return pd.Series(self.mu_draws.mean(axis=0), index=self.feature_names, name="mean")
+        return pd.Series(self.mu_draws.mean(axis=0), index=self.benchmark_names, name="mean")
 
     @property
     def group_mean(self) -> pd.DataFrame:
@@ -372,7 +395,7 @@ class Population:
         self._require_groups("group_mean")
         return pd.DataFrame(
             self.group_mu_draws.mean(axis=1), index=pd.Index(self.group_names, name="group"),
-            columns=self.feature_names,
+            columns=self.benchmark_names,
         )
 
     def _require_groups(self, what: str) -> None:
@@ -383,7 +406,7 @@ class Population:
             )
 
     def _frame(self, matrix: np.ndarray) -> pd.DataFrame:
-        return pd.DataFrame(matrix, index=self.feature_names, columns=self.feature_names)
+        return pd.DataFrame(matrix, index=self.benchmark_names, columns=self.benchmark_names)
 
     def diagnostics(self, per_parameter: bool = False) -> dict | pd.DataFrame:
         """Sampler diagnostics.
@@ -402,7 +425,7 @@ class Population:
 
         Examples
         --------
-        >>> pop.diagnostics()["divergences"]  # doctest: +SKIP
+        >>> pop.diagnostics()["divergences"]
         0
         """
         if per_parameter:
@@ -419,7 +442,8 @@ class Population:
 
         Examples
         --------
-        >>> pop.log_likelihood().sum("entity").mean()  # doctest: +SKIP
+        >>> pop.log_likelihood().dims
+        ('chain', 'draw', 'entity')
         """
         chains, draws = self.posterior.sizes["chain"], self.posterior.sizes["draw"]
         ll = pointwise_loglik(
@@ -455,7 +479,12 @@ class Population:
 
         Examples
         --------
-        >>> pop.loo().elpd_loo  # doctest: +SKIP
+        >>> import warnings
+        >>> with warnings.catch_warnings():
+        ...     warnings.simplefilter("ignore")  # a few outlying models have Pareto k > 0.7
+        ...     loo = pop.loo()
+        >>> int(loo.n_data_points)
+        4576
         """
         ll = self.log_likelihood().drop_vars("name")
         # the whole posterior, as az.loo(pop.compute_log_likelihood()) sees it (the relative
@@ -481,7 +510,13 @@ class Population:
         Examples
         --------
         >>> import arviz as az
-        >>> az.loo(pop.compute_log_likelihood()).elpd_loo  # doctest: +SKIP
+        >>> import arviz as az
+        >>> "log_likelihood" in pop.compute_log_likelihood().groups()
+        True
+        >>> with warnings.catch_warnings():
+        ...     warnings.simplefilter("ignore")  # a few outlying models have Pareto k > 0.7
+        ...     bool(np.isclose(az.loo(pop.idata).elpd_loo, pop.loo().elpd_loo))
+        True
         """
         ll = self.log_likelihood()
         ll = ll.assign_coords(name=("entity", np.asarray([str(e) for e in self.entity_names])))
@@ -500,25 +535,25 @@ class Population:
         Returns
         -------
         pandas.DataFrame
-            Columns ``feature_a``, ``feature_b``, ``correlation`` (posterior mean), ``lower``,
+            Columns ``benchmark_a``, ``benchmark_b``, ``correlation`` (posterior mean), ``lower``,
             ``upper``.
 
         Examples
         --------
-        >>> pop.top_correlations(k=1)  # doctest: +SKIP
-          feature_a feature_b  correlation     lower     upper
-        0       BBH  MMLU-PRO     0.957...
+        >>> pop.top_correlations(k=1).round(2)
+          benchmark_a benchmark_b  correlation  lower  upper
+        0         BBH    MMLU-PRO         0.96   0.96   0.96
         """
         level = check_level(level)
-        K = len(self.feature_names)
+        K = len(self.benchmark_names)
         corr = self.posterior["corr"].values.reshape(self.Sigma_draws.shape)
         i, j = np.triu_indices(K, k=1)
         pairs = corr[:, i, j]
         lower, upper = np.quantile(pairs, [(1 - level) / 2, (1 + level) / 2], axis=0)
         table = pd.DataFrame(
             {
-                "feature_a": [self.feature_names[a] for a in i],
-                "feature_b": [self.feature_names[b] for b in j],
+                "benchmark_a": [self.benchmark_names[a] for a in i],
+                "benchmark_b": [self.benchmark_names[b] for b in j],
                 "correlation": pairs.mean(axis=0),
                 "lower": lower,
                 "upper": upper,
@@ -549,11 +584,11 @@ class Population:
 
         Examples
         --------
-        >>> pop.pca(n_components=1)["explained_variance_ratio"]  # doctest: +SKIP
-        array([0.70...])
+        >>> pop.pca(n_components=1)["explained_variance_ratio"].round(2)
+        array([0.75])
         """
         level = check_level(level)
-        K = len(self.feature_names)
+        K = len(self.benchmark_names)
         n = K if n_components is None else int(n_components)
         if not 1 <= n <= K:
             raise ValueError(f"n_components must be between 1 and {K}; got {n_components!r}.")
@@ -607,8 +642,8 @@ class Population:
 
         Examples
         --------
-        >>> prior = pop.sample_prior_predictive(draws=200, random_seed=0)  # doctest: +SKIP
-        >>> sib.plot_prior_predictive(prior, pop)  # doctest: +SKIP
+        >>> prior = pop.sample_prior_predictive(draws=200, random_seed=0)
+        >>> fig = sib.plot_prior_predictive(prior, pop)
         """
         if prior is not None and not isinstance(prior, Prior):
             raise TypeError(f"prior must be a skillinfer_bayes.Prior, got {type(prior).__name__}.")
@@ -625,7 +660,7 @@ class Population:
 
         Examples
         --------
-        >>> pop.default_noise()  # doctest: +SKIP
+        >>> pop.default_noise().round(2)
         array([0.63, 0.63, 0.63, 0.63, 0.63, 0.63])
         """
         return default_noise(self.Sigma_draws)
@@ -641,7 +676,9 @@ class Population:
 
         Examples
         --------
-        >>> mu, Sigma = pop.predictive_draws()  # doctest: +SKIP
+        >>> mu, Sigma = pop.predictive_draws()
+        >>> mu.shape, Sigma.shape
+        ((800, 6), (800, 6, 6))
         """
         if self.groups is None:
             if group is not None:
@@ -657,9 +694,23 @@ class Population:
                     UnknownGroupWarning,
                     stacklevel=3,
                 )
-        K = len(self.feature_names)
+        K = len(self.benchmark_names)
         between = self.group_sd_draws[:, :, None] ** 2 * np.eye(K)
         return self.mu_draws, self.Sigma_draws + between
+
+    def predictive_components(self, group=None, warn: bool = True) -> ComponentDraws:
+        """The posterior of a new entity's scores as mixture components per draw.
+
+        One normal component per draw, from :meth:`predictive_draws`; this is what a
+        :class:`~skillinfer_bayes.predictive.profile.Profile` conditions and what the studies
+        score, so a population with several components per draw needs no other path.
+
+        Examples
+        --------
+        >>> pop.predictive_components().n_components
+        1
+        """
+        return ComponentDraws.normal(*self.predictive_draws(group, warn=warn))
 
     def entity(self, name) -> np.ndarray:
         """The fitted scores of the entity named ``name``, (K,) in benchmark order (NaN =
@@ -667,7 +718,8 @@ class Population:
 
         Examples
         --------
-        >>> pop.entity("meta-llama/Llama-3.1-8B-Instruct")  # doctest: +SKIP
+        >>> pop.entity("meta-llama/Llama-3.1-8B-Instruct").round(1)
+        array([49.2, 29.4, 15.6,  8.7,  8.6, 31.1])
         """
         rows = np.flatnonzero(self.matrix.index == name)
         if len(rows) == 0:
@@ -708,12 +760,20 @@ class Population:
 
         Examples
         --------
-        >>> profile = pop.profile().observe("BBH", 55.9)  # doctest: +SKIP
-        >>> profile.predict(level=0.9)  # doctest: +SKIP
+        >>> profile = pop.profile().observe("BBH", 55.9)
+        >>> profile.predict(level=0.9).round()
+                    mean   std  lower  upper  observed
+        benchmark
+        IFEval      69.0  16.0   43.0   96.0       NaN
+        BBH         56.0   1.0   55.0   57.0      56.0
+        MATH Lvl 5  35.0  10.0   18.0   52.0       NaN
+        GPQA        15.0   3.0   10.0   19.0       NaN
+        MUSR        18.0   4.0   11.0   24.0       NaN
+        MMLU-PRO    51.0   4.0   44.0   58.0       NaN
         """
         default = self.default_noise()
-        noise = default if noise is None else check_noise(noise, self.feature_names, default)
-        mu, Sigma = self.predictive_draws(group)
+        noise = default if noise is None else check_noise(noise, self.benchmark_names, default)
+        components = self.predictive_components(group)
         if prior_entity is not None or prior_mean is not None:
             if prior_entity is not None and prior_mean is not None:
                 raise ValueError("Give prior_entity or prior_mean, not both.")
@@ -721,27 +781,26 @@ class Population:
                 start = self.entity(prior_entity)
             elif isinstance(prior_mean, pd.Series):  # by benchmark name
                 start = prior_mean.set_axis([str(i) for i in prior_mean.index]).reindex(
-                    self.feature_names).to_numpy(dtype=float)
+                    self.benchmark_names).to_numpy(dtype=float)
             else:
                 start = np.asarray(prior_mean, dtype=float)
-            if start.shape != (len(self.feature_names),) or np.isinf(start).any():
+            if start.shape != (len(self.benchmark_names),) or np.isinf(start).any():
                 raise ValueError(
-                    f"prior_mean must hold {len(self.feature_names)} finite means on the "
+                    f"prior_mean must hold {len(self.benchmark_names)} finite means on the "
                     f"fitted scale (NaN keeps the population's) in the order "
-                    f"{self.feature_names}, or be a Series by benchmark; got {prior_mean!r}."
+                    f"{self.benchmark_names}, or be a Series by benchmark; got {prior_mean!r}."
                 )
             known = ~np.isnan(start)
-            mu = mu.copy()
-            mu[:, known] = start[known]
+            components = components.with_means(np.flatnonzero(known), start[known])
         known = group is not None and str(group) in self.group_names
-        return Profile(self, noise, mu, Sigma, str(group) if known else None)
+        return Profile(self, noise, components, str(group) if known else None)
 
     # ------------------------------------------------------------------ display
     def summary(self) -> dict:
         """Sizes, diagnostics and the top posterior correlations, as a dict."""
         return {
             "n_entities": len(self.entity_names),
-            "n_features": len(self.feature_names),
+            "n_features": len(self.benchmark_names),
             "n_missing": int(np.isnan(self.matrix.to_numpy()).sum()),
             "n_patterns": len(self.data.stats),
             "n_groups": len(self.group_names),
@@ -753,7 +812,7 @@ class Population:
     def __repr__(self) -> str:
         d = self._diagnostics
         return (
-            f"Population({len(self.entity_names)} entities x {len(self.feature_names)} "
+            f"Population({len(self.entity_names)} entities x {len(self.benchmark_names)} "
             f"benchmarks, {d['chains']} chains x {d['draws']} draws)"
         )
 
@@ -772,15 +831,16 @@ class Population:
             "",
             "  Top benchmark correlations (posterior mean, 90% interval):",
         ]
-        K = len(self.feature_names)
+        K = len(self.benchmark_names)
         top = self.top_correlations(k=min(5, K * (K - 1) // 2))
         if top.empty:
             lines[-1] = "  One benchmark: no correlations (observations inform only itself)."
-        wa = max((len(a) for a in top["feature_a"]), default=0)
-        wb = max((len(b) for b in top["feature_b"]), default=0)
+        wa = max((len(a) for a in top["benchmark_a"]), default=0)
+        wb = max((len(b) for b in top["benchmark_b"]), default=0)
         for row in top.itertuples():
             lines.append(
-                f"    {row.feature_a:>{wa}} <-> {row.feature_b:<{wb}}  r = {row.correlation:+.3f}"
+                f"    {row.benchmark_a:>{wa}} <-> {row.benchmark_b:<{wb}}  "
+                f"r = {row.correlation:+.3f}"
                 f"  [{row.lower:+.3f}, {row.upper:+.3f}]"
             )
         for problem in d["problems"]:

@@ -6,6 +6,8 @@ only fixtures.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
@@ -30,64 +32,49 @@ def simulate(n: int, seed: int, missing: float = 0.0) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------------------- fake sampling
-def _low_discrepancy(n: int, rng: np.random.Generator) -> np.ndarray:
-    """n standardized values: normal quantiles of a randomly shifted van der Corput sequence.
-
-    Every stretch of the sequence covers (0, 1) evenly, so both halves of a chain agree (split
-    r_hat about 1) and the draws are anti-correlated (bulk and tail ESS above the draw count):
-    fake posteriors pass the sampler checks whatever their size.
-    """
-    from scipy.stats import norm
-
-    t = np.arange(1, n + 1) + int(rng.integers(1000))
-    u = np.zeros(n)
-    base = 0.5
-    while t.any():
-        u += base * (t % 2)
-        t //= 2
-        base /= 2
-    return norm.ppf((u + rng.random()) % 1.0 * 0.998 + 0.001)
-
-
 def fake_sample_posterior(model, *, draws, tune, chains, sampler, target_accept, random_seed,
-                          progressbar, structure=None):
+                          progressbar, structure=None, compiled=None):
     """Stands in for :func:`skillinfer_bayes.inference.sampling.sample_posterior` in API tests.
 
-    Returns draws shaped as the real sampler's (same variables, dims and sample stats) around
-    the standardized scale's natural values (means 0, sds 1, correlations 0.2), without NUTS.
+    Draws from the model's **prior** (``pm.sample_prior_predictive``, as PyMC-Marketing's and
+    Bambi's test fixtures do), so it fakes any model the library builds, shaped as the real
+    sampler's output (same variables, dims and sample stats), without NUTS. Every half of every
+    chain is a random permutation of the same ``ceil(draws / 2)`` prior draws: the split chains
+    agree exactly (r_hat below 1) and the draws are uncorrelated within a chain (high ESS), so
+    fake posteriors pass the sampler checks whatever their size.
     """
     import arviz as az
+    import pymc as pm
 
     from skillinfer_bayes.inference.sampling import posterior_coords, posterior_dims
-    from skillinfer_bayes.models.mvn import CHOL_VAR, GROUP_MEAN_VAR, GROUP_SD_VAR, MEAN_VAR
 
-    rng = np.random.default_rng(random_seed)
+    names = list(posterior_dims(model))
     K = len(model.coords["benchmark"])
-
-    def noise(*shape):
-        out = np.empty((chains, draws, *shape))
-        for index in np.ndindex(*shape):
-            for c in range(chains):
-                out[(c, slice(None), *index)] = _low_discrepancy(draws, rng)
-        return out
-
-    a = 0.2 + 0.05 * noise()
-    corr = a[..., None, None] * np.ones((K, K)) + (1 - a[..., None, None]) * np.eye(K)
-    posterior = {
-        MEAN_VAR: 0.05 * noise(K),
-        f"{CHOL_VAR}_stds": 1.0 + 0.05 * noise(K),
-        f"{CHOL_VAR}_corr": corr,
-    }
-    if "group" in model.coords:
-        G = len(model.coords["group"])
-        posterior[GROUP_SD_VAR] = 0.5 + 0.05 * noise(K)
-        posterior[GROUP_MEAN_VAR] = 0.1 * noise(G, K)
+    # PyMC cannot draw a 1 x 1 LKJCholeskyCov from the prior: with one benchmark the
+    # correlation is 1 and the sd is drawn here as |N(0, 1)| (the default prior's shape)
+    sampled = [n for n in names if not (K == 1 and n.startswith("chol"))]
+    half = (draws + 1) // 2
+    with warnings.catch_warnings():
+        # the likelihood is a Potential: the prior's draws rightly ignore it
+        warnings.filterwarnings("ignore", message="The effect of Potentials")
+        prior = pm.sample_prior_predictive(draws=half, model=model, var_names=sampled,
+                                           random_seed=random_seed)["prior"]
+    rng = np.random.default_rng(random_seed)
+    order = np.stack([np.concatenate([rng.permutation(half), rng.permutation(half)])[:draws]
+                      for _ in range(chains)])  # (chains, draws) indices into the prior draws
+    posterior = {name: prior[name].values[0][order] for name in sampled}
+    if K == 1:
+        stds = np.abs(rng.normal(size=half))[order][..., None]
+        posterior.update({n: stds if n.endswith("_stds") else np.ones((chains, draws, 1, 1))
+                          for n in names if n.startswith("chol")})
     shape = (chains, draws)
     idata = az.from_dict(
         posterior=posterior,
         sample_stats={
             "diverging": np.zeros(shape, dtype=bool),
             "n_steps": np.full(shape, 7),
+            "tree_depth": np.full(shape, 3),
+            "reached_max_treedepth": np.zeros(shape, dtype=bool),
             "acceptance_rate": np.full(shape, target_accept),
             "energy": rng.normal(size=shape),
             "lp": rng.normal(size=shape),

@@ -12,6 +12,7 @@ MODULES = [
     "skillinfer_bayes.studies.curves",
     "skillinfer_bayes.inference.locations",
     "skillinfer_bayes.studies.protocol",
+    "skillinfer_bayes.predictive.components",
     "skillinfer_bayes.predictive.conditioning",
     "skillinfer_bayes.datasets",
     "skillinfer_bayes.inference.diagnostics",
@@ -37,3 +38,30 @@ def test_docstring_examples(name):
     result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
     assert result.failed == 0
     assert result.attempted > 0
+
+
+@pytest.fixture(scope="module")
+def example_globals() -> dict:
+    """What the examples of Population and Profile assume: ``sib``, ``np``, the leaderboard
+    ``df`` and ``pop``, the small fit of the class example (4 chains x 200 draws)."""
+    import numpy as np
+
+    import skillinfer_bayes as sib
+
+    df = sib.datasets.open_llm_leaderboard().set_index("fullname")[sib.datasets.BENCHMARKS]
+    pop = sib.Population.from_dataframe(df, normalize=False, random_seed=0, draws=200,
+                                        tune=200, progressbar=False)
+    return {"sib": sib, "np": np, "df": df, "pop": pop}
+
+
+@pytest.mark.parametrize("name", ["skillinfer_bayes", "skillinfer_bayes.population",
+                                  "skillinfer_bayes.predictive.profile"])
+def test_population_and_profile_examples_run_on_a_real_fit(name, example_globals, tmp_path,
+                                                           monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the examples write scores.csv, leaderboard.nc, ...
+    result = doctest.testmod(
+        importlib.import_module(name), extraglobs=dict(example_globals),
+        optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE,
+    )
+    assert result.failed == 0
+    assert result.attempted >= (3 if name == "skillinfer_bayes" else 20)

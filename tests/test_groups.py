@@ -97,14 +97,14 @@ def test_grouped_pointwise_loglik_sums_to_the_models_joint_loglik(grouped_pop):
     center, scale = np.nanmean(X, axis=0), np.nanstd(X, axis=0, ddof=1)
     codes = pd.Categorical(pop.groups, pop.group_names).codes
     model_stats = pattern_stats((X - center) / scale, codes)
-    model = build_model(model_stats, pop.feature_names, pop.prior, pop.group_names)
+    model = build_model(model_stats, pop.benchmark_names, pop.prior, pop.group_names)
     fn = pm.pytensorf.compile(
         model.value_vars, model.replace_rvs_by_values([model["loglik"]])[0],
         on_unused_input="ignore",  # with centred groups the likelihood skips mu_std
     )
     post = pop.idata["posterior"]
     ll = pop.log_likelihood().sum("entity").values
-    K = len(pop.feature_names)
+    K = len(pop.benchmark_names)
     rows, cols = np.tril_indices(K)
     # data scale = standardized scale minus the Jacobian of the standardization
     jacobian = np.sum((~np.isnan(X)).sum(axis=0) * np.log(scale))

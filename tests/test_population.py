@@ -88,8 +88,8 @@ def test_top_correlations_and_pca_carry_intervals(simulated_pop):
     with pytest.raises(ValueError, match="n_components must be between 1 and 3"):
         simulated_pop.pca(n_components=4)
     top = simulated_pop.top_correlations(k=2)
-    assert list(top.columns) == ["feature_a", "feature_b", "correlation", "lower", "upper"]
-    assert (top["feature_a"].iloc[0], top["feature_b"].iloc[0]) == ("a", "b")
+    assert list(top.columns) == ["benchmark_a", "benchmark_b", "correlation", "lower", "upper"]
+    assert (top["benchmark_a"].iloc[0], top["benchmark_b"].iloc[0]) == ("a", "b")
     assert np.all((top["lower"] < top["correlation"]) & (top["correlation"] < top["upper"]))
     pca = simulated_pop.pca(n_components=2)
     assert pca["explained_variance_ratio"].shape == (2,)
@@ -119,7 +119,7 @@ def test_from_csv_and_parquet(tmp_path, simulated_df):
     b = sib.Population.from_parquet(tmp_path / "s.parquet", index_col="name", normalize=False,
                                     draws=50, tune=50, chains=1, random_seed=0,
                                     progressbar=False)
-    assert a.feature_names == b.feature_names == ["a", "b", "c"]
+    assert a.benchmark_names == b.benchmark_names == ["a", "b", "c"]
     assert a.entity_names[:2] == b.entity_names[:2] == ["m0", "m1"]
 
 

@@ -101,7 +101,7 @@ def test_any_table_gives_a_documented_error_or_finite_honest_predictions(case, d
         except DOCUMENTED as err:
             assert str(err).strip()  # says what is wrong
             return
-        names = pop.feature_names
+        names = pop.benchmark_names
         observed = data.draw(st.lists(st.sampled_from(names), unique=True,
                                       max_size=len(names)))
         lo, hi = pop.score_range
@@ -163,6 +163,10 @@ def test_random_bytes_are_refused(tmp_path, content):
         sib.Population.from_netcdf(path)
 
 
+# h5netcdf's File.__del__ fails on a File whose opening failed (a third-party teardown
+# message after the PosteriorFileError was raised; the file is refused either way)
+@pytest.mark.filterwarnings(
+    "ignore:Exception ignored in.*File.close:pytest.PytestUnraisableExceptionWarning")
 @settings(max_examples=40, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(edits=st.lists(st.tuples(st.floats(0, 1, exclude_max=True), st.integers(0, 255)),

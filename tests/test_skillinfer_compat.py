@@ -78,3 +78,28 @@ def test_prior_entity_and_prior_mean_errors(simulated_pop):
     p = simulated_pop.profile(prior_mean=[100.0, np.nan, np.nan])
     assert p.mu[0] == pytest.approx(100.0)
     assert p.mu[1] == pytest.approx(simulated_pop.population_mean.iloc[1])
+
+
+def test_held_out_evaluation_runs_skillinfers_study_with_its_splits(table):
+    small = table.iloc[:250]
+    config = skillinfer_bayes.SamplerConfig(draws=500, tune=500, chains=4, progressbar=False)
+    ours_pop = skillinfer_bayes.Population.from_dataframe(small, sampler_config=config,
+                                                          random_seed=1)
+    ours = skillinfer_bayes.validation.held_out_evaluation(
+        ours_pop, frac_observed=[0.3, 0.6], n_splits=2, sampler_config=config)
+    theirs = skillinfer.validation.held_out_evaluation(
+        skillinfer.Population.from_dataframe(small), frac_observed=[0.3, 0.6], n_splits=2)
+    assert list(ours.columns) == list(theirs.columns)
+    assert len(ours) == len(theirs)
+    keys = ["split", "entity", "frac_observed", "method"]
+    pd.testing.assert_frame_equal(ours[keys], theirs[keys])
+    # the same splits and noisy observations: the baselines agree exactly
+    baselines = ours["method"] != "kalman"
+    pd.testing.assert_frame_equal(ours[baselines], theirs[baselines])
+    # the Bayesian predictive is close to the plug-in on a 200-model training set
+    mine = ours[~baselines].groupby("frac_observed")[["mae", "calibration_coverage"]].mean()
+    ref = theirs[~baselines].groupby("frac_observed")[["mae", "calibration_coverage"]].mean()
+    np.testing.assert_allclose(mine["mae"], ref["mae"], rtol=0.05)
+    assert (mine["calibration_coverage"] > 0.8).all()
+    with pytest.raises(ValueError, match="frac_observed must lie in"):
+        skillinfer_bayes.validation.held_out_evaluation(ours_pop, frac_observed=0.0)

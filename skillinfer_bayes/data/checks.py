@@ -208,8 +208,8 @@ def check_noise(
     K = len(names)
     if isinstance(noise, Mapping):
         sds = np.zeros(K) if default is None else np.array(default, dtype=float)
-        for feature, value in noise.items():
-            sds[resolve_benchmark(feature, names)] = _noise_value(value, noise)
+        for benchmark, value in noise.items():
+            sds[resolve_benchmark(benchmark, names)] = _noise_value(value, noise)
         return sds
     if isinstance(noise, pd.Series):
         return check_noise(noise.to_dict(), names, default)
@@ -241,7 +241,7 @@ def _noise_value(value: object, noise: object) -> float:
     return float(value)
 
 
-def resolve_benchmark(feature: str | int, names: Sequence[str]) -> int:
+def resolve_benchmark(benchmark: str | int, names: Sequence[str]) -> int:
     """Index of a benchmark given by name or integer position.
 
     Names come first: benchmark names are strings, and an integer that is the name of a
@@ -254,31 +254,31 @@ def resolve_benchmark(feature: str | int, names: Sequence[str]) -> int:
     >>> resolve_benchmark(0, ["2", "0", "1"]), resolve_benchmark(1, ["a", "b"])
     (1, 1)
     """
-    if isinstance(feature, (int, np.integer)) and not isinstance(feature, bool):
-        if str(int(feature)) in names:
-            return list(names).index(str(int(feature)))
-        if not 0 <= int(feature) < len(names):
+    if isinstance(benchmark, (int, np.integer)) and not isinstance(benchmark, bool):
+        if str(int(benchmark)) in names:
+            return list(names).index(str(int(benchmark)))
+        if not 0 <= int(benchmark) < len(names):
             raise IndexError(
-                f"Benchmark index {feature} out of range for {len(names)} benchmarks "
+                f"Benchmark index {benchmark} out of range for {len(names)} benchmarks "
                 f"(0..{len(names) - 1})."
             )
-        return int(feature)
+        return int(benchmark)
     try:
-        return list(names).index(feature)
+        return list(names).index(benchmark)
     except (ValueError, TypeError):
         raise UnknownBenchmarkError(
-            f"Unknown benchmark {feature!r}; known benchmarks: {sorted(names)}."
+            f"Unknown benchmark {benchmark!r}; known benchmarks: {sorted(names)}."
         ) from None
 
 
-def check_value(feature: str, value: object) -> float:
+def check_value(benchmark: str, value: object) -> float:
     """An observed score as a finite float, or a clear error."""
     if not _is_number(value):
-        raise TypeError(f"Observed score for {feature!r} must be a number, got {value!r}.")
+        raise TypeError(f"Observed score for {benchmark!r} must be a number, got {value!r}.")
     value = float(value)
     if not math.isfinite(value):
         raise ValueError(
-            f"Observed score for {feature!r} is {value}: pass a finite number "
+            f"Observed score for {benchmark!r} is {value}: pass a finite number "
             "(leave a benchmark unobserved instead of passing NaN)."
         )
     return value

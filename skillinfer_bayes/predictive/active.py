@@ -30,10 +30,10 @@ import numpy as np
 from skillinfer_bayes.data.checks import resolve_benchmark
 
 
-def resolve_target(target, feature_names: Sequence[str]) -> tuple[np.ndarray | None, set[int]]:
+def resolve_target(target, benchmark_names: Sequence[str]) -> tuple[np.ndarray | None, set[int]]:
     """``(weights, excluded)``: the weight vector of a target (None: the remaining benchmarks)
     and the benchmarks that cannot be candidates."""
-    K = len(feature_names)
+    K = len(benchmark_names)
     if target is None:
         return None, set()
     if isinstance(target, Mapping):
@@ -46,9 +46,9 @@ def resolve_target(target, feature_names: Sequence[str]) -> tuple[np.ndarray | N
             ):
                 raise ValueError(f"target weight of {name!r} must be a finite number; "
                                  f"got {weight!r}.")
-            w[resolve_benchmark(name, feature_names)] = float(weight)
+            w[resolve_benchmark(name, benchmark_names)] = float(weight)
         return w, set()
-    j = resolve_benchmark(target, feature_names)
+    j = resolve_benchmark(target, benchmark_names)
     w = np.zeros(K)
     w[j] = 1.0
     return w, {j}
@@ -60,6 +60,7 @@ def expected_variance_reduction(
     unobserved: Sequence[int],
     noise_var: float | np.ndarray,
     weights: np.ndarray | None = None,
+    component_weights: np.ndarray | None = None,
 ) -> np.ndarray:
     """Posterior-averaged reduction of the target variance from observing each candidate.
 
@@ -77,6 +78,11 @@ def expected_variance_reduction(
     weights : numpy.ndarray, optional
         (K,) weights of a linear target; ``None``: the summed variances of the remaining
         benchmarks.
+    component_weights : numpy.ndarray, optional
+        (S,) weights of the conditioned components (a mixture posterior), or (E, S) for E
+        entities (then the result is (E, len(candidates))); default equal.
+        The reduction is averaged within components; the spread between component means is
+        not counted.
 
     Returns
     -------
@@ -95,8 +101,15 @@ def expected_variance_reduction(
     innovation = np.diagonal(cov, axis1=1, axis2=2)[:, cand] + noise_var[cand]  # (S, c)
     if weights is not None:
         proj = np.einsum("k,skc->sc", weights, cov[:, :, cand])
-        return ((proj / np.sqrt(innovation)) ** 2).mean(axis=0)
+        return _average_over_components((proj / np.sqrt(innovation)) ** 2, component_weights)
     u = np.asarray(unobserved, dtype=int)
     block = cov[:, u[:, None], cand]  # (S, |u|, c): covariance of remaining i with candidate j
     # scaled before squaring: no overflow or underflow where covariances are large or tiny
-    return np.sum((block / np.sqrt(innovation)[:, None, :]) ** 2, axis=1).mean(axis=0)
+    per_component = np.sum((block / np.sqrt(innovation)[:, None, :]) ** 2, axis=1)
+    return _average_over_components(per_component, component_weights)
+
+
+def _average_over_components(values: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
+    """(S, c) per-component values averaged over the components (first axis), by (..., S)
+    weights."""
+    return values.mean(axis=0) if weights is None else weights @ values

@@ -37,7 +37,8 @@ def condition(
     values: np.ndarray,
     noise_var: float | np.ndarray = 0.0,
     full_cov: bool = False,
-) -> tuple[np.ndarray, np.ndarray]:
+    log_evidence: bool = False,
+) -> tuple[np.ndarray, ...]:
     """Condition every draw of a multivariate normal on observed coordinates.
 
     Parameters
@@ -55,6 +56,10 @@ def condition(
         (K,) per coordinate.
     full_cov : bool, default False
         Return the (S, K, K) conditional covariances instead of their (S, K) diagonals.
+    log_evidence : bool, default False
+        Also return the log density of the observed values under each draw's normal (the
+        observed block's marginal with the noise added), accumulated over the sequential
+        updates as ``sum_j log N(x_j; m_j, v_j)`` (the prediction-error decomposition).
 
     Returns
     -------
@@ -63,6 +68,8 @@ def condition(
     cov : numpy.ndarray
         (S, K) conditional variances, or (S, K, K) covariances with ``full_cov``; they do not
         depend on the observed values.
+    log_evidence : numpy.ndarray
+        Only with ``log_evidence``: (S,) or (E, S) log densities of the observed values.
 
     Examples
     --------
@@ -86,26 +93,35 @@ def condition(
         raise ValueError(f"observed indices must be distinct; got {observed.tolist()}.")
     noise_var = np.broadcast_to(np.asarray(noise_var, dtype=float), mu.shape[-1:])
     means = np.broadcast_to(mu, values.shape[:-1] + mu.shape).copy()
+    evidence = np.zeros(values.shape[:-1] + mu.shape[:1]) if log_evidence else None
     if full_cov:
         cov = Sigma.copy()
         for step, j in enumerate(observed):
             c = cov[:, :, j].copy()  # (S, K): covariance of every coordinate with j
-            gain = c / _innovation(c[:, j], noise_var[j], Sigma[:, j, j])[:, None]
-            means += gain * (values[..., step, None, None] - means[..., j : j + 1])
+            innovation = _innovation(c[:, j], noise_var[j], Sigma[:, j, j])
+            gain = c / innovation[:, None]
+            error = values[..., step, None] - means[..., j]  # (..., S)
+            if evidence is not None:
+                evidence -= 0.5 * (np.log(2.0 * np.pi * innovation) + error**2 / innovation)
+            means += gain * error[..., None]
             cov -= gain[:, :, None] * c[:, None, :]
-        return means, cov
+        return (means, cov) if evidence is None else (means, cov, evidence)
     # Only the variances are wanted: carry the diagonal and the columns of the observed
     # coordinates, O(S K m) per step instead of O(S K^2).
     var = np.diagonal(Sigma, axis1=1, axis2=2).copy()
     cols = [Sigma[:, :, j].copy() for j in observed]  # (S, K) each, contiguous
     for step, j in enumerate(observed):
         c = cols[step]
-        gain = c / _innovation(c[:, j], noise_var[j], Sigma[:, j, j])[:, None]
-        means += gain * (values[..., step, None, None] - means[..., j : j + 1])
+        innovation = _innovation(c[:, j], noise_var[j], Sigma[:, j, j])
+        gain = c / innovation[:, None]
+        error = values[..., step, None] - means[..., j]  # (..., S)
+        if evidence is not None:
+            evidence -= 0.5 * (np.log(2.0 * np.pi * innovation) + error**2 / innovation)
+        means += gain * error[..., None]
         var -= gain * c
         for later, k in enumerate(observed[step + 1 :], start=step + 1):
             cols[later] -= gain * c[:, k, None]
-    return means, var
+    return (means, var) if evidence is None else (means, var, evidence)
 
 
 def _innovation(prior_var: np.ndarray, noise_var: float, scale: np.ndarray) -> np.ndarray:

@@ -1,9 +1,11 @@
-"""The predictive distribution: an equal-weight mixture of normals over posterior draws.
+"""The predictive distribution: a mixture of normals over posterior draws (and components).
 
-Each coordinate's predictive is ``p(y) = 1/S sum_s N(y; m_s, v_s)``. Its mean, variance
-(law of total variance), CDF and quantiles are computed exactly from the S components, vectorized
-over coordinates (and entities): no Python loop over draws. Components lie along the **last**
-axis, ``(..., S)``, so every reduction runs over contiguous memory.
+Each coordinate's predictive is ``p(y) = sum_n w_n N(y; m_n, v_n)`` over the N conditioned
+components (:mod:`~skillinfer_bayes.predictive.components`); ``weights=None`` means equal
+weights ``1/N``, the one-component posterior. Its mean, variance (law of total variance), CDF
+and quantiles are computed exactly from the N components, vectorized over coordinates (and
+entities): no Python loop over draws. Components lie along the **last** axis, ``(..., N)``, so
+every reduction runs over contiguous memory; ``weights`` broadcast against it.
 """
 
 from __future__ import annotations
@@ -14,12 +16,28 @@ from scipy.special import ndtr, ndtri
 _INV_SQRT_2PI = 1.0 / np.sqrt(2.0 * np.pi)
 
 
-def mixture_mean(means: np.ndarray) -> np.ndarray:
-    """Mean of the mixture: the average of the component means (last axis)."""
-    return means.mean(axis=-1)
+def average(values: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+    """Weighted average over the last axis (``weights=None``: the plain mean).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> float(average(np.array([0.0, 4.0]), np.array([0.75, 0.25])))
+    1.0
+    """
+    if weights is None:
+        return values.mean(axis=-1)
+    return np.einsum("...n,...n->...", values, np.broadcast_to(weights, values.shape))
 
 
-def mixture_var(means: np.ndarray, variances: np.ndarray) -> np.ndarray:
+def mixture_mean(means: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+    """Mean of the mixture: the (weighted) average of the component means (last axis)."""
+    return average(means, weights)
+
+
+def mixture_var(
+    means: np.ndarray, variances: np.ndarray, weights: np.ndarray | None = None
+) -> np.ndarray:
     """Variance of the mixture: mean conditional variance + variance of conditional means.
 
     Examples
@@ -27,11 +45,18 @@ def mixture_var(means: np.ndarray, variances: np.ndarray) -> np.ndarray:
     >>> import numpy as np
     >>> float(mixture_var(np.array([-1.0, 1.0]), np.array([1.0, 1.0])))
     2.0
+    >>> float(mixture_var(np.array([-1.0, 1.0]), np.array([1.0, 1.0]), np.array([0.5, 0.5])))
+    2.0
     """
-    return variances.mean(axis=-1) + means.var(axis=-1)
+    if weights is None:
+        return variances.mean(axis=-1) + means.var(axis=-1)
+    centre = average(means, weights)
+    return average(variances, weights) + average((means - centre[..., None]) ** 2, weights)
 
 
-def mixture_cdf(x: np.ndarray, means: np.ndarray, sds: np.ndarray) -> np.ndarray:
+def mixture_cdf(
+    x: np.ndarray, means: np.ndarray, sds: np.ndarray, weights: np.ndarray | None = None
+) -> np.ndarray:
     """CDF of the mixture at ``x``.
 
     Parameters
@@ -39,10 +64,12 @@ def mixture_cdf(x: np.ndarray, means: np.ndarray, sds: np.ndarray) -> np.ndarray
     x : numpy.ndarray
         (...) points, one per mixture.
     means, sds : numpy.ndarray
-        (..., S) component means and standard deviations.
+        (..., N) component means and standard deviations.
+    weights : numpy.ndarray, optional
+        (..., N) component weights; default equal.
     """
     x = np.asarray(x, dtype=float)
-    return ndtr((x[..., None] - means) / sds).mean(axis=-1)
+    return average(ndtr((x[..., None] - means) / sds), weights)
 
 
 def mixture_quantile(
@@ -51,6 +78,7 @@ def mixture_quantile(
     sds: np.ndarray,
     rtol: float = 1e-4,
     max_iter: int = 100,
+    weights: np.ndarray | None = None,
 ) -> np.ndarray:
     """Quantile ``q`` of each mixture (safeguarded Newton iterations, vectorized).
 
@@ -66,9 +94,11 @@ def mixture_quantile(
     q : float or numpy.ndarray
         Probability (or (P,) probabilities) in (0, 1).
     means, sds : numpy.ndarray
-        (..., S) component means and standard deviations.
+        (..., N) component means and standard deviations.
     rtol : float
         Convergence threshold on the Newton step, relative to the mixture sd.
+    weights : numpy.ndarray, optional
+        (..., N) component weights; default equal.
 
     Returns
     -------
@@ -83,15 +113,15 @@ def mixture_quantile(
     """
     q_arr = np.asarray(q, dtype=float)
     qb = q_arr.reshape(q_arr.shape + (1,) * (means.ndim - 1))  # (P, ...)
-    sd = np.sqrt(mixture_var(means, sds**2))
-    x = mixture_mean(means) + ndtri(qb) * sd
+    sd = np.sqrt(mixture_var(means, sds**2, weights))
+    x = mixture_mean(means, weights) + ndtri(qb) * sd
     lo = np.broadcast_to((means - 40.0 * sds).min(axis=-1), x.shape).copy()
     hi = np.broadcast_to((means + 40.0 * sds).max(axis=-1), x.shape).copy()
     x = np.clip(x, lo, hi)
     for _ in range(max_iter):
         z = (x[..., None] - means) / sds
-        err = ndtr(z).mean(axis=-1) - qb
-        pdf = (np.exp(-0.5 * z * z) / sds).mean(axis=-1) * _INV_SQRT_2PI
+        err = average(ndtr(z), weights) - qb
+        pdf = average(np.exp(-0.5 * z * z) / sds, weights) * _INV_SQRT_2PI
         below = err < 0
         lo = np.where(below, x, lo)
         hi = np.where(below, hi, x)

@@ -54,7 +54,7 @@ def sample_prior_predictive(
     """See :meth:`Population.sample_prior_predictive`."""
     check_positive_int("draws", draws)
     check_positive_int("n_entities", n_entities)
-    K = len(pop.feature_names)
+    K = len(pop.benchmark_names)
     grouped = pop.groups is not None
     rng = np.random.default_rng(random_seed)
     prior_choice = pop.prior if prior is None else prior
@@ -86,8 +86,8 @@ def sample_prior_predictive(
         prior={k: v[None] for k, v in prior_draws.items()},
         prior_predictive={"scores": (center + scale * y_std)[None]},
         coords={
-            "benchmark": pop.feature_names,
-            "benchmark_bis": pop.feature_names,
+            "benchmark": pop.benchmark_names,
+            "benchmark_bis": pop.benchmark_names,
             "entity": np.arange(n_entities),
         },
         dims=dims,
@@ -95,6 +95,6 @@ def sample_prior_predictive(
     )
     observed = xr.Dataset(
         {"scores": (("observed_entity", "benchmark"), pop.matrix.to_numpy())},
-        coords={"observed_entity": np.arange(len(pop.matrix)), "benchmark": pop.feature_names},
+        coords={"observed_entity": np.arange(len(pop.matrix)), "benchmark": pop.benchmark_names},
     )
     return with_group(idata, "observed_data", observed)

@@ -18,8 +18,12 @@ from skillinfer_bayes.data.checks import (
     resolve_benchmark,
 )
 from skillinfer_bayes.predictive.active import expected_variance_reduction, resolve_target
-from skillinfer_bayes.predictive.conditioning import condition
-from skillinfer_bayes.predictive.mixture import mixture_mean, mixture_quantile, mixture_var
+from skillinfer_bayes.predictive.components import (
+    ComponentDraws,
+    ConditionedMixture,
+    condition_components,
+)
+from skillinfer_bayes.predictive.mixture import average, mixture_mean, mixture_quantile, mixture_var
 
 if TYPE_CHECKING:
     from skillinfer_bayes.population import Population
@@ -36,10 +40,12 @@ class Profile:
     """What is known of one entity: observed scores and the predictive of all benchmarks.
 
     Created by :meth:`Population.profile`. Every prediction conditions **each** posterior draw
-    of the population mean and covariance on the observed scores (batched over draws); the
-    predictive distribution of a benchmark is the equal-weight mixture of those conditional
-    normals, so it carries the uncertainty of the covariance itself. Observed benchmarks are
-    predicted too (their latent score given the noisy observation).
+    (and each of its mixture components, :class:`ComponentDraws`) on the observed scores,
+    batched over draws; the predictive distribution of a benchmark is the mixture of those
+    conditional normals, every draw counting alike and each component weighted by its evidence
+    (:mod:`~skillinfer_bayes.predictive.components`), so it carries the uncertainty of the
+    covariance itself. Observed benchmarks are predicted too (their latent score given the
+    noisy observation).
 
     Methods that change the profile return it, so calls chain::
 
@@ -47,42 +53,42 @@ class Profile:
 
     Examples
     --------
-    >>> profile = pop.profile()  # doctest: +SKIP
-    >>> profile.observe("BBH", 55.93).mean("IFEval")  # doctest: +SKIP
-    69.3...
+    >>> profile = pop.profile()
+    >>> round(profile.observe("BBH", 55.93).mean("IFEval"))
+    69
     """
 
     def __init__(
         self,
         population: Population,
         noise: float | np.ndarray,
-        mu_draws: np.ndarray | None = None,
-        Sigma_draws: np.ndarray | None = None,
+        components: ComponentDraws | None = None,
         group: str | None = None,
     ) -> None:
         self.population = population
         self._noise = np.broadcast_to(
-            np.asarray(noise, dtype=float), (len(population.feature_names),)
+            np.asarray(noise, dtype=float), (len(population.benchmark_names),)
         ).copy()
         self._noise.flags.writeable = False
         #: The fitted group this entity belongs to (``None``: population level).
         self.group = group
-        if mu_draws is None or Sigma_draws is None:
-            mu_draws, Sigma_draws = population.mu_draws, population.Sigma_draws
-        self._mu_draws, self._Sigma_draws = mu_draws, Sigma_draws
-        self.feature_names = list(population.feature_names)
+        #: The posterior's components this profile conditions (:class:`ComponentDraws`).
+        self.components = (population.predictive_components() if components is None
+                           else components)
+        self.benchmark_names = list(population.benchmark_names)
         self._noise_var = self._noise**2
         self._observed: dict[int, float] = {}
-        self._moments: tuple[np.ndarray, np.ndarray] | None = None
+        self._moments: tuple[np.ndarray, np.ndarray, np.ndarray | None] | None = None
 
     # ------------------------------------------------------------------ observing
-    def observe(self, feature: str | int, value: float) -> Profile:
+    def observe(self, benchmark: str | int | None = None, value: float | None = None, *,
+                feature: str | int | None = None) -> Profile:
         """Observe one benchmark score (replaces an earlier observation of it).
 
         Parameters
         ----------
-        feature : str or int
-            Benchmark name (or position).
+        benchmark : str or int
+            Benchmark name (or position); ``feature=`` is skillinfer's name of this argument.
         value : float
             The observed score, on the population's scale.
 
@@ -98,9 +104,14 @@ class Profile:
 
         Examples
         --------
-        >>> pop.profile().observe("BBH", 55.93).observe("IFEval", 86.7)  # doctest: +SKIP
+        >>> pop.profile().observe("BBH", 55.93).observe("IFEval", 86.7)
+        Profile(6 benchmarks, observed={'BBH': 55.93, 'IFEval': 86.7}, noise=0.6285)
         """
-        return self.observe_many({feature: value})
+        benchmark = _benchmark_argument(benchmark, feature)
+        if value is None:
+            raise TypeError(f"observe({benchmark!r}) needs the observed score: "
+                            f"observe({benchmark!r}, value).")
+        return self.observe_many({benchmark: value})
 
     def observe_many(self, observations: Mapping[str | int, float]) -> Profile:
         """Observe several benchmark scores at once (all are checked before any is applied).
@@ -117,7 +128,8 @@ class Profile:
 
         Examples
         --------
-        >>> pop.profile().observe_many({"BBH": 55.93, "IFEval": 86.7})  # doctest: +SKIP
+        >>> pop.profile().observe_many({"BBH": 55.93, "IFEval": 86.7}).n_observations
+        2
         """
         if not isinstance(observations, Mapping):
             raise TypeError(
@@ -125,9 +137,9 @@ class Profile:
                 f"{type(observations).__name__}."
             )
         checked = {}
-        for feature, value in observations.items():
-            j = resolve_benchmark(feature, self.feature_names)
-            name = self.feature_names[j]
+        for benchmark, value in observations.items():
+            j = resolve_benchmark(benchmark, self.benchmark_names)
+            name = self.benchmark_names[j]
             checked[j] = check_value(name, value)
             self._warn_if_out_of_range(name, j, checked[j])
         self._observed.update(checked)
@@ -153,6 +165,11 @@ class Profile:
                 np.fromiter(self._observed.values(), dtype=float, count=n))
 
     @property
+    def feature_names(self) -> list[str]:
+        """skillinfer's name of :attr:`benchmark_names`."""
+        return self.benchmark_names
+
+    @property
     def noise(self) -> np.ndarray:
         """(K,) observation noise sd of each benchmark (read-only: set it with
         ``Population.profile(noise=...)``)."""
@@ -161,7 +178,7 @@ class Profile:
     @property
     def observed(self) -> dict[str, float]:
         """The observed scores, ``{benchmark: value}`` in observation order."""
-        return {self.feature_names[j]: v for j, v in self._observed.items()}
+        return {self.benchmark_names[j]: v for j, v in self._observed.items()}
 
     @property
     def n_observations(self) -> int:
@@ -169,40 +186,45 @@ class Profile:
         return len(self._observed)
 
     # ------------------------------------------------------------------ predictive
-    def _conditional(self) -> tuple[np.ndarray, np.ndarray]:
-        """Per-draw conditional means and variances, (K, S) each (cached until observe).
+    def _conditioned(self, full_cov: bool = False) -> ConditionedMixture:
+        """The components conditioned on the observations."""
+        idx, vals = self._observed_arrays()
+        return condition_components(self.components, idx, vals, self._noise_var, full_cov)
 
-        Draws lie on the last axis, the layout the mixture functions reduce over fastest.
+    def _conditional(self) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """Conditional means and variances, (K, N) each, and the (N,) component weights
+        (``None``: equal), cached until the next observation.
+
+        Components lie on the last axis, the layout the mixture functions reduce over fastest.
         """
         if self._moments is None:
-            idx, vals = self._observed_arrays()
-            means, variances = condition(
-                self._mu_draws, self._Sigma_draws, idx, vals, self._noise_var
-            )
+            out = self._conditioned()
             self._moments = (
-                np.ascontiguousarray(means.T),
-                np.ascontiguousarray(np.maximum(variances, 1e-300).T),
+                np.ascontiguousarray(out.means.T),
+                np.ascontiguousarray(np.maximum(out.cov, 1e-300).T),
+                out.weights,
             )
         return self._moments
 
-    def _select(self, feature: str | int | None, values: np.ndarray):
-        if feature is None:
+    def _select(self, benchmark: str | int | None, values: np.ndarray):
+        if benchmark is None:
             return values.copy()
-        return float(values[resolve_benchmark(feature, self.feature_names)])
+        return float(values[resolve_benchmark(benchmark, self.benchmark_names)])
 
-    def mean(self, feature: str | int | None = None) -> float | np.ndarray:
+    def mean(self, benchmark: str | int | None = None) -> float | np.ndarray:
         """Predictive mean of one benchmark (float) or of all (array in benchmark order).
 
         Not clipped to any range.
 
         Examples
         --------
-        >>> pop.profile().observe("BBH", 55.93).mean("MMLU-PRO")  # doctest: +SKIP
-        50.7...
+        >>> round(pop.profile().observe("BBH", 55.93).mean("MMLU-PRO"))
+        51
         """
-        return self._select(feature, mixture_mean(self._conditional()[0]))
+        means, _, weights = self._conditional()
+        return self._select(benchmark, mixture_mean(means, weights))
 
-    def std(self, feature: str | int | None = None) -> float | np.ndarray:
+    def std(self, benchmark: str | int | None = None) -> float | np.ndarray:
         """Predictive standard deviation (law of total variance over posterior draws).
 
         ``sqrt(mean_s C_s + var_s m_s)``: the conditional variance averaged over draws plus the
@@ -210,38 +232,42 @@ class Profile:
 
         Examples
         --------
-        >>> pop.profile().observe("BBH", 55.93).std("MMLU-PRO")  # doctest: +SKIP
-        4.1...
+        >>> round(pop.profile().observe("BBH", 55.93).std("MMLU-PRO"))
+        4
         """
-        means, variances = self._conditional()
-        return self._select(feature, np.sqrt(mixture_var(means, variances)))
+        means, variances, weights = self._conditional()
+        return self._select(benchmark, np.sqrt(mixture_var(means, variances, weights)))
 
-    def interval(self, feature: str | int, level: float = 0.9) -> tuple[float, float]:
+    def interval(self, benchmark: str | int, level: float = 0.9) -> tuple[float, float]:
         """Central predictive interval of one benchmark, from the exact mixture quantiles.
 
         Examples
         --------
-        >>> pop.profile().observe("BBH", 55.93).interval("GPQA", level=0.9)  # doctest: +SKIP
-        (10.0..., 19.2...)
+        >>> lower, upper = pop.profile().observe("BBH", 55.93).interval("GPQA", level=0.9)
+        >>> round(lower), round(upper)
+        (10, 19)
         """
         level = check_level(level)
-        j = resolve_benchmark(feature, self.feature_names)
-        means, variances = self._conditional()
+        j = resolve_benchmark(benchmark, self.benchmark_names)
+        means, variances, weights = self._conditional()
         lo, hi = mixture_quantile(
-            np.array([(1 - level) / 2, (1 + level) / 2]), means[j], np.sqrt(variances[j])
+            np.array([(1 - level) / 2, (1 + level) / 2]), means[j], np.sqrt(variances[j]),
+            weights=weights,
         )
         return float(lo), float(hi)
 
     def predict(
-        self, feature: str | int | None = None, level: float = 0.9, detail: bool = False
+        self, benchmark: str | int | None = None, level: float = 0.9, detail: bool = False, *,
+        feature: str | int | None = None,
     ) -> pd.DataFrame | dict:
         """The predictive distribution of every benchmark, or of one.
 
         Parameters
         ----------
-        feature : str or int, optional
+        benchmark : str or int, optional
             One benchmark (as skillinfer's ``predict(feature)``): returns a dict. A float here
             is read as ``level`` (``predict(0.5)``, this method's first argument before).
+            ``feature=`` is accepted as skillinfer's name of this argument.
         level : float, default 0.9
             Probability of the central predictive interval (skillinfer's default is 0.95).
         detail : bool, default False
@@ -252,38 +278,45 @@ class Profile:
         -------
         pandas.DataFrame or dict
             Indexed by benchmark; columns ``mean``, ``std``, ``lower``, ``upper`` and
-            ``observed`` (the observed score, NaN if not observed). With ``feature``: a dict
-            with ``feature``, ``mean``, ``std``, ``lower``, ``upper``, ``observed`` and
-            skillinfer's names of the bounds, ``ci_lower`` and ``ci_upper``. Unlike
+            ``observed`` (the observed score, NaN if not observed). With ``benchmark``: a dict
+            with ``benchmark``, ``mean``, ``std``, ``lower``, ``upper``, ``observed`` and
+            skillinfer's names, ``feature``, ``ci_lower`` and ``ci_upper``. Unlike
             skillinfer's Gaussian, the bounds are exact quantiles of the predictive mixture
             (never clipped).
 
         Examples
         --------
-        >>> pop.profile().observe("BBH", 55.93).predict(level=0.9)  # doctest: +SKIP
-        >>> pop.profile().observe("BBH", 55.93).predict("GPQA")["ci_upper"]  # doctest: +SKIP
+        >>> pop.profile().observe("BBH", 55.93).predict(level=0.9).columns.tolist()
+        ['mean', 'std', 'lower', 'upper', 'observed']
+        >>> round(pop.profile().observe("BBH", 55.93).predict("GPQA")["ci_upper"])
+        19
         """
-        if isinstance(feature, (float, np.floating)):
-            feature, level = None, feature
         if feature is not None:
-            j = resolve_benchmark(feature, self.feature_names)
+            benchmark = _benchmark_argument(benchmark, feature)
+        if isinstance(benchmark, (float, np.floating)):
+            benchmark, level = None, benchmark
+        if benchmark is not None:
+            j = resolve_benchmark(benchmark, self.benchmark_names)
             row = self.predict(level=level, detail=detail).iloc[j]
-            result = {"feature": self.feature_names[j], **{k: row[k] for k in row.index}}
+            result = {"benchmark": self.benchmark_names[j], **{k: row[k] for k in row.index}}
             for key, value in result.items():
                 if isinstance(value, np.floating):
                     result[key] = float(value)
             result["ci_lower"], result["ci_upper"] = result["lower"], result["upper"]
+            result["feature"] = result["benchmark"]
             return result
         level = check_level(level)
-        means, variances = self._conditional()
+        means, variances, weights = self._conditional()
         lower, upper = mixture_quantile(
-            np.array([(1 - level) / 2, (1 + level) / 2]), means, np.sqrt(variances)
+            np.array([(1 - level) / 2, (1 + level) / 2]), means, np.sqrt(variances),
+            weights=weights,
         )
-        observed = np.full(len(self.feature_names), np.nan)
+        observed = np.full(len(self.benchmark_names), np.nan)
         for j, v in self._observed.items():
             observed[j] = v
         values = np.column_stack(
-            [mixture_mean(means), np.sqrt(mixture_var(means, variances)), lower, upper, observed]
+            [mixture_mean(means, weights), np.sqrt(mixture_var(means, variances, weights)),
+             lower, upper, observed]
         )
         table = pd.DataFrame(values, index=self.population.benchmark_index, columns=_COLUMNS)
         if detail:
@@ -291,13 +324,23 @@ class Profile:
         table.attrs["level"] = level
         return table
 
+    def _prior_var(self, spread: bool) -> np.ndarray:
+        """(K,) variance of each benchmark before any observation: the components'
+        variances averaged, plus (``spread``) the variance of their means."""
+        draws = self.components
+        means = draws.flat_means().T
+        variances = np.diagonal(draws.flat_covariances(), axis1=1, axis2=2).T
+        weights = draws.flat_weights()
+        if spread:
+            return mixture_var(means, variances, weights)
+        return average(variances, weights)
+
     def _detail(self, std: np.ndarray) -> dict[str, np.ndarray]:
         """skillinfer's ``confidence`` and ``source`` columns."""
-        before = np.sqrt(mixture_var(self._mu_draws.T, np.diagonal(self._Sigma_draws,
-                                                                     axis1=1, axis2=2).T))
+        before = np.sqrt(self._prior_var(spread=True))
         return {
             "confidence": np.clip(1.0 - std / np.maximum(before, 1e-300), 0.0, 1.0),
-            "source": np.where([j in self._observed for j in range(len(self.feature_names))],
+            "source": np.where([j in self._observed for j in range(len(self.benchmark_names))],
                                "observed", "predicted"),
         }
 
@@ -316,23 +359,24 @@ class Profile:
         parameters' own uncertainty, which skillinfer's plug-in lacks). Its diagonal is
         ``std() ** 2``.
         """
-        idx, vals = self._observed_arrays()
-        means, cov = condition(self._mu_draws, self._Sigma_draws, idx, vals, self._noise_var,
-                               full_cov=True)
-        centred = means - means.mean(axis=0)
-        return cov.mean(axis=0) + centred.T @ centred / len(means)
+        out = self._conditioned(full_cov=True)
+        w = (np.full(len(out.means), 1.0 / len(out.means)) if out.weights is None
+             else out.weights)
+        centred = out.means - w @ out.means
+        return np.einsum("n,nij->ij", w, out.cov) + (centred.T * w) @ centred
 
     @property
     def covariance_matrix(self) -> pd.DataFrame:
         """:attr:`Sigma` labelled by benchmark (skillinfer's ``covariance_matrix``)."""
-        return pd.DataFrame(self.Sigma, index=self.feature_names, columns=self.feature_names)
+        return pd.DataFrame(self.Sigma, index=self.benchmark_names, columns=self.benchmark_names)
 
     @property
     def agent_vector(self) -> pd.Series:
         """The predictive means as a Series named ``agent_vector`` (skillinfer's)."""
-        return pd.Series(self.mean(), index=self.feature_names, name="agent_vector")
+        return pd.Series(self.mean(), index=self.benchmark_names, name="agent_vector")
 
-    def confidence_interval(self, feature: str | int, level: float = 0.95) -> tuple[float, float]:
+    def confidence_interval(self, benchmark: str | int | None = None, level: float = 0.95, *,
+                            feature: str | int | None = None) -> tuple[float, float]:
         """Central predictive interval of one benchmark (skillinfer's name and default level).
 
         skillinfer returns ``mean -+ z sd`` of its Gaussian; this is :meth:`interval`, the
@@ -340,21 +384,24 @@ class Profile:
 
         Examples
         --------
-        >>> profile.confidence_interval("GPQA")  # doctest: +SKIP
+        >>> lower, upper = pop.profile().observe("BBH", 55.93).confidence_interval("GPQA")
+        >>> round(lower), round(upper)
+        (9, 20)
         """
-        return self.interval(feature, level=level)
+        return self.interval(_benchmark_argument(benchmark, feature), level=level)
 
     def to_dataframe(self, detail: bool = False) -> pd.DataFrame:
-        """The predictive means and sds in skillinfer's layout: columns ``feature``, ``mean``,
-        ``std`` (and ``confidence``, ``source`` with ``detail``), one row per benchmark.
+        """The predictive means and sds in skillinfer's layout: columns ``feature`` (the
+        benchmark, skillinfer's name), ``mean``, ``std`` (and ``confidence``, ``source`` with
+        ``detail``), one row per benchmark. :meth:`predict` is this library's table.
 
         Examples
         --------
-        >>> profile.to_dataframe().columns.tolist()  # doctest: +SKIP
+        >>> pop.profile().to_dataframe().columns.tolist()
         ['feature', 'mean', 'std']
         """
         std = self.std()
-        frame = pd.DataFrame({"feature": self.feature_names, "mean": self.mean(), "std": std})
+        frame = pd.DataFrame({"feature": self.benchmark_names, "mean": self.mean(), "std": std})
         return frame.assign(**self._detail(std)) if detail else frame
 
     def sample(self, n: int, random_seed: int | None = None) -> pd.DataFrame:
@@ -374,23 +421,27 @@ class Profile:
 
         Examples
         --------
-        >>> pop.profile().observe("BBH", 55.93).sample(1000, random_seed=0).mean()  # doctest: +SKIP
+        >>> draws = pop.profile().observe("BBH", 55.93).sample(1000, random_seed=0)
+        >>> draws.shape
+        (1000, 6)
         """
         n = check_positive_int("n", n)
         rng = np.random.default_rng(check_seed(random_seed))
-        pop = self.population
-        draw = rng.integers(pop.n_draws, size=n)
-        idx, vals = self._observed_arrays()
-        means, covs = condition(
-            self._mu_draws[draw], self._Sigma_draws[draw], idx, vals, self._noise_var,
-            full_cov=True,
-        )
+        draws = self.components
+        if draws.n_components == 1:
+            chosen = draws.subset(rng.integers(draws.n_draws, size=n))
+            out = condition_components(chosen, *self._observed_arrays(), self._noise_var,
+                                       full_cov=True)
+            means, covs = out.means, out.cov
+        else:  # a component of a uniformly drawn posterior draw, by its conditional weight
+            out = self._conditioned(full_cov=True)
+            pick = rng.choice(len(out.weights), size=n, p=out.weights / out.weights.sum())
+            means, covs = out.means[pick], out.cov[pick]
         # Symmetric square root via eigh: stable for the (near-)singular observed block.
         w, v = np.linalg.eigh(covs)
         root = v * np.sqrt(np.clip(w, 0.0, None))[:, None, :]
-        z = rng.standard_normal((n, len(self.feature_names)))
-        draws = means + np.einsum("nij,nj->ni", root, z)
-        return pd.DataFrame(draws, columns=self.feature_names)
+        z = rng.standard_normal((n, len(self.benchmark_names)))
+        return pd.DataFrame(means + np.einsum("nij,nj->ni", root, z), columns=self.benchmark_names)
 
     def most_uncertain(self, k: int = 1) -> pd.DataFrame:
         """The k unobserved benchmarks with the largest predictive sd (largest first).
@@ -400,21 +451,21 @@ class Profile:
         Returns
         -------
         pandas.DataFrame
-            Columns ``feature``, ``mean``, ``std``.
+            Columns ``benchmark``, ``mean``, ``std``.
 
         Examples
         --------
-        >>> pop.profile().observe("BBH", 55.93).most_uncertain(k=1)  # doctest: +SKIP
-          feature       mean        std
-        0  IFEval  69.3...  16.0...
+        >>> pop.profile().observe("BBH", 55.93).most_uncertain(k=1).round()
+          benchmark  mean   std
+        0    IFEval  69.0  16.0
         """
         k = check_positive_int("k", k)
         mean, std = self.mean(), self.std()
-        candidates = [j for j in range(len(self.feature_names)) if j not in self._observed]
+        candidates = [j for j in range(len(self.benchmark_names)) if j not in self._observed]
         order = sorted(candidates, key=lambda j: -std[j])[:k]
         return pd.DataFrame(
             {
-                "feature": [self.feature_names[j] for j in order],
+                "benchmark": [self.benchmark_names[j] for j in order],
                 "mean": mean[order],
                 "std": std[order],
             }
@@ -440,36 +491,39 @@ class Profile:
         Returns
         -------
         pandas.DataFrame
-            Columns ``feature``, ``expected_variance_reduction``, ``target_sd_before`` and
+            Columns ``benchmark``, ``expected_variance_reduction``, ``target_sd_before`` and
             ``expected_target_sd_after`` (square roots of the posterior-averaged target
             variance before and after).
 
         Examples
         --------
-        >>> pop.profile().observe("BBH", 55.93).most_informative(k=2)  # doctest: +SKIP
-        >>> profile.most_informative(target={"IFEval": 0.5, "GPQA": 0.5})  # doctest: +SKIP
+        >>> profile = pop.profile().observe("BBH", 55.93)
+        >>> profile.most_informative(k=2)["benchmark"].tolist()
+        ['IFEval', 'MATH Lvl 5']
+        >>> profile.most_informative(target={"IFEval": 0.5, "GPQA": 0.5})["benchmark"].tolist()
+        ['IFEval']
         """
         k = check_positive_int("k", k)
-        weights, excluded = resolve_target(target, self.feature_names)
-        K = len(self.feature_names)
+        weights, excluded = resolve_target(target, self.benchmark_names)
+        K = len(self.benchmark_names)
         unobserved = [j for j in range(K) if j not in self._observed]
         candidates = [j for j in unobserved if j not in excluded]
         if not candidates:
-            return pd.DataFrame(columns=["feature", "expected_variance_reduction",
+            return pd.DataFrame(columns=["benchmark", "expected_variance_reduction",
                                          "target_sd_before", "expected_target_sd_after"])
-        idx, vals = self._observed_arrays()
-        _, cov = condition(self._mu_draws, self._Sigma_draws, idx, vals, self._noise_var,
-                           full_cov=True)
-        gain = expected_variance_reduction(cov, candidates, unobserved, self._noise_var, weights)
+        out = self._conditioned(full_cov=True)
+        cov = out.cov
+        gain = expected_variance_reduction(cov, candidates, unobserved, self._noise_var, weights,
+                                           component_weights=out.weights)
         if weights is None:
-            total = np.diagonal(cov, axis1=1, axis2=2)[:, unobserved].sum(axis=1).mean()
-            before = np.full(len(candidates), total)
+            total = average(np.diagonal(cov, axis1=1, axis2=2)[:, unobserved].sum(axis=1),
+                            out.weights)
         else:
-            before = np.full(len(candidates), np.einsum("i,sij,j->s", weights, cov,
-                                                        weights).mean())
+            total = average(np.einsum("i,sij,j->s", weights, cov, weights), out.weights)
+        before = np.full(len(candidates), total)
         order = np.argsort(-gain, kind="stable")[: int(k)]
         return pd.DataFrame({
-            "feature": [self.feature_names[candidates[i]] for i in order],
+            "benchmark": [self.benchmark_names[candidates[i]] for i in order],
             "expected_variance_reduction": gain[order],
             "target_sd_before": np.sqrt(before[order]),
             "expected_target_sd_after": np.sqrt(np.maximum(before[order] - gain[order], 0.0)),
@@ -480,18 +534,18 @@ class Profile:
         if isinstance(true_vector, pd.Series):
             # benchmark names are str: match labels by their str form (integer columns)
             by_name = true_vector.set_axis([str(i) for i in true_vector.index])
-            missing = sorted(set(self.feature_names) - set(by_name.index))
+            missing = sorted(set(self.benchmark_names) - set(by_name.index))
             if missing:
                 raise ValueError(
                     f"true_vector lacks benchmark(s) {missing}; its index: "
                     f"{[str(i) for i in true_vector.index]}."
                 )
-            true_vector = by_name[self.feature_names]
+            true_vector = by_name[self.benchmark_names]
         truth = np.asarray(true_vector, dtype=float)
-        if truth.shape != (len(self.feature_names),):
+        if truth.shape != (len(self.benchmark_names),):
             raise ValueError(
-                f"true_vector must hold {len(self.feature_names)} scores in the order "
-                f"{self.feature_names}; got shape {truth.shape}."
+                f"true_vector must hold {len(self.benchmark_names)} scores in the order "
+                f"{self.benchmark_names}; got shape {truth.shape}."
             )
         return truth
 
@@ -500,8 +554,9 @@ class Profile:
 
         Examples
         --------
-        >>> profile.mae(df.loc["meta-llama/Llama-3.1-70B-Instruct"])  # doctest: +SKIP
-        3.96...
+        >>> profile = pop.profile().observe("BBH", 55.93)
+        >>> round(profile.mae(df.loc["meta-llama/Llama-3.1-70B-Instruct"]))
+        4
         """
         return float(np.mean(np.abs(self.mean() - self._truth(true_vector))))
 
@@ -510,8 +565,9 @@ class Profile:
 
         Examples
         --------
-        >>> profile.rmse(true_scores)  # doctest: +SKIP
-        7.29...
+        >>> true_scores = df.loc["meta-llama/Llama-3.1-70B-Instruct"]
+        >>> round(pop.profile().observe("BBH", 55.93).rmse(true_scores))
+        7
         """
         return float(np.sqrt(np.mean((self.mean() - self._truth(true_vector)) ** 2)))
 
@@ -520,8 +576,9 @@ class Profile:
 
         Examples
         --------
-        >>> profile.similarity(true_scores)  # doctest: +SKIP
-        0.9929...
+        >>> true_scores = df.loc["meta-llama/Llama-3.1-70B-Instruct"]
+        >>> round(pop.profile().observe("BBH", 55.93).similarity(true_scores), 2)
+        0.99
         """
         a, b = self.mean(), self._truth(true_vector)
         norm = np.linalg.norm(a) * np.linalg.norm(b)
@@ -533,25 +590,28 @@ class Profile:
         Returns
         -------
         dict
-            ``n_features``, ``n_observed``, ``n_predicted``, ``mean_std``,
+            ``n_benchmarks`` (and skillinfer's ``n_features``), ``n_observed``,
+            ``n_predicted``, ``mean_std``,
             ``uncertainty_reduction`` (mean of 1 - predictive sd / population sd),
             ``top_predicted`` (the 3 unobserved benchmarks with the highest predictive means,
-            as skillinfer) and ``most_uncertain``; with ``true_vector`` also ``mae``,
+            as skillinfer, with keys ``benchmark``, ``feature``, ``mean``, ``std``) and
+            ``most_uncertain``; with ``true_vector`` also ``mae``,
             ``rmse``, ``max_error``, ``cosine_similarity`` and ``coverage`` (share of
             unobserved benchmarks whose true score lies in the central ``level`` interval).
 
         Examples
         --------
-        >>> profile.summary(true_scores)["coverage"]  # doctest: +SKIP
+        >>> true_scores = df.loc["meta-llama/Llama-3.1-70B-Instruct"]
+        >>> pop.profile().observe("BBH", 55.93).summary(true_scores)["coverage"]
         1.0
         """
         table = self.predict(level=level)
-        pop_var = np.diagonal(self._Sigma_draws, axis1=1, axis2=2).mean(axis=0)
-        pop_sd = np.sqrt(pop_var)
+        pop_sd = np.sqrt(self._prior_var(spread=False))
         result = {
-            "n_features": len(self.feature_names),
+            "n_benchmarks": len(self.benchmark_names),
+            "n_features": len(self.benchmark_names),
             "n_observed": self.n_observations,
-            "n_predicted": len(self.feature_names) - self.n_observations,
+            "n_predicted": len(self.benchmark_names) - self.n_observations,
             "mean_std": float(table["std"].mean()),
             "uncertainty_reduction": float(np.mean(1.0 - table["std"].to_numpy() / pop_sd)),
             "top_predicted": self._top_predicted(table, k=3),
@@ -578,7 +638,8 @@ class Profile:
         """The k unobserved benchmarks with the highest predictive means (skillinfer's)."""
         unobserved = table[table["observed"].isna()]
         top = unobserved.sort_values("mean", ascending=False, kind="stable").head(k)
-        return [{"feature": name, "mean": float(row["mean"]), "std": float(row["std"])}
+        return [{"benchmark": name, "feature": name, "mean": float(row["mean"]),
+                 "std": float(row["std"])}
                 for name, row in top.iterrows()]
 
     def copy(self) -> Profile:
@@ -586,9 +647,12 @@ class Profile:
 
         Examples
         --------
-        >>> what_if = profile.copy().observe("GPQA", 20.0)  # doctest: +SKIP
+        >>> profile = pop.profile().observe("BBH", 55.93)
+        >>> what_if = profile.copy().observe("GPQA", 20.0)
+        >>> profile.n_observations, what_if.n_observations
+        (1, 2)
         """
-        new = Profile(self.population, self.noise, self._mu_draws, self._Sigma_draws, self.group)
+        new = Profile(self.population, self.noise, self.components, self.group)
         new._observed = dict(self._observed)
         new._moments = self._moments
         return new
@@ -598,6 +662,15 @@ class Profile:
         noise = (f"{self.noise[0]:.4g}" if np.all(self.noise == self.noise[0])
                  else "[" + ", ".join(f"{v:.4g}" for v in self.noise) + "]")
         return (
-            f"Profile({len(self.feature_names)} benchmarks, observed={self.observed}, "
+            f"Profile({len(self.benchmark_names)} benchmarks, observed={self.observed}, "
             f"noise={noise}{group})"
         )
+
+
+def _benchmark_argument(benchmark, feature):
+    """The benchmark named by ``benchmark`` or by skillinfer's keyword ``feature``."""
+    if feature is not None and benchmark is not None:
+        raise TypeError("Give the benchmark once: benchmark=... or skillinfer's feature=....")
+    if feature is None and benchmark is None:
+        raise TypeError("Name a benchmark (by name or position).")
+    return feature if benchmark is None else benchmark

@@ -1,7 +1,8 @@
 """Proper scoring rules and calibration metrics for predictive normal mixtures.
 
-A predictive distribution here is an equal-weight mixture of normals ``N(m_s, v_s)`` over the
-last axis (S components; S = 1 is a plain normal). For a true value ``y``:
+A predictive distribution here is a mixture of normals ``N(m_s, v_s)`` over the last axis (S
+components; S = 1 is a plain normal), with equal weights or weights ``w_s``. For a true value
+``y`` (equal weights written; weights replace each ``mean_s`` by ``sum_s w_s``):
 
 - **PIT** ``F(y) = mean_s Phi((y - m_s) / sd_s)``; the truth lies in the central level-L interval
   iff ``|PIT - 1/2| <= L/2``, so coverage needs no quantiles.
@@ -9,7 +10,8 @@ last axis (S components; S = 1 is a plain normal). For a true value ``y``:
 - **CRPS** ``E|Y - y| - 1/2 E|Y - Y'|`` (smaller is better). The first term is exact:
   ``E|N(m, v) - y| = sd (2 phi(z) + z (2 Phi(z) - 1))`` averaged over components. The second,
   ``mean_{s,t} E|N(m_s - m_t, v_s + v_t)|``, costs O(S^2) exactly; it is estimated without bias
-  from uniformly drawn component pairs (exact for S = 1).
+  from uniformly drawn component pairs (exact for S = 1); with weights, each pair counts by
+  ``w_s w_t`` (a self-normalized, consistent estimate).
 
 References
 ----------
@@ -24,6 +26,8 @@ from __future__ import annotations
 
 import numpy as np
 from scipy.special import logsumexp, ndtr
+
+from skillinfer_bayes.predictive.mixture import average
 
 _LOG_SQRT_2PI = 0.5 * np.log(2.0 * np.pi)
 _SQRT_2_OVER_PI = np.sqrt(2.0 / np.pi)
@@ -40,6 +44,7 @@ def normal_mixture_scores(
     means: np.ndarray,
     sds: np.ndarray,
     pairs: tuple[np.ndarray, np.ndarray] | None = None,
+    weights: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """PIT, log score and CRPS of normal mixtures at true values ``y``.
 
@@ -54,6 +59,8 @@ def normal_mixture_scores(
         Index arrays ``(s, t)`` of the component pairs that estimate the CRPS spread term
         ``mean_{s,t} E|Y_s - Y_t'|``; default all ``(s, s + 1 mod S)``. Uniformly random pairs
         give an unbiased estimate; for S = 1 the term is exact.
+    weights : numpy.ndarray, optional
+        (..., S) component weights (broadcastable to ``means``); default equal.
 
     Returns
     -------
@@ -73,22 +80,25 @@ def normal_mixture_scores(
     np.subtract(y, means, out=resid)
     z = resid / sds
     cdf = ndtr(z)
-    pit = cdf.mean(axis=-1)
+    pit = average(cdf, weights)
     # in place from here on: these arrays are the large (..., S) ones
     kernel = np.square(z, out=z)
     kernel *= -0.5
     np.exp(kernel, out=kernel)  # exp(-z^2 / 2)
-    density = (kernel / sds).mean(axis=-1)
+    density = average(kernel / sds, weights)
     with np.errstate(divide="ignore"):
         log_score = np.atleast_1d(np.log(density) - _LOG_SQRT_2PI)
     underflow = np.atleast_1d(~(density > 0))
     if underflow.any():  # truths far in the tails: redo those cells in log space
         log_terms = -0.5 * ((y - means) / sds) ** 2 - np.log(sds)
+        if weights is None:
+            log_terms = log_terms - np.log(S)
+        else:
+            with np.errstate(divide="ignore"):
+                log_terms = log_terms + np.log(weights)
         log_terms = np.broadcast_to(log_terms, resid.shape).reshape(-1, S)
         log_score[underflow] = (
-            logsumexp(log_terms[underflow.reshape(-1)], axis=-1)
-            - np.log(S)
-            - _LOG_SQRT_2PI
+            logsumexp(log_terms[underflow.reshape(-1)], axis=-1) - _LOG_SQRT_2PI
         )
     # E|Y_s - y| = E|N(y - m_s, v_s)| = sd sqrt(2/pi) exp(-z^2/2) + (y - m)(2 Phi(z) - 1)
     cdf *= 2.0
@@ -96,16 +106,22 @@ def normal_mixture_scores(
     resid *= cdf
     kernel *= sds * _SQRT_2_OVER_PI
     resid += kernel
-    first = resid.mean(axis=-1)
+    first = average(resid, weights)
     if pairs is None:
         pairs = (np.arange(S), np.roll(np.arange(S), -1))
     s_idx, t_idx = pairs
     means_b = np.broadcast_to(means, np.broadcast_shapes(np.shape(means), np.shape(sds)))
     sds_b = np.broadcast_to(sds, means_b.shape)
-    spread = _expected_abs(
+    pair_abs = _expected_abs(
         means_b[..., s_idx] - means_b[..., t_idx],
         np.sqrt(sds_b[..., s_idx] ** 2 + sds_b[..., t_idx] ** 2),
-    ).mean(axis=-1)
+    )
+    if weights is None:
+        spread = pair_abs.mean(axis=-1)
+    else:
+        w = np.asarray(weights, dtype=float)
+        pair_w = w[..., s_idx] * w[..., t_idx]
+        spread = average(pair_abs, pair_w / pair_w.sum(axis=-1, keepdims=True))
     log_score = log_score.reshape(np.shape(pit))
     return {"pit": pit, "log_score": log_score, "crps": first - 0.5 * spread}
 

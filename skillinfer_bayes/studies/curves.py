@@ -19,8 +19,8 @@ import pandas as pd
 from skillinfer_bayes.data.checks import check_noise
 from skillinfer_bayes.population import Population
 from skillinfer_bayes.predictive.active import expected_variance_reduction
-from skillinfer_bayes.predictive.conditioning import condition
-from skillinfer_bayes.predictive.mixture import mixture_var
+from skillinfer_bayes.predictive.components import condition_components
+from skillinfer_bayes.predictive.mixture import mixture_mean, mixture_var
 from skillinfer_bayes.predictive.scores import normal_mixture_scores
 from skillinfer_bayes.studies.protocol import complete_rows, make_splits
 
@@ -59,16 +59,21 @@ class EvaluationCurve:
         return plot_evaluation_curve(self.steps, metric=metric)
 
 
-def _pick(rule, cov, means, var, observed, K, noise_var, rng, E):
+def _pick(rule, mixture, var, observed, K, noise_var, rng, E):
     """The next benchmark for each of E entities sharing one observed set."""
     unobserved = [j for j in range(K) if j not in observed]
     if rule == "random":
         return np.asarray(unobserved)[rng.integers(len(unobserved), size=E)]
     if rule == "most_uncertain":
-        total = mixture_var(np.swapaxes(means, 1, 2), var.T)  # (E, K): draws on the last axis
+        weights = None if mixture.weights is None else mixture.weights[:, None, :]
+        # (E, K): components on the last axis
+        total = mixture_var(np.swapaxes(mixture.means, 1, 2), var.T, weights)
         return np.asarray(unobserved)[np.argmax(total[:, unobserved], axis=1)]
-    gain = expected_variance_reduction(cov, unobserved, unobserved, noise_var)
-    return np.full(E, unobserved[int(np.argmax(gain))])
+    gain = expected_variance_reduction(mixture.cov, unobserved, unobserved, noise_var,
+                                       component_weights=mixture.weights)
+    if gain.ndim == 1:  # equal weights: one choice for all
+        return np.full(E, unobserved[int(np.argmax(gain))])
+    return np.asarray(unobserved)[np.argmax(gain, axis=1)]
 
 
 def evaluation_curve(
@@ -140,14 +145,14 @@ def evaluation_curve(
             pd.DataFrame(X[train], columns=names), normalize=False, random_seed=seed,
             **fit_kwargs,
         )
-    elif list(pop.feature_names) != names:
-        raise ValueError(f"population benchmarks {pop.feature_names} differ from df's {names}.")
+    elif list(pop.benchmark_names) != names:
+        raise ValueError(f"population benchmarks {pop.benchmark_names} differ from df's {names}.")
     noise = pop.default_noise() if noise is None else check_noise(noise, names)
     X_test = X[test]
     E = len(X_test)
-    mu, Sigma = pop.mu_draws, pop.Sigma_draws
+    components = pop.predictive_components()
     pairs_rng = np.random.default_rng(seed)
-    S = mu.shape[0]
+    S = components.n_draws * components.n_components
     pairs = (pairs_rng.integers(S, size=1000), pairs_rng.integers(S, size=1000))
     rows, order_rows = [], []
     for rule in rules:
@@ -160,12 +165,14 @@ def evaluation_curve(
             sets, which = np.unique(observed, axis=0, return_inverse=True)
             for g, o in enumerate(sets):
                 members = np.flatnonzero(which.reshape(-1) == g)
-                means, cov = condition(mu, Sigma, o, X_test[members][:, o], noise**2,
-                                       full_cov=True)
-                var = np.maximum(np.diagonal(cov, axis1=1, axis2=2), 1e-300)  # (S, K)
-                m = np.swapaxes(means, 1, 2)  # (E', K, S)
-                scores = normal_mixture_scores(X_test[members], m, np.sqrt(var).T, pairs=pairs)
-                err = np.abs(m.mean(axis=2) - X_test[members])
+                mixture = condition_components(components, o, X_test[members][:, o], noise**2,
+                                               full_cov=True)
+                var = np.maximum(np.diagonal(mixture.cov, axis1=1, axis2=2), 1e-300)  # (N, K)
+                m = np.swapaxes(mixture.means, 1, 2)  # (E', K, N)
+                weights = None if mixture.weights is None else mixture.weights[:, None, :]
+                scores = normal_mixture_scores(X_test[members], m, np.sqrt(var).T, pairs=pairs,
+                                               weights=weights)
+                err = np.abs(mixture_mean(m, weights) - X_test[members])
                 u = np.setdiff1d(np.arange(K), o)
                 if len(u):
                     metrics[members, 0] = err[:, u].mean(axis=1)
@@ -173,7 +180,7 @@ def evaluation_curve(
                 metrics[members, 2] = err.mean(axis=1)
                 metrics[members, 3] = scores["crps"].mean(axis=1)
                 if step < n_steps:
-                    picks[members] = _pick(rule, cov, means, var, set(o.tolist()), K, noise**2,
+                    picks[members] = _pick(rule, mixture, var, set(o.tolist()), K, noise**2,
                                            rng, len(members))
             rows.append({"rule": rule, "n_observed": step,
                          "mae": metrics[:, 0].mean() if step < K else np.nan,

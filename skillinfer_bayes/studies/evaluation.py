@@ -30,8 +30,8 @@ from tqdm.auto import tqdm
 from skillinfer_bayes.data.checks import check_level, check_noise, check_seed
 from skillinfer_bayes.inference.fitting import SamplerConfig
 from skillinfer_bayes.models.priors import Prior
-from skillinfer_bayes.population import Population
-from skillinfer_bayes.predictive.conditioning import condition, default_noise
+from skillinfer_bayes.predictive.components import ComponentDraws, condition_components
+from skillinfer_bayes.predictive.conditioning import default_noise
 from skillinfer_bayes.predictive.mixture import mixture_mean, mixture_quantile, mixture_var
 from skillinfer_bayes.predictive.scores import coverage, normal_mixture_scores
 from skillinfer_bayes.studies.protocol import (
@@ -171,21 +171,19 @@ def plugin_moments(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return X.mean(axis=0)[None], lw.covariance_[None]
 
 
-def _method_draws(method: str, X: np.ndarray, pop: Population | None):
-    if method == "bayes":
-        return pop.mu_draws, pop.Sigma_draws
+def _method_draws(method: str, X: np.ndarray) -> ComponentDraws:
+    """The one-draw normal of a plug-in method fitted to the training rows ``X``."""
     if method == "plugin":
-        return plugin_moments(X)
+        return ComponentDraws.normal(*plugin_moments(X))
     if method == "diagonal":
         mu, cov = plugin_moments(X)
-        return mu, np.diag(np.diagonal(cov[0]))[None]
+        return ComponentDraws.normal(mu, np.diag(np.diagonal(cov[0]))[None])
     mu = X.mean(axis=0)[None]
-    return mu, np.diag(X.var(axis=0, ddof=1))[None]
+    return ComponentDraws.normal(mu, np.diag(X.var(axis=0, ddof=1))[None])
 
 
 def predict_cells(
-    mu: np.ndarray,
-    Sigma: np.ndarray,
+    components: ComponentDraws,
     X_test: np.ndarray,
     observed: Sequence[int],
     noise: float | np.ndarray,
@@ -194,11 +192,13 @@ def predict_cells(
 ) -> dict[str, np.ndarray]:
     """Predict the unobserved benchmarks of test rows sharing one observed set, with metrics.
 
-    Batched over draws and test rows (in chunks): no Python loop over cells. Means, sds, PIT,
-    log score and the first CRPS term are exact over all S draws; the CRPS spread term is
+    Batched over draws and test rows (in chunks): no Python loop over cells. Every draw and
+    component is conditioned and reweighted as in :class:`Profile` (one code path,
+    :func:`~skillinfer_bayes.predictive.components.condition_components`). Means, sds, PIT,
+    log score and the first CRPS term are exact over all N components; the CRPS spread term is
     estimated from ``CRPS_PAIRS`` random component pairs, and the interval bounds are the
-    quantiles of the mixture over ``QUANTILE_DRAWS`` evenly spaced draws (coverage itself comes
-    from the exact PIT).
+    quantiles of the mixture over ``QUANTILE_DRAWS`` evenly spaced components (coverage itself
+    comes from the exact PIT).
 
     Returns
     -------
@@ -209,15 +209,15 @@ def predict_cells(
     Examples
     --------
     >>> import numpy as np
-    >>> mu, Sigma = np.zeros((1, 2)), np.array([[[1.0, 0.5], [0.5, 1.0]]])
-    >>> out = predict_cells(mu, Sigma, np.array([[1.0, 0.2]]), [0], noise=0.0)
+    >>> normal = ComponentDraws.normal(np.zeros((1, 2)), np.array([[[1.0, 0.5], [0.5, 1.0]]]))
+    >>> out = predict_cells(normal, np.array([[1.0, 0.2]]), [0], noise=0.0)
     >>> out["mean"].round(3).tolist(), out["unobserved"].tolist()
     ([[0.5]], [1])
     """
-    K = mu.shape[1]
+    K = components.n_benchmarks
     o = np.asarray(observed, dtype=int)
     u = np.setdiff1d(np.arange(K), o)
-    S = mu.shape[0]
+    S = components.n_draws * components.n_components
     rng = np.random.default_rng(random_seed)
     n_pairs = min(S * S, CRPS_PAIRS)
     pairs = (rng.integers(S, size=n_pairs), rng.integers(S, size=n_pairs)) if S > 1 else None
@@ -226,14 +226,17 @@ def predict_cells(
     out: dict[str, list] = {}
     for start in range(0, len(X_test), _CHUNK):
         X = X_test[start : start + _CHUNK]
-        means, var = condition(mu, Sigma, o, X[:, o], np.square(noise))  # (E, S, K), (S, K)
-        m = np.ascontiguousarray(np.swapaxes(means, 1, 2)[:, u])  # (E, |u|, S)
-        v = np.ascontiguousarray(np.maximum(var, 1e-300).T[u])  # (|u|, S)
+        mixture = condition_components(components, o, X[:, o], np.square(noise))
+        m = np.ascontiguousarray(np.swapaxes(mixture.means, 1, 2)[:, u])  # (E, |u|, N)
+        v = np.ascontiguousarray(np.maximum(mixture.cov, 1e-300).T[u])  # (|u|, N)
         sd = np.sqrt(v)
-        chunk = normal_mixture_scores(X[:, u], m, sd, pairs=pairs)
-        chunk["mean"] = mixture_mean(m)
-        chunk["std"] = np.sqrt(mixture_var(m, v))
-        q = mixture_quantile(probs, m[..., thin], sd[..., thin], rtol=QUANTILE_RTOL)
+        w = None if mixture.weights is None else mixture.weights[:, None, :]  # (E, 1, N)
+        chunk = normal_mixture_scores(X[:, u], m, sd, pairs=pairs, weights=w)
+        chunk["mean"] = mixture_mean(m, w)
+        chunk["std"] = np.sqrt(mixture_var(m, v, w))
+        w_thin = None if w is None else w[..., thin] / w[..., thin].sum(axis=-1, keepdims=True)
+        q = mixture_quantile(probs, m[..., thin], sd[..., thin], rtol=QUANTILE_RTOL,
+                             weights=w_thin)
         for i, L in enumerate(levels):
             chunk[f"lower_{_tag(L)}"] = q[2 * i]
             chunk[f"upper_{_tag(L)}"] = q[2 * i + 1]
@@ -281,8 +284,8 @@ def score_cells(
 ) -> list[pd.DataFrame]:
     """Cell frames of one fitted method on one split, one frame per observed set.
 
-    ``draws_for(group)`` gives the (mu, Sigma) draws for test rows of ``group`` (``None``
-    without groups); rows sharing a group are predicted together.
+    ``draws_for(group)`` gives the :class:`ComponentDraws` for test rows of ``group``
+    (``None`` without groups); rows sharing a group are predicted together.
     """
     if test_groups is None:
         blocks = [(np.arange(len(X_test)), draws_for(None))]
@@ -292,8 +295,8 @@ def score_cells(
     frames = []
     for combo in combos:
         res: dict[str, np.ndarray] = {}
-        for rows, (mu, Sigma) in blocks:
-            part = predict_cells(mu, Sigma, X_test[rows], combo, noise, levels, seed)
+        for rows, components in blocks:
+            part = predict_cells(components, X_test[rows], combo, noise, levels, seed)
             u = part.pop("unobserved")
             for key, value in part.items():
                 res.setdefault(key, np.empty((len(X_test), len(u))))[rows] = value
@@ -441,15 +444,15 @@ def evaluate(
         for method in methods:
             if method == "bayes":
                 def draws_for(g, pop=pop):
-                    return pop.predictive_draws(g, warn=False)
+                    return pop.predictive_components(g, warn=False)
                 test_groups = None if labels is None else labels[test_idx]
                 noise_sd = method_noise(pop.Sigma_draws, noise)
             else:
-                fixed = _method_draws(method, X_train, None)
+                fixed = _method_draws(method, X_train)
                 def draws_for(g, fixed=fixed):
                     return fixed
                 test_groups = None
-                noise_sd = method_noise(fixed[1], noise)
+                noise_sd = method_noise(fixed.flat_covariances(), noise)
             frames += score_cells(
                 draws_for, X_test, test_groups, combos, noise_sd, levels, seed, names,
                 matrix.index[test_idx], {"replication": rep, "method": method},

@@ -200,7 +200,7 @@ def compare_priors(
             max_r_hat = max(max_r_hat, float(d["max_r_hat"]))
 
             def draws_for(g, pop=pop):
-                return pop.predictive_draws(g, warn=False)
+                return pop.predictive_components(g, warn=False)
 
             frames += score_cells(
                 draws_for, X_all[test], None if group_labels is None else group_labels[test],

@@ -16,7 +16,7 @@ def test_save_load_predicts_bit_identically(simulated_pop, tmp_path):
     loaded = sib.Population.from_netcdf(path)
     np.testing.assert_array_equal(loaded.mu_draws, simulated_pop.mu_draws)
     np.testing.assert_array_equal(loaded.Sigma_draws, simulated_pop.Sigma_draws)
-    assert loaded.feature_names == simulated_pop.feature_names
+    assert loaded.benchmark_names == simulated_pop.benchmark_names
     assert loaded.entity_names == simulated_pop.entity_names
     assert loaded.prior == simulated_pop.prior
     np.testing.assert_array_equal(loaded.default_noise(), simulated_pop.default_noise())

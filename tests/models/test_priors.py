@@ -146,6 +146,7 @@ warnings.simplefilter("ignore")
 import joblib, numpy as np, pandas as pd
 from dask import distributed
 import skillinfer_bayes as sib
+from skillinfer_bayes.studies.parallel import fit_many
 
 kwargs = dict(n_entities=20, n_benchmarks=2, n_simulations=4, draws=100, tune=100,
               n_ranks=50, random_seed=5, progressbar=False)
@@ -155,8 +156,8 @@ with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                               dashboard_address=None) as cluster, \
         distributed.Client(cluster), joblib.parallel_config(backend="dask"):
     remote = sib.simulation_based_calibration(n_jobs=2, **kwargs)
-    pops = sib.parallel.fit_many([dict(fit, random_seed=s) for s in (1, 2)], ["a", "b"],
-                                 n_jobs=2, progressbar=False)
+    pops = fit_many([dict(fit, random_seed=s) for s in (1, 2)], ["a", "b"], n_jobs=2,
+                    progressbar=False)
 local = sib.simulation_based_calibration(n_jobs=1, **kwargs)
 pd.testing.assert_frame_equal(local.ranks, remote.ranks)
 reference = sib.Population.from_dataframe(**fit, random_seed=2, progressbar=False)

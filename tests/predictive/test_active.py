@@ -18,7 +18,7 @@ def brute_force_reduction(profile, j, weights=None):
     pop = profile.population
     idx = list(profile._observed)
     vals = list(profile._observed.values())
-    K = len(pop.feature_names)
+    K = len(pop.benchmark_names)
     unobserved = [i for i in range(K) if i not in profile._observed]
 
     def target_variance(o, v):
@@ -35,12 +35,12 @@ def brute_force_reduction(profile, j, weights=None):
 def test_most_informative_equals_brute_force_conditioning(simulated_pop, observed):
     profile = simulated_pop.profile().observe_many(observed)
     table = profile.most_informative(k=3)
-    assert list(table.columns) == ["feature", "expected_variance_reduction", "target_sd_before",
+    assert list(table.columns) == ["benchmark", "expected_variance_reduction", "target_sd_before",
                                    "expected_target_sd_after"]
     assert len(table) == 3 - len(observed)
-    gains = table.set_index("feature")["expected_variance_reduction"]
+    gains = table.set_index("benchmark")["expected_variance_reduction"]
     for name, gain in gains.items():
-        j = simulated_pop.feature_names.index(name)
+        j = simulated_pop.benchmark_names.index(name)
         assert gain == pytest.approx(brute_force_reduction(profile, j), rel=1e-9)
     assert (np.diff(gains.to_numpy()) <= 0).all()  # best first
     after = table["expected_target_sd_after"] ** 2
@@ -51,18 +51,18 @@ def test_most_informative_equals_brute_force_conditioning(simulated_pop, observe
 def test_most_informative_for_a_target_and_a_weighted_combination(simulated_pop):
     profile = simulated_pop.profile()
     single = profile.most_informative(k=3, target="c")
-    assert "c" not in set(single["feature"])  # the target is not its own candidate
+    assert "c" not in set(single["benchmark"])  # the target is not its own candidate
     w_c = np.array([0.0, 0.0, 1.0])
     for row in single.itertuples():
-        j = simulated_pop.feature_names.index(row.feature)
+        j = simulated_pop.benchmark_names.index(row.feature)
         assert row.expected_variance_reduction == pytest.approx(
             brute_force_reduction(profile, j, w_c), rel=1e-9)
     # c correlates 0.6 with b and 0.4 with a: b tells more about c
-    assert single["feature"].iloc[0] == "b"
+    assert single["benchmark"].iloc[0] == "b"
     combo = profile.most_informative(k=3, target={"a": 0.5, "c": 0.5})
     w = np.array([0.5, 0.0, 0.5])
     for row in combo.itertuples():
-        j = simulated_pop.feature_names.index(row.feature)
+        j = simulated_pop.benchmark_names.index(row.feature)
         assert row.expected_variance_reduction == pytest.approx(
             brute_force_reduction(profile, j, w), rel=1e-9)
 

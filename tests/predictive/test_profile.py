@@ -33,7 +33,7 @@ def test_tutorial_reproduces_the_plugin_reference(leaderboard_pop, truth):
         assert profile.mean(name) == pytest.approx(mean, abs=0.5), name
         assert profile.std(name) == pytest.approx(sd, rel=0.10), name
     assert profile.mae(truth) == pytest.approx(4.0, abs=0.1)
-    second = profile.most_uncertain(k=1).iloc[0]["feature"]
+    second = profile.most_uncertain(k=1).iloc[0]["benchmark"]
     assert second == "IFEval"
     profile.observe(second, truth[BENCHMARKS.index(second)])
     assert profile.mae(truth) <= 1.0
@@ -66,7 +66,8 @@ def test_predictive_variance_is_total_variance_and_matches_samples(leaderboard_p
         means.append(mu + Sigma[:, idx] @ np.linalg.solve(M, vals - mu[idx]))
         variances.append(np.diag(Sigma - Sigma[:, idx] @ np.linalg.solve(M, Sigma[idx, :])))
     means, variances = np.array(means), np.array(variances)
-    m_all, v_all = profile._conditional()
+    m_all, v_all, weights = profile._conditional()
+    assert weights is None  # one component per draw: equal weights
     np.testing.assert_allclose(m_all[:, ::50].T, means, rtol=1e-9)
     np.testing.assert_allclose(v_all[:, ::50].T, variances, rtol=1e-7)
     np.testing.assert_allclose(
@@ -87,10 +88,10 @@ def test_sample_is_reproducible(leaderboard_pop):
 def test_most_uncertain_excludes_observed(leaderboard_pop):
     profile = leaderboard_pop.profile()
     first = profile.most_uncertain(k=6)
-    assert list(first.columns) == ["feature", "mean", "std"]
+    assert list(first.columns) == ["benchmark", "mean", "std"]
     assert first["std"].is_monotonic_decreasing
-    profile.observe(first.iloc[0]["feature"], 50.0)
-    assert first.iloc[0]["feature"] not in set(profile.most_uncertain(k=6)["feature"])
+    profile.observe(first.iloc[0]["benchmark"], 50.0)
+    assert first.iloc[0]["benchmark"] not in set(profile.most_uncertain(k=6)["benchmark"])
     assert len(profile.most_uncertain(k=6)) == 5
 
 

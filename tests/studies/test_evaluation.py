@@ -7,6 +7,7 @@ import pytest
 from scipy import integrate, stats
 
 import skillinfer_bayes as sib
+from skillinfer_bayes.predictive.components import ComponentDraws
 from skillinfer_bayes.predictive.scores import _expected_abs, coverage, normal_mixture_scores
 from skillinfer_bayes.studies import evaluation
 from skillinfer_bayes.studies.evaluation import plugin_moments, predict_cells
@@ -75,7 +76,7 @@ def test_predict_cells_batches_over_entities_and_matches_profile(
     simulated_pop, simulated_df, monkeypatch
 ):
     X = simulated_df.to_numpy()[:7]
-    args = (simulated_pop.mu_draws, simulated_pop.Sigma_draws, X, [1], 0.5)
+    args = (simulated_pop.predictive_components(), X, [1], 0.5)
     res = predict_cells(*args)
     assert res["mean"].shape == (7, 2) and list(res["unobserved"]) == [0, 2]
     # interval bounds from every draw and a tight Newton tolerance: the Profile's exact ones
@@ -101,7 +102,7 @@ def test_plugin_matches_skillinfer(leaderboard):
     mu, Sigma = plugin_moments(X)
     noise = 0.05 * np.sqrt(np.diag(Sigma[0])).mean()
     test = leaderboard.iloc[500:510].to_numpy()
-    res = predict_cells(mu, Sigma, test, [1, 3], noise)
+    res = predict_cells(ComponentDraws.normal(mu, Sigma), test, [1, 3], noise)
     for e in range(len(test)):
         ref = ref_pop.profile().observe("BBH", test[e, 1]).observe("GPQA", test[e, 3])
         np.testing.assert_allclose(res["mean"][e], ref.mu[[0, 2, 4, 5]], rtol=1e-9)
