@@ -54,7 +54,7 @@ def test_most_informative_for_a_target_and_a_weighted_combination(simulated_pop)
     assert "c" not in set(single["benchmark"])  # the target is not its own candidate
     w_c = np.array([0.0, 0.0, 1.0])
     for row in single.itertuples():
-        j = simulated_pop.benchmark_names.index(row.feature)
+        j = simulated_pop.benchmark_names.index(row.benchmark)
         assert row.expected_variance_reduction == pytest.approx(
             brute_force_reduction(profile, j, w_c), rel=1e-9)
     # c correlates 0.6 with b and 0.4 with a: b tells more about c
@@ -62,7 +62,7 @@ def test_most_informative_for_a_target_and_a_weighted_combination(simulated_pop)
     combo = profile.most_informative(k=3, target={"a": 0.5, "c": 0.5})
     w = np.array([0.5, 0.0, 0.5])
     for row in combo.itertuples():
-        j = simulated_pop.benchmark_names.index(row.feature)
+        j = simulated_pop.benchmark_names.index(row.benchmark)
         assert row.expected_variance_reduction == pytest.approx(
             brute_force_reduction(profile, j, w), rel=1e-9)
 
