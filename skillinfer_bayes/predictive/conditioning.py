@@ -98,12 +98,8 @@ def condition(
         cov = Sigma.copy()
         for step, j in enumerate(observed):
             c = cov[:, :, j].copy()  # (S, K): covariance of every coordinate with j
-            innovation = _innovation(c[:, j], noise_var[j], Sigma[:, j, j])
-            gain = c / innovation[:, None]
-            error = values[..., step, None] - means[..., j]  # (..., S)
-            if evidence is not None:
-                evidence -= 0.5 * (np.log(2.0 * np.pi * innovation) + error**2 / innovation)
-            means += gain * error[..., None]
+            gain = _update_means(means, evidence, c, j, values[..., step], noise_var[j],
+                                 Sigma[:, j, j])
             cov -= gain[:, :, None] * c[:, None, :]
         return (means, cov) if evidence is None else (means, cov, evidence)
     # Only the variances are wanted: carry the diagonal and the columns of the observed
@@ -112,21 +108,28 @@ def condition(
     cols = [Sigma[:, :, j].copy() for j in observed]  # (S, K) each, contiguous
     for step, j in enumerate(observed):
         c = cols[step]
-        innovation = _innovation(c[:, j], noise_var[j], Sigma[:, j, j])
-        gain = c / innovation[:, None]
-        error = values[..., step, None] - means[..., j]  # (..., S)
-        if evidence is not None:
-            evidence -= 0.5 * (np.log(2.0 * np.pi * innovation) + error**2 / innovation)
-        means += gain * error[..., None]
+        gain = _update_means(means, evidence, c, j, values[..., step], noise_var[j],
+                             Sigma[:, j, j])
         var -= gain * c
         for later, k in enumerate(observed[step + 1 :], start=step + 1):
             cols[later] -= gain * c[:, k, None]
     return (means, var) if evidence is None else (means, var, evidence)
 
 
-def _innovation(prior_var: np.ndarray, noise_var: float, scale: np.ndarray) -> np.ndarray:
-    """Variance of the observed score given what was observed before, floored above 0."""
-    return np.maximum(prior_var + noise_var, _MIN_INNOVATION * scale)
+def _update_means(means, evidence, c, j, value, noise_var, scale) -> np.ndarray:
+    """One measurement update of the means (in place) by observing coordinate j = ``value``;
+    adds its log density to ``evidence`` (if kept). Returns the (S, K) gain.
+
+    ``c`` holds the current covariances of every coordinate with j; the innovation variance
+    (of the observed score given what was observed before) is floored above 0.
+    """
+    innovation = np.maximum(c[:, j] + noise_var, _MIN_INNOVATION * scale)
+    gain = c / innovation[:, None]
+    error = value[..., None] - means[..., j]  # (..., S)
+    if evidence is not None:
+        evidence -= 0.5 * (np.log(2.0 * np.pi * innovation) + error**2 / innovation)
+    means += gain * error[..., None]
+    return gain
 
 
 #: Default observation noise sd, as a fraction of a benchmark's population sd (skillinfer's
