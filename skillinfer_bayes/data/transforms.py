@@ -24,8 +24,9 @@ The transforms:
     scores, ``z = Phi^-1(F(u))``, where ``u`` is the score itself or, with bounds, its logit.
     ``F`` is a Gaussian-kernel estimate of the CDF (bandwidth ``1.3 s n^(-1/3)``, the rate that
     suits a CDF rather than a density, with ``s`` the smaller of the sd and IQR / 1.349) whose
-    tails extend past the observed range (a new best model stays possible), tabulated on a fine grid and interpolated
-    linearly (exactly invertible), with linear tails beyond the grid. It is a **plug-in**
+    tails extend past the observed range (a new best model stays possible), tabulated on a
+    fine grid and interpolated linearly (exactly invertible), with linear tails beyond the
+    grid. It is a **plug-in**
     estimate from the fitted population, not a posterior.
 
 References
