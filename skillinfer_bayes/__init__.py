@@ -12,6 +12,7 @@ Examples
 ...                                     draws=200, tune=200, progressbar=False)
 >>> pop.profile().observe("BBH", 55.93).predict(level=0.9).loc["GPQA"].round()
 mean        15.0
+median      15.0
 std          3.0
 lower       10.0
 upper       19.0

@@ -25,7 +25,7 @@ from skillinfer_bayes.inference.fitting import ModelSpec, SamplerConfig, fit_cac
 from skillinfer_bayes.inference.inference_data import InferenceData, from_datasets, with_group
 from skillinfer_bayes.models.priors import Prior
 from skillinfer_bayes.predictive.components import ComponentDraws
-from skillinfer_bayes.predictive.conditioning import default_noise
+from skillinfer_bayes.predictive.conditioning import default_noise, noise_from_sds
 from skillinfer_bayes.predictive.prior_predictive import sample_prior_predictive
 from skillinfer_bayes.predictive.profile import Profile
 
@@ -146,6 +146,8 @@ class Population:
         progressbar: bool | None = None,
         cache: bool = True,
         sampler_config: SamplerConfig | None = None,
+        transform: str | dict | None = None,
+        bounds: tuple[float, float] | dict | None = None,
     ) -> Population:
         """Fit the population model to a score table.
 
@@ -185,6 +187,18 @@ class Population:
             :mod:`~skillinfer_bayes.inference.locations`): the same data with the same
             settings and seed load the saved posterior instead of sampling again (logged at
             INFO level), and a new fit is saved there. ``False`` always samples and saves nothing.
+        transform : None, "logit", "copula" or dict, default None
+            Each benchmark's map to the latent scale the model is a normal on
+            (:mod:`~skillinfer_bayes.data.transforms`): ``None`` keeps the scores as they are,
+            ``"logit"`` suits scores with known ``bounds``, ``"copula"`` (a smoothed empirical
+            CDF mapped to normal scores, a plug-in estimate) suits skewed or lumpy marginals;
+            ``{benchmark: transform}`` chooses per benchmark. Predictions map back: their
+            intervals stay inside the bounds.
+        bounds : (lower, upper) or dict, optional
+            Known bounds of the scores in the table's units (e.g. ``(0, 100)``), for all
+            benchmarks or ``{benchmark: (lower, upper)}``. Needed by ``"logit"``; with
+            ``"copula"`` the marginal is estimated on the logit scale and predictions stay
+            inside the bounds.
 
         Returns
         -------
@@ -214,7 +228,8 @@ class Population:
         )
         spec = ModelSpec(prior=Prior() if prior is None else prior)
         random_seed = check_seed(random_seed)
-        data = prepare(df, normalize=normalize, groups=groups)
+        data = prepare(df, normalize=normalize, groups=groups, transform=transform,
+                       bounds=bounds)
         idata = fit_cached(data, spec, config, random_seed, cache=cache)
         pop = cls(data, idata, spec.prior)
         diagnostics.warn_if_bad(pop._diagnostics)
@@ -447,9 +462,11 @@ class Population:
         """
         chains, draws = self.posterior.sizes["chain"], self.posterior.sizes["draw"]
         ll = pointwise_loglik(
-            self.matrix.to_numpy(), self.mu_draws, self.Sigma_draws,
+            self.data.latent(), self.mu_draws, self.Sigma_draws,
             self.data.group_codes, self.group_mu_draws,
         )
+        if self.data.transformed:  # the density of the scores themselves: add log g'(x)
+            ll = ll + self.data.log_jacobian()
         return xr.DataArray(
             ll.reshape(chains, draws, -1),
             dims=("chain", "draw", "entity"),
@@ -656,14 +673,21 @@ class Population:
         5% of the mean posterior benchmark sd, as in skillinfer, for benchmarks on comparable
         scales; a benchmark on a much smaller scale (sd below a third of the mean) gets 5% of
         three times its own sd instead, so that its observations still inform the others
-        (:func:`skillinfer_bayes.predictive.conditioning.default_noise`).
+        (:func:`skillinfer_bayes.predictive.conditioning.default_noise`). The sds are on the
+        scores' scale: the posterior's for untransformed benchmarks, the observed scores' for
+        transformed ones (the noise enters the latent scale through the transform's slope).
 
         Examples
         --------
         >>> pop.default_noise().round(2)
         array([0.63, 0.63, 0.63, 0.63, 0.63, 0.63])
         """
-        return default_noise(self.Sigma_draws)
+        if not self.data.transformed:
+            return default_noise(self.Sigma_draws)
+        posterior_sd = np.sqrt(np.diagonal(self.Sigma_draws, axis1=1, axis2=2)).mean(axis=0)
+        observed_sd = np.nanstd(self.matrix.to_numpy(dtype=float), axis=0, ddof=1)
+        identity = np.array([t.name == "identity" for t in self.data.transforms])
+        return noise_from_sds(np.where(identity, posterior_sd, observed_sd))
 
     def predictive_draws(self, group=None, warn: bool = True) -> tuple[np.ndarray, np.ndarray]:
         """Posterior draws (S, K) of the mean and (S, K, K) of the covariance of a new entity.
@@ -762,14 +786,14 @@ class Population:
         --------
         >>> profile = pop.profile().observe("BBH", 55.9)
         >>> profile.predict(level=0.9).round()
-                    mean   std  lower  upper  observed
+                    mean  median   std  lower  upper  observed
         benchmark
-        IFEval      69.0  16.0   43.0   96.0       NaN
-        BBH         56.0   1.0   55.0   57.0      56.0
-        MATH Lvl 5  35.0  10.0   18.0   52.0       NaN
-        GPQA        15.0   3.0   10.0   19.0       NaN
-        MUSR        18.0   4.0   11.0   24.0       NaN
-        MMLU-PRO    51.0   4.0   44.0   58.0       NaN
+        IFEval      69.0    69.0  16.0   43.0   96.0       NaN
+        BBH         56.0    56.0   1.0   55.0   57.0      56.0
+        MATH Lvl 5  35.0    35.0  10.0   18.0   52.0       NaN
+        GPQA        15.0    15.0   3.0   10.0   19.0       NaN
+        MUSR        18.0    18.0   4.0   11.0   24.0       NaN
+        MMLU-PRO    51.0    51.0   4.0   44.0   58.0       NaN
         """
         default = self.default_noise()
         noise = default if noise is None else check_noise(noise, self.benchmark_names, default)
@@ -816,12 +840,30 @@ class Population:
             f"benchmarks, {d['chains']} chains x {d['draws']} draws)"
         )
 
+    def _transforms_line(self) -> str:
+        """The benchmarks' transforms, grouped: ``copula (0-100): A, B; none: C``."""
+        by_kind: dict[str, list[str]] = {}
+        for name, transform in zip(self.benchmark_names, self.data.transforms):
+            label = "none" if transform.name == "identity" else transform.name
+            lower, upper = transform.bounds
+            if np.isfinite(lower) and np.isfinite(upper):
+                if self.data.scaling is not None:  # bounds in the table's own units
+                    lo = float(self.data.scaling.loc[name, "min"])
+                    span = float(self.data.scaling.loc[name, "range"])
+                    lower, upper = lo + span * lower, lo + span * upper
+                label += f" ({lower:g} to {upper:g})"
+            by_kind.setdefault(label, []).append(name)
+        if list(by_kind) == ["none"]:
+            return "none (the model is a normal on the scores)"
+        return "; ".join(f"{kind}: {', '.join(names)}" for kind, names in by_kind.items())
+
     def __str__(self) -> str:
         d = self.diagnostics()
         n_missing = int(np.isnan(self.matrix.to_numpy()).sum())
         lines = [
             repr(self),
             f"  prior: {self.prior!r}",
+            f"  transforms: {self._transforms_line()}",
             f"  data: {n_missing} missing scores in {len(self.data.stats)} missingness pattern(s)"
             + (f"; {len(self.group_names)} groups" if self.groups is not None else ""),
             f"  sampler: {self.idata.attrs.get('sampler', '?')}; divergences {d['divergences']}, "

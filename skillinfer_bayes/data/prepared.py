@@ -2,10 +2,11 @@
 
 :func:`prepare` turns a table into a :class:`PreparedData`: the validated matrix on the scale
 the model is fitted on, the min-max scaling (``normalize=True``), the group labels, the
-standardization the priors refer to and the sufficient statistics of every missingness pattern.
-It is the only owner of scaling and standardization: models, samplers, the fit cache, saved
-files and predictions all read them from here (per-benchmark transforms and covariates will
-live here too).
+per-benchmark transforms to the latent scale the model is a normal on
+(:mod:`~skillinfer_bayes.data.transforms`), the standardization the priors refer to and the
+sufficient statistics of every missingness pattern of the latent scores. It is the only owner of
+scaling, transforms and standardization: models, samplers, the fit cache, saved files and
+predictions all read them from here.
 
 Examples
 --------
@@ -30,6 +31,7 @@ import pandas as pd
 
 from skillinfer_bayes.data.checks import check_scale, split_groups, validate_scores
 from skillinfer_bayes.data.sufficient_stats import PatternStats, pattern_stats
+from skillinfer_bayes.data.transforms import Identity, Transform, resolve_transforms
 
 
 @dataclass(frozen=True, eq=False)
@@ -52,11 +54,15 @@ class PreparedData:
         The groups, sorted (empty without groups).
     group_codes : numpy.ndarray or None
         (N,) index of each entity's group in ``group_names``.
+    transforms : tuple
+        One fitted transform per benchmark (:mod:`~skillinfer_bayes.data.transforms`): the
+        latent score is ``transforms[k].forward(matrix[:, k])``.
     center, scale : numpy.ndarray
-        (K,) mean and sd (ddof 1) of each benchmark's observed scores: the standardization
-        the priors refer to.
+        (K,) mean and sd (ddof 1) of each benchmark's observed latent scores: the
+        standardization the priors refer to.
     stats : tuple of PatternStats
-        Sufficient statistics of the standardized scores per (group,) missingness pattern.
+        Sufficient statistics of the standardized latent scores per (group,) missingness
+        pattern.
     """
 
     matrix: pd.DataFrame
@@ -64,6 +70,7 @@ class PreparedData:
     groups: pd.Series | None
     group_names: tuple[str, ...]
     group_codes: np.ndarray | None
+    transforms: tuple[Transform, ...]
     center: np.ndarray
     scale: np.ndarray
     stats: tuple[PatternStats, ...]
@@ -74,9 +81,14 @@ class PreparedData:
         matrix: pd.DataFrame,
         scaling: pd.DataFrame | None = None,
         groups: pd.Series | None = None,
+        transforms: Sequence[Transform] | None = None,
     ) -> PreparedData:
-        """From a matrix already on the fitted scale (validated), its scaling and groups."""
-        values = matrix.to_numpy(dtype=float)
+        """From a matrix already on the fitted scale (validated), its scaling, groups and
+        fitted transforms (default: identity)."""
+        if transforms is None:
+            transforms = (Identity(),) * matrix.shape[1]
+        transforms = tuple(transforms)
+        values = latent_values(matrix.to_numpy(dtype=float), transforms)
         group_names: tuple[str, ...] = ()
         codes = None
         if groups is not None:
@@ -88,7 +100,8 @@ class PreparedData:
         for array in (center, scale):
             array.flags.writeable = False
         stats = tuple(pattern_stats((values - center) / scale, codes))
-        return cls(matrix, scaling, groups, group_names, codes, center, scale, stats)
+        return cls(matrix, scaling, groups, group_names, codes, transforms, center, scale,
+                   stats)
 
     @property
     def benchmarks(self) -> list[str]:
@@ -101,13 +114,36 @@ class PreparedData:
         return len(self.matrix)
 
     @property
+    def transformed(self) -> bool:
+        """Whether any benchmark has a transform other than the identity."""
+        return any(t.name != "identity" for t in self.transforms)
+
+    def latent(self) -> np.ndarray:
+        """(N, K) latent scores (each benchmark's transform applied; NaN = missing)."""
+        return latent_values(self.matrix.to_numpy(dtype=float), self.transforms)
+
+    def log_jacobian(self) -> np.ndarray:
+        """(N,) each entity's ``sum_k log g_k'(x_ik)`` over its observed scores: what turns
+        the latent log-likelihood into the log-likelihood of the scores themselves."""
+        values = self.matrix.to_numpy(dtype=float)
+        total = np.zeros(len(values))
+        for k, transform in enumerate(self.transforms):
+            observed = ~np.isnan(values[:, k])
+            total[observed] += transform.log_jacobian(values[observed, k])
+        return total
+
+    def transform_specs(self) -> list[dict]:
+        """The transforms as :meth:`to_dict` specifications (what saved files store)."""
+        return [t.to_dict() for t in self.transforms]
+
+    @property
     def normalized(self) -> bool:
         """Whether scores were min-max scaled to [0, 1]."""
         return self.scaling is not None
 
     def standardized(self) -> np.ndarray:
-        """(N, K) standardized scores ``(x - center) / scale`` (NaN = missing)."""
-        return (self.matrix.to_numpy(dtype=float) - self.center) / self.scale
+        """(N, K) standardized latent scores ``(z - center) / scale`` (NaN = missing)."""
+        return (self.latent() - self.center) / self.scale
 
     def scale_like(self, df: pd.DataFrame) -> pd.DataFrame:
         """A table with this data's benchmarks, validated and put on the fitted scale the way
@@ -119,14 +155,17 @@ class PreparedData:
         return matrix
 
     def data_hash(self) -> str:
-        """SHA-256 of the fitted scores, their labels, the groups and the scaling."""
-        return data_hash(self.matrix, self.groups, self.scaling)
+        """SHA-256 of the fitted scores, their labels, the groups, the scaling and the
+        transforms."""
+        return data_hash(self.matrix, self.groups, self.scaling, self.transforms)
 
 
 def prepare(
     df: pd.DataFrame,
     normalize: bool = True,
     groups: str | pd.Series | Sequence | None = None,
+    transform: str | None | dict = None,
+    bounds: tuple[float, float] | dict | None = None,
 ) -> PreparedData:
     """Check a score table and derive everything a fit needs (see :class:`PreparedData`).
 
@@ -139,6 +178,16 @@ def prepare(
     groups : str, pandas.Series or array-like, optional
         Each entity's group: a column of ``df`` (then not a benchmark), a Series indexed like
         ``df`` or N labels.
+    transform : None, str or dict, default None
+        The transform of each benchmark to the latent scale: ``None`` (identity: the model is a
+        normal on the scores themselves), ``"logit"`` (needs ``bounds``) or ``"copula"``
+        (bounds optional); a dict ``{benchmark: transform}`` chooses per benchmark (others:
+        identity). See :mod:`~skillinfer_bayes.data.transforms` and
+        :func:`~skillinfer_bayes.data.transforms.resolve_transforms`.
+    bounds : (lower, upper) or dict, optional
+        Known bounds of the scores, on the table's own scale (before ``normalize``): one pair
+        for every benchmark or ``{benchmark: (lower, upper)}``. Scores outside them are an
+        error; the logit and the copula keep predictions inside them.
 
     Returns
     -------
@@ -163,16 +212,30 @@ def prepare(
     if normalize:
         lo, hi = matrix.min(), matrix.max()
         scaling = pd.DataFrame({"min": lo, "range": hi - lo})
+    transforms = resolve_transforms(transform, bounds, matrix, scaling)
+    if normalize:
         matrix = (matrix - lo) / (hi - lo)
     check_scale(matrix)
     if labels is not None:
         labels = pd.Series(labels.to_numpy(), index=matrix.index, name="group")
-    return PreparedData.from_fitted(matrix, scaling, labels)
+    return PreparedData.from_fitted(matrix, scaling, labels, transforms)
+
+
+def latent_values(values: np.ndarray, transforms: Sequence[Transform]) -> np.ndarray:
+    """(N, K) latent scores: each column through its transform (NaN stays NaN)."""
+    out = np.array(values, dtype=float)
+    for k, transform in enumerate(transforms):
+        if transform.name != "identity":
+            observed = ~np.isnan(out[:, k])
+            out[observed, k] = transform.forward(out[observed, k])
+    return out
 
 
 def data_hash(matrix: pd.DataFrame, groups: pd.Series | None = None,
-              scaling: pd.DataFrame | None = None) -> str:
-    """SHA-256 of the fitted scores, their labels, the groups and the scaling.
+              scaling: pd.DataFrame | None = None,
+              transforms: Sequence[Transform] | None = None) -> str:
+    """SHA-256 of the fitted scores, their labels, the groups, the scaling and the transforms
+    (identity transforms leave the hash as it was before transforms existed).
 
     Examples
     --------
@@ -189,4 +252,6 @@ def data_hash(matrix: pd.DataFrame, groups: pd.Series | None = None,
         h.update(json.dumps([str(g) for g in groups]).encode())
     if scaling is not None:
         h.update(np.ascontiguousarray(scaling.to_numpy(dtype=float)).tobytes())
+    if transforms is not None and any(t.name != "identity" for t in transforms):
+        h.update(json.dumps([t.to_dict() for t in transforms]).encode())
     return h.hexdigest()

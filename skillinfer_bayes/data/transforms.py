@@ -39,9 +39,11 @@ References
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 from scipy.special import ndtr, ndtri
 
 #: Names accepted for a column's transform.
@@ -187,12 +189,14 @@ class Copula:
     Examples
     --------
     >>> rng = np.random.default_rng(0)
-    >>> t = Copula.fit(rng.gamma(2.0, 10.0, size=500), bounds=(0.0, 100.0))
+    >>> scores = rng.gamma(2.0, 10.0, size=500)  # skewed, in [0, 100]
+    >>> t = Copula.fit(scores, bounds=(0.0, 100.0))
     >>> x = np.array([0.0, 5.0, 20.0, 99.0])
     >>> np.allclose(t.inverse(t.forward(x)), x)
     True
-    >>> bool(abs(np.median(t.forward(rng.gamma(2.0, 10.0, size=5000)))) < 0.1)
-    True
+    >>> z = t.forward(scores)  # normal scores: median 0, sd about 1
+    >>> round(float(np.median(z)), 1), round(float(z.std()), 1)
+    (0.0, 1.0)
     """
 
     base: Identity | Logit
@@ -296,3 +300,134 @@ def transform_from_dict(spec: dict) -> Transform:
                       np.asarray(spec["grid_z"], float), float(spec["bandwidth"]))
     raise ValueError(f"Unknown transform {name!r} in a saved specification; this version "
                      f"knows {list(TRANSFORMS)}.")
+
+
+#: The transform of benchmarks that a per-benchmark dict leaves out.
+DEFAULT_TRANSFORM: str | None = None
+
+
+def resolve_transforms(
+    transform: str | None | Mapping,
+    bounds: tuple[float, float] | Mapping | None,
+    matrix: pd.DataFrame,
+    scaling: pd.DataFrame | None = None,
+) -> tuple[Transform, ...]:
+    """Fitted transforms of a table's benchmarks, from the user's specification.
+
+    Parameters
+    ----------
+    transform : None, str or mapping
+        ``None`` or ``"identity"``, ``"logit"``, ``"log"`` or ``"copula"`` for every benchmark,
+        or ``{benchmark: transform}`` (benchmarks left out get :data:`DEFAULT_TRANSFORM`).
+    bounds : (lower, upper), mapping or None
+        Known bounds of the scores on the table's own scale: one pair for all benchmarks, or
+        ``{benchmark: (lower, upper) or None}``.
+    matrix : pandas.DataFrame
+        The validated scores on the table's own scale (before ``normalize``).
+    scaling : pandas.DataFrame, optional
+        With ``normalize``, each benchmark's ``min`` and ``range``: the transforms are fitted
+        to the normalized scores and the bounds are normalized alike.
+
+    Returns
+    -------
+    tuple
+        One transform per benchmark, for the scores on the fitted scale.
+
+    Raises
+    ------
+    ValueError
+        An unknown transform name or benchmark, bounds that are not ``(lower, upper)``, a score
+        outside its bounds, a logit without bounds, a log of a non-positive score.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"a": [1.0, 50.0, 99.0, 20.0, 35.0, 60.0], "b": [3.0, 1, 2, 5, 4, 6]})
+    >>> [t.name for t in resolve_transforms({"a": "logit"}, {"a": (0, 100)}, df)]
+    ['logit', 'identity']
+    >>> resolve_transforms("logit", None, df)
+    Traceback (most recent call last):
+    ...
+    ValueError: transform 'logit' of benchmark 'a' needs its bounds: bounds=(lower, upper) ...
+    """
+    names = [str(c) for c in matrix.columns]
+    kinds = _per_benchmark("transform", transform, names, DEFAULT_TRANSFORM)
+    limits = _per_benchmark("bounds", bounds, names, None, pair=True)
+    fitted = []
+    for k, name in enumerate(names):
+        kind = "identity" if kinds[k] is None else kinds[k]
+        if not isinstance(kind, str) or kind not in TRANSFORMS:
+            raise ValueError(
+                f"Unknown transform {kind!r} for benchmark {name!r}; choose one of "
+                f"{[None, *TRANSFORMS[1:]]} (None: the identity)."
+            )
+        values = matrix.iloc[:, k].to_numpy(dtype=float)
+        limit = limits[k]
+        if limit is not None:
+            lower, upper = _check_bounds(name, limit)
+            observed = values[~np.isnan(values)]
+            below, above = observed < lower, observed > upper
+            if below.any() or above.any():
+                bad = observed[below][0] if below.any() else observed[above][0]
+                side = f"lower bound {lower:g}" if below.any() else f"upper bound {upper:g}"
+                raise ValueError(
+                    f"Benchmark {name!r} has a score {bad:g} beyond its {side}: fix the score "
+                    f"or the bounds (given as bounds={limit!r})."
+                )
+            limit = (lower, upper)
+        if scaling is not None:
+            lo, span = float(scaling["min"].iloc[k]), float(scaling["range"].iloc[k])
+            values = (values - lo) / span
+            limit = None if limit is None else ((limit[0] - lo) / span, (limit[1] - lo) / span)
+        if kind == "identity":
+            fitted.append(Identity())
+        elif kind == "log":
+            observed = values[~np.isnan(values)]
+            if (observed <= 0).any():
+                raise ValueError(
+                    f"transform 'log' of benchmark {name!r} needs positive values; it has "
+                    f"{observed[observed <= 0][0]:g} (on the fitted scale"
+                    f"{', after normalize' if scaling is not None else ''})."
+                )
+            fitted.append(Log())
+        elif kind == "logit":
+            if limit is None:
+                raise ValueError(
+                    f"transform 'logit' of benchmark {name!r} needs its bounds: "
+                    f"bounds=(lower, upper) or {{{name!r}: (lower, upper)}}."
+                )
+            fitted.append(Logit(*limit))
+        else:
+            try:
+                fitted.append(Copula.fit(values, bounds=limit))
+            except ValueError as err:
+                raise ValueError(f"Benchmark {name!r}: {err}") from None
+    return tuple(fitted)
+
+
+def _per_benchmark(what: str, spec, names: list[str], default, pair: bool = False) -> list:
+    """One value per benchmark from a single value or a ``{benchmark: value}`` mapping."""
+    if isinstance(spec, Mapping):
+        unknown = [key for key in spec if str(key) not in names]
+        if unknown:
+            raise ValueError(f"{what} names unknown benchmark(s) {unknown}; benchmarks: "
+                             f"{names}.")
+        by_name = {str(key): value for key, value in spec.items()}
+        return [by_name.get(name, default) for name in names]
+    if pair and spec is not None and not isinstance(spec, (tuple, list)):
+        raise ValueError(f"{what} must be (lower, upper) or a dict by benchmark; got {spec!r}.")
+    return [spec] * len(names)
+
+
+def _check_bounds(name: str, limit) -> tuple[float, float]:
+    """``(lower, upper)`` as floats, lower < upper, both finite."""
+    try:
+        lower, upper = (float(v) for v in limit)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"bounds of benchmark {name!r} must be (lower, upper); got {limit!r}."
+        ) from None
+    if not (np.isfinite(lower) and np.isfinite(upper) and lower < upper):
+        raise ValueError(
+            f"bounds of benchmark {name!r} must be finite with lower < upper; got {limit!r}."
+        )
+    return lower, upper

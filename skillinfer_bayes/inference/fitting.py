@@ -213,7 +213,7 @@ def fit_cached(
         "target_accept": config.target_accept, "random_seed": random_seed,
     }
     path = storage.cache_dir() / (
-        storage.cache_key(data.matrix, data.groups, data.scaling, settings) + ".nc"
+        storage.cache_key(data, settings) + ".nc"
     )
     if path.exists():
         try:

@@ -40,6 +40,7 @@ import xarray as xr
 
 from skillinfer_bayes._version import __version__
 from skillinfer_bayes.data.prepared import PreparedData, data_hash, prepare  # noqa: F401
+from skillinfer_bayes.data.transforms import transform_from_dict
 from skillinfer_bayes.inference.diagnostics import non_finite_draws
 from skillinfer_bayes.inference.inference_data import (
     InferenceData,
@@ -156,6 +157,8 @@ def save(path: str | os.PathLike, data: PreparedData, idata: InferenceData) -> P
         "entity_index_name": "" if matrix.index.name is None else str(matrix.index.name),
         "entity_index_kind": "int" if pd.api.types.is_integer_dtype(matrix.index) else "str",
     })
+    if data.transformed:
+        saved.attrs["transforms"] = json.dumps(data.transform_specs())
     idata = saved
     idata.attrs["content_hash"] = content_hash(idata)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -241,8 +244,22 @@ def _read(path: Path) -> SavedFit:
             {"min": const["scaling_min"].values, "range": const["scaling_range"].values},
             index=names,
         )
+    transforms = None
+    if "transforms" in attrs:
+        try:
+            transforms = [transform_from_dict(spec) for spec in json.loads(attrs["transforms"])]
+        except (ValueError, KeyError, TypeError) as err:
+            raise PosteriorFileError(
+                f"{str(path)!r} holds transforms this version cannot rebuild ({err}). Refit "
+                "with this version."
+            ) from None
+        if len(transforms) != len(names):
+            raise PosteriorFileError(
+                f"{str(path)!r} holds {len(transforms)} transforms for {len(names)} "
+                "benchmarks: it is corrupted. Refit and save it again."
+            )
     stored = attrs.get("data_hash")
-    if stored != data_hash(matrix, groups, scaling):
+    if stored != data_hash(matrix, groups, scaling, transforms):
         raise PosteriorFileError(
             f"{str(path)!r} is corrupted: its data do not match the hash recorded when it was "
             "saved. Refit and save it again."
@@ -267,7 +284,7 @@ def _read(path: Path) -> SavedFit:
     problem = non_finite_draws(idata)
     if problem:
         raise PosteriorFileError(f"{str(path)!r} cannot be used: {problem}")
-    return SavedFit(PreparedData.from_fitted(matrix, scaling, groups), idata, prior)
+    return SavedFit(PreparedData.from_fitted(matrix, scaling, groups, transforms), idata, prior)
 
 
 def check_same_data(path: str | os.PathLike, fitted: PreparedData, df: pd.DataFrame) -> None:
@@ -275,7 +292,8 @@ def check_same_data(path: str | os.PathLike, fitted: PreparedData, df: pd.DataFr
     is ``df`` (the table as passed to :meth:`Population.from_dataframe`, without a groups
     column), prepared the same way."""
     fresh = prepare(df, normalize=fitted.normalized)
-    if data_hash(fresh.matrix, fitted.groups, fresh.scaling) != fitted.data_hash():
+    if data_hash(fresh.matrix, fitted.groups, fresh.scaling,
+                 fitted.transforms) != fitted.data_hash():
         raise PosteriorFileError(
             f"{str(path)!r} was fitted to different data than the table given (the data "
             "hashes differ): refit on this table, or load the file without data=."
@@ -319,11 +337,11 @@ def _source(module: str) -> bytes:
         return __version__.encode()
 
 
-def cache_key(matrix: pd.DataFrame, groups: pd.Series | None, scaling, settings: dict) -> str:
-    """Content address of a fit: the data hash, every setting that changes the draws and the
-    :func:`model_fingerprint`."""
+def cache_key(data: PreparedData, settings: dict) -> str:
+    """Content address of a fit: the data hash (scores, groups, scaling, transforms), every
+    setting that changes the draws and the :func:`model_fingerprint`."""
     payload = json.dumps(
-        {"data": data_hash(matrix, groups, scaling), "version": __version__,
+        {"data": data.data_hash(), "version": __version__,
          "format": FORMAT_VERSION, "model": model_fingerprint(), **settings},
         sort_keys=True, default=str,
     )

@@ -170,6 +170,17 @@ def default_noise(Sigma: np.ndarray) -> np.ndarray:
     [0.3335, 0.3335, 0.0015]
     """
     sd = np.sqrt(np.diagonal(np.asarray(Sigma, dtype=float), axis1=-2, axis2=-1))
-    sd = sd.reshape(-1, sd.shape[-1]).mean(axis=0)
+    return noise_from_sds(sd.reshape(-1, sd.shape[-1]).mean(axis=0))
+
+
+def noise_from_sds(sd: np.ndarray) -> np.ndarray:
+    """The rule of :func:`default_noise` for given (K,) benchmark sds.
+
+    Examples
+    --------
+    >>> noise_from_sds(np.array([10.0, 10.0, 1.0])).round(3).tolist()
+    [0.35, 0.35, 0.15]
+    """
+    sd = np.asarray(sd, dtype=float)
     noise = DEFAULT_NOISE_FRACTION * np.minimum(sd.mean(), NOISE_SD_CAP * sd)
     return np.maximum(noise, 1e-8 * np.maximum(sd, 1e-300))

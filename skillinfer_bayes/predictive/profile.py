@@ -23,6 +23,7 @@ from skillinfer_bayes.predictive.components import (
     ConditionedMixture,
     condition_components,
 )
+from skillinfer_bayes.predictive.marginals import score_moments
 from skillinfer_bayes.predictive.mixture import average, mixture_mean, mixture_quantile, mixture_var
 
 if TYPE_CHECKING:
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
 RANGE_TOLERANCE = 0.25
 
 #: Columns of :meth:`Profile.predict`.
-_COLUMNS = pd.Index(["mean", "std", "lower", "upper", "observed"])
+_COLUMNS = pd.Index(["mean", "median", "std", "lower", "upper", "observed"])
 
 
 class Profile:
@@ -77,8 +78,12 @@ class Profile:
                            else components)
         self.benchmark_names = list(population.benchmark_names)
         self._noise_var = self._noise**2
+        #: The benchmarks' transforms to the latent scale the population is a normal on.
+        self.transforms = population.data.transforms
+        self._transformed = population.data.transformed
         self._observed: dict[int, float] = {}
         self._moments: tuple[np.ndarray, np.ndarray, np.ndarray | None] | None = None
+        self._score_moments: tuple[np.ndarray, np.ndarray] | None = None
 
     # ------------------------------------------------------------------ observing
     def observe(self, benchmark: str | int | None = None, value: float | None = None, *,
@@ -141,9 +146,15 @@ class Profile:
             j = resolve_benchmark(benchmark, self.benchmark_names)
             name = self.benchmark_names[j]
             checked[j] = check_value(name, value)
+            lower, upper = self.transforms[j].bounds
+            if not lower <= checked[j] <= upper:
+                raise ValueError(
+                    f"Observed {name} = {checked[j]:g} is outside its bounds [{lower:g}, "
+                    f"{upper:g}] (on the fitted scale): check the score and its scale."
+                )
             self._warn_if_out_of_range(name, j, checked[j])
         self._observed.update(checked)
-        self._moments = None
+        self._moments = self._score_moments = None
         return self
 
     def _warn_if_out_of_range(self, name: str, j: int, value: float) -> None:
@@ -186,10 +197,29 @@ class Profile:
         return len(self._observed)
 
     # ------------------------------------------------------------------ predictive
-    def _conditioned(self, full_cov: bool = False) -> ConditionedMixture:
-        """The components conditioned on the observations."""
+    def _latent_observations(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Observed indices, their latent values and the (K,) latent noise variances.
+
+        A score x observed with noise sd r is the latent value g(x) with noise sd g'(x) r
+        (the transform's slope at x); untransformed benchmarks keep their noise.
+        """
         idx, vals = self._observed_arrays()
-        return condition_components(self.components, idx, vals, self._noise_var, full_cov)
+        if not self._transformed:
+            return idx, vals, self._noise_var
+        latent = vals.copy()
+        noise_var = self._noise_var.copy()
+        for step, j in enumerate(idx):
+            transform = self.transforms[j]
+            if transform.name != "identity":
+                latent[step] = transform.forward(vals[step])
+                slope = np.exp(transform.log_jacobian(vals[step]))
+                noise_var[j] = (slope * self._noise[j]) ** 2
+        return idx, latent, noise_var
+
+    def _conditioned(self, full_cov: bool = False) -> ConditionedMixture:
+        """The components conditioned on the observations (on the latent scale)."""
+        idx, latent, noise_var = self._latent_observations()
+        return condition_components(self.components, idx, latent, noise_var, full_cov)
 
     def _conditional(self) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """Conditional means and variances, (K, N) each, and the (N,) component weights
@@ -221,8 +251,7 @@ class Profile:
         >>> round(pop.profile().observe("BBH", 55.93).mean("MMLU-PRO"))
         51
         """
-        means, _, weights = self._conditional()
-        return self._select(benchmark, mixture_mean(means, weights))
+        return self._select(benchmark, self._moments_on_score_scale()[0])
 
     def std(self, benchmark: str | int | None = None) -> float | np.ndarray:
         """Predictive standard deviation (law of total variance over posterior draws).
@@ -235,8 +264,7 @@ class Profile:
         >>> round(pop.profile().observe("BBH", 55.93).std("MMLU-PRO"))
         4
         """
-        means, variances, weights = self._conditional()
-        return self._select(benchmark, np.sqrt(mixture_var(means, variances, weights)))
+        return self._select(benchmark, np.sqrt(self._moments_on_score_scale()[1]))
 
     def interval(self, benchmark: str | int, level: float = 0.9) -> tuple[float, float]:
         """Central predictive interval of one benchmark, from the exact mixture quantiles.
@@ -250,11 +278,27 @@ class Profile:
         level = check_level(level)
         j = resolve_benchmark(benchmark, self.benchmark_names)
         means, variances, weights = self._conditional()
-        lo, hi = mixture_quantile(
+        lo, hi = self.transforms[j].inverse(mixture_quantile(
             np.array([(1 - level) / 2, (1 + level) / 2]), means[j], np.sqrt(variances[j]),
             weights=weights,
-        )
+        ))
         return float(lo), float(hi)
+
+    def _moments_on_score_scale(self) -> tuple[np.ndarray, np.ndarray]:
+        """(K,) predictive means and variances of the scores (cached until observe): exact
+        mixture moments for untransformed benchmarks, quadrature through the inverse
+        transform for the others (:func:`~skillinfer_bayes.predictive.marginals.
+        score_moments`)."""
+        if self._score_moments is None:
+            means, variances, weights = self._conditional()
+            mean = mixture_mean(means, weights)
+            var = mixture_var(means, variances, weights)
+            for j, transform in enumerate(self.transforms):
+                if transform.name != "identity":
+                    mean[j], var[j] = score_moments(transform, means[j], np.sqrt(variances[j]),
+                                                    weights)
+            self._score_moments = (mean, var)
+        return self._score_moments
 
     def predict(
         self, benchmark: str | int | None = None, level: float = 0.9, detail: bool = False, *,
@@ -277,17 +321,19 @@ class Profile:
         Returns
         -------
         pandas.DataFrame or dict
-            Indexed by benchmark; columns ``mean``, ``std``, ``lower``, ``upper`` and
-            ``observed`` (the observed score, NaN if not observed). With ``benchmark``: a dict
-            with ``benchmark``, ``mean``, ``std``, ``lower``, ``upper``, ``observed`` and
-            skillinfer's names, ``feature``, ``ci_lower`` and ``ci_upper``. Unlike
-            skillinfer's Gaussian, the bounds are exact quantiles of the predictive mixture
-            (never clipped).
+            Indexed by benchmark; columns ``mean``, ``median``, ``std``, ``lower``, ``upper``
+            and ``observed`` (the observed score, NaN if not observed). With ``benchmark``: a
+            dict with ``benchmark``, ``mean``, ``median``, ``std``, ``lower``, ``upper``,
+            ``observed`` and skillinfer's names, ``feature``, ``ci_lower`` and ``ci_upper``.
+            Unlike skillinfer's Gaussian, the bounds and the median are exact quantiles of the
+            predictive mixture, mapped back through the benchmark's transform (so they stay
+            inside its bounds); the mean and sd of a transformed benchmark come by quadrature
+            (:mod:`~skillinfer_bayes.predictive.marginals`).
 
         Examples
         --------
         >>> pop.profile().observe("BBH", 55.93).predict(level=0.9).columns.tolist()
-        ['mean', 'std', 'lower', 'upper', 'observed']
+        ['mean', 'median', 'std', 'lower', 'upper', 'observed']
         >>> round(pop.profile().observe("BBH", 55.93).predict("GPQA")["ci_upper"])
         19
         """
@@ -307,17 +353,18 @@ class Profile:
             return result
         level = check_level(level)
         means, variances, weights = self._conditional()
-        lower, upper = mixture_quantile(
-            np.array([(1 - level) / 2, (1 + level) / 2]), means, np.sqrt(variances),
+        quantiles = mixture_quantile(
+            np.array([0.5, (1 - level) / 2, (1 + level) / 2]), means, np.sqrt(variances),
             weights=weights,
         )
+        for j, transform in enumerate(self.transforms):
+            quantiles[:, j] = transform.inverse(quantiles[:, j])
+        median, lower, upper = quantiles
         observed = np.full(len(self.benchmark_names), np.nan)
         for j, v in self._observed.items():
             observed[j] = v
-        values = np.column_stack(
-            [mixture_mean(means, weights), np.sqrt(mixture_var(means, variances, weights)),
-             lower, upper, observed]
-        )
+        mean, var = self._moments_on_score_scale()
+        values = np.column_stack([mean, median, np.sqrt(var), lower, upper, observed])
         table = pd.DataFrame(values, index=self.population.benchmark_index, columns=_COLUMNS)
         if detail:
             table = table.assign(**self._detail(table["std"].to_numpy()))
@@ -325,15 +372,20 @@ class Profile:
         return table
 
     def _prior_var(self, spread: bool) -> np.ndarray:
-        """(K,) variance of each benchmark before any observation: the components'
-        variances averaged, plus (``spread``) the variance of their means."""
+        """(K,) variance of each benchmark's score before any observation: the components'
+        variances averaged, plus (``spread``) the variance of their means; through the
+        transform (quadrature, spread included) for transformed benchmarks."""
         draws = self.components
         means = draws.flat_means().T
         variances = np.diagonal(draws.flat_covariances(), axis1=1, axis2=2).T
         weights = draws.flat_weights()
-        if spread:
-            return mixture_var(means, variances, weights)
-        return average(variances, weights)
+        total = (mixture_var(means, variances, weights) if spread
+                 else average(variances, weights))
+        for j, transform in enumerate(self.transforms):
+            if transform.name != "identity":
+                total[j] = score_moments(transform, means[j], np.sqrt(variances[j]),
+                                         weights)[1]
+        return total
 
     def _detail(self, std: np.ndarray) -> dict[str, np.ndarray]:
         """skillinfer's ``confidence`` and ``source`` columns."""
@@ -357,13 +409,20 @@ class Profile:
         ``mean_s C_s + Cov_s(m_s)``: the per-draw conditional covariances averaged over the
         posterior draws plus the covariance of the conditional means across draws (the
         parameters' own uncertainty, which skillinfer's plug-in lacks). Its diagonal is
-        ``std() ** 2``.
+        ``std() ** 2``. With transformed benchmarks this is the latent covariance's
+        correlation scaled by the scores' sds (their covariance on the score scale has no
+        closed form).
         """
         out = self._conditioned(full_cov=True)
         w = (np.full(len(out.means), 1.0 / len(out.means)) if out.weights is None
              else out.weights)
         centred = out.means - w @ out.means
-        return np.einsum("n,nij->ij", w, out.cov) + (centred.T * w) @ centred
+        cov = np.einsum("n,nij->ij", w, out.cov) + (centred.T * w) @ centred
+        if not self._transformed:
+            return cov
+        latent_sd = np.sqrt(np.diag(cov))
+        scale = self.std() / np.maximum(latent_sd, 1e-300)
+        return cov * np.outer(scale, scale)
 
     @property
     def covariance_matrix(self) -> pd.DataFrame:
@@ -430,8 +489,7 @@ class Profile:
         draws = self.components
         if draws.n_components == 1:
             chosen = draws.subset(rng.integers(draws.n_draws, size=n))
-            out = condition_components(chosen, *self._observed_arrays(), self._noise_var,
-                                       full_cov=True)
+            out = condition_components(chosen, *self._latent_observations(), full_cov=True)
             means, covs = out.means, out.cov
         else:  # a component of a uniformly drawn posterior draw, by its conditional weight
             out = self._conditioned(full_cov=True)
@@ -441,12 +499,16 @@ class Profile:
         w, v = np.linalg.eigh(covs)
         root = v * np.sqrt(np.clip(w, 0.0, None))[:, None, :]
         z = rng.standard_normal((n, len(self.benchmark_names)))
-        return pd.DataFrame(means + np.einsum("nij,nj->ni", root, z), columns=self.benchmark_names)
+        latent = means + np.einsum("nij,nj->ni", root, z)
+        for j, transform in enumerate(self.transforms):
+            latent[:, j] = transform.inverse(latent[:, j])
+        return pd.DataFrame(latent, columns=self.benchmark_names)
 
     def most_uncertain(self, k: int = 1) -> pd.DataFrame:
         """The k unobserved benchmarks with the largest predictive sd (largest first).
 
-        The simple rule for "which benchmark next?".
+        The simple rule for "which benchmark next?". The sds are on the scores' scale (as
+        :meth:`std`), also for transformed benchmarks.
 
         Returns
         -------
@@ -473,6 +535,10 @@ class Profile:
 
     def most_informative(self, k: int = 1, target=None) -> pd.DataFrame:
         """Rank unobserved benchmarks by the expected reduction of predictive variance.
+
+        With transformed benchmarks the variances are those of the latent scale (where the
+        reduction is exact per draw; the copula's latent scale is in population sds), and a
+        candidate's noise is put on it at its predicted score.
 
         For every posterior draw the reduction from observing a benchmark is exact (it does
         not depend on the value observed); the ranking averages it over the draws (see
@@ -513,7 +579,16 @@ class Profile:
                                          "target_sd_before", "expected_target_sd_after"])
         out = self._conditioned(full_cov=True)
         cov = out.cov
-        gain = expected_variance_reduction(cov, candidates, unobserved, self._noise_var, weights,
+        noise_var = self._noise_var
+        if self._transformed:  # a candidate's noise on the latent scale: at its predicted score
+            means = self._conditional()[0]
+            latent_mean = mixture_mean(means, self._conditional()[2])
+            noise_var = noise_var.copy()
+            for j, transform in enumerate(self.transforms):
+                if transform.name != "identity":
+                    score = transform.inverse(latent_mean[j])
+                    noise_var[j] = (np.exp(transform.log_jacobian(score)) * self._noise[j]) ** 2
+        gain = expected_variance_reduction(cov, candidates, unobserved, noise_var, weights,
                                            component_weights=out.weights)
         if weights is None:
             total = average(np.diagonal(cov, axis1=1, axis2=2)[:, unobserved].sum(axis=1),

@@ -44,7 +44,9 @@ def test_predict_table(leaderboard_pop, truth):
     profile = leaderboard_pop.profile().observe("BBH", 55.93)
     table = profile.predict(level=0.9)
     assert list(table.index) == BENCHMARKS
-    assert list(table.columns) == ["mean", "std", "lower", "upper", "observed"]
+    assert list(table.columns) == ["mean", "median", "std", "lower", "upper", "observed"]
+    # no transform: the predictive is nearly symmetric, the median close to the mean
+    np.testing.assert_allclose(table["median"], table["mean"], atol=0.02 * table["std"].max())
     assert table.loc["BBH", "observed"] == 55.93
     assert table["observed"].drop("BBH").isna().all()
     assert np.all(table["lower"] < table["mean"]) and np.all(table["mean"] < table["upper"])
