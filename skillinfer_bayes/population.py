@@ -128,6 +128,7 @@ class Population:
         if problem:
             raise ValueError(problem)
         self._diagnostics = diagnostics.summarize(idata)
+        self._default_noise: np.ndarray | None = None
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -682,12 +683,18 @@ class Population:
         >>> pop.default_noise().round(2)
         array([0.63, 0.63, 0.63, 0.63, 0.63, 0.63])
         """
-        if not self.data.transformed:
-            return default_noise(self.Sigma_draws)
-        posterior_sd = np.sqrt(np.diagonal(self.Sigma_draws, axis1=1, axis2=2)).mean(axis=0)
-        observed_sd = np.nanstd(self.matrix.to_numpy(dtype=float), axis=0, ddof=1)
-        identity = np.array([t.name == "identity" for t in self.data.transforms])
-        return noise_from_sds(np.where(identity, posterior_sd, observed_sd))
+        if self._default_noise is None:
+            if not self.data.transformed:
+                noise = default_noise(self.Sigma_draws)
+            else:
+                posterior_sd = np.sqrt(np.diagonal(self.Sigma_draws, axis1=1,
+                                                   axis2=2)).mean(axis=0)
+                observed_sd = np.nanstd(self.matrix.to_numpy(dtype=float), axis=0, ddof=1)
+                identity = np.array([t.name == "identity" for t in self.data.transforms])
+                noise = noise_from_sds(np.where(identity, posterior_sd, observed_sd))
+            noise.flags.writeable = False
+            self._default_noise = noise
+        return self._default_noise.copy()
 
     def predictive_draws(self, group=None, warn: bool = True) -> tuple[np.ndarray, np.ndarray]:
         """Posterior draws (S, K) of the mean and (S, K, K) of the covariance of a new entity.

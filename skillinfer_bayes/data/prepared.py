@@ -25,6 +25,7 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -131,6 +132,22 @@ class PreparedData:
             observed = ~np.isnan(values[:, k])
             total[observed] += transform.log_jacobian(values[observed, k])
         return total
+
+    @cached_property
+    def _slopes(self) -> np.ndarray:
+        values = self.matrix.to_numpy(dtype=float)
+        slopes = np.ones(values.shape[1])
+        for k, transform in enumerate(self.transforms):
+            if transform.name != "identity":
+                slopes[k] = np.exp(transform.log_jacobian(np.nanmedian(values[:, k])))
+        slopes.flags.writeable = False
+        return slopes
+
+    def noise_slopes(self) -> np.ndarray:
+        """(K,) each transform's slope ``g'`` at the benchmark's median observed score (1 for
+        the identity): an observation noise sd ``r`` on the score scale is ``g' r`` on the
+        latent scale."""
+        return self._slopes
 
     def transform_specs(self) -> list[dict]:
         """The transforms as :meth:`to_dict` specifications (what saved files store)."""

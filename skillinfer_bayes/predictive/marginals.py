@@ -9,9 +9,11 @@ transform ``g`` (:mod:`~skillinfer_bayes.data.transforms`). Then
 - the CDF is exact: ``F_X(y) = F_Z(g(y))``, and the density takes the Jacobian,
   ``log f_X(y) = log f_Z(g(y)) + log g'(y)``;
 - the mean and sd have no closed form: they are computed by Gauss-Hermite quadrature
-  (``QUADRATURE_NODES`` nodes) of every component, over at most ``QUADRATURE_COMPONENTS``
-  evenly spaced components of the mixture (the components of neighbouring posterior draws are
-  alike). Their error against a high-resolution reference is tested below 0.5% of the sd.
+  (``QUADRATURE_NODES`` nodes) of the mixture reduced to ``QUADRATURE_COMPONENTS`` normals:
+  the components, grouped by sd and then by mean in groups of equal count, are merged into
+  one normal per group with the group's weight, mean and variance (so the latent mean and
+  variance are kept exactly, and each group's components are alike). Their error against a
+  high-resolution reference (every component, 200 nodes) is tested below 0.5% of the sd.
 
 With the identity transform every function here reduces to the exact mixture formulas.
 """
@@ -31,25 +33,52 @@ from skillinfer_bayes.predictive.mixture import (
 )
 
 #: Gauss-Hermite nodes per component for the score-scale mean and sd.
-QUADRATURE_NODES = 24
-#: At most this many (evenly spaced) components enter the quadrature.
-QUADRATURE_COMPONENTS = 256
+QUADRATURE_NODES = 16
+#: The mixture is merged into at most this many normals for the quadrature ...
+QUADRATURE_COMPONENTS = 128
+#: ... in this many classes of component sd.
+SD_CLASSES = 8
 
 _NODES, _NODE_WEIGHTS = hermegauss(QUADRATURE_NODES)
 _NODE_WEIGHTS = _NODE_WEIGHTS / _NODE_WEIGHTS.sum()
 
 
-def thin(n: int, at_most: int) -> np.ndarray:
-    """At most ``at_most`` evenly spaced indices of ``range(n)``.
+def merge_components(
+    means: np.ndarray, sds: np.ndarray, weights: np.ndarray | None, at_most: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Reduce mixtures (last axis) to at most ``at_most`` normals that keep each group's
+    weight, mean and variance: the components in :data:`SD_CLASSES` equal-width classes of
+    sd, each sorted by mean, in groups of equal count.
 
     Examples
     --------
-    >>> thin(10, 4).tolist()
-    [0, 3, 6, 9]
+    >>> m, s, w = merge_components(np.array([-1.0, 1.0]), np.ones(2), None, 1)
+    >>> m.tolist(), s.round(4).tolist(), w.tolist()
+    ([0.0], [1.4142], [1.0])
     """
+    n = means.shape[-1]
+    if weights is None:
+        weights = np.full(means.shape, 1.0 / n)
+    weights = np.broadcast_to(weights, means.shape)
     if n <= at_most:
-        return np.arange(n)
-    return np.unique(np.linspace(0, n - 1, at_most).round().astype(int))
+        return means, sds, weights
+    # one sort key: the sd class (equal-width classes of the sd range), then the mean
+    classes = min(SD_CLASSES, at_most)
+    lo, hi = sds.min(axis=-1, keepdims=True), sds.max(axis=-1, keepdims=True)
+    sd_class = np.minimum(np.floor((sds - lo) / np.maximum(hi - lo, 1e-300) * classes),
+                          classes - 1)
+    m_lo, m_hi = means.min(axis=-1, keepdims=True), means.max(axis=-1, keepdims=True)
+    key = sd_class + 0.999 * (means - m_lo) / np.maximum(m_hi - m_lo, 1e-300)
+    order = np.argsort(key, axis=-1)
+    m = np.take_along_axis(means, order, axis=-1)
+    v = np.take_along_axis(sds, order, axis=-1) ** 2
+    w = np.take_along_axis(weights, order, axis=-1)
+    starts = np.linspace(0, n, at_most + 1).round().astype(int)[:-1]
+    weight = np.add.reduceat(w, starts, axis=-1)
+    safe = np.maximum(weight, 1e-300)
+    mean = np.add.reduceat(w * m, starts, axis=-1) / safe
+    second = np.add.reduceat(w * (v + m * m), starts, axis=-1) / safe
+    return mean, np.sqrt(np.maximum(second - mean * mean, 1e-300)), weight
 
 
 def score_moments(
@@ -71,7 +100,7 @@ def score_moments(
     weights : numpy.ndarray, optional
         (..., N) component weights (default equal).
     components : int
-        At most this many evenly spaced components are used.
+        The mixture is merged into at most this many normals (:func:`merge_components`).
     nodes : int, optional
         Gauss-Hermite nodes (default :data:`QUADRATURE_NODES`).
 
@@ -91,13 +120,29 @@ def score_moments(
                                      np.asarray(sds, dtype=float))
     if transform.name == "identity":
         return mixture_mean(means, weights), mixture_var(means, sds**2, weights)
-    keep = thin(means.shape[-1], components)
-    means, sds = means[..., keep], sds[..., keep]
-    if weights is not None:
-        weights = np.broadcast_to(weights, np.broadcast_shapes(np.shape(weights),
-                                                               means.shape[:-1] + (1,)))
-        weights = weights[..., keep]
-        weights = weights / weights.sum(axis=-1, keepdims=True)
+    means, sds, weights = merge_components(means, sds, weights, components)
+    return _quadrature(transform, means, sds, weights, nodes)
+
+
+def score_moments_by_row(
+    transforms, means: np.ndarray, sds: np.ndarray, weights: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(K,) score-scale means and variances of K latent mixtures (rows of ``means``, ``sds``),
+    each through its own transform: exact for the identity, :func:`score_moments` for the
+    others (their mixtures merged in one batched step)."""
+    mean = mixture_mean(means, weights)
+    var = mixture_var(means, sds**2, weights)
+    rows = [j for j, t in enumerate(transforms) if t.name != "identity"]
+    if rows:
+        w = None if weights is None else np.broadcast_to(weights, means.shape)[rows]
+        m, s, w = merge_components(means[rows], sds[rows], w, QUADRATURE_COMPONENTS)
+        for i, j in enumerate(rows):
+            mean[j], var[j] = _quadrature(transforms[j], m[i], s[i], w[i], None)
+    return mean, var
+
+
+def _quadrature(transform, means, sds, weights, nodes):
+    """Gauss-Hermite mean and variance of ``g^-1`` over a mixture (last axis)."""
     if nodes is None:
         t, w = _NODES, _NODE_WEIGHTS
     else:

@@ -23,8 +23,8 @@ from skillinfer_bayes.predictive.components import (
     ConditionedMixture,
     condition_components,
 )
-from skillinfer_bayes.predictive.marginals import score_moments
-from skillinfer_bayes.predictive.mixture import average, mixture_mean, mixture_quantile, mixture_var
+from skillinfer_bayes.predictive.marginals import score_moments_by_row
+from skillinfer_bayes.predictive.mixture import average, mixture_quantile, mixture_var
 
 if TYPE_CHECKING:
     from skillinfer_bayes.population import Population
@@ -77,10 +77,12 @@ class Profile:
         self.components = (population.predictive_components() if components is None
                            else components)
         self.benchmark_names = list(population.benchmark_names)
-        self._noise_var = self._noise**2
         #: The benchmarks' transforms to the latent scale the population is a normal on.
         self.transforms = population.data.transforms
         self._transformed = population.data.transformed
+        # the noise on the latent scale: through each transform's slope at the benchmark's
+        # median score (one figure per benchmark, as on the score scale)
+        self._noise_var = (self._noise * population.data.noise_slopes()) ** 2
         self._observed: dict[int, float] = {}
         self._moments: tuple[np.ndarray, np.ndarray, np.ndarray | None] | None = None
         self._score_moments: tuple[np.ndarray, np.ndarray] | None = None
@@ -200,21 +202,17 @@ class Profile:
     def _latent_observations(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Observed indices, their latent values and the (K,) latent noise variances.
 
-        A score x observed with noise sd r is the latent value g(x) with noise sd g'(x) r
-        (the transform's slope at x); untransformed benchmarks keep their noise.
+        A score x observed with noise sd r is the latent value g(x) with noise sd g' r, the
+        transform's slope at the benchmark's median score
+        (:meth:`~skillinfer_bayes.data.prepared.PreparedData.noise_slopes`).
         """
         idx, vals = self._observed_arrays()
         if not self._transformed:
             return idx, vals, self._noise_var
         latent = vals.copy()
-        noise_var = self._noise_var.copy()
         for step, j in enumerate(idx):
-            transform = self.transforms[j]
-            if transform.name != "identity":
-                latent[step] = transform.forward(vals[step])
-                slope = np.exp(transform.log_jacobian(vals[step]))
-                noise_var[j] = (slope * self._noise[j]) ** 2
-        return idx, latent, noise_var
+            latent[step] = self.transforms[j].forward(vals[step])
+        return idx, latent, self._noise_var
 
     def _conditioned(self, full_cov: bool = False) -> ConditionedMixture:
         """The components conditioned on the observations (on the latent scale)."""
@@ -291,13 +289,8 @@ class Profile:
         score_moments`)."""
         if self._score_moments is None:
             means, variances, weights = self._conditional()
-            mean = mixture_mean(means, weights)
-            var = mixture_var(means, variances, weights)
-            for j, transform in enumerate(self.transforms):
-                if transform.name != "identity":
-                    mean[j], var[j] = score_moments(transform, means[j], np.sqrt(variances[j]),
-                                                    weights)
-            self._score_moments = (mean, var)
+            self._score_moments = score_moments_by_row(self.transforms, means,
+                                                       np.sqrt(variances), weights)
         return self._score_moments
 
     def predict(
@@ -381,10 +374,11 @@ class Profile:
         weights = draws.flat_weights()
         total = (mixture_var(means, variances, weights) if spread
                  else average(variances, weights))
-        for j, transform in enumerate(self.transforms):
-            if transform.name != "identity":
-                total[j] = score_moments(transform, means[j], np.sqrt(variances[j]),
-                                         weights)[1]
+        if self._transformed:
+            scored = score_moments_by_row(self.transforms, means, np.sqrt(variances),
+                                          weights)[1]
+            identity = np.array([t.name == "identity" for t in self.transforms])
+            total = np.where(identity, total, scored)
         return total
 
     def _detail(self, std: np.ndarray) -> dict[str, np.ndarray]:
@@ -537,8 +531,7 @@ class Profile:
         """Rank unobserved benchmarks by the expected reduction of predictive variance.
 
         With transformed benchmarks the variances are those of the latent scale (where the
-        reduction is exact per draw; the copula's latent scale is in population sds), and a
-        candidate's noise is put on it at its predicted score.
+        reduction is exact per draw; the copula's latent scale is in population sds).
 
         For every posterior draw the reduction from observing a benchmark is exact (it does
         not depend on the value observed); the ranking averages it over the draws (see
@@ -579,16 +572,7 @@ class Profile:
                                          "target_sd_before", "expected_target_sd_after"])
         out = self._conditioned(full_cov=True)
         cov = out.cov
-        noise_var = self._noise_var
-        if self._transformed:  # a candidate's noise on the latent scale: at its predicted score
-            means = self._conditional()[0]
-            latent_mean = mixture_mean(means, self._conditional()[2])
-            noise_var = noise_var.copy()
-            for j, transform in enumerate(self.transforms):
-                if transform.name != "identity":
-                    score = transform.inverse(latent_mean[j])
-                    noise_var[j] = (np.exp(transform.log_jacobian(score)) * self._noise[j]) ** 2
-        gain = expected_variance_reduction(cov, candidates, unobserved, noise_var, weights,
+        gain = expected_variance_reduction(cov, candidates, unobserved, self._noise_var, weights,
                                            component_weights=out.weights)
         if weights is None:
             total = average(np.diagonal(cov, axis1=1, axis2=2)[:, unobserved].sum(axis=1),
