@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.polynomial.hermite_e import hermegauss
+from scipy.special import ndtr
 
 from skillinfer_bayes.data.transforms import Transform
 from skillinfer_bayes.predictive.mixture import (
@@ -44,11 +45,14 @@ _NODE_WEIGHTS = _NODE_WEIGHTS / _NODE_WEIGHTS.sum()
 
 
 def merge_components(
-    means: np.ndarray, sds: np.ndarray, weights: np.ndarray | None, at_most: int
+    means: np.ndarray, sds: np.ndarray, weights: np.ndarray | None, at_most: int,
+    order: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Reduce mixtures (last axis) to at most ``at_most`` normals that keep each group's
     weight, mean and variance: the components in :data:`SD_CLASSES` equal-width classes of
-    sd, each sorted by mean, in groups of equal count.
+    sd, each sorted by mean, in groups of equal count. ``order`` (an (n,) permutation) gives
+    the grouping instead, shared by all mixtures (e.g. entities whose component means move
+    together); the merged moments stay exact per mixture.
 
     Examples
     --------
@@ -56,20 +60,16 @@ def merge_components(
     >>> m.tolist(), s.round(4).tolist(), w.tolist()
     ([0.0], [1.4142], [1.0])
     """
+    means, sds = np.broadcast_arrays(means, sds)
     n = means.shape[-1]
     if weights is None:
         weights = np.full(means.shape, 1.0 / n)
     weights = np.broadcast_to(weights, means.shape)
     if n <= at_most:
         return means, sds, weights
-    # one sort key: the sd class (equal-width classes of the sd range), then the mean
-    classes = min(SD_CLASSES, at_most)
-    lo, hi = sds.min(axis=-1, keepdims=True), sds.max(axis=-1, keepdims=True)
-    sd_class = np.minimum(np.floor((sds - lo) / np.maximum(hi - lo, 1e-300) * classes),
-                          classes - 1)
-    m_lo, m_hi = means.min(axis=-1, keepdims=True), means.max(axis=-1, keepdims=True)
-    key = sd_class + 0.999 * (means - m_lo) / np.maximum(m_hi - m_lo, 1e-300)
-    order = np.argsort(key, axis=-1)
+    if order is None:
+        order = grouping_order(means, sds, at_most)
+    order = np.broadcast_to(order, means.shape)
     m = np.take_along_axis(means, order, axis=-1)
     v = np.take_along_axis(sds, order, axis=-1) ** 2
     w = np.take_along_axis(weights, order, axis=-1)
@@ -79,6 +79,18 @@ def merge_components(
     mean = np.add.reduceat(w * m, starts, axis=-1) / safe
     second = np.add.reduceat(w * (v + m * m), starts, axis=-1) / safe
     return mean, np.sqrt(np.maximum(second - mean * mean, 1e-300)), weight
+
+
+def grouping_order(means: np.ndarray, sds: np.ndarray, at_most: int) -> np.ndarray:
+    """The order of :func:`merge_components`' groups: by sd class, then by mean."""
+    # one sort key: the sd class (equal-width classes of the sd range), then the mean
+    classes = min(SD_CLASSES, at_most)
+    lo, hi = sds.min(axis=-1, keepdims=True), sds.max(axis=-1, keepdims=True)
+    sd_class = np.minimum(np.floor((sds - lo) / np.maximum(hi - lo, 1e-300) * classes),
+                          classes - 1)
+    m_lo, m_hi = means.min(axis=-1, keepdims=True), means.max(axis=-1, keepdims=True)
+    key = sd_class + 0.999 * (means - m_lo) / np.maximum(m_hi - m_lo, 1e-300)
+    return np.argsort(key, axis=-1)
 
 
 def score_moments(
@@ -195,3 +207,74 @@ def score_cdf(
     lower, upper = transform.bounds
     cdf = np.where(y >= upper, 1.0, cdf)
     return np.where(y < lower, 0.0, cdf)
+
+
+#: Latent grid points on each side of the truth in :func:`score_crps` (odd).
+CRPS_POINTS = 25
+#: The grid spans the mixture's mean +- this many sds (and the truth).
+CRPS_SPAN = 8.0
+
+
+def score_crps(
+    transform: Transform,
+    y: np.ndarray,
+    means: np.ndarray,
+    sds: np.ndarray,
+    weights: np.ndarray | None = None,
+    points: int = CRPS_POINTS,
+) -> np.ndarray:
+    """CRPS of ``g^-1(Z)`` at the truths ``y`` by a numerical rule, over the last axis.
+
+    ``CRPS = int (F(x) - 1{x >= y})^2 dx`` with ``x = g^-1(z)``: the latent mixture's CDF on
+    ``points`` latent nodes on each side of ``g(y)`` (spanning the mixture's mean +-
+    :data:`CRPS_SPAN` sds), the trapezoidal rule in ``x`` on every node and on every other
+    node, combined by Richardson extrapolation (where ``g^-1`` is clipped at a bound the
+    nodes collapse and add nothing). Its error against a 20,000-node reference is tested
+    below 0.5%.
+
+    Parameters
+    ----------
+    transform : Transform
+    y : numpy.ndarray
+        (...) true scores.
+    means, sds : numpy.ndarray
+        (..., n) latent components (broadcastable).
+    weights : numpy.ndarray, optional
+        (..., n) component weights; default equal.
+    points : int
+        Nodes on each side of the truth.
+
+    Examples
+    --------
+    >>> from skillinfer_bayes.data.transforms import Identity
+    >>> round(float(score_crps(Identity(), np.array(0.0), np.zeros(1), np.ones(1))), 4)
+    0.2337
+    """
+    y = np.asarray(y, dtype=float)
+    means, sds = np.broadcast_arrays(np.asarray(means, dtype=float),
+                                     np.asarray(sds, dtype=float))
+    z_y = np.asarray(transform.forward(y), dtype=float)
+    centre = mixture_mean(means, weights)
+    spread = np.sqrt(mixture_var(means, sds**2, weights))
+    lo = np.minimum(centre - CRPS_SPAN * spread, z_y)
+    hi = np.maximum(centre + CRPS_SPAN * spread, z_y)
+    s = np.linspace(0.0, 1.0, points)
+    total = np.zeros(np.broadcast_shapes(y.shape, centre.shape))
+    for start, stop, below in ((lo, z_y, True), (z_y, hi, False)):
+        z = start[..., None] + (stop - start)[..., None] * s  # (..., points)
+        cdf = ndtr((z[..., :, None] - means[..., None, :]) / sds[..., None, :])
+        if weights is None:
+            cdf = cdf.mean(axis=-1)
+        else:
+            cdf = np.einsum("...gn,...n->...g", cdf, np.broadcast_to(weights, means.shape))
+        f = cdf**2 if below else (1.0 - cdf) ** 2
+        x = transform.inverse(z)
+        fine = _trapezoid(f, x)
+        coarse = _trapezoid(f[..., ::2], x[..., ::2])
+        total += (4.0 * fine - coarse) / 3.0
+    return total
+
+
+def _trapezoid(f: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """The trapezoidal rule over the last axis."""
+    return np.sum(0.5 * (f[..., 1:] + f[..., :-1]) * np.diff(x, axis=-1), axis=-1)

@@ -28,10 +28,17 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from skillinfer_bayes.data.checks import check_level, check_noise, check_seed
+from skillinfer_bayes.data.prepared import latent_values
 from skillinfer_bayes.inference.fitting import SamplerConfig
 from skillinfer_bayes.models.priors import Prior
 from skillinfer_bayes.predictive.components import ComponentDraws, condition_components
 from skillinfer_bayes.predictive.conditioning import default_noise
+from skillinfer_bayes.predictive.marginals import (
+    grouping_order,
+    merge_components,
+    score_crps,
+    score_moments,
+)
 from skillinfer_bayes.predictive.mixture import mixture_mean, mixture_quantile, mixture_var
 from skillinfer_bayes.predictive.scores import coverage, normal_mixture_scores
 from skillinfer_bayes.studies.protocol import (
@@ -189,6 +196,7 @@ def predict_cells(
     noise: float | np.ndarray,
     levels: Sequence[float] = LEVELS,
     random_seed: int | None = 0,
+    transforms: Sequence | None = None,
 ) -> dict[str, np.ndarray]:
     """Predict the unobserved benchmarks of test rows sharing one observed set, with metrics.
 
@@ -199,6 +207,14 @@ def predict_cells(
     estimated from ``CRPS_PAIRS`` random component pairs, and the interval bounds are the
     quantiles of the mixture over ``QUANTILE_DRAWS`` evenly spaced components (coverage itself
     comes from the exact PIT).
+
+    With ``transforms`` (one per benchmark, the fitted population's), ``X_test`` holds scores,
+    the components are on the latent scale and ``noise`` is the latent noise sd; every metric
+    is on the score scale: PIT exact, log score with the Jacobian, and for each transformed
+    benchmark the mixture merged into ``MERGED_COMPONENTS`` normals (one grouping shared by
+    the entities, moments exact per entity) for the mean and sd (quadrature), the CRPS
+    (:func:`~skillinfer_bayes.predictive.marginals.score_crps`) and the interval bounds
+    (exact quantiles of the merged mixture mapped through ``g^-1``).
 
     Returns
     -------
@@ -224,14 +240,17 @@ def predict_cells(
     thin = np.unique(np.linspace(0, S - 1, min(S, QUANTILE_DRAWS)).round().astype(int))
     probs = np.array([p for L in levels for p in ((1 - L) / 2, (1 + L) / 2)])
     out: dict[str, list] = {}
+    transformed = [] if transforms is None else [
+        i for i, j in enumerate(u) if transforms[j].name != "identity"]
     for start in range(0, len(X_test), _CHUNK):
         X = X_test[start : start + _CHUNK]
-        mixture = condition_components(components, o, X[:, o], np.square(noise))
+        Z = X if transforms is None else latent_values(X, transforms)
+        mixture = condition_components(components, o, Z[:, o], np.square(noise))
         m = np.ascontiguousarray(np.swapaxes(mixture.means, 1, 2)[:, u])  # (E, |u|, N)
         v = np.ascontiguousarray(np.maximum(mixture.cov, 1e-300).T[u])  # (|u|, N)
         sd = np.sqrt(v)
         w = None if mixture.weights is None else mixture.weights[:, None, :]  # (E, 1, N)
-        chunk = normal_mixture_scores(X[:, u], m, sd, pairs=pairs, weights=w)
+        chunk = normal_mixture_scores(Z[:, u], m, sd, pairs=pairs, weights=w)
         chunk["mean"] = mixture_mean(m, w)
         chunk["std"] = np.sqrt(mixture_var(m, v, w))
         w_thin = None if w is None else w[..., thin] / w[..., thin].sum(axis=-1, keepdims=True)
@@ -240,11 +259,38 @@ def predict_cells(
         for i, L in enumerate(levels):
             chunk[f"lower_{_tag(L)}"] = q[2 * i]
             chunk[f"upper_{_tag(L)}"] = q[2 * i + 1]
+        for i in transformed:  # these benchmarks' metrics on the score scale
+            _score_scale_cells(chunk, i, transforms[u[i]], X[:, u[i]], m[:, i], sd[i],
+                               None if w is None else w[:, 0], probs, levels)
         for key, value in chunk.items():
             out.setdefault(key, []).append(value)
     result = {key: np.concatenate(parts) for key, parts in out.items()}
     result["unobserved"] = u
     return result
+
+
+#: A transformed benchmark's predictive mixture is merged into this many normals for its
+#: score-scale mean, sd, CRPS and interval bounds.
+MERGED_COMPONENTS = 64
+
+
+def _score_scale_cells(chunk, i, transform, y, m, sd, w, probs, levels) -> None:
+    """Replace column ``i`` of the chunk's metrics by those of ``g^-1(Z)`` at scores ``y``.
+
+    ``m`` (E, N) latent component means, ``sd`` (N,) sds, ``w`` (E, N) weights or None.
+    """
+    chunk["log_score"][:, i] += transform.log_jacobian(y)
+    order = grouping_order(m.mean(axis=0), sd, MERGED_COMPONENTS)
+    mm, ms, mw = merge_components(m, np.broadcast_to(sd, m.shape), w, MERGED_COMPONENTS,
+                                  order=order)
+    mean, var = score_moments(transform, mm, ms, mw)
+    chunk["mean"][:, i] = mean
+    chunk["std"][:, i] = np.sqrt(var)
+    chunk["crps"][:, i] = score_crps(transform, y, mm, ms, mw)
+    q = transform.inverse(mixture_quantile(probs, mm, ms, rtol=QUANTILE_RTOL, weights=mw))
+    for k, L in enumerate(levels):
+        chunk[f"lower_{_tag(L)}"][:, i] = q[2 * k]
+        chunk[f"upper_{_tag(L)}"][:, i] = q[2 * k + 1]
 
 
 def check_methods(methods: str | Sequence[str]) -> tuple[str, ...]:
@@ -281,8 +327,12 @@ def score_cells(
     names: Sequence[str],
     entities: Sequence,
     labels: dict,
+    transforms: Sequence | None = None,
 ) -> list[pd.DataFrame]:
     """Cell frames of one fitted method on one split, one frame per observed set.
+
+    ``transforms`` (a transformed population's): the components are latent, ``noise`` the
+    latent noise sd, the metrics on the score scale (:func:`predict_cells`).
 
     ``draws_for(group)`` gives the :class:`ComponentDraws` for test rows of ``group``
     (``None`` without groups); rows sharing a group are predicted together.
@@ -296,7 +346,8 @@ def score_cells(
     for combo in combos:
         res: dict[str, np.ndarray] = {}
         for rows, components in blocks:
-            part = predict_cells(components, X_test[rows], combo, noise, levels, seed)
+            part = predict_cells(components, X_test[rows], combo, noise, levels, seed,
+                                 transforms)
             u = part.pop("unobserved")
             for key, value in part.items():
                 res.setdefault(key, np.empty((len(X_test), len(u))))[rows] = value
@@ -345,6 +396,8 @@ def evaluate(
     sampler_config: SamplerConfig | None = None,
     n_jobs: int = 1,
     progressbar: bool = True,
+    transform: str | dict | None = None,
+    bounds: tuple[float, float] | dict | None = None,
 ) -> EvaluationResult:
     """Run the held-out calibration protocol for several methods on the same cells.
 
@@ -385,6 +438,11 @@ def evaluate(
     n_jobs : int, default 1
         Parallel fits of the replications through joblib (-1: all cores; follows an active
         ``joblib.parallel_config(backend="dask")``). Results do not depend on it.
+    transform, bounds : optional
+        Per-benchmark transforms of the "bayes" fits (as in
+        :meth:`Population.from_dataframe`; the copula marginals are estimated from each
+        fitted population only). Its metrics are then those of the predictive on the score
+        scale (:func:`predict_cells`); the other methods are unchanged.
     progressbar : bool
         Show progress over fits and observed sets.
 
@@ -430,7 +488,7 @@ def evaluate(
             dict(
                 df=pd.DataFrame(X_all[train], columns=names), normalize=False, prior=prior,
                 groups=None if labels is None else list(labels[train]), sampler_config=config,
-                random_seed=seed, cache=False,
+                random_seed=seed, cache=False, transform=transform, bounds=bounds,
             )
             for _, train, seed in splits
         ]
@@ -446,8 +504,12 @@ def evaluate(
                 def draws_for(g, pop=pop):
                     return pop.predictive_components(g, warn=False)
                 test_groups = None if labels is None else labels[test_idx]
-                noise_sd = method_noise(pop.Sigma_draws, noise)
+                # the noise of the scores, on the latent scale (slope 1 without transforms)
+                noise_sd = (pop.default_noise() if noise is None else noise) * \
+                    pop.data.noise_slopes()
+                transforms = pop.data.transforms if pop.data.transformed else None
             else:
+                transforms = None
                 fixed = _method_draws(method, X_train)
                 def draws_for(g, fixed=fixed):
                     return fixed
@@ -455,7 +517,7 @@ def evaluate(
                 noise_sd = method_noise(fixed.flat_covariances(), noise)
             frames += score_cells(
                 draws_for, X_test, test_groups, combos, noise_sd, levels, seed, names,
-                matrix.index[test_idx], {"replication": rep, "method": method},
+                matrix.index[test_idx], {"replication": rep, "method": method}, transforms,
             )
             bar.update(len(combos))
     bar.close()
@@ -465,5 +527,6 @@ def evaluate(
         "random_seed": random_seed, "population_size": population_size,
         "replications": len(splits), "n_rows": n, "draws": config.draws,
         "tune": config.tune, "chains": config.chains, "groups": labels is not None,
+        "transform": transform, "bounds": bounds,
     }
     return EvaluationResult(cells=cells, levels=levels, settings=settings)
