@@ -17,7 +17,7 @@ from skillinfer_bayes.data.checks import (
     check_noise,
     check_seed,
 )
-from skillinfer_bayes.data.prepared import PreparedData, prepare
+from skillinfer_bayes.data.prepared import PreparedData, latent_values, prepare
 from skillinfer_bayes.data.sufficient_stats import pointwise_loglik
 from skillinfer_bayes.data.tables import read_table
 from skillinfer_bayes.inference import diagnostics, storage
@@ -25,7 +25,7 @@ from skillinfer_bayes.inference.fitting import ModelSpec, SamplerConfig, fit_cac
 from skillinfer_bayes.inference.inference_data import InferenceData, from_datasets, with_group
 from skillinfer_bayes.models.priors import Prior
 from skillinfer_bayes.predictive.components import ComponentDraws
-from skillinfer_bayes.predictive.conditioning import default_noise, noise_from_sds
+from skillinfer_bayes.predictive.conditioning import noise_from_sds
 from skillinfer_bayes.predictive.prior_predictive import sample_prior_predictive
 from skillinfer_bayes.predictive.profile import Profile
 
@@ -99,19 +99,24 @@ class Population:
         self.data = data
         matrix = data.matrix
         self.benchmark_names = data.benchmarks
+        #: Covariate names (columns known for free); empty without covariates.
+        self.covariate_names = data.covariate_names
+        #: The latent dimensions: benchmarks, then covariates (the posterior's
+        #: ``benchmark`` coordinate).
+        self.latent_names = data.latent_names
         self.entity_names = list(matrix.index)
         self.group_names = list(data.group_names)
         self.idata = idata
         self.prior = prior
         posterior = idata["posterior"]
-        K = len(self.benchmark_names)
-        #: (K,) centre and scale of the standardization the priors refer to.
+        K = len(self.latent_names)
+        #: (K + P,) centre and scale of the standardization the priors refer to.
         self.standardization = pd.DataFrame(
-            {"center": data.center, "scale": data.scale}, index=self.benchmark_names
+            {"center": data.center, "scale": data.scale}, index=self.latent_names
         )
-        #: (2, K) smallest and largest observed score of each benchmark.
-        self.score_range = np.vstack([np.nanmin(matrix.to_numpy(), axis=0),
-                                      np.nanmax(matrix.to_numpy(), axis=0)])
+        #: (2, K + P) smallest and largest observed value of each benchmark and covariate.
+        raw = data.raw_values()
+        self.score_range = np.vstack([np.nanmin(raw, axis=0), np.nanmax(raw, axis=0)])
         #: Benchmark names as the index of prediction tables.
         self.benchmark_index = pd.Index(self.benchmark_names, name="benchmark")
         #: (S, K) posterior draws of the mean (chains flattened), on the data's scale.
@@ -149,6 +154,7 @@ class Population:
         sampler_config: SamplerConfig | None = None,
         transform: str | dict | None = None,
         bounds: tuple[float, float] | dict | None = None,
+        covariates: str | Sequence[str] | dict | None = None,
     ) -> Population:
         """Fit the population model to a score table.
 
@@ -200,6 +206,12 @@ class Population:
             benchmarks or ``{benchmark: (lower, upper)}``. Needed by ``"logit"``; with
             ``"copula"`` the marginal is estimated on the logit scale and predictions stay
             inside the bounds.
+        covariates : str, list of str or dict, optional
+            Columns of ``df`` known for free for every model (e.g. ``{"params_b": "log"}``,
+            the parameter count on a log scale): extra dimensions of the latent normal, in
+            the likelihood where known (NaN allowed), observed with
+            ``profile.observe("params_b", 70.6)``, never predicted unless asked
+            (``predict(covariates=True)``).
 
         Returns
         -------
@@ -230,7 +242,7 @@ class Population:
         spec = ModelSpec(prior=Prior() if prior is None else prior)
         random_seed = check_seed(random_seed)
         data = prepare(df, normalize=normalize, groups=groups, transform=transform,
-                       bounds=bounds)
+                       bounds=bounds, covariates=covariates)
         idata = fit_cached(data, spec, config, random_seed, cache=cache)
         pop = cls(data, idata, spec.prior)
         diagnostics.warn_if_bad(pop._diagnostics)
@@ -403,7 +415,7 @@ class Population:
     @property
     def population_mean(self) -> pd.Series:
         """Posterior-mean benchmark means."""
-        return pd.Series(self.mu_draws.mean(axis=0), index=self.benchmark_names, name="mean")
+        return pd.Series(self.mu_draws.mean(axis=0), index=self.latent_names, name="mean")
 
     @property
     def group_mean(self) -> pd.DataFrame:
@@ -411,7 +423,7 @@ class Population:
         self._require_groups("group_mean")
         return pd.DataFrame(
             self.group_mu_draws.mean(axis=1), index=pd.Index(self.group_names, name="group"),
-            columns=self.benchmark_names,
+            columns=self.latent_names,
         )
 
     def _require_groups(self, what: str) -> None:
@@ -422,7 +434,7 @@ class Population:
             )
 
     def _frame(self, matrix: np.ndarray) -> pd.DataFrame:
-        return pd.DataFrame(matrix, index=self.benchmark_names, columns=self.benchmark_names)
+        return pd.DataFrame(matrix, index=self.latent_names, columns=self.latent_names)
 
     def diagnostics(self, per_parameter: bool = False) -> dict | pd.DataFrame:
         """Sampler diagnostics.
@@ -563,15 +575,15 @@ class Population:
         0         BBH    MMLU-PRO         0.96   0.96   0.96
         """
         level = check_level(level)
-        K = len(self.benchmark_names)
+        K = len(self.latent_names)
         corr = self.posterior["corr"].values.reshape(self.Sigma_draws.shape)
         i, j = np.triu_indices(K, k=1)
         pairs = corr[:, i, j]
         lower, upper = np.quantile(pairs, [(1 - level) / 2, (1 + level) / 2], axis=0)
         table = pd.DataFrame(
             {
-                "benchmark_a": [self.benchmark_names[a] for a in i],
-                "benchmark_b": [self.benchmark_names[b] for b in j],
+                "benchmark_a": [self.latent_names[a] for a in i],
+                "benchmark_b": [self.latent_names[b] for b in j],
                 "correlation": pairs.mean(axis=0),
                 "lower": lower,
                 "upper": upper,
@@ -606,7 +618,7 @@ class Population:
         array([0.75])
         """
         level = check_level(level)
-        K = len(self.benchmark_names)
+        K = len(self.latent_names)
         n = K if n_components is None else int(n_components)
         if not 1 <= n <= K:
             raise ValueError(f"n_components must be between 1 and {K}; got {n_components!r}.")
@@ -671,6 +683,7 @@ class Population:
     def default_noise(self) -> np.ndarray:
         """Default observation noise sd of each benchmark, (K,).
 
+        (K + P,): covariates are observed without noise (0). For the benchmarks:
         5% of the mean posterior benchmark sd, as in skillinfer, for benchmarks on comparable
         scales; a benchmark on a much smaller scale (sd below a third of the mean) gets 5% of
         three times its own sd instead, so that its observations still inform the others
@@ -684,14 +697,14 @@ class Population:
         array([0.63, 0.63, 0.63, 0.63, 0.63, 0.63])
         """
         if self._default_noise is None:
-            if not self.data.transformed:
-                noise = default_noise(self.Sigma_draws)
-            else:
-                posterior_sd = np.sqrt(np.diagonal(self.Sigma_draws, axis1=1,
-                                                   axis2=2)).mean(axis=0)
+            K = len(self.benchmark_names)
+            sd = np.sqrt(np.diagonal(self.Sigma_draws, axis1=1, axis2=2)).mean(axis=0)[:K]
+            if self.data.transformed:  # transformed benchmarks: the observed scores' sd
                 observed_sd = np.nanstd(self.matrix.to_numpy(dtype=float), axis=0, ddof=1)
-                identity = np.array([t.name == "identity" for t in self.data.transforms])
-                noise = noise_from_sds(np.where(identity, posterior_sd, observed_sd))
+                identity = np.array([t.name == "identity" for t in self.data.transforms[:K]])
+                sd = np.where(identity, sd, observed_sd)
+            # covariates are known exactly
+            noise = np.concatenate([noise_from_sds(sd), np.zeros(len(self.covariate_names))])
             noise.flags.writeable = False
             self._default_noise = noise
         return self._default_noise.copy()
@@ -725,7 +738,7 @@ class Population:
                     UnknownGroupWarning,
                     stacklevel=3,
                 )
-        K = len(self.benchmark_names)
+        K = len(self.latent_names)
         between = self.group_sd_draws[:, :, None] ** 2 * np.eye(K)
         return self.mu_draws, self.Sigma_draws + between
 
@@ -803,26 +816,32 @@ class Population:
         MMLU-PRO    51.0    51.0   4.0   44.0   58.0       NaN
         """
         default = self.default_noise()
-        noise = default if noise is None else check_noise(noise, self.benchmark_names, default)
+        noise = default if noise is None else check_noise(noise, self.latent_names, default)
         components = self.predictive_components(group)
         if prior_entity is not None or prior_mean is not None:
             if prior_entity is not None and prior_mean is not None:
                 raise ValueError("Give prior_entity or prior_mean, not both.")
+            K = len(self.benchmark_names)
             if prior_entity is not None:
-                start = self.entity(prior_entity)
+                self.entity(prior_entity)  # a clear error for an unknown or ambiguous name
+                row = int(np.flatnonzero(self.matrix.index == prior_entity)[0])
+                start = self.data.raw_values()[row]
             elif isinstance(prior_mean, pd.Series):  # by benchmark name
                 start = prior_mean.set_axis([str(i) for i in prior_mean.index]).reindex(
-                    self.benchmark_names).to_numpy(dtype=float)
+                    self.latent_names).to_numpy(dtype=float)
             else:
                 start = np.asarray(prior_mean, dtype=float)
-            if start.shape != (len(self.benchmark_names),) or np.isinf(start).any():
+                if start.shape == (K,):  # the covariates keep the population's means
+                    start = np.concatenate([start, np.full(len(self.covariate_names), np.nan)])
+            if start.shape != (len(self.latent_names),) or np.isinf(start).any():
                 raise ValueError(
-                    f"prior_mean must hold {len(self.benchmark_names)} finite means on the "
+                    f"prior_mean must hold {K} finite means on the "
                     f"fitted scale (NaN keeps the population's) in the order "
                     f"{self.benchmark_names}, or be a Series by benchmark; got {prior_mean!r}."
                 )
             known = ~np.isnan(start)
-            components = components.with_means(np.flatnonzero(known), start[known])
+            latent = latent_values(start[None], self.data.transforms)[0]
+            components = components.with_means(np.flatnonzero(known), latent[known])
         known = group is not None and str(group) in self.group_names
         return Profile(self, noise, components, str(group) if known else None)
 
@@ -844,17 +863,21 @@ class Population:
         d = self._diagnostics
         return (
             f"Population({len(self.entity_names)} entities x {len(self.benchmark_names)} "
-            f"benchmarks, {d['chains']} chains x {d['draws']} draws)"
+            f"benchmarks"
+            + (f" + {len(self.covariate_names)} covariate(s)" if self.covariate_names else "")
+            + f", {d['chains']} chains x {d['draws']} draws)"
         )
 
     def _transforms_line(self) -> str:
         """The benchmarks' transforms, grouped: ``copula (0-100): A, B; none: C``."""
         by_kind: dict[str, list[str]] = {}
-        for name, transform in zip(self.benchmark_names, self.data.transforms):
+        for name, transform in zip(self.latent_names, self.data.transforms):
             label = "none" if transform.name == "identity" else transform.name
+            if name in self.covariate_names:
+                label = f"covariate, {label}"
             lower, upper = transform.bounds
             if np.isfinite(lower) and np.isfinite(upper):
-                if self.data.scaling is not None:  # bounds in the table's own units
+                if self.data.scaling is not None and name in self.data.scaling.index:
                     lo = float(self.data.scaling.loc[name, "min"])
                     span = float(self.data.scaling.loc[name, "range"])
                     lower, upper = lo + span * lower, lo + span * upper
@@ -880,7 +903,7 @@ class Population:
             "",
             "  Top benchmark correlations (posterior mean, 90% interval):",
         ]
-        K = len(self.benchmark_names)
+        K = len(self.latent_names)
         top = self.top_correlations(k=min(5, K * (K - 1) // 2))
         if top.empty:
             lines[-1] = "  One benchmark: no correlations (observations inform only itself)."

@@ -332,3 +332,50 @@ def split_groups(df: pd.DataFrame, groups) -> tuple[pd.DataFrame, pd.Series | No
             "(e.g. fill them with 'unknown')."
         )
     return df, labels.astype(str).rename("group")
+
+
+def split_covariates(
+    df: pd.DataFrame, covariates
+) -> tuple[pd.DataFrame, pd.DataFrame | None, dict]:
+    """Separate covariate columns (known for free, e.g. a parameter count) from the scores.
+
+    ``covariates`` is ``None``, a column name, a list of them, or ``{column: transform}``
+    (a listed column's transform is ``None``: the identity). Returns the scores, the
+    covariates as floats (NaN = unknown) and ``{column: transform}``.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"a": [1.0, 2.0], "params": [7, 70]})
+    >>> scores, cov, spec = split_covariates(df, {"params": "log"})
+    >>> list(scores.columns), cov["params"].tolist(), spec
+    (['a'], [7.0, 70.0], {'params': 'log'})
+    """
+    if covariates is None:
+        return df, None, {}
+    if isinstance(covariates, str):
+        covariates = [covariates]
+    spec = (dict(covariates) if isinstance(covariates, Mapping)
+            else dict.fromkeys(covariates))
+    if not spec:
+        return df, None, {}
+    columns = [str(c) for c in getattr(df, "columns", [])]
+    unknown = [name for name in spec if str(name) not in columns]
+    if unknown:
+        raise ValueError(f"covariate(s) {unknown} are not columns of df; columns: "
+                         f"{sorted(columns)}.")
+    names = [c for c in df.columns if str(c) in {str(n) for n in spec}]
+    frame = df[names].copy()
+    for name in names:
+        values = pd.to_numeric(frame[name], errors="coerce")
+        bad = values.isna() & frame[name].notna()
+        if bad.any():
+            raise ValueError(
+                f"covariate {str(name)!r} must be numeric; it holds "
+                f"{frame[name][bad].iloc[0]!r} (row {frame.index[bad][0]!r})."
+            )
+        if np.isinf(values).any():
+            raise ValueError(f"covariate {str(name)!r} holds an infinite value; use NaN for "
+                             "unknown.")
+        frame[name] = values.astype(float)
+    frame.columns = [str(c) for c in names]
+    return df.drop(columns=names), frame, {str(k): v for k, v in spec.items()}

@@ -30,7 +30,12 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from skillinfer_bayes.data.checks import check_scale, split_groups, validate_scores
+from skillinfer_bayes.data.checks import (
+    check_scale,
+    split_covariates,
+    split_groups,
+    validate_scores,
+)
 from skillinfer_bayes.data.sufficient_stats import PatternStats, pattern_stats
 from skillinfer_bayes.data.transforms import Identity, Transform, resolve_transforms
 
@@ -56,10 +61,14 @@ class PreparedData:
     group_codes : numpy.ndarray or None
         (N,) index of each entity's group in ``group_names``.
     transforms : tuple
-        One fitted transform per benchmark (:mod:`~skillinfer_bayes.data.transforms`): the
-        latent score is ``transforms[k].forward(matrix[:, k])``.
+        One fitted transform per latent dimension, the benchmarks' then the covariates'
+        (:mod:`~skillinfer_bayes.data.transforms`): the latent score is
+        ``transforms[k].forward(x[:, k])``.
+    covariates : pandas.DataFrame or None
+        Columns known for free (e.g. a parameter count), aligned with ``matrix``, NaN =
+        unknown: extra dimensions of the latent normal, never predicted unless asked.
     center, scale : numpy.ndarray
-        (K,) mean and sd (ddof 1) of each benchmark's observed latent scores: the
+        (K + P,) mean and sd (ddof 1) of each latent dimension's observed values: the
         standardization the priors refer to.
     stats : tuple of PatternStats
         Sufficient statistics of the standardized latent scores per (group,) missingness
@@ -72,6 +81,7 @@ class PreparedData:
     group_names: tuple[str, ...]
     group_codes: np.ndarray | None
     transforms: tuple[Transform, ...]
+    covariates: pd.DataFrame | None
     center: np.ndarray
     scale: np.ndarray
     stats: tuple[PatternStats, ...]
@@ -83,13 +93,17 @@ class PreparedData:
         scaling: pd.DataFrame | None = None,
         groups: pd.Series | None = None,
         transforms: Sequence[Transform] | None = None,
+        covariates: pd.DataFrame | None = None,
     ) -> PreparedData:
-        """From a matrix already on the fitted scale (validated), its scaling, groups and
-        fitted transforms (default: identity)."""
+        """From a matrix already on the fitted scale (validated), its scaling, groups,
+        fitted transforms (default: identity) and covariates."""
+        width = matrix.shape[1] + (0 if covariates is None else covariates.shape[1])
         if transforms is None:
-            transforms = (Identity(),) * matrix.shape[1]
+            transforms = (Identity(),) * width
         transforms = tuple(transforms)
-        values = latent_values(matrix.to_numpy(dtype=float), transforms)
+        if len(transforms) != width:
+            raise ValueError(f"{len(transforms)} transforms for {width} latent dimensions.")
+        values = latent_values(_raw(matrix, covariates), transforms)
         group_names: tuple[str, ...] = ()
         codes = None
         if groups is not None:
@@ -101,13 +115,27 @@ class PreparedData:
         for array in (center, scale):
             array.flags.writeable = False
         stats = tuple(pattern_stats((values - center) / scale, codes))
-        return cls(matrix, scaling, groups, group_names, codes, transforms, center, scale,
-                   stats)
+        return cls(matrix, scaling, groups, group_names, codes, transforms, covariates, center,
+                   scale, stats)
 
     @property
     def benchmarks(self) -> list[str]:
         """Benchmark names (str), in column order."""
         return list(self.matrix.columns)
+
+    @property
+    def covariate_names(self) -> list[str]:
+        """Covariate names (empty without covariates)."""
+        return [] if self.covariates is None else list(self.covariates.columns)
+
+    @property
+    def latent_names(self) -> list[str]:
+        """The latent dimensions: the benchmarks, then the covariates."""
+        return self.benchmarks + self.covariate_names
+
+    def raw_values(self) -> np.ndarray:
+        """(N, K + P) scores on the fitted scale next to the covariates (NaN = missing)."""
+        return _raw(self.matrix, self.covariates)
 
     @property
     def n_entities(self) -> int:
@@ -120,13 +148,13 @@ class PreparedData:
         return any(t.name != "identity" for t in self.transforms)
 
     def latent(self) -> np.ndarray:
-        """(N, K) latent scores (each benchmark's transform applied; NaN = missing)."""
-        return latent_values(self.matrix.to_numpy(dtype=float), self.transforms)
+        """(N, K + P) latent values (each dimension's transform applied; NaN = missing)."""
+        return latent_values(self.raw_values(), self.transforms)
 
     def log_jacobian(self) -> np.ndarray:
-        """(N,) each entity's ``sum_k log g_k'(x_ik)`` over its observed scores: what turns
-        the latent log-likelihood into the log-likelihood of the scores themselves."""
-        values = self.matrix.to_numpy(dtype=float)
+        """(N,) each entity's ``sum_k log g_k'(x_ik)`` over its observed values: what turns
+        the latent log-likelihood into the log-likelihood of the data themselves."""
+        values = self.raw_values()
         total = np.zeros(len(values))
         for k, transform in enumerate(self.transforms):
             observed = ~np.isnan(values[:, k])
@@ -135,7 +163,7 @@ class PreparedData:
 
     @cached_property
     def _slopes(self) -> np.ndarray:
-        values = self.matrix.to_numpy(dtype=float)
+        values = self.raw_values()
         slopes = np.ones(values.shape[1])
         for k, transform in enumerate(self.transforms):
             if transform.name != "identity":
@@ -144,8 +172,8 @@ class PreparedData:
         return slopes
 
     def noise_slopes(self) -> np.ndarray:
-        """(K,) each transform's slope ``g'`` at the benchmark's median observed score (1 for
-        the identity): an observation noise sd ``r`` on the score scale is ``g' r`` on the
+        """(K + P,) each transform's slope ``g'`` at the median observed value (1 for the
+        identity): an observation noise sd ``r`` on the data's scale is ``g' r`` on the
         latent scale."""
         return self._slopes
 
@@ -172,9 +200,10 @@ class PreparedData:
         return matrix
 
     def data_hash(self) -> str:
-        """SHA-256 of the fitted scores, their labels, the groups, the scaling and the
-        transforms."""
-        return data_hash(self.matrix, self.groups, self.scaling, self.transforms)
+        """SHA-256 of the fitted scores, their labels, the groups, the scaling, the
+        transforms and the covariates."""
+        return data_hash(self.matrix, self.groups, self.scaling, self.transforms,
+                         self.covariates)
 
 
 def prepare(
@@ -183,6 +212,7 @@ def prepare(
     groups: str | pd.Series | Sequence | None = None,
     transform: str | None | dict = None,
     bounds: tuple[float, float] | dict | None = None,
+    covariates: str | Sequence[str] | dict | None = None,
 ) -> PreparedData:
     """Check a score table and derive everything a fit needs (see :class:`PreparedData`).
 
@@ -205,6 +235,10 @@ def prepare(
         Known bounds of the scores, on the table's own scale (before ``normalize``): one pair
         for every benchmark or ``{benchmark: (lower, upper)}``. Scores outside them are an
         error; the logit and the copula keep predictions inside them.
+    covariates : str, list of str or dict, optional
+        Columns of ``df`` known for free (not benchmarks): ``{column: transform}`` (e.g.
+        ``{"params_b": "log"}``) or names (identity). They are extra latent dimensions,
+        in the likelihood where known (NaN allowed), never min-max scaled.
 
     Returns
     -------
@@ -224,18 +258,31 @@ def prepare(
     [0.0, 0.5, 1.0]
     """
     scores, labels = split_groups(df, groups)
+    scores, covariate_frame, covariate_spec = split_covariates(scores, covariates)
     matrix = validate_scores(scores)
     scaling = None
     if normalize:
         lo, hi = matrix.min(), matrix.max()
         scaling = pd.DataFrame({"min": lo, "range": hi - lo})
     transforms = resolve_transforms(transform, bounds, matrix, scaling)
+    if covariate_frame is not None:
+        covariate_frame.index = matrix.index
+        transforms += resolve_transforms(covariate_spec, None, covariate_frame,
+                                         what="covariate")
     if normalize:
         matrix = (matrix - lo) / (hi - lo)
     check_scale(matrix)
     if labels is not None:
         labels = pd.Series(labels.to_numpy(), index=matrix.index, name="group")
-    return PreparedData.from_fitted(matrix, scaling, labels, transforms)
+    return PreparedData.from_fitted(matrix, scaling, labels, transforms, covariate_frame)
+
+
+def _raw(matrix: pd.DataFrame, covariates: pd.DataFrame | None) -> np.ndarray:
+    """The scores next to the covariates, as one float array."""
+    values = matrix.to_numpy(dtype=float)
+    if covariates is None:
+        return values
+    return np.column_stack([values, covariates.to_numpy(dtype=float)])
 
 
 def latent_values(values: np.ndarray, transforms: Sequence[Transform]) -> np.ndarray:
@@ -250,7 +297,8 @@ def latent_values(values: np.ndarray, transforms: Sequence[Transform]) -> np.nda
 
 def data_hash(matrix: pd.DataFrame, groups: pd.Series | None = None,
               scaling: pd.DataFrame | None = None,
-              transforms: Sequence[Transform] | None = None) -> str:
+              transforms: Sequence[Transform] | None = None,
+              covariates: pd.DataFrame | None = None) -> str:
     """SHA-256 of the fitted scores, their labels, the groups, the scaling and the transforms
     (identity transforms leave the hash as it was before transforms existed).
 
@@ -271,4 +319,7 @@ def data_hash(matrix: pd.DataFrame, groups: pd.Series | None = None,
         h.update(np.ascontiguousarray(scaling.to_numpy(dtype=float)).tobytes())
     if transforms is not None and any(t.name != "identity" for t in transforms):
         h.update(json.dumps([t.to_dict() for t in transforms]).encode())
+    if covariates is not None:
+        h.update(np.ascontiguousarray(covariates.to_numpy(dtype=float)).tobytes())
+        h.update(json.dumps([str(c) for c in covariates.columns]).encode())
     return h.hexdigest()

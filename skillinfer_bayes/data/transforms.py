@@ -311,6 +311,7 @@ def resolve_transforms(
     bounds: tuple[float, float] | Mapping | None,
     matrix: pd.DataFrame,
     scaling: pd.DataFrame | None = None,
+    what: str = "benchmark",
 ) -> tuple[Transform, ...]:
     """Fitted transforms of a table's benchmarks, from the user's specification.
 
@@ -327,6 +328,8 @@ def resolve_transforms(
     scaling : pandas.DataFrame, optional
         With ``normalize``, each benchmark's ``min`` and ``range``: the transforms are fitted
         to the normalized scores and the bounds are normalized alike.
+    what : str
+        What the columns are, in error messages ("benchmark" or "covariate").
 
     Returns
     -------
@@ -357,7 +360,7 @@ def resolve_transforms(
         kind = "identity" if kinds[k] is None else kinds[k]
         if not isinstance(kind, str) or kind not in TRANSFORMS:
             raise ValueError(
-                f"Unknown transform {kind!r} for benchmark {name!r}; choose one of "
+                f"Unknown transform {kind!r} for {what} {name!r}; choose one of "
                 f"{[None, *TRANSFORMS[1:]]} (None: the identity)."
             )
         values = matrix.iloc[:, k].to_numpy(dtype=float)
@@ -370,8 +373,8 @@ def resolve_transforms(
                 bad = observed[below][0] if below.any() else observed[above][0]
                 side = f"lower bound {lower:g}" if below.any() else f"upper bound {upper:g}"
                 raise ValueError(
-                    f"Benchmark {name!r} has a score {bad:g} beyond its {side}: fix the score "
-                    f"or the bounds (given as bounds={limit!r})."
+                    f"{what.capitalize()} {name!r} has a value {bad:g} beyond its {side}: fix "
+                    f"the score or the bounds (given as bounds={limit!r})."
                 )
             limit = (lower, upper)
         if scaling is not None:
@@ -384,7 +387,7 @@ def resolve_transforms(
             observed = values[~np.isnan(values)]
             if (observed <= 0).any():
                 raise ValueError(
-                    f"transform 'log' of benchmark {name!r} needs positive values; it has "
+                    f"transform 'log' of {what} {name!r} needs positive values; it has "
                     f"{observed[observed <= 0][0]:g} (on the fitted scale"
                     f"{', after normalize' if scaling is not None else ''})."
                 )
@@ -392,7 +395,7 @@ def resolve_transforms(
         elif kind == "logit":
             if limit is None:
                 raise ValueError(
-                    f"transform 'logit' of benchmark {name!r} needs its bounds: "
+                    f"transform 'logit' of {what} {name!r} needs its bounds: "
                     f"bounds=(lower, upper) or {{{name!r}: (lower, upper)}}."
                 )
             fitted.append(Logit(*limit))
@@ -400,7 +403,7 @@ def resolve_transforms(
             try:
                 fitted.append(Copula.fit(values, bounds=limit))
             except ValueError as err:
-                raise ValueError(f"Benchmark {name!r}: {err}") from None
+                raise ValueError(f"{what.capitalize()} {name!r}: {err}") from None
     return tuple(fitted)
 
 

@@ -37,7 +37,9 @@ def open_llm_leaderboard(source: str = "embedded") -> pd.DataFrame:
     -------
     pandas.DataFrame
         Columns ``fullname``, ``params_b`` and :data:`BENCHMARKS` (scores 0-100, 0 = random
-        baseline). ``fullname`` is not unique: 79 models were evaluated twice.
+        baseline). ``fullname`` is not unique: 79 models were evaluated twice. ``params_b``
+        (billions of parameters) is NaN where the source records 0 or -1, its marks of an
+        unknown count (10 models in the snapshot).
 
     Examples
     --------
@@ -50,9 +52,17 @@ def open_llm_leaderboard(source: str = "embedded") -> pd.DataFrame:
     """
     if source == "embedded":
         with files(__package__).joinpath("data", _FILE).open("rb") as fh:
-            return pd.read_parquet(fh)
+            return _unknown_counts_as_nan(pd.read_parquet(fh))
     if source == "hub":
         raw = pd.read_parquet(HUB_PATH)
         raw = raw.rename(columns={"#Params (B)": "params_b"})
-        return raw[["fullname", "params_b", *BENCHMARKS]].dropna().reset_index(drop=True)
+        table = raw[["fullname", "params_b", *BENCHMARKS]].dropna(subset=BENCHMARKS)
+        return _unknown_counts_as_nan(table.reset_index(drop=True))
     raise ValueError(f"Unknown source {source!r}; choose one of ['embedded', 'hub'].")
+
+
+def _unknown_counts_as_nan(table: pd.DataFrame) -> pd.DataFrame:
+    """``params_b`` of 0 or less (the source's marks of an unknown count) become NaN."""
+    table = table.copy()
+    table["params_b"] = table["params_b"].where(table["params_b"] > 0)
+    return table

@@ -156,7 +156,7 @@ def fit(
     """
     random_seed = check_seed(random_seed)
     group_names = list(data.group_names) if data.groups is not None else None
-    model = build_model(data.stats, data.benchmarks, spec.prior, group_names)
+    model = build_model(data.stats, data.latent_names, spec.prior, group_names)
     started = time.perf_counter()
     idata = sample_posterior(
         model,
@@ -167,7 +167,7 @@ def fit(
         target_accept=config.target_accept,
         random_seed=random_seed,
         progressbar=config.progressbar,
-        structure=structure_key(data.stats, len(data.benchmarks), spec.prior,
+        structure=structure_key(data.stats, len(data.latent_names), spec.prior,
                                 len(data.group_names)),
     )
     elapsed = time.perf_counter() - started

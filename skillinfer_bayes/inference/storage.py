@@ -144,10 +144,12 @@ def save(path: str | os.PathLike, data: PreparedData, idata: InferenceData) -> P
     if data.scaling is not None:
         constant["scaling_min"] = (("benchmark",), data.scaling["min"].to_numpy(dtype=float))
         constant["scaling_range"] = (("benchmark",), data.scaling["range"].to_numpy(dtype=float))
-    dataset = xr.Dataset(
-        constant,
-        coords={"entity": np.arange(len(matrix)), "benchmark": data.benchmarks},
-    )
+    coords = {"entity": np.arange(len(matrix)), "benchmark": data.benchmarks}
+    if data.covariates is not None:
+        constant["covariates"] = (("entity", "covariate"),
+                                  data.covariates.to_numpy(dtype=float))
+        coords["covariate"] = data.covariate_names
+    dataset = xr.Dataset(constant, coords=coords)
     saved = from_datasets(attrs=dict(idata.attrs), posterior=idata["posterior"],
                           sample_stats=idata["sample_stats"], constant_data=dataset)
     saved.attrs.update({
@@ -253,13 +255,18 @@ def _read(path: Path) -> SavedFit:
                 f"{str(path)!r} holds transforms this version cannot rebuild ({err}). Refit "
                 "with this version."
             ) from None
-        if len(transforms) != len(names):
-            raise PosteriorFileError(
-                f"{str(path)!r} holds {len(transforms)} transforms for {len(names)} "
-                "benchmarks: it is corrupted. Refit and save it again."
-            )
+    covariates = None
+    if "covariates" in const:
+        covariates = pd.DataFrame(const["covariates"].values.astype(float), index=index,
+                                  columns=[str(c) for c in const["covariate"].values])
+    width = len(names) + (0 if covariates is None else covariates.shape[1])
+    if transforms is not None and len(transforms) != width:
+        raise PosteriorFileError(
+            f"{str(path)!r} holds {len(transforms)} transforms for {width} latent "
+            "dimensions: it is corrupted. Refit and save it again."
+        )
     stored = attrs.get("data_hash")
-    if stored != data_hash(matrix, groups, scaling, transforms):
+    if stored != data_hash(matrix, groups, scaling, transforms, covariates):
         raise PosteriorFileError(
             f"{str(path)!r} is corrupted: its data do not match the hash recorded when it was "
             "saved. Refit and save it again."
@@ -284,16 +291,18 @@ def _read(path: Path) -> SavedFit:
     problem = non_finite_draws(idata)
     if problem:
         raise PosteriorFileError(f"{str(path)!r} cannot be used: {problem}")
-    return SavedFit(PreparedData.from_fitted(matrix, scaling, groups, transforms), idata, prior)
+    return SavedFit(PreparedData.from_fitted(matrix, scaling, groups, transforms, covariates),
+                    idata, prior)
 
 
 def check_same_data(path: str | os.PathLike, fitted: PreparedData, df: pd.DataFrame) -> None:
     """Raise :class:`PosteriorFileError` unless ``fitted`` (the data of the file at ``path``)
     is ``df`` (the table as passed to :meth:`Population.from_dataframe`, without a groups
     column), prepared the same way."""
-    fresh = prepare(df, normalize=fitted.normalized)
-    if data_hash(fresh.matrix, fitted.groups, fresh.scaling,
-                 fitted.transforms) != fitted.data_hash():
+    fresh = prepare(df, normalize=fitted.normalized,
+                    covariates=fitted.covariate_names or None)
+    if data_hash(fresh.matrix, fitted.groups, fresh.scaling, fitted.transforms,
+                 fresh.covariates) != fitted.data_hash():
         raise PosteriorFileError(
             f"{str(path)!r} was fitted to different data than the table given (the data "
             "hashes differ): refit on this table, or load the file without data=."

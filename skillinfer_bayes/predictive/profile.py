@@ -67,8 +67,11 @@ class Profile:
         group: str | None = None,
     ) -> None:
         self.population = population
+        #: The latent dimensions: the benchmarks, then the covariates (observable, predicted
+        #: only on request).
+        self.latent_names = list(population.latent_names)
         self._noise = np.broadcast_to(
-            np.asarray(noise, dtype=float), (len(population.benchmark_names),)
+            np.asarray(noise, dtype=float), (len(self.latent_names),)
         ).copy()
         self._noise.flags.writeable = False
         #: The fitted group this entity belongs to (``None``: population level).
@@ -77,6 +80,7 @@ class Profile:
         self.components = (population.predictive_components() if components is None
                            else components)
         self.benchmark_names = list(population.benchmark_names)
+        self._n_scores = len(self.benchmark_names)
         #: The benchmarks' transforms to the latent scale the population is a normal on.
         self.transforms = population.data.transforms
         self._transformed = population.data.transformed
@@ -145,8 +149,8 @@ class Profile:
             )
         checked = {}
         for benchmark, value in observations.items():
-            j = resolve_benchmark(benchmark, self.benchmark_names)
-            name = self.benchmark_names[j]
+            j = resolve_benchmark(benchmark, self.latent_names)
+            name = self.latent_names[j]
             checked[j] = check_value(name, value)
             lower, upper = self.transforms[j].bounds
             if not lower <= checked[j] <= upper:
@@ -191,7 +195,7 @@ class Profile:
     @property
     def observed(self) -> dict[str, float]:
         """The observed scores, ``{benchmark: value}`` in observation order."""
-        return {self.benchmark_names[j]: v for j, v in self._observed.items()}
+        return {self.latent_names[j]: v for j, v in self._observed.items()}
 
     @property
     def n_observations(self) -> int:
@@ -236,8 +240,8 @@ class Profile:
 
     def _select(self, benchmark: str | int | None, values: np.ndarray):
         if benchmark is None:
-            return values.copy()
-        return float(values[resolve_benchmark(benchmark, self.benchmark_names)])
+            return values[: self._n_scores].copy()
+        return float(values[resolve_benchmark(benchmark, self.latent_names)])
 
     def mean(self, benchmark: str | int | None = None) -> float | np.ndarray:
         """Predictive mean of one benchmark (float) or of all (array in benchmark order).
@@ -274,7 +278,7 @@ class Profile:
         (10, 19)
         """
         level = check_level(level)
-        j = resolve_benchmark(benchmark, self.benchmark_names)
+        j = resolve_benchmark(benchmark, self.latent_names)
         means, variances, weights = self._conditional()
         lo, hi = self.transforms[j].inverse(mixture_quantile(
             np.array([(1 - level) / 2, (1 + level) / 2]), means[j], np.sqrt(variances[j]),
@@ -295,7 +299,7 @@ class Profile:
 
     def predict(
         self, benchmark: str | int | None = None, level: float = 0.9, detail: bool = False, *,
-        feature: str | int | None = None,
+        feature: str | int | None = None, covariates: bool = False,
     ) -> pd.DataFrame | dict:
         """The predictive distribution of every benchmark, or of one.
 
@@ -310,6 +314,9 @@ class Profile:
         detail : bool, default False
             Add ``confidence`` (1 - predictive sd / sd before any observation, in [0, 1]) and
             ``source`` (``"observed"`` or ``"predicted"``), as skillinfer does.
+        covariates : bool, default False
+            Add rows for the population's covariates (their predictive given what is
+            observed); by default only benchmarks are predicted.
 
         Returns
         -------
@@ -335,9 +342,9 @@ class Profile:
         if isinstance(benchmark, (float, np.floating)):
             benchmark, level = None, benchmark
         if benchmark is not None:
-            j = resolve_benchmark(benchmark, self.benchmark_names)
-            row = self.predict(level=level, detail=detail).iloc[j]
-            result = {"benchmark": self.benchmark_names[j], **{k: row[k] for k in row.index}}
+            j = resolve_benchmark(benchmark, self.latent_names)
+            row = self.predict(level=level, detail=detail, covariates=True).iloc[j]
+            result = {"benchmark": self.latent_names[j], **{k: row[k] for k in row.index}}
             for key, value in result.items():
                 if isinstance(value, np.floating):
                     result[key] = float(value)
@@ -353,12 +360,14 @@ class Profile:
         for j, transform in enumerate(self.transforms):
             quantiles[:, j] = transform.inverse(quantiles[:, j])
         median, lower, upper = quantiles
-        observed = np.full(len(self.benchmark_names), np.nan)
+        observed = np.full(len(self.latent_names), np.nan)
         for j, v in self._observed.items():
             observed[j] = v
         mean, var = self._moments_on_score_scale()
         values = np.column_stack([mean, median, np.sqrt(var), lower, upper, observed])
-        table = pd.DataFrame(values, index=self.population.benchmark_index, columns=_COLUMNS)
+        rows = len(self.latent_names) if covariates else self._n_scores
+        index = pd.Index(self.latent_names[:rows], name="benchmark")
+        table = pd.DataFrame(values[:rows], index=index, columns=_COLUMNS)
         if detail:
             table = table.assign(**self._detail(table["std"].to_numpy()))
         table.attrs["level"] = level
@@ -383,10 +392,10 @@ class Profile:
 
     def _detail(self, std: np.ndarray) -> dict[str, np.ndarray]:
         """skillinfer's ``confidence`` and ``source`` columns."""
-        before = np.sqrt(self._prior_var(spread=True))
+        before = np.sqrt(self._prior_var(spread=True))[: len(std)]
         return {
             "confidence": np.clip(1.0 - std / np.maximum(before, 1e-300), 0.0, 1.0),
-            "source": np.where([j in self._observed for j in range(len(self.benchmark_names))],
+            "source": np.where([j in self._observed for j in range(len(std))],
                                "observed", "predicted"),
         }
 
@@ -411,7 +420,8 @@ class Profile:
         w = (np.full(len(out.means), 1.0 / len(out.means)) if out.weights is None
              else out.weights)
         centred = out.means - w @ out.means
-        cov = np.einsum("n,nij->ij", w, out.cov) + (centred.T * w) @ centred
+        K = self._n_scores
+        cov = (np.einsum("n,nij->ij", w, out.cov) + (centred.T * w) @ centred)[:K, :K]
         if not self._transformed:
             return cov
         latent_sd = np.sqrt(np.diag(cov))
@@ -492,11 +502,11 @@ class Profile:
         # Symmetric square root via eigh: stable for the (near-)singular observed block.
         w, v = np.linalg.eigh(covs)
         root = v * np.sqrt(np.clip(w, 0.0, None))[:, None, :]
-        z = rng.standard_normal((n, len(self.benchmark_names)))
+        z = rng.standard_normal((n, len(self.latent_names)))
         latent = means + np.einsum("nij,nj->ni", root, z)
         for j, transform in enumerate(self.transforms):
             latent[:, j] = transform.inverse(latent[:, j])
-        return pd.DataFrame(latent, columns=self.benchmark_names)
+        return pd.DataFrame(latent[:, : self._n_scores], columns=self.benchmark_names)
 
     def most_uncertain(self, k: int = 1) -> pd.DataFrame:
         """The k unobserved benchmarks with the largest predictive sd (largest first).
@@ -517,7 +527,7 @@ class Profile:
         """
         k = check_positive_int("k", k)
         mean, std = self.mean(), self.std()
-        candidates = [j for j in range(len(self.benchmark_names)) if j not in self._observed]
+        candidates = [j for j in range(self._n_scores) if j not in self._observed]
         order = sorted(candidates, key=lambda j: -std[j])[:k]
         return pd.DataFrame(
             {
@@ -564,7 +574,9 @@ class Profile:
         """
         k = check_positive_int("k", k)
         weights, excluded = resolve_target(target, self.benchmark_names)
-        K = len(self.benchmark_names)
+        K = self._n_scores
+        if weights is not None:  # the covariates are never a target
+            weights = np.concatenate([weights, np.zeros(len(self.latent_names) - K)])
         unobserved = [j for j in range(K) if j not in self._observed]
         candidates = [j for j in unobserved if j not in excluded]
         if not candidates:
@@ -665,12 +677,12 @@ class Profile:
         1.0
         """
         table = self.predict(level=level)
-        pop_sd = np.sqrt(self._prior_var(spread=False))
+        pop_sd = np.sqrt(self._prior_var(spread=False))[: self._n_scores]
         result = {
             "n_benchmarks": len(self.benchmark_names),
             "n_features": len(self.benchmark_names),
             "n_observed": self.n_observations,
-            "n_predicted": len(self.benchmark_names) - self.n_observations,
+            "n_predicted": self._n_scores - sum(j < self._n_scores for j in self._observed),
             "mean_std": float(table["std"].mean()),
             "uncertainty_reduction": float(np.mean(1.0 - table["std"].to_numpy() / pop_sd)),
             "top_predicted": self._top_predicted(table, k=3),
