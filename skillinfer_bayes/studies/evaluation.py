@@ -43,8 +43,8 @@ from skillinfer_bayes.predictive.mixture import mixture_mean, mixture_quantile, 
 from skillinfer_bayes.predictive.scores import coverage, normal_mixture_scores
 from skillinfer_bayes.studies.protocol import (
     check_n_observed,
-    complete_rows,
     make_splits,
+    protocol_table,
 )
 
 METHODS = ("bayes", "plugin", "diagonal", "mean")
@@ -197,6 +197,7 @@ def predict_cells(
     levels: Sequence[float] = LEVELS,
     random_seed: int | None = 0,
     transforms: Sequence | None = None,
+    predicted: Sequence[int] | None = None,
 ) -> dict[str, np.ndarray]:
     """Predict the unobserved benchmarks of test rows sharing one observed set, with metrics.
 
@@ -216,6 +217,9 @@ def predict_cells(
     (:func:`~skillinfer_bayes.predictive.marginals.score_crps`) and the interval bounds
     (exact quantiles of the merged mixture mapped through ``g^-1``).
 
+    ``predicted`` limits the predicted dimensions (default: every unobserved one), e.g. to the
+    benchmarks of a population with covariates.
+
     Returns
     -------
     dict
@@ -232,7 +236,7 @@ def predict_cells(
     """
     K = components.n_benchmarks
     o = np.asarray(observed, dtype=int)
-    u = np.setdiff1d(np.arange(K), o)
+    u = np.setdiff1d(np.arange(K) if predicted is None else np.asarray(predicted, dtype=int), o)
     S = components.n_draws * components.n_components
     rng = np.random.default_rng(random_seed)
     n_pairs = min(S * S, CRPS_PAIRS)
@@ -328,11 +332,14 @@ def score_cells(
     entities: Sequence,
     labels: dict,
     transforms: Sequence | None = None,
+    covariate_values: np.ndarray | None = None,
 ) -> list[pd.DataFrame]:
     """Cell frames of one fitted method on one split, one frame per observed set.
 
     ``transforms`` (a transformed population's): the components are latent, ``noise`` the
     latent noise sd, the metrics on the score scale (:func:`predict_cells`).
+    ``covariate_values`` (E, P): a population with covariates; every test row observes its
+    known covariates besides the observed set, and only the benchmarks are predicted.
 
     ``draws_for(group)`` gives the :class:`ComponentDraws` for test rows of ``group``
     (``None`` without groups); rows sharing a group are predicted together.
@@ -342,12 +349,24 @@ def score_cells(
     else:
         blocks = [(np.flatnonzero(test_groups == g), draws_for(g)) for g in
                   np.unique(test_groups)]
+    K = X_test.shape[1]
+    values, known = X_test, [()]
+    if covariate_values is not None:  # rows sharing which covariates are known go together
+        values = np.column_stack([X_test, covariate_values])
+        patterns, which = np.unique(~np.isnan(covariate_values), axis=0, return_inverse=True)
+        which = which.reshape(-1)
+        blocks = [(rows[which[rows] == i], components) for rows, components in blocks
+                  for i in range(len(patterns))]
+        known = [tuple(K + np.flatnonzero(pattern)) for pattern in patterns]
     frames = []
     for combo in combos:
         res: dict[str, np.ndarray] = {}
-        for rows, components in blocks:
-            part = predict_cells(components, X_test[rows], combo, noise, levels, seed,
-                                 transforms)
+        for b, (rows, components) in enumerate(blocks):
+            if len(rows) == 0:
+                continue
+            observed = (*combo, *known[b % len(known)])
+            part = predict_cells(components, values[rows], observed, noise, levels, seed,
+                                 transforms, predicted=np.arange(K))
             u = part.pop("unobserved")
             for key, value in part.items():
                 res.setdefault(key, np.empty((len(X_test), len(u))))[rows] = value
@@ -398,6 +417,7 @@ def evaluate(
     progressbar: bool = True,
     transform: str | dict | None = None,
     bounds: tuple[float, float] | dict | None = None,
+    covariates: str | Sequence[str] | dict | None = None,
 ) -> EvaluationResult:
     """Run the held-out calibration protocol for several methods on the same cells.
 
@@ -443,6 +463,11 @@ def evaluate(
         :meth:`Population.from_dataframe`; the copula marginals are estimated from each
         fitted population only). Its metrics are then those of the predictive on the score
         scale (:func:`predict_cells`); the other methods are unchanged.
+    covariates : str, list of str or dict, optional
+        Columns of ``df`` known for free (e.g. ``{"params_b": "log"}``), as in
+        :meth:`Population.from_dataframe`: the "bayes" fits include them, and every test
+        model observes its known covariates besides its ``n_observed`` benchmarks (the same
+        cells are predicted and scored). The other methods ignore them.
     progressbar : bool
         Show progress over fits and observed sets.
 
@@ -465,7 +490,8 @@ def evaluate(
     random_seed = check_seed(random_seed)
     if random_seed is None:
         raise ValueError("random_seed must be an integer: it fixes the protocol's split.")
-    matrix, labels = complete_rows(df, groups)
+    matrix, labels, covariate_frame, covariate_spec = protocol_table(df, groups, covariates)
+    C_all = None if covariate_frame is None else covariate_frame.to_numpy(dtype=float)
     X_all = matrix.to_numpy()
     names = list(matrix.columns)
     K = len(names)
@@ -486,7 +512,10 @@ def evaluate(
     if "bayes" in methods:
         jobs = [
             dict(
-                df=pd.DataFrame(X_all[train], columns=names), normalize=False, prior=prior,
+                df=pd.DataFrame(X_all[train], columns=names) if C_all is None else
+                pd.DataFrame(np.column_stack([X_all[train], C_all[train]]),
+                             columns=[*names, *covariate_frame.columns]),
+                covariates=covariate_spec or None, normalize=False, prior=prior,
                 groups=None if labels is None else list(labels[train]), sampler_config=config,
                 random_seed=seed, cache=False, transform=transform, bounds=bounds,
             )
@@ -508,8 +537,9 @@ def evaluate(
                 noise_sd = (pop.default_noise() if noise is None else noise) * \
                     pop.data.noise_slopes()
                 transforms = pop.data.transforms if pop.data.transformed else None
+                test_covariates = None if C_all is None else C_all[test_idx]
             else:
-                transforms = None
+                transforms = test_covariates = None
                 fixed = _method_draws(method, X_train)
                 def draws_for(g, fixed=fixed):
                     return fixed
@@ -518,6 +548,7 @@ def evaluate(
             frames += score_cells(
                 draws_for, X_test, test_groups, combos, noise_sd, levels, seed, names,
                 matrix.index[test_idx], {"replication": rep, "method": method}, transforms,
+                test_covariates,
             )
             bar.update(len(combos))
     bar.close()
@@ -527,6 +558,6 @@ def evaluate(
         "random_seed": random_seed, "population_size": population_size,
         "replications": len(splits), "n_rows": n, "draws": config.draws,
         "tune": config.tune, "chains": config.chains, "groups": labels is not None,
-        "transform": transform, "bounds": bounds,
+        "transform": transform, "bounds": bounds, "covariates": covariates,
     }
     return EvaluationResult(cells=cells, levels=levels, settings=settings)

@@ -18,7 +18,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from skillinfer_bayes.data.checks import split_groups, validate_scores
+from skillinfer_bayes.data.checks import split_covariates, split_groups, validate_scores
 
 #: Test models per replication in small-population studies.
 SMALL_POPULATION_TEST_MODELS = 100
@@ -40,6 +40,29 @@ def complete_rows(df: pd.DataFrame, groups=None) -> tuple[pd.DataFrame, np.ndarr
     matrix = validate_scores(scores)
     keep = matrix.notna().all(axis=1).to_numpy()
     return matrix[keep], None if labels is None else labels.to_numpy()[keep]
+
+
+def protocol_table(
+    df: pd.DataFrame, groups=None, covariates=None
+) -> tuple[pd.DataFrame, np.ndarray | None, pd.DataFrame | None, dict]:
+    """:func:`complete_rows` with covariates: the complete score rows, their group labels,
+    the same rows' covariates (NaN = unknown, allowed) and ``{covariate: transform}``.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> df = pd.DataFrame({"a": [1.0, np.nan, 3.0], "b": [2.0, 1.0, 0.0],
+    ...                    "size": [7.0, 8.0, np.nan]})
+    >>> matrix, _, cov, spec = protocol_table(df, covariates={"size": "log"})
+    >>> list(matrix.columns), cov["size"].tolist(), spec
+    (['a', 'b'], [7.0, nan], {'size': 'log'})
+    """
+    scores, cov, spec = split_covariates(df, covariates)
+    matrix, labels = complete_rows(scores, groups)
+    if cov is None:
+        return matrix, labels, None, spec
+    keep = validate_scores(split_groups(scores, groups)[0]).notna().all(axis=1).to_numpy()
+    return matrix, labels, cov[keep], spec
 
 
 def make_splits(
