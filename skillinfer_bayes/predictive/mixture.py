@@ -125,8 +125,8 @@ def mixture_quantile(
         below = err < 0
         lo = np.where(below, x, lo)
         hi = np.where(below, hi, x)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            step = x - err / pdf
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            step = x - err / pdf  # a non-finite step falls back to bisection
         inside = (step >= lo) & (step <= hi) & np.isfinite(step)
         new = np.where(inside, step, 0.5 * (lo + hi))
         done = np.all(inside & (np.abs(new - x) <= rtol * sd))

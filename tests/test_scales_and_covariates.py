@@ -1,0 +1,163 @@
+"""Populations on a latent scale (per-benchmark transforms) with covariates: the likelihood
+against scipy, saved files, bad input, predictions inside the bounds, the protocol, and (slow)
+recovery and calibration on data simulated from a known latent normal."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+import skillinfer_bayes as sib
+from skillinfer_bayes.data.checks import OutOfRangeWarning
+from skillinfer_bayes.data.transforms import Log, Logit
+from skillinfer_bayes.inference import storage
+from skillinfer_bayes.inference.inference_data import read_netcdf, write_netcdf
+from skillinfer_bayes.studies import evaluation
+
+FAKE = dict(draws=200, chains=2, progressbar=False)
+LATENT_MU = np.array([-0.5, 0.5, 1.0])
+LATENT_CORR = np.array([[1.0, 0.6, 0.5], [0.6, 1.0, 0.4], [0.5, 0.4, 1.0]])
+LATENT_SD = np.array([1.0, 0.7, 0.8])
+LATENT_SIGMA = LATENT_CORR * np.outer(LATENT_SD, LATENT_SD)
+BOUNDED = Logit(0.0, 100.0)
+
+
+def simulate_latent(n: int, seed: int, missing: float = 0.0) -> pd.DataFrame:
+    """Scores ``a``, ``b`` in [0, 100] (logit of a latent normal) and a positive covariate
+    ``size`` (exp of the third latent dimension)."""
+    rng = np.random.default_rng(seed)
+    z = rng.multivariate_normal(LATENT_MU, LATENT_SIGMA, size=n)
+    df = pd.DataFrame({"a": BOUNDED.inverse(z[:, 0]), "b": BOUNDED.inverse(z[:, 1]),
+                       "size": Log().inverse(z[:, 2])}, index=[f"m{i}" for i in range(n)])
+    if missing:
+        df = df.mask(rng.random(df.shape) < missing)
+        df.loc[df[["a", "b"]].isna().all(axis=1), "a"] = 50.0  # every row keeps a score
+    return df
+
+
+SPEC = dict(transform="logit", bounds=(0, 100), covariates={"size": "log"})
+
+
+def test_the_log_likelihood_is_the_density_of_the_scores_themselves(fake_sampler):
+    df = simulate_latent(60, seed=1, missing=0.2)
+    pop = sib.Population.from_dataframe(df, normalize=False, random_seed=0, **SPEC, **FAKE)
+    assert pop.latent_names == ["a", "b", "size"] and pop.benchmark_names == ["a", "b"]
+    ll = pop.log_likelihood().values.reshape(-1, len(df))
+    transforms = [BOUNDED, BOUNDED, Log()]
+    for s in (0, 57, 399):
+        for i in range(0, len(df), 7):
+            x = df.to_numpy()[i]
+            o = np.flatnonzero(~np.isnan(x))
+            z = np.array([transforms[k].forward(x[k]) for k in o])
+            jacobian = sum(transforms[k].log_jacobian(x[k]) for k in o)
+            expected = stats.multivariate_normal(
+                pop.mu_draws[s, o], pop.Sigma_draws[s][np.ix_(o, o)]).logpdf(z) + jacobian
+            assert ll[s, i] == pytest.approx(expected, rel=1e-9)
+
+
+def test_predictions_stay_in_bounds_and_covariates_are_observed_not_predicted(fake_sampler):
+    df = simulate_latent(80, seed=2)
+    pop = sib.Population.from_dataframe(df, normalize=False, random_seed=0, **SPEC, **FAKE)
+    assert "logit (0 to 100): a, b; covariate, log: size" in str(pop)
+    assert "+ 1 covariate(s)" in repr(pop)
+    profile = pop.profile().observe("a", 99.0).observe("size", float(df["size"].median()))
+    table = profile.predict(level=0.99)
+    assert list(table.index) == ["a", "b"]
+    assert list(table.columns) == ["mean", "median", "std", "lower", "upper", "observed"]
+    assert (table["lower"] >= 0).all() and (table["upper"] <= 100).all()
+    assert (table["lower"] <= table["median"]).all() and (table["median"] <= table["upper"]).all()
+    assert "size" in profile.predict(covariates=True).index
+    assert profile.predict("size")["observed"] == pytest.approx(df["size"].median())
+    assert list(profile.sample(50, random_seed=1).columns) == ["a", "b"]
+    assert profile.sample(2000, random_seed=1).to_numpy().max() <= 100.0
+    assert set(profile.most_uncertain(k=5)["benchmark"]) <= {"b"}
+    # the predictive median maps exactly: its CDF through the latent mixture is 1/2
+    assert profile.std("b") > 0 and 0 < profile.mean("b") < 100
+
+
+def test_a_reload_predicts_the_same_numbers_and_unknown_transforms_are_refused(
+        fake_sampler, tmp_path):
+    df = simulate_latent(50, seed=3)
+    pop = sib.Population.from_dataframe(df, normalize=False, random_seed=0,
+                                        transform="copula", bounds={"a": (0, 100)},
+                                        covariates=["size"], **FAKE)
+    path = pop.to_netcdf(tmp_path / "fit.nc")
+    same = sib.Population.from_netcdf(path, data=df)
+    first = pop.profile().observe("a", 40.0).observe("size", 3.0).predict()
+    second = same.profile().observe("a", 40.0).observe("size", 3.0).predict()
+    pd.testing.assert_frame_equal(first, second)
+    idata = read_netcdf(path)
+    idata.attrs["transforms"] = idata.attrs["transforms"].replace('"copula"', '"spline"', 1)
+    write_netcdf(idata, tmp_path / "edited.nc")
+    with pytest.raises(storage.PosteriorFileError, match="transforms this version cannot"):
+        sib.Population.from_netcdf(tmp_path / "edited.nc")
+
+
+def test_bad_scales_and_covariates_get_clear_errors(fake_sampler):
+    df = simulate_latent(40, seed=4)
+    fit = dict(normalize=False, random_seed=0, **FAKE)
+    with pytest.raises(ValueError, match=r"Benchmark 'a' has a value 120 beyond its upper "
+                                         r"bound 100"):
+        sib.Population.from_dataframe(df.assign(a=df["a"].where(df.index != "m3", 120.0)),
+                                      transform="logit", bounds=(0, 100), **fit)
+    with pytest.raises(ValueError, match="transform 'logit' of benchmark 'a' needs its bounds"):
+        sib.Population.from_dataframe(df, transform="logit", **fit)
+    with pytest.raises(ValueError, match=r"Unknown transform 'probit' for benchmark 'a'; "
+                                         r"choose one of \[None, 'logit', 'log', 'copula'\]"):
+        sib.Population.from_dataframe(df, transform="probit", **fit)
+    with pytest.raises(ValueError, match="transform names unknown benchmark"):
+        sib.Population.from_dataframe(df, transform={"nope": "logit"}, **fit)
+    with pytest.raises(ValueError, match="covariate 'size' must be numeric; it holds 'big'"):
+        sib.Population.from_dataframe(df.astype({"size": object}).assign(
+            size=lambda d: d["size"].where(d.index != "m5", "big")),
+            covariates={"size": "log"}, **fit)
+    with pytest.raises(ValueError, match="transform 'log' of covariate 'size' needs positive"):
+        sib.Population.from_dataframe(df.assign(size=df["size"] - 100), covariates={
+            "size": "log"}, **fit)
+    with pytest.raises(ValueError, match=r"covariate\(s\) \['params'\] are not columns"):
+        sib.Population.from_dataframe(df, covariates=["params"], **fit)
+    pop = sib.Population.from_dataframe(df, **SPEC, **fit)
+    with pytest.raises(ValueError, match=r"Observed a = 150 is outside its bounds \[0, 100\]"):
+        pop.profile().observe("a", 150.0)
+    with pytest.warns(OutOfRangeWarning, match="Observed size = 1e"):
+        pop.profile().observe("size", 1e6)
+
+
+def test_the_protocol_scores_transformed_predictions_on_the_score_scale(fake_sampler,
+                                                                        monkeypatch):
+    df = simulate_latent(200, seed=5)
+    monkeypatch.setattr(evaluation, "MERGED_COMPONENTS", 16)
+    res = sib.evaluate(df, methods=("bayes", "plugin"), n_observed=1, random_seed=0,
+                       progressbar=False, draws=200, chains=2, **SPEC)
+    cells = res.cells
+    assert set(cells["benchmark"]) == {"a", "b"}  # the covariate is observed, not scored
+    bayes = cells[cells["method"] == "bayes"]
+    assert (bayes["lower_90"] >= 0).all() and (bayes["upper_90"] <= 100).all()
+    covered = (bayes["true"] >= bayes["lower_90"]) & (bayes["true"] <= bayes["upper_90"])
+    # coverage from the PIT agrees with the interval bounds (both exact on the score scale)
+    pit_covered = (bayes["pit"] - 0.5).abs() <= 0.45
+    assert (covered == pit_covered).mean() > 0.99
+    assert np.isfinite(bayes[["crps", "log_score", "mean", "std"]].to_numpy()).all()
+
+
+@pytest.mark.slow
+def test_latent_correlations_are_recovered_and_new_entities_are_calibrated():
+    df = simulate_latent(800, seed=6)
+    pop = sib.Population.from_dataframe(df, normalize=False, random_seed=1, draws=500,
+                                        tune=500, progressbar=False, **SPEC)
+    corr = pop.posterior["corr"].values.reshape(-1, 3, 3)
+    for i, j in [(0, 1), (0, 2), (1, 2)]:
+        assert abs(corr[:, i, j].mean() - LATENT_CORR[i, j]) < 3 * corr[:, i, j].std() + 0.01
+    new = simulate_latent(3000, seed=7).to_numpy()
+    noise = np.zeros(3)  # the simulated scores are exact
+    pits = []
+    for j, other in [(0, 1), (1, 0)]:  # observe one benchmark and the covariate
+        out = evaluation.predict_cells(pop.predictive_components(), new, [j, 2], noise,
+                                       transforms=pop.data.transforms, predicted=[0, 1])
+        assert list(out["unobserved"]) == [other]
+        pits.append(out["pit"].ravel())
+    pit = np.concatenate(pits)
+    for level in (0.5, 0.9, 0.95):
+        assert np.mean(np.abs(pit - 0.5) <= level / 2) == pytest.approx(level, abs=0.02)
