@@ -70,9 +70,11 @@ def _load_table(args: argparse.Namespace, columns: Sequence[str] | None = None) 
         df.columns = [str(c) for c in df.columns]
         default_columns = list(df.columns)  # every column: a non-numeric cell is an error
     group_column = getattr(args, "groups", None)
+    covariate_columns = list(_covariates(args) or {})
     if columns is None:
         columns = args.benchmarks.split(",") if args.benchmarks else default_columns
-    columns = [c for c in columns if c != group_column]
+    columns = [c for c in columns if c != group_column and c not in covariate_columns]
+    columns = columns + covariate_columns
     if group_column is not None and group_column in df.columns:
         columns = columns + [group_column]
     unknown = sorted(set(columns) - set(map(str, df.columns)))
@@ -82,7 +84,8 @@ def _load_table(args: argparse.Namespace, columns: Sequence[str] | None = None) 
         )
     table = df[columns]
     try:  # fail here, before any fit, with the command line's own advice
-        validate_scores(table.drop(columns=[group_column]) if group_column in table else table)
+        validate_scores(table.drop(columns=[c for c in [group_column, *covariate_columns]
+                                            if c in table]))
     except TypeError as err:
         raise CLIError(
             f"{err} On the command line: name the model column with --index-col and choose "
@@ -107,6 +110,34 @@ def _check_output(path: str) -> Path:
             f"--output {path!r} cannot be written ({err}); choose another path."
         ) from None
     return target
+
+
+def _covariates(args: argparse.Namespace) -> dict | None:
+    """--covariate NAME[:TRANSFORM] options as ``{name: transform}`` (None: identity)."""
+    specs = getattr(args, "covariate", None) or []
+    result = {}
+    for spec in specs:
+        name, _, transform = spec.partition(":")
+        if not name:
+            raise CLIError(f"--covariate takes NAME or NAME:TRANSFORM (e.g. params_b:log); got "
+                           f"{spec!r}.")
+        result[name] = None if transform in ("", "none") else transform
+    return result or None
+
+
+def _scale_options(args: argparse.Namespace) -> dict:
+    """--transform, --bounds and --covariate as keyword arguments of the fit."""
+    bounds = None
+    if getattr(args, "bounds", None):
+        try:
+            lower, upper = (float(v) for v in args.bounds.split(","))
+        except ValueError:
+            raise CLIError(f"--bounds takes LOWER,UPPER (e.g. 0,100); got {args.bounds!r}."
+                           ) from None
+        bounds = (lower, upper)
+    transform = getattr(args, "transform", "none")
+    return {"transform": None if transform == "none" else transform, "bounds": bounds,
+            "covariates": _covariates(args)}
 
 
 def _prior(args: argparse.Namespace):
@@ -142,14 +173,18 @@ def _fit(args: argparse.Namespace, df: pd.DataFrame):
             raise CLIError(f"--groups {args.groups!r} is not a column of the data; columns: "
                            f"{sorted(map(str, df.columns))}.")
         groups = args.groups
+    scales = _scale_options(args)
+    n_covariates = len(scales["covariates"] or {})
     print(
-        f"Fitting {len(df)} models x {df.shape[1] - (groups is not None)} benchmarks "
-        f"({args.chains} chains x {args.draws} draws after {args.tune} tuning steps)...",
+        f"Fitting {len(df)} models x {df.shape[1] - (groups is not None) - n_covariates} "
+        f"benchmarks" + (f" + {n_covariates} covariate(s)" if n_covariates else "")
+        + f" ({args.chains} chains x {args.draws} draws after {args.tune} tuning steps)...",
         file=sys.stderr,
     )
     return Population.from_dataframe(
         df, normalize=args.normalize, prior=_prior(args), groups=groups,
         sampler_config=_sampler_config(args), random_seed=args.seed, cache=not args.no_cache,
+        **scales,
     )
 
 
@@ -191,7 +226,7 @@ def _held_out_truth(args: argparse.Namespace, pop) -> pd.Series:
             "to, so its scores are not a held-out check; fit with 'skillinfer-bayes fit "
             f"--hold-out {args.hold_out} ...' first."
         )
-    df, truth = _hold_out(args, _load_table(args, columns=pop.benchmark_names))
+    df, truth = _hold_out(args, _load_table(args, columns=pop.latent_names))
     scores = df.drop(columns=args.groups) if args.groups in df.columns else df
     try:
         check_same_data(args.posterior, pop.data, scores)
@@ -215,8 +250,12 @@ def _observations(args: argparse.Namespace, names) -> dict[str, float]:
     return observations
 
 
-def _profile(args: argparse.Namespace, pop):
-    observations = _observations(args, pop.benchmark_names)
+def _profile(args: argparse.Namespace, pop, truth: pd.Series | None = None):
+    observations = _observations(args, pop.latent_names)
+    if truth is not None:  # a held-out model's known covariates are observed for free
+        for name in pop.covariate_names:
+            if name not in observations and name in truth and not pd.isna(truth[name]):
+                observations[name] = float(truth[name])
     try:
         profile = pop.profile(noise=args.noise, group=args.group)
     except ValueError as err:
@@ -240,7 +279,7 @@ def _predict(args: argparse.Namespace) -> int:
         raise CLIError("--hold-out needs at least one --observe BENCHMARK=SCORE.")
     if args.posterior is None:
         print(pop)
-    profile = _profile(args, pop)
+    profile = _profile(args, pop, truth)
     table = profile.predict(level=args.level)
     if truth is not None:
         table["true"] = truth[table.index].to_numpy()
@@ -311,6 +350,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         random_seed=args.seed, population_size=args.population_size,
         replications=args.replications, prior=_prior(args), groups=args.groups,
         sampler_config=_sampler_config(args), n_jobs=args.n_jobs, progressbar=not args.quiet,
+        **_scale_options(args),
     )
     columns = ["MAE", "RMSE", "coverage_50", "coverage_90", "coverage_95", "width_90", "crps",
                "log_score", "n_cells"]
@@ -347,6 +387,12 @@ def _add_data_options(p: argparse.ArgumentParser) -> None:
 def _add_fit_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("model and sampler")
     g.add_argument("--normalize", action="store_true", help="min-max scale scores to [0, 1]")
+    g.add_argument("--transform", default="none", choices=["none", "logit", "copula"],
+                   help="each benchmark's map to the latent normal scale (none)")
+    g.add_argument("--bounds", metavar="LOWER,UPPER",
+                   help="known bounds of the scores, e.g. 0,100 (needed by logit)")
+    g.add_argument("--covariate", action="append", metavar="NAME[:TRANSFORM]",
+                   help="a column known for free, e.g. params_b:log (repeatable)")
     g.add_argument("--eta", type=float, default=2.0, help="LKJ concentration (2)")
     g.add_argument("--sd-family", default="halfnormal",
                    choices=["exponential", "halfnormal", "halfstudentt"],

@@ -161,3 +161,26 @@ def test_latent_correlations_are_recovered_and_new_entities_are_calibrated():
     pit = np.concatenate(pits)
     for level in (0.5, 0.9, 0.95):
         assert np.mean(np.abs(pit - 0.5) <= level / 2) == pytest.approx(level, abs=0.02)
+
+
+def test_the_command_line_fits_transforms_and_covariates(fake_sampler, tmp_path, capsys):
+    from skillinfer_bayes.cli import main
+
+    simulate_latent(60, seed=8).to_csv(tmp_path / "scores.csv")
+    fake = ["--draws", "200", "--tune", "10", "--chains", "2", "--quiet"]
+    code = main(["predict", "--data", str(tmp_path / "scores.csv"), "--transform", "logit",
+                 "--bounds", "0,100", "--covariate", "size:log", "--hold-out", "m3",
+                 "--observe", "a=40", *fake])
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    assert "logit (0 to 100): a, b; covariate, log: size" in out.out
+    assert "'size': " in out.out  # the held-out model's covariate is observed for free
+    assert "\nsize " not in out.out  # and not predicted
+    code = main(["fit", "--data", str(tmp_path / "scores.csv"), "--bounds", "0-100",
+                 "-o", str(tmp_path / "fit.nc"), *fake])
+    err = capsys.readouterr().err
+    assert code == 2 and "--bounds takes LOWER,UPPER (e.g. 0,100); got '0-100'" in err
+    code = main(["fit", "--data", str(tmp_path / "scores.csv"), "--transform", "logit",
+                 "-o", str(tmp_path / "fit.nc"), *fake])
+    err = capsys.readouterr().err
+    assert code == 1 and "needs its bounds" in err
