@@ -34,7 +34,11 @@ from skillinfer_bayes.predictive.profile import Profile
 from skillinfer_bayes.studies import validation
 from skillinfer_bayes.studies.curves import EvaluationCurve, evaluation_curve
 from skillinfer_bayes.studies.evaluation import EvaluationResult, evaluate
-from skillinfer_bayes.studies.prior_comparison import PriorComparison, compare_priors
+from skillinfer_bayes.studies.prior_comparison import (
+    PriorComparison,
+    compare_models,
+    compare_priors,
+)
 from skillinfer_bayes.studies.sbc import SBCResult, simulation_based_calibration
 from skillinfer_bayes.studies.validation import held_out_evaluation
 
@@ -56,6 +60,7 @@ __all__ = [
     "UnknownGroupWarning",
     "__version__",
     "datasets",
+    "compare_models",
     "compare_priors",
     "evaluate",
     "evaluation_curve",

@@ -184,3 +184,23 @@ def test_the_command_line_fits_transforms_and_covariates(fake_sampler, tmp_path,
                  "-o", str(tmp_path / "fit.nc"), *fake])
     err = capsys.readouterr().err
     assert code == 1 and "needs its bounds" in err
+
+
+def test_compare_models_compares_transforms_and_covariates(fake_sampler):
+    df = simulate_latent(120, seed=9)
+    models = {"raw": {}, "logit": {"transform": "logit", "bounds": (0, 100)},
+              "logit + size": {**SPEC}}
+    with pytest.warns(UserWarning, match="different covariates"):
+        cmp = sib.compare_models(df, models, n_observed=1, random_seed=0, progressbar=False,
+                                 draws=200, chains=2)
+    assert set(cmp.table.index) == set(models)
+    assert set(cmp.cells["benchmark"]) == {"a", "b"}  # size is never a benchmark
+    assert np.isfinite(cmp.table[["elpd_loo", "crps", "coverage_90"]].to_numpy()).all()
+    logit = cmp.cells[cmp.cells["method"] != "raw"]
+    assert (logit["lower_90"] >= 0).all() and (logit["upper_90"] <= 100).all()
+    # the first name is kept; a model with an unknown key is refused
+    same = sib.compare_priors(df.drop(columns="size"), {"raw": sib.Prior()}, n_observed=1,
+                              random_seed=0, progressbar=False, draws=200, chains=2)
+    assert list(same.table.index) == ["raw"]
+    with pytest.raises(ValueError, match=r"unknown key\(s\) \['transfrom'\]"):
+        sib.compare_models(df, {"bad": {"transfrom": "logit"}})

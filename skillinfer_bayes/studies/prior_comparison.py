@@ -1,4 +1,12 @@
-"""Compare prior choices on the same data: PSIS-LOO and held-out calibration, per prior."""
+"""Compare model choices on the same data: PSIS-LOO and held-out calibration, per model.
+
+A model is a prior, optionally with its own groups, per-benchmark transforms, bounds and
+covariates (:func:`compare_models`; :func:`compare_priors` is the same function under its first
+name). The log-likelihoods include the transforms' Jacobians, so LOO compares models with
+different transforms on the same scores; models with different covariates explain different
+data, and their ``elpd_loo`` are not comparable (a warning says so), while the held-out scores
+are.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +18,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from skillinfer_bayes.data.checks import split_covariates, validate_scores
 from skillinfer_bayes.inference.fitting import SamplerConfig
 from skillinfer_bayes.models.priors import Prior
-from skillinfer_bayes.studies.evaluation import LEVELS, EvaluationResult, method_noise, score_cells
+from skillinfer_bayes.studies.evaluation import LEVELS, EvaluationResult, score_cells
 from skillinfer_bayes.studies.parallel import check_n_jobs, fit_many
 from skillinfer_bayes.studies.protocol import check_n_observed, complete_rows, make_splits
 
@@ -71,9 +80,9 @@ class PriorComparison:
         return self.table.round(4).to_html()
 
 
-def compare_priors(
+def compare_models(
     df: pd.DataFrame,
-    priors: Mapping[str, Prior],
+    models: Mapping[str, Prior | tuple | Mapping],
     groups: str | pd.Series | Sequence | None = None,
     test_fraction: float = 0.2,
     n_observed: int | Sequence[int] = (1, 2),
@@ -89,7 +98,7 @@ def compare_priors(
     n_jobs: int = 1,
     progressbar: bool = True,
 ) -> PriorComparison:
-    """Fit the same populations under several priors and compare them.
+    """Fit the same populations under several models (priors, scales) and compare them.
 
     The split protocol is that of :func:`~skillinfer_bayes.evaluate` (same seeds, so the
     same test models and fitted populations for every prior, and the same sampler seed per
@@ -101,9 +110,13 @@ def compare_priors(
     ----------
     df : pandas.DataFrame
         Rows = models, columns = benchmarks; rows with a missing score are dropped.
-    priors : mapping of str to Prior
-        The priors to compare, by name. A name may map to ``(Prior, groups)`` to compare
-        pooled against grouped means: ``{"pooled": Prior(), "grouped": (Prior(), "family")}``.
+    models : mapping of str to Prior, (Prior, groups) or dict
+        The models to compare, by name: a prior; ``(Prior, groups)`` to compare pooled
+        against grouped means (``{"pooled": Prior(), "grouped": (Prior(), "family")}``); or a
+        dict with keys among ``prior``, ``groups``, ``transform``, ``bounds`` and
+        ``covariates`` (as in :meth:`Population.from_dataframe`), e.g.
+        ``{"raw": {}, "copula": {"transform": "copula", "bounds": (0, 100)}}``. The
+        covariates' columns are never benchmarks, whichever models use them.
     groups : str, pandas.Series or sequence, optional
         Group labels for every prior that does not set its own (see
         :meth:`Population.from_dataframe`).
@@ -134,53 +147,75 @@ def compare_priors(
 
     Examples
     --------
-    >>> cmp = sib.compare_priors(df, {"eta=1": sib.Prior(eta=1), "eta=10": sib.Prior(eta=10)},
+    >>> cmp = sib.compare_models(df, {"raw": {}, "eta=10": sib.Prior(eta=10),
+    ...                               "copula": {"transform": "copula", "bounds": (0, 100)}},
     ...                          population_size=20, replications=5)  # doctest: +SKIP
     >>> cmp.table[["elpd_loo", "se", "crps", "coverage_90"]]  # doctest: +SKIP
     """
 
-    specs = _check_priors(priors, groups)
+    specs = _check_models(models, groups)
     check_n_jobs(n_jobs)
     config = SamplerConfig.resolve(sampler_config, draws=draws, tune=tune, chains=chains,
                                    sampler=sampler, target_accept=target_accept)
-    grouped_columns = sorted({g for _, g in specs.values() if isinstance(g, str)})
+    grouped_columns = sorted({s.groups for s in specs.values() if isinstance(s.groups, str)})
+    covariate_columns = list(dict.fromkeys(c for s in specs.values()
+                                           for c in (s.covariates or {})))
+    _, covariate_frame, _ = split_covariates(df, covariate_columns or None)
+    df = df.drop(columns=covariate_columns)
     scores = df.drop(columns=[c for c in grouped_columns if c in df.columns])
     tables = {}
-    for name, (_, g) in specs.items():
-        if isinstance(g, str):
-            tables[name] = complete_rows(df.drop(columns=[c for c in grouped_columns if c != g]),
-                                          g)
+    for name, spec in specs.items():
+        if isinstance(spec.groups, str):
+            tables[name] = complete_rows(
+                df.drop(columns=[c for c in grouped_columns if c != spec.groups]), spec.groups)
         else:
-            tables[name] = complete_rows(scores, g)
+            tables[name] = complete_rows(scores, spec.groups)
     rows = {name: set(table.index) for name, (table, _) in tables.items()}
     if len({frozenset(r) for r in rows.values()}) > 1:
         raise ValueError("Every prior must see the same complete rows; check the groups columns.")
+    covariate_sets = {name: tuple(spec.covariates or ()) for name, spec in specs.items()}
+    if len(set(covariate_sets.values())) > 1:
+        warnings.warn(
+            f"The models use different covariates {covariate_sets}: their elpd_loo are "
+            "log-likelihoods of different data and do not compare; the held-out scores do.",
+            UserWarning, stacklevel=2,
+        )
     matrix = next(iter(tables.values()))[0]
     names = list(matrix.columns)
     K = len(names)
     X_all = matrix.to_numpy()
+    C_all = None
+    if covariate_frame is not None:
+        keep = validate_scores(scores).notna().all(axis=1).to_numpy()
+        C_all = covariate_frame[keep]
     n_obs = check_n_observed(n_observed, K)
     splits = make_splits(len(X_all), test_fraction, population_size, replications, random_seed)
     combos = [c for k in n_obs for c in itertools.combinations(range(K), k)]
 
     jobs, labels, keys = [], [], []
-    for name, (prior, _) in specs.items():
+    for name, spec in specs.items():
         group_labels = tables[name][1]
+        own = list(spec.covariates or {})
         for r, (_, train, seed) in enumerate(splits):
+            table = pd.DataFrame(X_all[train], columns=names)
+            for column in own:
+                table[column] = C_all[column].to_numpy()[train]
             jobs.append(dict(
-                df=pd.DataFrame(X_all[train], columns=names), normalize=False, prior=prior,
+                df=table, normalize=False, prior=spec.prior,
                 groups=None if group_labels is None else list(group_labels[train]),
                 sampler_config=config, random_seed=seed, cache=False,
+                transform=spec.transform, bounds=spec.bounds, covariates=spec.covariates,
             ))
-            labels.append(f"prior {name!r}, replication {r}")
+            labels.append(f"model {name!r}, replication {r}")
             keys.append((name, r))
     pops = dict(zip(keys, fit_many(jobs, labels, n_jobs, progressbar,
-                                   desc="compare_priors: fitting")))
+                                   desc="compare_models: fitting")))
 
     records, corr_rows, frames, pointwise = [], {}, [], {}
     i, j = np.triu_indices(K, k=1)
-    for name in specs:
+    for name, spec in specs.items():
         group_labels = tables[name][1]
+        own = list(spec.covariates or {})
         elpd_i, p_loo, k_values, corrs, k_bad = [], 0.0, [], [], 0
         divergences, max_r_hat = 0, 0.0
         for r, (test, _, seed) in enumerate(splits):
@@ -204,8 +239,10 @@ def compare_priors(
 
             frames += score_cells(
                 draws_for, X_all[test], None if group_labels is None else group_labels[test],
-                combos, method_noise(pop.Sigma_draws, None), LEVELS, seed, names,
+                combos, pop.default_noise() * pop.data.noise_slopes(), LEVELS, seed, names,
                 matrix.index[test], {"replication": r, "method": name},
+                pop.data.transforms if pop.data.transformed else None,
+                C_all[own].to_numpy()[test] if own else None,
             )
         pointwise[name] = np.concatenate(elpd_i)
         k_all = np.concatenate(k_values)
@@ -246,23 +283,66 @@ def compare_priors(
     }
     return PriorComparison(
         table=table, correlations=correlations, cells=cells,
-        priors={name: prior for name, (prior, _) in specs.items()}, settings=settings,
+        priors={name: spec.prior for name, spec in specs.items()}, settings=settings,
     )
 
 
-def _check_priors(priors, groups) -> dict[str, tuple[Prior, object]]:
-    if not isinstance(priors, Mapping) or not priors:
+def compare_priors(df: pd.DataFrame, priors: Mapping[str, Prior | tuple | Mapping],
+                   **kwargs) -> PriorComparison:
+    """:func:`compare_models` under its first name (``priors`` are the models).
+
+    Examples
+    --------
+    >>> cmp = sib.compare_priors(df, {"eta=1": sib.Prior(eta=1), "eta=10": sib.Prior(eta=10)},
+    ...                          population_size=20, replications=5)  # doctest: +SKIP
+    """
+    return compare_models(df, priors, **kwargs)
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    """One model of :func:`compare_models`: a prior, its groups and its scales."""
+
+    prior: Prior
+    groups: object = None
+    transform: object = None
+    bounds: object = None
+    covariates: dict | None = None
+
+
+#: Keys of a model given as a dict to :func:`compare_models`.
+MODEL_KEYS = ("prior", "groups", "transform", "bounds", "covariates")
+
+
+def _check_models(models, groups) -> dict[str, ModelChoice]:
+    if not isinstance(models, Mapping) or not models:
         raise ValueError(
             "priors must be a non-empty mapping {name: Prior}, e.g. "
             "{'eta=1': Prior(eta=1), 'eta=10': Prior(eta=10)}."
         )
     specs = {}
-    for name, spec in priors.items():
-        prior, g = (spec if isinstance(spec, tuple) and len(spec) == 2 else (spec, groups))
-        if not isinstance(prior, Prior):
+    for name, spec in models.items():
+        if isinstance(spec, Mapping):
+            unknown = sorted(set(spec) - set(MODEL_KEYS))
+            if unknown:
+                raise ValueError(f"model {name!r} has unknown key(s) {unknown}; a model is a "
+                                 f"dict with keys among {list(MODEL_KEYS)}.")
+            covariates = spec.get("covariates")
+            if isinstance(covariates, str):
+                covariates = [covariates]
+            if covariates is not None and not isinstance(covariates, Mapping):
+                covariates = dict.fromkeys(covariates)
+            choice = ModelChoice(spec.get("prior", Prior()), spec.get("groups", groups),
+                                 spec.get("transform"), spec.get("bounds"),
+                                 None if not covariates else dict(covariates))
+        elif isinstance(spec, tuple) and len(spec) == 2:
+            choice = ModelChoice(spec[0], spec[1])
+        else:
+            choice = ModelChoice(spec, groups)
+        if not isinstance(choice.prior, Prior):
             raise TypeError(
-                f"priors[{name!r}] must be a skillinfer_bayes.Prior (or (Prior, groups)); "
-                f"got {type(prior).__name__}."
+                f"priors[{name!r}] must be a skillinfer_bayes.Prior, (Prior, groups) or a "
+                f"dict with keys among {list(MODEL_KEYS)}; got {type(choice.prior).__name__}."
             )
-        specs[str(name)] = (prior, g)
+        specs[str(name)] = choice
     return specs

@@ -86,7 +86,8 @@ def test_compare_priors_pooled_against_grouped():
     full = sib.datasets.open_llm_leaderboard().dropna(subset=sib.datasets.BENCHMARKS)
     df = full.set_index("fullname")[sib.datasets.BENCHMARKS].copy()
     size = pd.qcut(full["params_b"].rank(method="first"), 3, labels=["small", "medium", "large"])
-    df["size"] = size.astype(str).to_numpy()
+    # 10 models have no known parameter count
+    df["size"] = size.cat.add_categories("unknown").fillna("unknown").astype(str).to_numpy()
     cmp = sib.compare_priors(
         df, {"pooled": sib.Prior(), "grouped": (sib.Prior(), "size")}, n_observed=1,
         population_size=40, replications=1, random_seed=1, **SMALL,
@@ -102,7 +103,9 @@ def test_compare_priors_pooled_against_grouped():
     [
         ({}, ValueError, "priors must be a non-empty mapping"),
         ([sib.Prior()], ValueError, "priors must be a non-empty mapping"),
-        ({"a": {"eta": 2}}, TypeError, r"priors\['a'\] must be a skillinfer_bayes.Prior"),
+        ({"a": 2.0}, TypeError, r"priors\['a'\] must be a skillinfer_bayes.Prior"),
+        # a dict is a model specification: its keys are checked
+        ({"a": {"eta": 2}}, ValueError, r"model 'a' has unknown key\(s\) \['eta'\]"),
     ],
 )
 def test_compare_priors_bad_input(leaderboard, priors, error, match):
