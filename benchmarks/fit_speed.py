@@ -4,7 +4,8 @@ textbook per-row ``pm.MvNormal(observed=X)`` PyMC model, same priors and setting
     python benchmarks/fit_speed.py            # full reference (the per-row model takes ~11 min)
     python benchmarks/fit_speed.py --quick    # per-row reference at 1/10 of the iterations
 
-Each fit runs in a fresh process, so every time includes compilation. Ours is repeated
+Each fit runs in a fresh process, without the fit cache, so every time includes compilation
+(JAX's persistent compilation cache, when warm, shortens it). Ours is repeated
 ``--repeats`` times and its median reported, on the raw scores and with copula marginals
 (bounds 0-100) plus the log parameter count as a covariate.
 """
@@ -26,7 +27,7 @@ scales = {scales}
 df = full[(["params_b"] if scales else []) + sib.datasets.BENCHMARKS]
 t = time.perf_counter()
 pop = sib.Population.from_dataframe(df, normalize=False, random_seed={seed}, progressbar=False,
-                                    **scales)
+                                    cache=False, **scales)
 elapsed = time.perf_counter() - t
 print(json.dumps({{"seconds": elapsed, **{{k: v for k, v in pop.diagnostics().items()
                                           if k != "problems"}}}}))
