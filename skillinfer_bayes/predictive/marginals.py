@@ -210,7 +210,7 @@ def score_cdf(
 
 
 #: Latent grid points on each side of the truth in :func:`score_crps` (odd).
-CRPS_POINTS = 25
+CRPS_POINTS = 33
 #: The grid spans the mixture's mean +- this many sds (and the truth).
 CRPS_SPAN = 8.0
 
