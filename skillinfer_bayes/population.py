@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import arviz as az
@@ -403,23 +403,26 @@ class Population:
 
     @property
     def covariance(self) -> pd.DataFrame:
-        """Posterior-mean covariance matrix, labelled by benchmark."""
+        """Posterior-mean covariance matrix, labelled by benchmark (and covariate), on the
+        latent scale (the scores themselves for untransformed benchmarks)."""
         return self._frame(self.Sigma_draws.mean(axis=0))
 
     @property
     def correlation(self) -> pd.DataFrame:
-        """Posterior-mean correlation matrix, labelled by benchmark."""
+        """Posterior-mean correlation matrix, labelled by benchmark (and covariate), on the
+        latent scale."""
         corr = self.posterior["corr"].values.reshape(self.Sigma_draws.shape)
         return self._frame(corr.mean(axis=0))
 
     @property
     def population_mean(self) -> pd.Series:
-        """Posterior-mean benchmark means."""
+        """Posterior-mean means of the benchmarks (and covariates), on the latent scale."""
         return pd.Series(self.mu_draws.mean(axis=0), index=self.latent_names, name="mean")
 
     @property
     def group_mean(self) -> pd.DataFrame:
-        """Posterior-mean group means, one row per group (grouped populations only)."""
+        """Posterior-mean group means on the latent scale, one row per group (grouped
+        populations only)."""
         self._require_groups("group_mean")
         return pd.DataFrame(
             self.group_mu_draws.mean(axis=1), index=pd.Index(self.group_names, name="group"),
@@ -593,7 +596,8 @@ class Population:
         return table.iloc[order[:k]].reset_index(drop=True)
 
     def pca(self, n_components: int | None = None, level: float = 0.9) -> dict:
-        """Principal components of the population covariance, with posterior uncertainty.
+        """Principal components of the population covariance, with posterior uncertainty
+        (of the latent dimensions, covariates included).
 
         The eigen-decomposition is done for every posterior draw of the covariance, so the
         explained-variance ratios come with credible intervals.
@@ -786,7 +790,7 @@ class Population:
         noise : float, sequence of float or dict, optional
             Observation noise standard deviation on each observed score: one for all
             benchmarks, one per benchmark, or ``{benchmark: sd}`` (benchmarks left out keep
-            their default).
+            their default). Covariates are observed exactly unless the dict names them.
             Default :meth:`default_noise` (5% of the mean population sd, as in skillinfer,
             on comparable scales). ``0`` treats observations as exact.
         group : str, optional
@@ -816,7 +820,15 @@ class Population:
         MMLU-PRO    51.0    51.0   4.0   44.0   58.0       NaN
         """
         default = self.default_noise()
-        noise = default if noise is None else check_noise(noise, self.latent_names, default)
+        if noise is not None:
+            K = len(self.benchmark_names)
+            if isinstance(noise, Mapping):  # by name: a covariate may be given noise too
+                noise = check_noise(noise, self.latent_names, default)
+            else:  # one figure or one per benchmark; covariates stay exact
+                noise = np.concatenate([check_noise(noise, self.benchmark_names, default[:K]),
+                                        default[K:]])
+        else:
+            noise = default
         components = self.predictive_components(group)
         if prior_entity is not None or prior_mean is not None:
             if prior_entity is not None and prior_mean is not None:

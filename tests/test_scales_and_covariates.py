@@ -204,3 +204,31 @@ def test_compare_models_compares_transforms_and_covariates(fake_sampler):
     assert list(same.table.index) == ["raw"]
     with pytest.raises(ValueError, match=r"unknown key\(s\) \['transfrom'\]"):
         sib.compare_models(df, {"bad": {"transfrom": "logit"}})
+
+
+def test_review_findings_each_get_a_clear_answer(fake_sampler):
+    df = simulate_latent(80, seed=10)
+    fit = dict(normalize=False, random_seed=0, **FAKE)
+    pop = sib.Population.from_dataframe(df, **SPEC, **fit)
+    # a noise for the benchmarks leaves the covariates exact
+    assert pop.profile(noise=0.5).noise.tolist() == [0.5, 0.5, 0.0]
+    assert pop.profile(noise=[0.5, 0.2]).noise.tolist() == [0.5, 0.2, 0.0]
+    with pytest.raises(ValueError, match="has no value on the latent scale of its transform "
+                                         "'log'"):
+        pop.profile().observe("size", 0.0)
+    # the prior predictive is simulated on the latent scale and mapped back
+    prior = pop.sample_prior_predictive(draws=20, n_entities=30, random_seed=1)
+    scores = prior["prior_predictive"]["scores"].values
+    assert scores.shape[-1] == 3 and scores[..., :2].min() >= 0 and scores[..., :2].max() <= 100
+    assert scores[..., 2].min() > 0  # the covariate through exp
+    with pytest.raises(ValueError, match="held_out_evaluation is skillinfer's study"):
+        sib.validation.held_out_evaluation(pop, n_splits=1)
+    with pytest.raises(ValueError, match="evaluation_curve studies the normal model"):
+        sib.evaluation_curve(df[["a", "b"]], transform="logit", bounds=(0, 100))
+    with pytest.raises(ValueError, match="covariate 'size' needs at least 2 different known"):
+        sib.Population.from_dataframe(df.assign(size=3.0), covariates=["size"], **fit)
+    with pytest.raises(ValueError, match="covariate 'size' cannot take the 'logit'"):
+        sib.Population.from_dataframe(df, covariates={"size": "logit"}, **fit)
+    res = sib.evaluate(df, methods=("bayes",), n_observed=1, noise=0.5, random_seed=0,
+                       progressbar=False, draws=200, chains=2, **SPEC)
+    assert set(res.cells["benchmark"]) == {"a", "b"}

@@ -376,6 +376,12 @@ def split_covariates(
         if np.isinf(values).any():
             raise ValueError(f"covariate {str(name)!r} holds an infinite value; use NaN for "
                              "unknown.")
+        if values.notna().sum() < 2 or values.nunique() < 2:
+            raise ValueError(
+                f"covariate {str(name)!r} needs at least 2 different known values; it has "
+                f"{int(values.notna().sum())} known, {int(values.nunique())} distinct. Leave it "
+                "out, or give the population models where it varies."
+            )
         frame[name] = values.astype(float)
     frame.columns = [str(c) for c in names]
     return df.drop(columns=names), frame, {str(k): v for k, v in spec.items()}

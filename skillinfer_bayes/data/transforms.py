@@ -393,6 +393,11 @@ def resolve_transforms(
                 )
             fitted.append(Log())
         elif kind == "logit":
+            if limit is None and what == "covariate":
+                raise ValueError(
+                    f"covariate {name!r} cannot take the 'logit' (covariates have no bounds); "
+                    "choose None, 'log' or 'copula'."
+                )
             if limit is None:
                 raise ValueError(
                     f"transform 'logit' of {what} {name!r} needs its bounds: "

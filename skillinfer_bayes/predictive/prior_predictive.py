@@ -51,10 +51,13 @@ def sample_prior_predictive(
     random_seed: int | None = None,
     prior: Prior | None = None,
 ) -> InferenceData:
-    """See :meth:`Population.sample_prior_predictive`."""
+    """See :meth:`Population.sample_prior_predictive`. Simulated on the latent scale (the
+    benchmarks and covariates) and mapped back through each column's transform; ``mu`` and
+    ``sigma`` are on the latent scale."""
     check_positive_int("draws", draws)
     check_positive_int("n_entities", n_entities)
-    K = len(pop.benchmark_names)
+    names = list(pop.latent_names)
+    K = len(names)
     grouped = pop.groups is not None
     rng = np.random.default_rng(random_seed)
     prior_choice = pop.prior if prior is None else prior
@@ -84,17 +87,26 @@ def sample_prior_predictive(
     }
     idata = from_dict(
         prior={k: v[None] for k, v in prior_draws.items()},
-        prior_predictive={"scores": (center + scale * y_std)[None]},
+        prior_predictive={"scores": _scores(center + scale * y_std, pop.data.transforms)[None]},
         coords={
-            "benchmark": pop.benchmark_names,
-            "benchmark_bis": pop.benchmark_names,
+            "benchmark": names,
+            "benchmark_bis": names,
             "entity": np.arange(n_entities),
         },
         dims=dims,
         attrs={"prior": repr(prior_choice)},
     )
     observed = xr.Dataset(
-        {"scores": (("observed_entity", "benchmark"), pop.matrix.to_numpy())},
-        coords={"observed_entity": np.arange(len(pop.matrix)), "benchmark": pop.benchmark_names},
+        {"scores": (("observed_entity", "benchmark"), pop.data.raw_values())},
+        coords={"observed_entity": np.arange(len(pop.matrix)), "benchmark": names},
     )
     return with_group(idata, "observed_data", observed)
+
+
+def _scores(latent: np.ndarray, transforms) -> np.ndarray:
+    """Latent values (..., K) mapped back through each column's transform."""
+    out = np.array(latent, dtype=float)
+    for k, transform in enumerate(transforms):
+        if transform.name != "identity":
+            out[..., k] = transform.inverse(out[..., k])
+    return out

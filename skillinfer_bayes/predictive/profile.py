@@ -158,6 +158,12 @@ class Profile:
                     f"Observed {name} = {checked[j]:g} is outside its bounds [{lower:g}, "
                     f"{upper:g}] (on the fitted scale): check the score and its scale."
                 )
+            if not np.isfinite(self.transforms[j].forward(checked[j])):
+                raise ValueError(
+                    f"Observed {name} = {checked[j]:g} has no value on the latent scale of its "
+                    f"transform {self.transforms[j].name!r} (a log needs a positive value); "
+                    "leave an unknown value unobserved."
+                )
             self._warn_if_out_of_range(name, j, checked[j])
         self._observed.update(checked)
         self._moments = self._score_moments = None

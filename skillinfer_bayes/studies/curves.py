@@ -138,6 +138,13 @@ def evaluation_curve(
         raise ValueError(f"n_steps must be an integer in [1, {K}]; got {n_steps!r}.")
     X = matrix.to_numpy()
     ((test, train, seed),) = make_splits(len(X), test_fraction, None, 1, random_seed)
+    if population is not None and (population.data.transformed or population.covariate_names) \
+            or any(fit_kwargs.get(key) is not None for key in ("transform", "covariates")):
+        raise ValueError(
+            "evaluation_curve studies the normal model on the scores; transforms and "
+            "covariates are not supported here yet. Compare them with sib.evaluate(df, "
+            "transform=..., bounds=..., covariates=...)."
+        )
     pop = population
     if pop is None:
         fit_kwargs.setdefault("progressbar", False)

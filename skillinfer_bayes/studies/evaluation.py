@@ -534,7 +534,9 @@ def evaluate(
                     return pop.predictive_components(g, warn=False)
                 test_groups = None if labels is None else labels[test_idx]
                 # the noise of the scores, on the latent scale (slope 1 without transforms)
-                noise_sd = (pop.default_noise() if noise is None else noise) * \
+                given = None if noise is None else np.concatenate(
+                    [noise, np.zeros(len(pop.covariate_names))])  # covariates: exact
+                noise_sd = (pop.default_noise() if given is None else given) * \
                     pop.data.noise_slopes()
                 transforms = pop.data.transforms if pop.data.transformed else None
                 test_covariates = None if C_all is None else C_all[test_idx]

@@ -100,6 +100,12 @@ def held_out_evaluation(
             raise ValueError(f"frac_observed must lie in (0, 1]; got {frac!r}.")
     n_splits = check_positive_int("n_splits", n_splits)
     seed = check_seed(seed)
+    if pop.data.transformed or pop.covariate_names:
+        raise ValueError(
+            "held_out_evaluation is skillinfer's study of the normal model on the scores; this "
+            "population has transforms or covariates. Use sib.evaluate(df, transform=..., "
+            "bounds=..., covariates=...), which fits and scores them on the score scale."
+        )
     R = pop.matrix.to_numpy()
     if np.isnan(R).any():
         raise ValueError(
