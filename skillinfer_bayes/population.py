@@ -769,6 +769,10 @@ class Population:
         >>> pop.entity("meta-llama/Llama-3.1-8B-Instruct").round(1)
         array([49.2, 29.4, 15.6,  8.7,  8.6, 31.1])
         """
+        return self.matrix.to_numpy()[self._entity_row(name)].copy()
+
+    def _entity_row(self, name) -> int:
+        """The row of the one entity named ``name`` (a clear error for none or several)."""
         rows = np.flatnonzero(self.matrix.index == name)
         if len(rows) == 0:
             raise KeyError(f"No entity named {name!r} in this population "
@@ -778,7 +782,7 @@ class Population:
                 f"{len(rows)} entities are named {name!r}: select one with "
                 f"pop.matrix.iloc[i] (rows {rows.tolist()})."
             )
-        return self.matrix.to_numpy()[rows[0]].copy()
+        return int(rows[0])
 
     def profile(self, noise: float | None = None, group=None, prior_entity=None,
                 prior_mean=None):
@@ -835,9 +839,7 @@ class Population:
                 raise ValueError("Give prior_entity or prior_mean, not both.")
             K = len(self.benchmark_names)
             if prior_entity is not None:
-                self.entity(prior_entity)  # a clear error for an unknown or ambiguous name
-                row = int(np.flatnonzero(self.matrix.index == prior_entity)[0])
-                start = self.data.raw_values()[row]
+                start = self.data.raw_values()[self._entity_row(prior_entity)]
             elif isinstance(prior_mean, pd.Series):  # by benchmark name
                 start = prior_mean.set_axis([str(i) for i in prior_mean.index]).reindex(
                     self.latent_names).to_numpy(dtype=float)

@@ -13,6 +13,8 @@ MODULES = [
     "skillinfer_bayes.inference.locations",
     "skillinfer_bayes.studies.protocol",
     "skillinfer_bayes.predictive.components",
+    "skillinfer_bayes.predictive.marginals",
+    "skillinfer_bayes.data.transforms",
     "skillinfer_bayes.predictive.conditioning",
     "skillinfer_bayes.datasets",
     "skillinfer_bayes.inference.diagnostics",

@@ -232,3 +232,35 @@ def test_review_findings_each_get_a_clear_answer(fake_sampler):
     res = sib.evaluate(df, methods=("bayes",), n_observed=1, noise=0.5, random_seed=0,
                        progressbar=False, draws=200, chains=2, **SPEC)
     assert set(res.cells["benchmark"]) == {"a", "b"}
+
+
+def test_every_new_bad_input_names_the_value_and_the_fix(fake_sampler, tmp_path, capsys):
+    df = simulate_latent(40, seed=11)
+    fit = dict(normalize=False, random_seed=0, **FAKE)
+    with pytest.raises(ValueError, match=r"bounds must be \(lower, upper\) or a dict"):
+        sib.Population.from_dataframe(df, transform="logit", bounds=100, **fit)
+    with pytest.raises(ValueError, match=r"bounds of benchmark 'a' must be \(lower, upper\)"):
+        sib.Population.from_dataframe(df, transform="logit", bounds={"a": (0,)}, **fit)
+    with pytest.raises(ValueError, match="must be finite with lower < upper"):
+        sib.Population.from_dataframe(df, transform="logit", bounds=(100, 0), **fit)
+    pop = sib.Population.from_dataframe(df[["a", "b"]], **fit)
+    with pytest.raises(TypeError, match=r"observe\('a'\) needs the observed score"):
+        pop.profile().observe("a")
+    with pytest.raises(TypeError, match="Give the benchmark once"):
+        pop.profile().observe("a", 1.0, feature="b")
+    assert pop.profile().observe(feature="a", value=40.0).observed == {"a": 40.0}
+    with pytest.raises(ValueError, match="needs a complete table"):
+        sib.validation.held_out_evaluation(
+            sib.Population.from_dataframe(df[["a", "b"]].assign(
+                a=df["a"].where(df.index != "m1")), **fit))
+    with pytest.raises(ValueError, match="obs_noise must be a finite sd >= 0 or None"):
+        sib.validation.held_out_evaluation(pop, obs_noise=-1.0)
+    with pytest.raises(ValueError, match="needs at least 5 entities"):
+        sib.validation.held_out_evaluation(
+            sib.Population.from_dataframe(df[["a", "b"]].iloc[:4], **fit))
+    from skillinfer_bayes.cli import main
+
+    df.to_csv(tmp_path / "scores.csv")
+    code = main(["fit", "--data", str(tmp_path / "scores.csv"), "--covariate", ":log",
+                 "-o", str(tmp_path / "fit.nc"), "--quiet"])
+    assert code == 2 and "--covariate takes NAME or NAME:TRANSFORM" in capsys.readouterr().err

@@ -162,7 +162,10 @@ class PreparedData:
         return total
 
     @cached_property
-    def _slopes(self) -> np.ndarray:
+    def noise_slopes(self) -> np.ndarray:
+        """(K + P,) each transform's slope ``g'`` at the median observed value (1 for the
+        identity), read-only: an observation noise sd ``r`` on the data's scale is ``g' r`` on
+        the latent scale."""
         values = self.raw_values()
         slopes = np.ones(values.shape[1])
         for k, transform in enumerate(self.transforms):
@@ -170,12 +173,6 @@ class PreparedData:
                 slopes[k] = np.exp(transform.log_jacobian(np.nanmedian(values[:, k])))
         slopes.flags.writeable = False
         return slopes
-
-    def noise_slopes(self) -> np.ndarray:
-        """(K + P,) each transform's slope ``g'`` at the median observed value (1 for the
-        identity): an observation noise sd ``r`` on the data's scale is ``g' r`` on the
-        latent scale."""
-        return self._slopes
 
     def transform_specs(self) -> list[dict]:
         """The transforms as :meth:`to_dict` specifications (what saved files store)."""
@@ -286,12 +283,36 @@ def _raw(matrix: pd.DataFrame, covariates: pd.DataFrame | None) -> np.ndarray:
 
 
 def latent_values(values: np.ndarray, transforms: Sequence[Transform]) -> np.ndarray:
-    """(N, K) latent scores: each column through its transform (NaN stays NaN)."""
+    """(..., K) latent values: each column (last axis) through its transform (NaN stays NaN).
+
+    Examples
+    --------
+    >>> from skillinfer_bayes.data.transforms import Identity, Log
+    >>> latent_values(np.array([[2.0, np.e], [3.0, np.nan]]), [Identity(), Log()]).tolist()
+    [[2.0, 1.0], [3.0, nan]]
+    """
     out = np.array(values, dtype=float)
     for k, transform in enumerate(transforms):
         if transform.name != "identity":
-            observed = ~np.isnan(out[:, k])
-            out[observed, k] = transform.forward(out[observed, k])
+            observed = ~np.isnan(out[..., k])
+            out[..., k][observed] = transform.forward(out[..., k][observed])
+    return out
+
+
+def score_values(latent: np.ndarray, transforms: Sequence[Transform]) -> np.ndarray:
+    """(..., K) values on the data's scale: each latent column (last axis) through its
+    transform's inverse (the inverse of :func:`latent_values`).
+
+    Examples
+    --------
+    >>> from skillinfer_bayes.data.transforms import Identity, Log
+    >>> score_values(np.array([[2.0, 0.0]]), [Identity(), Log()]).tolist()
+    [[2.0, 1.0]]
+    """
+    out = np.array(latent, dtype=float)
+    for k, transform in enumerate(transforms):
+        if transform.name != "identity":
+            out[..., k] = transform.inverse(out[..., k])
     return out
 
 

@@ -82,7 +82,13 @@ def merge_components(
 
 
 def grouping_order(means: np.ndarray, sds: np.ndarray, at_most: int) -> np.ndarray:
-    """The order of :func:`merge_components`' groups: by sd class, then by mean."""
+    """The order of :func:`merge_components`' groups: by sd class, then by mean.
+
+    Examples
+    --------
+    >>> grouping_order(np.array([3.0, 1.0, 2.0, 0.0]), np.array([1.0, 1.0, 2.0, 2.0]), 2).tolist()
+    [1, 0, 3, 2]
+    """
     # one sort key: the sd class (equal-width classes of the sd range), then the mean
     classes = min(SD_CLASSES, at_most)
     lo, hi = sds.min(axis=-1, keepdims=True), sds.max(axis=-1, keepdims=True)
@@ -141,7 +147,15 @@ def score_moments_by_row(
 ) -> tuple[np.ndarray, np.ndarray]:
     """(K,) score-scale means and variances of K latent mixtures (rows of ``means``, ``sds``),
     each through its own transform: exact for the identity, :func:`score_moments` for the
-    others (their mixtures merged in one batched step)."""
+    others (their mixtures merged in one batched step).
+
+    Examples
+    --------
+    >>> from skillinfer_bayes.data.transforms import Identity, Log
+    >>> mean, var = score_moments_by_row([Identity(), Log()], np.zeros((2, 1)), np.ones((2, 1)))
+    >>> mean.round(4).tolist(), var.round(3).tolist()
+    ([0.0, 1.6487], [1.0, 4.671])
+    """
     mean = mixture_mean(means, weights)
     var = mixture_var(means, sds**2, weights)
     rows = [j for j, t in enumerate(transforms) if t.name != "identity"]

@@ -9,6 +9,7 @@ import pymc as pm
 import xarray as xr
 
 from skillinfer_bayes.data.checks import check_positive_int
+from skillinfer_bayes.data.prepared import score_values
 from skillinfer_bayes.inference.inference_data import InferenceData, from_dict, with_group
 from skillinfer_bayes.models.mvn import CHOL_VAR, GROUP_SD_VAR, MEAN_VAR, population_priors
 from skillinfer_bayes.models.priors import Prior
@@ -87,7 +88,8 @@ def sample_prior_predictive(
     }
     idata = from_dict(
         prior={k: v[None] for k, v in prior_draws.items()},
-        prior_predictive={"scores": _scores(center + scale * y_std, pop.data.transforms)[None]},
+        prior_predictive={"scores": score_values(center + scale * y_std,
+                                                pop.data.transforms)[None]},
         coords={
             "benchmark": names,
             "benchmark_bis": names,
@@ -102,11 +104,3 @@ def sample_prior_predictive(
     )
     return with_group(idata, "observed_data", observed)
 
-
-def _scores(latent: np.ndarray, transforms) -> np.ndarray:
-    """Latent values (..., K) mapped back through each column's transform."""
-    out = np.array(latent, dtype=float)
-    for k, transform in enumerate(transforms):
-        if transform.name != "identity":
-            out[..., k] = transform.inverse(out[..., k])
-    return out

@@ -17,6 +17,7 @@ from skillinfer_bayes.data.checks import (
     check_value,
     resolve_benchmark,
 )
+from skillinfer_bayes.data.prepared import latent_values, score_values
 from skillinfer_bayes.predictive.active import expected_variance_reduction, resolve_target
 from skillinfer_bayes.predictive.components import (
     ComponentDraws,
@@ -86,7 +87,7 @@ class Profile:
         self._transformed = population.data.transformed
         # the noise on the latent scale: through each transform's slope at the benchmark's
         # median score (one figure per benchmark, as on the score scale)
-        self._noise_var = (self._noise * population.data.noise_slopes()) ** 2
+        self._noise_var = (self._noise * population.data.noise_slopes) ** 2
         self._observed: dict[int, float] = {}
         self._moments: tuple[np.ndarray, np.ndarray, np.ndarray | None] | None = None
         self._score_moments: tuple[np.ndarray, np.ndarray] | None = None
@@ -219,9 +220,7 @@ class Profile:
         idx, vals = self._observed_arrays()
         if not self._transformed:
             return idx, vals, self._noise_var
-        latent = vals.copy()
-        for step, j in enumerate(idx):
-            latent[step] = self.transforms[j].forward(vals[step])
+        latent = latent_values(vals, [self.transforms[j] for j in idx])
         return idx, latent, self._noise_var
 
     def _conditioned(self, full_cov: bool = False) -> ConditionedMixture:
@@ -363,9 +362,7 @@ class Profile:
             np.array([0.5, (1 - level) / 2, (1 + level) / 2]), means, np.sqrt(variances),
             weights=weights,
         )
-        for j, transform in enumerate(self.transforms):
-            quantiles[:, j] = transform.inverse(quantiles[:, j])
-        median, lower, upper = quantiles
+        median, lower, upper = score_values(quantiles, self.transforms)
         observed = np.full(len(self.latent_names), np.nan)
         for j, v in self._observed.items():
             observed[j] = v
@@ -509,10 +506,8 @@ class Profile:
         w, v = np.linalg.eigh(covs)
         root = v * np.sqrt(np.clip(w, 0.0, None))[:, None, :]
         z = rng.standard_normal((n, len(self.latent_names)))
-        latent = means + np.einsum("nij,nj->ni", root, z)
-        for j, transform in enumerate(self.transforms):
-            latent[:, j] = transform.inverse(latent[:, j])
-        return pd.DataFrame(latent[:, : self._n_scores], columns=self.benchmark_names)
+        scores = score_values(means + np.einsum("nij,nj->ni", root, z), self.transforms)
+        return pd.DataFrame(scores[:, : self._n_scores], columns=self.benchmark_names)
 
     def most_uncertain(self, k: int = 1) -> pd.DataFrame:
         """The k unobserved benchmarks with the largest predictive sd (largest first).

@@ -537,7 +537,7 @@ def evaluate(
                 given = None if noise is None else np.concatenate(
                     [noise, np.zeros(len(pop.covariate_names))])  # covariates: exact
                 noise_sd = (pop.default_noise() if given is None else given) * \
-                    pop.data.noise_slopes()
+                    pop.data.noise_slopes
                 transforms = pop.data.transforms if pop.data.transformed else None
                 test_covariates = None if C_all is None else C_all[test_idx]
             else:

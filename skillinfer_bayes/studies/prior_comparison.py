@@ -18,12 +18,16 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from skillinfer_bayes.data.checks import split_covariates, validate_scores
 from skillinfer_bayes.inference.fitting import SamplerConfig
 from skillinfer_bayes.models.priors import Prior
 from skillinfer_bayes.studies.evaluation import LEVELS, EvaluationResult, score_cells
 from skillinfer_bayes.studies.parallel import check_n_jobs, fit_many
-from skillinfer_bayes.studies.protocol import check_n_observed, complete_rows, make_splits
+from skillinfer_bayes.studies.protocol import (
+    check_n_observed,
+    complete_rows,
+    make_splits,
+    protocol_table,
+)
 
 #: Pareto k above which the PSIS estimate of an entity's LOO term is unreliable, where ArviZ
 #: does not say (it gives ``good_k = min(1 - 1/log10(S), 0.7)`` for S draws).
@@ -160,7 +164,9 @@ def compare_models(
     grouped_columns = sorted({s.groups for s in specs.values() if isinstance(s.groups, str)})
     covariate_columns = list(dict.fromkeys(c for s in specs.values()
                                            for c in (s.covariates or {})))
-    _, covariate_frame, _ = split_covariates(df, covariate_columns or None)
+    # the covariates of the protocol's complete rows (those of every model's table)
+    C_all = protocol_table(df.drop(columns=grouped_columns, errors="ignore"), None,
+                           covariate_columns or None)[2]
     df = df.drop(columns=covariate_columns)
     scores = df.drop(columns=[c for c in grouped_columns if c in df.columns])
     tables = {}
@@ -184,10 +190,6 @@ def compare_models(
     names = list(matrix.columns)
     K = len(names)
     X_all = matrix.to_numpy()
-    C_all = None
-    if covariate_frame is not None:
-        keep = validate_scores(scores).notna().all(axis=1).to_numpy()
-        C_all = covariate_frame[keep]
     n_obs = check_n_observed(n_observed, K)
     splits = make_splits(len(X_all), test_fraction, population_size, replications, random_seed)
     combos = [c for k in n_obs for c in itertools.combinations(range(K), k)]
@@ -239,7 +241,7 @@ def compare_models(
 
             frames += score_cells(
                 draws_for, X_all[test], None if group_labels is None else group_labels[test],
-                combos, pop.default_noise() * pop.data.noise_slopes(), LEVELS, seed, names,
+                combos, pop.default_noise() * pop.data.noise_slopes, LEVELS, seed, names,
                 matrix.index[test], {"replication": r, "method": name},
                 pop.data.transforms if pop.data.transformed else None,
                 C_all[own].to_numpy()[test] if own else None,
