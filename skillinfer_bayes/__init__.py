@@ -1,21 +1,22 @@
 """skillinfer-bayes: fully Bayesian prediction of benchmark scores from a few observed ones.
 
 A population of models scored on K benchmarks is fitted with a hierarchical multivariate-normal
-model (LKJ prior on the correlations, PyMC + NUTS); a new model's unobserved scores are predicted
-by conditioning every posterior draw on its observed scores.
+model (LKJ prior on the correlations, PyMC + NUTS) on a latent scale (by default each benchmark's
+Gaussian-copula transform, inside bounds found from the scores); a new model's unobserved scores
+are predicted by conditioning every posterior draw on its observed scores and mapping back.
 
 Examples
 --------
 >>> import skillinfer_bayes as sib
 >>> df = sib.datasets.open_llm_leaderboard().set_index("fullname")[sib.datasets.BENCHMARKS]
 >>> pop = sib.Population.from_dataframe(df, normalize=False, random_seed=0,
-...                                     draws=200, tune=200, progressbar=False)
+...                                     draws=300, tune=300, progressbar=False)
 >>> pop.profile().observe("BBH", 55.93).predict(level=0.9).loc["GPQA"].round()
-mean        15.0
-median      15.0
+mean        17.0
+median      18.0
 std          3.0
 lower       10.0
-upper       19.0
+upper       21.0
 observed     NaN
 Name: GPQA, dtype: float64
 """

@@ -127,15 +127,17 @@ def _covariates(args: argparse.Namespace) -> dict | None:
 
 def _scale_options(args: argparse.Namespace) -> dict:
     """--transform, --bounds and --covariate as keyword arguments of the fit."""
-    bounds = None
-    if getattr(args, "bounds", None):
+    bounds = getattr(args, "bounds", "auto")
+    if bounds == "none":
+        bounds = None
+    elif bounds != "auto":
         try:
             lower, upper = (float(v) for v in args.bounds.split(","))
         except ValueError:
-            raise CLIError(f"--bounds takes LOWER,UPPER (e.g. 0,100); got {args.bounds!r}."
-                           ) from None
+            raise CLIError(f"--bounds takes LOWER,UPPER (e.g. 0,100), auto or none; got "
+                           f"{args.bounds!r}.") from None
         bounds = (lower, upper)
-    transform = getattr(args, "transform", "none")
+    transform = getattr(args, "transform", "copula")
     return {"transform": None if transform == "none" else transform, "bounds": bounds,
             "covariates": _covariates(args)}
 
@@ -387,10 +389,12 @@ def _add_data_options(p: argparse.ArgumentParser) -> None:
 def _add_fit_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("model and sampler")
     g.add_argument("--normalize", action="store_true", help="min-max scale scores to [0, 1]")
-    g.add_argument("--transform", default="none", choices=["none", "logit", "copula"],
-                   help="each benchmark's map to the latent normal scale (none)")
-    g.add_argument("--bounds", metavar="LOWER,UPPER",
-                   help="known bounds of the scores, e.g. 0,100 (needed by logit)")
+    g.add_argument("--transform", default="copula", choices=["copula", "logit", "none"],
+                   help="each benchmark's map to the latent normal scale (copula; none: the "
+                   "normal on the scores)")
+    g.add_argument("--bounds", metavar="LOWER,UPPER", default="auto",
+                   help="known bounds of the scores, e.g. 0,100 (needed by logit); auto "
+                   "(default): 0,1 or 0,100 when every score lies inside; none")
     g.add_argument("--covariate", action="append", metavar="NAME[:TRANSFORM]",
                    help="a column known for free, e.g. params_b:log (repeatable)")
     g.add_argument("--eta", type=float, default=2.0, help="LKJ concentration (2)")

@@ -45,14 +45,14 @@ def test_docstring_examples(name):
 @pytest.fixture(scope="module")
 def example_globals() -> dict:
     """What the examples of Population and Profile assume: ``sib``, ``np``, the leaderboard
-    ``df`` and ``pop``, the small fit of the class example (4 chains x 200 draws)."""
+    ``df`` and ``pop``, the small fit of the class example (4 chains x 300 draws)."""
     import numpy as np
 
     import skillinfer_bayes as sib
 
     df = sib.datasets.open_llm_leaderboard().set_index("fullname")[sib.datasets.BENCHMARKS]
-    pop = sib.Population.from_dataframe(df, normalize=False, random_seed=0, draws=200,
-                                        tune=200, progressbar=False)
+    pop = sib.Population.from_dataframe(df, normalize=False, random_seed=0, draws=300,
+                                        tune=300, progressbar=False)
     return {"sib": sib, "np": np, "df": df, "pop": pop}
 
 

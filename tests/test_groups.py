@@ -48,7 +48,7 @@ def grouped_df() -> pd.DataFrame:
 def grouped_pop(grouped_df) -> sib.Population:
     return sib.Population.from_dataframe(
         grouped_df, groups="family", normalize=False, draws=500, tune=500, chains=4,
-        target_accept=0.95, random_seed=4, progressbar=False,
+        target_accept=0.95, random_seed=4, progressbar=False, transform=None,
     )
 
 

@@ -14,7 +14,7 @@ import skillinfer_bayes as sib
 
 def quick_fit(df, **kwargs):
     options = dict(normalize=False, draws=500, tune=500, chains=4, random_seed=0,
-                   progressbar=False)
+                   progressbar=False, transform=None)  # the normal model's closed forms
     return sib.Population.from_dataframe(df, **{**options, **kwargs})
 
 

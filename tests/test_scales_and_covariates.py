@@ -103,7 +103,7 @@ def test_bad_scales_and_covariates_get_clear_errors(fake_sampler):
         sib.Population.from_dataframe(df.assign(a=df["a"].where(df.index != "m3", 120.0)),
                                       transform="logit", bounds=(0, 100), **fit)
     with pytest.raises(ValueError, match="transform 'logit' of benchmark 'a' needs its bounds"):
-        sib.Population.from_dataframe(df, transform="logit", **fit)
+        sib.Population.from_dataframe(df, transform="logit", bounds=None, **fit)
     with pytest.raises(ValueError, match=r"Unknown transform 'probit' for benchmark 'a'; "
                                          r"choose one of \[None, 'logit', 'log', 'copula'\]"):
         sib.Population.from_dataframe(df, transform="probit", **fit)
@@ -179,9 +179,10 @@ def test_the_command_line_fits_transforms_and_covariates(fake_sampler, tmp_path,
     code = main(["fit", "--data", str(tmp_path / "scores.csv"), "--bounds", "0-100",
                  "-o", str(tmp_path / "fit.nc"), *fake])
     err = capsys.readouterr().err
-    assert code == 2 and "--bounds takes LOWER,UPPER (e.g. 0,100); got '0-100'" in err
+    assert code == 2 and "--bounds takes LOWER,UPPER (e.g. 0,100), auto or none; got '0-100'" \
+        in err
     code = main(["fit", "--data", str(tmp_path / "scores.csv"), "--transform", "logit",
-                 "-o", str(tmp_path / "fit.nc"), *fake])
+                 "--bounds", "none", "-o", str(tmp_path / "fit.nc"), *fake])
     err = capsys.readouterr().err
     assert code == 1 and "needs its bounds" in err
 
@@ -221,10 +222,10 @@ def test_review_findings_each_get_a_clear_answer(fake_sampler):
     scores = prior["prior_predictive"]["scores"].values
     assert scores.shape[-1] == 3 and scores[..., :2].min() >= 0 and scores[..., :2].max() <= 100
     assert scores[..., 2].min() > 0  # the covariate through exp
-    with pytest.raises(ValueError, match="held_out_evaluation is skillinfer's study"):
+    with pytest.raises(ValueError, match=r"this population has covariates \['size'\]"):
         sib.validation.held_out_evaluation(pop, n_splits=1)
-    with pytest.raises(ValueError, match="evaluation_curve studies the normal model"):
-        sib.evaluation_curve(df[["a", "b"]], transform="logit", bounds=(0, 100))
+    with pytest.raises(ValueError, match="evaluation_curve orders benchmarks only"):
+        sib.evaluation_curve(df[["a", "b"]], covariates={"size": "log"})
     with pytest.raises(ValueError, match="covariate 'size' needs at least 2 different known"):
         sib.Population.from_dataframe(df.assign(size=3.0), covariates=["size"], **fit)
     with pytest.raises(ValueError, match="covariate 'size' cannot take the 'logit'"):
@@ -237,7 +238,8 @@ def test_review_findings_each_get_a_clear_answer(fake_sampler):
 def test_every_new_bad_input_names_the_value_and_the_fix(fake_sampler, tmp_path, capsys):
     df = simulate_latent(40, seed=11)
     fit = dict(normalize=False, random_seed=0, **FAKE)
-    with pytest.raises(ValueError, match=r"bounds must be \(lower, upper\) or a dict"):
+    with pytest.raises(ValueError, match=r"bounds must be \(lower, upper\), 'auto', None or a "
+                                         r"dict"):
         sib.Population.from_dataframe(df, transform="logit", bounds=100, **fit)
     with pytest.raises(ValueError, match=r"bounds of benchmark 'a' must be \(lower, upper\)"):
         sib.Population.from_dataframe(df, transform="logit", bounds={"a": (0,)}, **fit)
@@ -257,10 +259,85 @@ def test_every_new_bad_input_names_the_value_and_the_fix(fake_sampler, tmp_path,
         sib.validation.held_out_evaluation(pop, obs_noise=-1.0)
     with pytest.raises(ValueError, match="needs at least 5 entities"):
         sib.validation.held_out_evaluation(
-            sib.Population.from_dataframe(df[["a", "b"]].iloc[:4], **fit))
+            sib.Population.from_dataframe(df[["a", "b"]].iloc[:4], transform=None, **fit))
     from skillinfer_bayes.cli import main
 
     df.to_csv(tmp_path / "scores.csv")
     code = main(["fit", "--data", str(tmp_path / "scores.csv"), "--covariate", ":log",
                  "-o", str(tmp_path / "fit.nc"), "--quiet"])
     assert code == 2 and "--covariate takes NAME or NAME:TRANSFORM" in capsys.readouterr().err
+
+
+def test_the_default_is_the_copula_with_automatic_bounds(fake_sampler):
+    rng = np.random.default_rng(12)
+    df = pd.DataFrame({"pct": rng.uniform(2, 98, 40), "share": rng.uniform(0, 1, 40),
+                       "elo": rng.normal(1200, 80, 40)}, index=[f"m{i}" for i in range(40)])
+    fit = dict(normalize=False, random_seed=0, **FAKE)
+    pop = sib.Population.from_dataframe(df, **fit)
+    assert [t.name for t in pop.data.transforms] == ["copula"] * 3
+    assert [t.bounds for t in pop.data.transforms] == [(0.0, 100.0), (0.0, 1.0),
+                                                       (-np.inf, np.inf)]
+    assert "transforms: copula (0 to 100): pct; copula (0 to 1): share; copula: elo" in str(pop)
+    same = sib.Population.from_dataframe(df, transform="copula", bounds="auto", **fit)
+    assert same.data.transform_specs() == pop.data.transform_specs()
+    # a dict leaves the other benchmarks at the defaults; None turns bounds or the map off
+    mixed = sib.Population.from_dataframe(df, transform={"elo": None},
+                                          bounds={"share": None}, **fit)
+    assert [t.name for t in mixed.data.transforms] == ["copula", "copula", "identity"]
+    assert mixed.data.transforms[1].bounds == (-np.inf, np.inf)
+    raw = sib.Population.from_dataframe(df, transform=None, **fit)
+    assert not raw.data.transformed
+    # predictions stay inside the automatic bounds
+    p = pop.profile().observe("elo", 1300.0).predict(level=0.99)
+    assert p.loc["pct", "lower"] >= 0 and p.loc["pct", "upper"] <= 100
+    assert p.loc["share", "lower"] >= 0 and p.loc["share", "upper"] <= 1
+    # a benchmark too sparse for the copula is named, with the way out
+    sparse = df.assign(pct=df["pct"].where(np.arange(40) < 4))
+    with pytest.raises(ValueError, match=r"Benchmark 'pct': a copula marginal needs at least "
+                                         r"5 observed values; got 4\. .*transform=\{'pct': "
+                                         r"None\}"):
+        sib.Population.from_dataframe(sparse, **fit)
+    with pytest.raises(ValueError, match=r"bounds must be \(lower, upper\), 'auto', None or a "
+                                         r"dict by benchmark; got 100"):
+        sib.Population.from_dataframe(df, bounds=100, **fit)
+    with pytest.raises(ValueError, match=r"bounds of benchmark 'pct' must be \(lower, upper\), "
+                                         r"'auto' or None; got 'automatic'"):
+        sib.Population.from_dataframe(df, bounds="automatic", **fit)
+
+
+def test_the_evaluation_curve_scores_a_copula_population_on_the_score_scale(fake_sampler):
+    df = simulate_latent(100, seed=13)[["a", "b"]]
+    curve = sib.evaluation_curve(df, rules=("random", "most_uncertain"), random_seed=0,
+                                 **FAKE)
+    test = curve.orders.loc[curve.orders["rule"] == "random", "entity"]
+    # refit the curve's population (same seed, same rows) and score step 0 by hand
+    from skillinfer_bayes.studies.protocol import make_splits
+
+    ((_, train, seed),) = make_splits(len(df), 0.2, None, 1, 0)
+    pop = sib.Population.from_dataframe(df.iloc[train].reset_index(drop=True),
+                                        normalize=False, random_seed=seed, **FAKE)
+    assert pop.data.transforms[0].name == "copula"
+    prior_mean = pop.profile().mean()
+    expected = np.abs(df.loc[test].to_numpy() - prior_mean).mean()
+    at0 = curve.steps[curve.steps["n_observed"] == 0].set_index("rule")
+    # the curve merges the mixture into 64 normals per benchmark, the Profile into 128
+    assert at0.loc["random", "mae_all"] == pytest.approx(expected, rel=5e-3)
+    # after one step every mean is a score inside the bounds, and CRPS is finite
+    assert np.isfinite(curve.steps["crps"].dropna()).all()
+    same = sib.evaluation_curve(df, rules=("random",), random_seed=0, population=pop)
+    assert same.steps["crps_all"].tolist() == pytest.approx(
+        curve.steps.loc[curve.steps["rule"] == "random", "crps_all"].tolist(), rel=1e-12)
+
+
+def test_held_out_evaluation_refits_the_transforms_and_scores_on_the_score_scale():
+    df = simulate_latent(120, seed=14)[["a", "b"]]
+    config = sib.SamplerConfig(draws=300, tune=300, chains=4, progressbar=False)
+    pop = sib.Population.from_dataframe(df, normalize=False, bounds=(0, 100),
+                                        sampler_config=config, random_seed=0)
+    res = sib.validation.held_out_evaluation(pop, frac_observed=0.5, n_splits=1,
+                                             obs_noise=None, sampler_config=config)
+    kalman = res[res["method"] == "kalman"]
+    assert len(kalman) == 24 and np.isfinite(kalman["mean_log_likelihood"]).all()
+    by_method = res.groupby("method")["mae"].mean()
+    assert by_method["kalman"] < 0.9 * by_method["prior"]  # the correlation 0.6 informs
+    assert 0.75 <= kalman["calibration_coverage"].mean() <= 1.0

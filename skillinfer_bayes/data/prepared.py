@@ -12,7 +12,7 @@ Examples
 --------
 >>> import numpy as np, pandas as pd
 >>> df = pd.DataFrame({"a": [1.0, 2.0, 4.0, np.nan], "b": [0.0, 1.0, 1.0, 3.0]})
->>> data = prepare(df, normalize=False)
+>>> data = prepare(df, normalize=False, transform=None)  # too few rows for the copula
 >>> data.benchmarks, data.n_entities, len(data.stats)
 (['a', 'b'], 4, 2)
 >>> data.center.round(3).tolist()
@@ -37,7 +37,13 @@ from skillinfer_bayes.data.checks import (
     validate_scores,
 )
 from skillinfer_bayes.data.sufficient_stats import PatternStats, pattern_stats
-from skillinfer_bayes.data.transforms import Identity, Transform, resolve_transforms
+from skillinfer_bayes.data.transforms import (
+    DEFAULT_BOUNDS,
+    DEFAULT_TRANSFORM,
+    Identity,
+    Transform,
+    resolve_transforms,
+)
 
 
 @dataclass(frozen=True, eq=False)
@@ -207,8 +213,8 @@ def prepare(
     df: pd.DataFrame,
     normalize: bool = True,
     groups: str | pd.Series | Sequence | None = None,
-    transform: str | None | dict = None,
-    bounds: tuple[float, float] | dict | None = None,
+    transform: str | None | dict = DEFAULT_TRANSFORM,
+    bounds: tuple[float, float] | str | dict | None = DEFAULT_BOUNDS,
     covariates: str | Sequence[str] | dict | None = None,
 ) -> PreparedData:
     """Check a score table and derive everything a fit needs (see :class:`PreparedData`).
@@ -222,16 +228,17 @@ def prepare(
     groups : str, pandas.Series or array-like, optional
         Each entity's group: a column of ``df`` (then not a benchmark), a Series indexed like
         ``df`` or N labels.
-    transform : None, str or dict, default None
-        The transform of each benchmark to the latent scale: ``None`` (identity: the model is a
-        normal on the scores themselves), ``"logit"`` (needs ``bounds``) or ``"copula"``
-        (bounds optional); a dict ``{benchmark: transform}`` chooses per benchmark (others:
-        identity). See :mod:`~skillinfer_bayes.data.transforms` and
+    transform : None, str or dict, default "copula"
+        The transform of each benchmark to the latent scale: ``"copula"`` (bounds optional),
+        ``"logit"`` (needs ``bounds``) or ``None`` (identity: the model is a normal on the
+        scores themselves); a dict ``{benchmark: transform}`` chooses per benchmark (others:
+        the default). See :mod:`~skillinfer_bayes.data.transforms` and
         :func:`~skillinfer_bayes.data.transforms.resolve_transforms`.
-    bounds : (lower, upper) or dict, optional
+    bounds : (lower, upper), "auto", None or dict, default "auto"
         Known bounds of the scores, on the table's own scale (before ``normalize``): one pair
-        for every benchmark or ``{benchmark: (lower, upper)}``. Scores outside them are an
-        error; the logit and the copula keep predictions inside them.
+        for every benchmark, ``"auto"`` (:func:`~skillinfer_bayes.data.transforms.
+        auto_bounds`), ``None`` or ``{benchmark: (lower, upper)}``. Scores outside given
+        bounds are an error; the logit and the copula keep predictions inside them.
     covariates : str, list of str or dict, optional
         Columns of ``df`` known for free (not benchmarks): ``{column: transform}`` (e.g.
         ``{"params_b": "log"}``) or names (identity). They are extra latent dimensions,
@@ -251,24 +258,25 @@ def prepare(
     Examples
     --------
     >>> df = pd.DataFrame({"a": [10.0, 20.0, 30.0], "b": [1.0, 0.0, 2.0]})
-    >>> prepare(df).matrix["a"].tolist()  # min-max scaled
+    >>> prepare(df, transform=None).matrix["a"].tolist()  # min-max scaled
     [0.0, 0.5, 1.0]
     """
     scores, labels = split_groups(df, groups)
     scores, covariate_frame, covariate_spec = split_covariates(scores, covariates)
     matrix = validate_scores(scores)
     scaling = None
+    fitted = matrix
     if normalize:
         lo, hi = matrix.min(), matrix.max()
         scaling = pd.DataFrame({"min": lo, "range": hi - lo})
+        fitted = (matrix - lo) / (hi - lo)
+    check_scale(fitted)  # before any transform is estimated from these numbers
     transforms = resolve_transforms(transform, bounds, matrix, scaling)
     if covariate_frame is not None:
         covariate_frame.index = matrix.index
         transforms += resolve_transforms(covariate_spec, None, covariate_frame,
                                          what="covariate")
-    if normalize:
-        matrix = (matrix - lo) / (hi - lo)
-    check_scale(matrix)
+    matrix = fitted
     if labels is not None:
         labels = pd.Series(labels.to_numpy(), index=matrix.index, name="group")
     return PreparedData.from_fitted(matrix, scaling, labels, transforms, covariate_frame)

@@ -57,7 +57,7 @@ class Profile:
     --------
     >>> profile = pop.profile()
     >>> round(profile.observe("BBH", 55.93).mean("IFEval"))
-    69
+    70
     """
 
     def __init__(
@@ -117,7 +117,7 @@ class Profile:
         Examples
         --------
         >>> pop.profile().observe("BBH", 55.93).observe("IFEval", 86.7)
-        Profile(6 benchmarks, observed={'BBH': 55.93, 'IFEval': 86.7}, noise=0.6285)
+        Profile(6 benchmarks, observed={'BBH': 55.93, 'IFEval': 86.7}, noise=0.6294)
         """
         benchmark = _benchmark_argument(benchmark, feature)
         if value is None:
@@ -256,7 +256,7 @@ class Profile:
         Examples
         --------
         >>> round(pop.profile().observe("BBH", 55.93).mean("MMLU-PRO"))
-        51
+        50
         """
         return self._select(benchmark, self._moments_on_score_scale()[0])
 
@@ -269,7 +269,7 @@ class Profile:
         Examples
         --------
         >>> round(pop.profile().observe("BBH", 55.93).std("MMLU-PRO"))
-        4
+        2
         """
         return self._select(benchmark, np.sqrt(self._moments_on_score_scale()[1]))
 
@@ -280,7 +280,7 @@ class Profile:
         --------
         >>> lower, upper = pop.profile().observe("BBH", 55.93).interval("GPQA", level=0.9)
         >>> round(lower), round(upper)
-        (10, 19)
+        (10, 21)
         """
         level = check_level(level)
         j = resolve_benchmark(benchmark, self.latent_names)
@@ -340,7 +340,7 @@ class Profile:
         >>> pop.profile().observe("BBH", 55.93).predict(level=0.9).columns.tolist()
         ['mean', 'median', 'std', 'lower', 'upper', 'observed']
         >>> round(pop.profile().observe("BBH", 55.93).predict("GPQA")["ci_upper"])
-        19
+        21
         """
         if feature is not None:
             benchmark = _benchmark_argument(benchmark, feature)
@@ -452,7 +452,7 @@ class Profile:
         --------
         >>> lower, upper = pop.profile().observe("BBH", 55.93).confidence_interval("GPQA")
         >>> round(lower), round(upper)
-        (9, 20)
+        (9, 22)
         """
         return self.interval(_benchmark_argument(benchmark, feature), level=level)
 
@@ -524,7 +524,7 @@ class Profile:
         --------
         >>> pop.profile().observe("BBH", 55.93).most_uncertain(k=1).round()
           benchmark  mean   std
-        0    IFEval  69.0  16.0
+        0    IFEval  70.0  13.0
         """
         k = check_positive_int("k", k)
         mean, std = self.mean(), self.std()
@@ -569,7 +569,7 @@ class Profile:
         --------
         >>> profile = pop.profile().observe("BBH", 55.93)
         >>> profile.most_informative(k=2)["benchmark"].tolist()
-        ['IFEval', 'MATH Lvl 5']
+        ['IFEval', 'MUSR']
         >>> profile.most_informative(target={"IFEval": 0.5, "GPQA": 0.5})["benchmark"].tolist()
         ['IFEval']
         """
@@ -628,7 +628,7 @@ class Profile:
         --------
         >>> profile = pop.profile().observe("BBH", 55.93)
         >>> round(profile.mae(df.loc["meta-llama/Llama-3.1-70B-Instruct"]))
-        4
+        5
         """
         return float(np.mean(np.abs(self.mean() - self._truth(true_vector))))
 
@@ -675,7 +675,7 @@ class Profile:
         --------
         >>> true_scores = df.loc["meta-llama/Llama-3.1-70B-Instruct"]
         >>> pop.profile().observe("BBH", 55.93).summary(true_scores)["coverage"]
-        1.0
+        0.8
         """
         table = self.predict(level=level)
         pop_sd = np.sqrt(self._prior_var(spread=False))[: self._n_scores]

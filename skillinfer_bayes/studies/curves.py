@@ -17,11 +17,11 @@ import numpy as np
 import pandas as pd
 
 from skillinfer_bayes.data.checks import check_noise
+from skillinfer_bayes.data.prepared import latent_values
 from skillinfer_bayes.population import Population
 from skillinfer_bayes.predictive.active import expected_variance_reduction
 from skillinfer_bayes.predictive.components import condition_components
-from skillinfer_bayes.predictive.mixture import mixture_mean, mixture_var
-from skillinfer_bayes.predictive.scores import normal_mixture_scores
+from skillinfer_bayes.studies.evaluation import mixture_cells
 from skillinfer_bayes.studies.protocol import complete_rows, make_splits
 
 RULES = ("most_informative", "most_uncertain", "random")
@@ -59,16 +59,14 @@ class EvaluationCurve:
         return plot_evaluation_curve(self.steps, metric=metric)
 
 
-def _pick(rule, mixture, var, observed, K, noise_var, rng, E):
-    """The next benchmark for each of E entities sharing one observed set."""
+def _pick(rule, mixture, std, observed, K, noise_var, rng, E):
+    """The next benchmark for each of E entities sharing one observed set (``std``: their
+    (E, K) predictive sds on the scores' scale, as :meth:`Profile.most_uncertain` ranks)."""
     unobserved = [j for j in range(K) if j not in observed]
     if rule == "random":
         return np.asarray(unobserved)[rng.integers(len(unobserved), size=E)]
     if rule == "most_uncertain":
-        weights = None if mixture.weights is None else mixture.weights[:, None, :]
-        # (E, K): components on the last axis
-        total = mixture_var(np.swapaxes(mixture.means, 1, 2), var.T, weights)
-        return np.asarray(unobserved)[np.argmax(total[:, unobserved], axis=1)]
+        return np.asarray(unobserved)[np.argmax(std[:, unobserved], axis=1)]
     gain = expected_variance_reduction(mixture.cov, unobserved, unobserved, noise_var,
                                        component_weights=mixture.weights)
     if gain.ndim == 1:  # equal weights: one choice for all
@@ -94,7 +92,11 @@ def evaluation_curve(
     benchmark for it (``"most_informative"``: the largest expected reduction of the summed
     predictive variance of the unobserved benchmarks; ``"most_uncertain"``: the largest
     predictive sd; ``"random"``: a seeded random unobserved one), its true score is
-    observed, and the predictive is scored.
+    observed, and the predictive is scored. With transformed benchmarks (the default copula)
+    the rules rank as :meth:`Profile.most_uncertain` and :meth:`Profile.most_informative` do
+    (sds on the scores' scale; variance reduction on the latent scale) and the metrics are
+    those of the predictive on the scores' scale (:func:`~skillinfer_bayes.studies.
+    evaluation.mixture_cells`).
 
     Parameters
     ----------
@@ -138,12 +140,11 @@ def evaluation_curve(
         raise ValueError(f"n_steps must be an integer in [1, {K}]; got {n_steps!r}.")
     X = matrix.to_numpy()
     ((test, train, seed),) = make_splits(len(X), test_fraction, None, 1, random_seed)
-    if population is not None and (population.data.transformed or population.covariate_names) \
-            or any(fit_kwargs.get(key) is not None for key in ("transform", "covariates")):
+    if population is not None and population.covariate_names \
+            or fit_kwargs.get("covariates") is not None:
         raise ValueError(
-            "evaluation_curve studies the normal model on the scores; transforms and "
-            "covariates are not supported here yet. Compare them with sib.evaluate(df, "
-            "transform=..., bounds=..., covariates=...)."
+            "evaluation_curve orders benchmarks only; a population with covariates is not "
+            "supported here. Compare covariates with sib.evaluate(df, covariates=...)."
         )
     pop = population
     if pop is None:
@@ -155,7 +156,10 @@ def evaluation_curve(
     elif list(pop.benchmark_names) != names:
         raise ValueError(f"population benchmarks {pop.benchmark_names} differ from df's {names}.")
     noise = pop.default_noise() if noise is None else check_noise(noise, names)
+    transforms = pop.data.transforms if pop.data.transformed else None
+    latent_noise = noise * pop.data.noise_slopes  # the scores' noise on the latent scale
     X_test = X[test]
+    Z_test = X_test if transforms is None else latent_values(X_test, transforms)
     E = len(X_test)
     components = pop.predictive_components()
     pairs_rng = np.random.default_rng(seed)
@@ -172,23 +176,20 @@ def evaluation_curve(
             sets, which = np.unique(observed, axis=0, return_inverse=True)
             for g, o in enumerate(sets):
                 members = np.flatnonzero(which.reshape(-1) == g)
-                mixture = condition_components(components, o, X_test[members][:, o], noise**2,
-                                               full_cov=True)
-                var = np.maximum(np.diagonal(mixture.cov, axis1=1, axis2=2), 1e-300)  # (N, K)
-                m = np.swapaxes(mixture.means, 1, 2)  # (E', K, N)
-                weights = None if mixture.weights is None else mixture.weights[:, None, :]
-                scores = normal_mixture_scores(X_test[members], m, np.sqrt(var).T, pairs=pairs,
-                                               weights=weights)
-                err = np.abs(mixture_mean(m, weights) - X_test[members])
+                mixture = condition_components(components, o, Z_test[members][:, o],
+                                               latent_noise**2, full_cov=True)
+                cells = mixture_cells(mixture, X_test[members], Z_test[members], np.arange(K),
+                                      transforms, pairs, levels=())
+                err = np.abs(cells["mean"] - X_test[members])
                 u = np.setdiff1d(np.arange(K), o)
                 if len(u):
                     metrics[members, 0] = err[:, u].mean(axis=1)
-                    metrics[members, 1] = scores["crps"][:, u].mean(axis=1)
+                    metrics[members, 1] = cells["crps"][:, u].mean(axis=1)
                 metrics[members, 2] = err.mean(axis=1)
-                metrics[members, 3] = scores["crps"].mean(axis=1)
+                metrics[members, 3] = cells["crps"].mean(axis=1)
                 if step < n_steps:
-                    picks[members] = _pick(rule, mixture, var, set(o.tolist()), K, noise**2,
-                                           rng, len(members))
+                    picks[members] = _pick(rule, mixture, cells["std"], set(o.tolist()), K,
+                                           latent_noise**2, rng, len(members))
             rows.append({"rule": rule, "n_observed": step,
                          "mae": metrics[:, 0].mean() if step < K else np.nan,
                          "crps": metrics[:, 1].mean() if step < K else np.nan,

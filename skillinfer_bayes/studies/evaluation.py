@@ -29,9 +29,14 @@ from tqdm.auto import tqdm
 
 from skillinfer_bayes.data.checks import check_level, check_noise, check_seed
 from skillinfer_bayes.data.prepared import latent_values
+from skillinfer_bayes.data.transforms import DEFAULT_BOUNDS, DEFAULT_TRANSFORM
 from skillinfer_bayes.inference.fitting import SamplerConfig
 from skillinfer_bayes.models.priors import Prior
-from skillinfer_bayes.predictive.components import ComponentDraws, condition_components
+from skillinfer_bayes.predictive.components import (
+    ComponentDraws,
+    ConditionedMixture,
+    condition_components,
+)
 from skillinfer_bayes.predictive.conditioning import default_noise
 from skillinfer_bayes.predictive.marginals import (
     grouping_order,
@@ -242,35 +247,67 @@ def predict_cells(
     n_pairs = min(S * S, CRPS_PAIRS)
     pairs = (rng.integers(S, size=n_pairs), rng.integers(S, size=n_pairs)) if S > 1 else None
     thin = np.unique(np.linspace(0, S - 1, min(S, QUANTILE_DRAWS)).round().astype(int))
-    probs = np.array([p for L in levels for p in ((1 - L) / 2, (1 + L) / 2)])
     out: dict[str, list] = {}
-    transformed = [] if transforms is None else [
-        i for i, j in enumerate(u) if transforms[j].name != "identity"]
     for start in range(0, len(X_test), _CHUNK):
         X = X_test[start : start + _CHUNK]
         Z = X if transforms is None else latent_values(X, transforms)
         mixture = condition_components(components, o, Z[:, o], np.square(noise))
-        m = np.ascontiguousarray(np.swapaxes(mixture.means, 1, 2)[:, u])  # (E, |u|, N)
-        v = np.ascontiguousarray(np.maximum(mixture.cov, 1e-300).T[u])  # (|u|, N)
-        sd = np.sqrt(v)
-        w = None if mixture.weights is None else mixture.weights[:, None, :]  # (E, 1, N)
-        chunk = normal_mixture_scores(Z[:, u], m, sd, pairs=pairs, weights=w)
-        chunk["mean"] = mixture_mean(m, w)
-        chunk["std"] = np.sqrt(mixture_var(m, v, w))
+        chunk = mixture_cells(mixture, X, Z, u, transforms, pairs, levels, thin)
+        for key, value in chunk.items():
+            out.setdefault(key, []).append(value)
+    result = {key: np.concatenate(parts) for key, parts in out.items()}
+    result["unobserved"] = u
+    return result
+
+
+def mixture_cells(
+    mixture: ConditionedMixture,
+    X: np.ndarray,
+    Z: np.ndarray,
+    dims: Sequence[int],
+    transforms: Sequence | None = None,
+    pairs: tuple[np.ndarray, np.ndarray] | None = None,
+    levels: Sequence[float] = LEVELS,
+    thin: np.ndarray | None = None,
+) -> dict[str, np.ndarray]:
+    """Metrics of E entities' conditioned predictive mixture at their true values, per
+    dimension in ``dims``: the scoring half of :func:`predict_cells`.
+
+    ``X`` (E, D) holds the true scores and ``Z`` their latent values (``X`` itself without
+    ``transforms``); ``mixture`` is :func:`condition_components`' output for these E
+    entities. Every metric is on the score scale (see :func:`predict_cells`); the interval
+    bounds come from the components ``thin`` (default: all), and none with ``levels=()``.
+
+    Returns
+    -------
+    dict
+        Arrays of shape (E, |dims|): ``mean``, ``std``, ``pit``, ``crps``, ``log_score`` and
+        ``lower_L`` / ``upper_L`` per level.
+    """
+    u = np.asarray(dims, dtype=int)
+    var = mixture.cov if mixture.cov.ndim == 2 else np.diagonal(mixture.cov, axis1=1, axis2=2)
+    m = np.ascontiguousarray(np.swapaxes(mixture.means, 1, 2)[:, u])  # (E, |u|, N)
+    v = np.ascontiguousarray(np.maximum(var, 1e-300).T[u])  # (|u|, N)
+    sd = np.sqrt(v)
+    w = None if mixture.weights is None else mixture.weights[:, None, :]  # (E, 1, N)
+    chunk = normal_mixture_scores(Z[:, u], m, sd, pairs=pairs, weights=w)
+    chunk["mean"] = mixture_mean(m, w)
+    chunk["std"] = np.sqrt(mixture_var(m, v, w))
+    probs = np.array([p for L in levels for p in ((1 - L) / 2, (1 + L) / 2)])
+    if len(levels):
+        thin = np.arange(m.shape[-1]) if thin is None else thin
         w_thin = None if w is None else w[..., thin] / w[..., thin].sum(axis=-1, keepdims=True)
         q = mixture_quantile(probs, m[..., thin], sd[..., thin], rtol=QUANTILE_RTOL,
                              weights=w_thin)
         for i, L in enumerate(levels):
             chunk[f"lower_{_tag(L)}"] = q[2 * i]
             chunk[f"upper_{_tag(L)}"] = q[2 * i + 1]
-        for i in transformed:  # these benchmarks' metrics on the score scale
-            _score_scale_cells(chunk, i, transforms[u[i]], X[:, u[i]], m[:, i], sd[i],
-                               None if w is None else w[:, 0], probs, levels)
-        for key, value in chunk.items():
-            out.setdefault(key, []).append(value)
-    result = {key: np.concatenate(parts) for key, parts in out.items()}
-    result["unobserved"] = u
-    return result
+    transformed = [] if transforms is None else [
+        i for i, j in enumerate(u) if transforms[j].name != "identity"]
+    for i in transformed:  # these benchmarks' metrics on the score scale
+        _score_scale_cells(chunk, i, transforms[u[i]], X[:, u[i]], m[:, i], sd[i],
+                           None if w is None else w[:, 0], probs, levels)
+    return chunk
 
 
 #: A transformed benchmark's predictive mixture is merged into this many normals for its
@@ -291,6 +328,8 @@ def _score_scale_cells(chunk, i, transform, y, m, sd, w, probs, levels) -> None:
     chunk["mean"][:, i] = mean
     chunk["std"][:, i] = np.sqrt(var)
     chunk["crps"][:, i] = score_crps(transform, y, mm, ms, mw)
+    if not len(levels):
+        return
     q = transform.inverse(mixture_quantile(probs, mm, ms, rtol=QUANTILE_RTOL, weights=mw))
     for k, L in enumerate(levels):
         chunk[f"lower_{_tag(L)}"][:, i] = q[2 * k]
@@ -415,8 +454,8 @@ def evaluate(
     sampler_config: SamplerConfig | None = None,
     n_jobs: int = 1,
     progressbar: bool = True,
-    transform: str | dict | None = None,
-    bounds: tuple[float, float] | dict | None = None,
+    transform: str | dict | None = DEFAULT_TRANSFORM,
+    bounds: tuple[float, float] | str | dict | None = DEFAULT_BOUNDS,
     covariates: str | Sequence[str] | dict | None = None,
 ) -> EvaluationResult:
     """Run the held-out calibration protocol for several methods on the same cells.
@@ -458,10 +497,11 @@ def evaluate(
     n_jobs : int, default 1
         Parallel fits of the replications through joblib (-1: all cores; follows an active
         ``joblib.parallel_config(backend="dask")``). Results do not depend on it.
-    transform, bounds : optional
+    transform, bounds : default "copula", "auto"
         Per-benchmark transforms of the "bayes" fits (as in
         :meth:`Population.from_dataframe`; the copula marginals are estimated from each
-        fitted population only). Its metrics are then those of the predictive on the score
+        fitted population only; ``transform=None`` is the normal on the scores, the model
+        before transforms). Its metrics are then those of the predictive on the score
         scale (:func:`predict_cells`); the other methods are unchanged.
     covariates : str, list of str or dict, optional
         Columns of ``df`` known for free (e.g. ``{"params_b": "log"}``), as in

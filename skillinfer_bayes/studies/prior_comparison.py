@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from skillinfer_bayes.data.transforms import DEFAULT_BOUNDS, DEFAULT_TRANSFORM
 from skillinfer_bayes.inference.fitting import SamplerConfig
 from skillinfer_bayes.models.priors import Prior
 from skillinfer_bayes.studies.evaluation import LEVELS, EvaluationResult, score_cells
@@ -307,8 +308,8 @@ class ModelChoice:
 
     prior: Prior
     groups: object = None
-    transform: object = None
-    bounds: object = None
+    transform: object = DEFAULT_TRANSFORM
+    bounds: object = DEFAULT_BOUNDS
     covariates: dict | None = None
 
 
@@ -335,7 +336,8 @@ def _check_models(models, groups) -> dict[str, ModelChoice]:
             if covariates is not None and not isinstance(covariates, Mapping):
                 covariates = dict.fromkeys(covariates)
             choice = ModelChoice(spec.get("prior", Prior()), spec.get("groups", groups),
-                                 spec.get("transform"), spec.get("bounds"),
+                                 spec.get("transform", DEFAULT_TRANSFORM),
+                                 spec.get("bounds", DEFAULT_BOUNDS),
                                  None if not covariates else dict(covariates))
         elif isinstance(spec, tuple) and len(spec) == 2:
             choice = ModelChoice(spec[0], spec[1])

@@ -13,11 +13,12 @@ import numpy as np
 import pandas as pd
 
 from skillinfer_bayes.data.checks import check_positive_int, check_seed
+from skillinfer_bayes.data.prepared import latent_values
 from skillinfer_bayes.inference.fitting import SamplerConfig
 from skillinfer_bayes.population import Population
 from skillinfer_bayes.predictive.components import condition_components
-from skillinfer_bayes.predictive.mixture import mixture_mean
-from skillinfer_bayes.predictive.scores import coverage, normal_mixture_scores
+from skillinfer_bayes.predictive.scores import coverage
+from skillinfer_bayes.studies.evaluation import mixture_cells
 from skillinfer_bayes.studies.parallel import fit_many
 
 #: Neighbours of skillinfer's k-nearest-neighbour baseline.
@@ -59,6 +60,11 @@ def held_out_evaluation(
     random stream). Differences: ``calibration_coverage`` is the share of unobserved scores in
     the exact central 90% interval of the predictive mixture (skillinfer: ``mean +- 1.645 sd``
     of its Gaussian) and ``mean_log_likelihood`` is the mean log density of the mixture.
+    With transformed benchmarks (the default copula) each refit estimates the same kinds of
+    transforms, with the same bounds, from its own rows; a noisy observation is clipped to its
+    benchmark's bounds; the ``"kalman"`` mean, coverage and log density are those of the
+    predictive on the scores' scale (:func:`~skillinfer_bayes.studies.evaluation.
+    mixture_cells`).
 
     Parameters
     ----------
@@ -100,11 +106,11 @@ def held_out_evaluation(
             raise ValueError(f"frac_observed must lie in (0, 1]; got {frac!r}.")
     n_splits = check_positive_int("n_splits", n_splits)
     seed = check_seed(seed)
-    if pop.data.transformed or pop.covariate_names:
+    if pop.covariate_names:
         raise ValueError(
-            "held_out_evaluation is skillinfer's study of the normal model on the scores; this "
-            "population has transforms or covariates. Use sib.evaluate(df, transform=..., "
-            "bounds=..., covariates=...), which fits and scores them on the score scale."
+            "held_out_evaluation is skillinfer's study of scores alone; this population has "
+            f"covariates {pop.covariate_names}. Use sib.evaluate(df, covariates=...), which "
+            "observes them for every test model."
         )
     R = pop.matrix.to_numpy()
     if np.isnan(R).any():
@@ -142,33 +148,47 @@ def held_out_evaluation(
             per_split.append(per_frac)
         observations.append(per_split)
 
+    # each refit estimates the same kinds of transforms (a copula: from its own rows)
+    transforms = pop.data.transforms
+    kinds = {name: None if t.name == "identity" else t.name
+             for name, t in zip(pop.benchmark_names, transforms)}
+    limits = {name: t.bounds if np.isfinite(t.bounds).all() else None
+              for name, t in zip(pop.benchmark_names, transforms)}
     jobs = [dict(df=pd.DataFrame(R[train], columns=pop.benchmark_names), normalize=False,
                  prior=pop.prior, sampler_config=sampler_config, random_seed=seed + split,
-                 cache=False)
+                 cache=False, transform=kinds, bounds=limits)
             for split, (_, train) in enumerate(splits)]
     fits = fit_many(jobs, [f"split {s}" for s in range(n_splits)], n_jobs, progressbar,
                     desc="held_out_evaluation: fitting")
 
+    lower = np.array([t.bounds[0] for t in transforms])
+    upper = np.array([t.bounds[1] for t in transforms])
     rows = []
     for split, ((test_idx, train_idx), fitted) in enumerate(zip(splits, fits)):
         R_train = R[train_idx]
         train_mean = R_train.mean(axis=0)
         components = fitted.predictive_components()
+        fitted_transforms = fitted.data.transforms if fitted.data.transformed else None
+        latent_noise = noise * fitted.data.noise_slopes
         for frac, per_frac in zip(fractions, observations[split]):
             for ei, (dims, values) in zip(test_idx, per_frac):
                 unobserved = np.setdiff1d(np.arange(K), dims)
                 if len(unobserved) == 0:
                     continue
                 true = R[ei, unobserved]
-                mixture = condition_components(components, dims, values, noise**2)
-                means = mixture.means.T[unobserved]  # (|u|, N)
-                variances = np.maximum(mixture.cov.T[unobserved], 1e-300)
-                scores = normal_mixture_scores(true, means, np.sqrt(variances),
-                                               weights=mixture.weights)
-                bayes = mixture_mean(means, mixture.weights)
+                row = R[ei].copy()  # the true scores, the noisy observations in place
+                row[dims] = values if fitted_transforms is None else np.clip(
+                    values, lower[dims], upper[dims])  # a score lies inside its bounds
+                Z = row[None] if fitted_transforms is None else latent_values(
+                    row[None], fitted_transforms)
+                mixture = condition_components(components, dims, Z[:, dims],
+                                               latent_noise**2)
+                cells = mixture_cells(mixture, row[None], Z, unobserved, fitted_transforms,
+                                      levels=())
+                bayes = cells["mean"][0]
                 rows.append(_row(split, pop.entity_names[ei], frac, "kalman", bayes, true,
-                                 float(coverage(scores["pit"], COVERAGE_LEVEL).mean()),
-                                 float(scores["log_score"].mean())))
+                                 float(coverage(cells["pit"][0], COVERAGE_LEVEL).mean()),
+                                 float(cells["log_score"][0].mean())))
                 dists = np.linalg.norm(R_train[:, dims] - values, axis=1)
                 k = min(KNN_NEIGHBOURS, len(R_train))
                 nearest = np.argpartition(dists, k - 1)[:k]

@@ -15,7 +15,7 @@ import skillinfer_bayes as sib
 
 def test_prepare_owns_scaling_standardization_and_statistics():
     df = simulate(50, seed=1, missing=0.2)
-    data = sib.prepare(df, normalize=True)
+    data = sib.prepare(df, normalize=True, transform=None)
     assert data.benchmarks == ["a", "b", "c"] and data.n_entities == 50 and data.normalized
     np.testing.assert_allclose(data.matrix.min(), 0.0)
     np.testing.assert_allclose(data.matrix.max(), 1.0)

@@ -141,7 +141,8 @@ def test_a_profile_predicts_a_mixture_posterior_through_the_same_path(fake_sampl
     import skillinfer_bayes as sib
 
     pop = sib.Population.from_dataframe(simulate(40, seed=5), normalize=False, draws=200,
-                                        chains=2, random_seed=1, progressbar=False)
+                                        chains=2, random_seed=1, progressbar=False,
+                                        transform=None)
     draws = random_components(30, 2, 3, seed=6)
     noise = np.array([0.2, 0.3, 0.4])
     profile = sib.Profile(pop, noise, draws).observe("a", 1.0).observe("c", -0.5)
