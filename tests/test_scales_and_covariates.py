@@ -189,7 +189,7 @@ def test_the_command_line_fits_transforms_and_covariates(fake_sampler, tmp_path,
 
 def test_compare_models_compares_transforms_and_covariates(fake_sampler):
     df = simulate_latent(120, seed=9)
-    models = {"raw": {}, "logit": {"transform": "logit", "bounds": (0, 100)},
+    models = {"raw": {"transform": None}, "logit": {"transform": "logit", "bounds": (0, 100)},
               "logit + size": {**SPEC}}
     with pytest.warns(UserWarning, match="different covariates"):
         cmp = sib.compare_models(df, models, n_observed=1, random_seed=0, progressbar=False,
@@ -200,9 +200,13 @@ def test_compare_models_compares_transforms_and_covariates(fake_sampler):
     logit = cmp.cells[cmp.cells["method"] != "raw"]
     assert (logit["lower_90"] >= 0).all() and (logit["upper_90"] <= 100).all()
     # the first name is kept; a model with an unknown key is refused
+    # (and transform= applies to every model that does not set its own)
     same = sib.compare_priors(df.drop(columns="size"), {"raw": sib.Prior()}, n_observed=1,
-                              random_seed=0, progressbar=False, draws=200, chains=2)
+                              random_seed=0, progressbar=False, draws=200, chains=2,
+                              transform=None)
     assert list(same.table.index) == ["raw"]
+    assert same.table.loc["raw", "crps"] == pytest.approx(cmp.table.loc["raw", "crps"],
+                                                          rel=1e-12)
     with pytest.raises(ValueError, match=r"unknown key\(s\) \['transfrom'\]"):
         sib.compare_models(df, {"bad": {"transfrom": "logit"}})
 

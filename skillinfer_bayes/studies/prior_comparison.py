@@ -102,6 +102,8 @@ def compare_models(
     sampler_config: SamplerConfig | None = None,
     n_jobs: int = 1,
     progressbar: bool = True,
+    transform: str | dict | None = DEFAULT_TRANSFORM,
+    bounds: tuple[float, float] | str | dict | None = DEFAULT_BOUNDS,
 ) -> PriorComparison:
     """Fit the same populations under several models (priors, scales) and compare them.
 
@@ -120,7 +122,7 @@ def compare_models(
         against grouped means (``{"pooled": Prior(), "grouped": (Prior(), "family")}``); or a
         dict with keys among ``prior``, ``groups``, ``transform``, ``bounds`` and
         ``covariates`` (as in :meth:`Population.from_dataframe`), e.g.
-        ``{"raw": {}, "copula": {"transform": "copula", "bounds": (0, 100)}}``. The
+        ``{"raw": {"transform": None}, "logit": {"transform": "logit"}}``. The
         covariates' columns are never benchmarks, whichever models use them.
     groups : str, pandas.Series or sequence, optional
         Group labels for every prior that does not set its own (see
@@ -138,6 +140,10 @@ def compare_models(
         ``joblib.parallel_config(backend="dask")``). Results do not depend on it.
     progressbar : bool
         Progress over the fits.
+    transform, bounds : default "copula", "auto"
+        The scales of every model that does not set its own (see
+        :meth:`Population.from_dataframe`); ``transform=None`` compares priors of the normal
+        on the scores.
 
     Returns
     -------
@@ -152,13 +158,13 @@ def compare_models(
 
     Examples
     --------
-    >>> cmp = sib.compare_models(df, {"raw": {}, "eta=10": sib.Prior(eta=10),
-    ...                               "copula": {"transform": "copula", "bounds": (0, 100)}},
+    >>> cmp = sib.compare_models(df, {"copula": {}, "eta=10": sib.Prior(eta=10),
+    ...                               "raw": {"transform": None}},
     ...                          population_size=20, replications=5)  # doctest: +SKIP
     >>> cmp.table[["elpd_loo", "se", "crps", "coverage_90"]]  # doctest: +SKIP
     """
 
-    specs = _check_models(models, groups)
+    specs = _check_models(models, groups, transform, bounds)
     check_n_jobs(n_jobs)
     config = SamplerConfig.resolve(sampler_config, draws=draws, tune=tune, chains=chains,
                                    sampler=sampler, target_accept=target_accept)
@@ -317,7 +323,8 @@ class ModelChoice:
 MODEL_KEYS = ("prior", "groups", "transform", "bounds", "covariates")
 
 
-def _check_models(models, groups) -> dict[str, ModelChoice]:
+def _check_models(models, groups, transform=DEFAULT_TRANSFORM,
+                  bounds=DEFAULT_BOUNDS) -> dict[str, ModelChoice]:
     if not isinstance(models, Mapping) or not models:
         raise ValueError(
             "priors must be a non-empty mapping {name: Prior}, e.g. "
@@ -336,13 +343,12 @@ def _check_models(models, groups) -> dict[str, ModelChoice]:
             if covariates is not None and not isinstance(covariates, Mapping):
                 covariates = dict.fromkeys(covariates)
             choice = ModelChoice(spec.get("prior", Prior()), spec.get("groups", groups),
-                                 spec.get("transform", DEFAULT_TRANSFORM),
-                                 spec.get("bounds", DEFAULT_BOUNDS),
+                                 spec.get("transform", transform), spec.get("bounds", bounds),
                                  None if not covariates else dict(covariates))
         elif isinstance(spec, tuple) and len(spec) == 2:
-            choice = ModelChoice(spec[0], spec[1])
+            choice = ModelChoice(spec[0], spec[1], transform, bounds)
         else:
-            choice = ModelChoice(spec, groups)
+            choice = ModelChoice(spec, groups, transform, bounds)
         if not isinstance(choice.prior, Prior):
             raise TypeError(
                 f"priors[{name!r}] must be a skillinfer_bayes.Prior, (Prior, groups) or a "
