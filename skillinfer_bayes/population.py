@@ -156,6 +156,8 @@ class Population:
         transform: str | dict | None = DEFAULT_TRANSFORM,
         bounds: tuple[float, float] | str | dict | None = DEFAULT_BOUNDS,
         covariates: str | Sequence[str] | dict | None = None,
+        covariance: str = "lkj",
+        n_factors: int | None = None,
     ) -> Population:
         """Fit the population model to a score table.
 
@@ -218,6 +220,13 @@ class Population:
             the likelihood where known (NaN allowed), observed with
             ``profile.observe("params_b", 70.6)``, never predicted unless asked
             (``predict(covariates=True)``).
+        covariance : {"lkj", "factor"}, default "lkj"
+            The covariance structure: ``"lkj"``, dense with an LKJ prior on the correlations;
+            ``"factor"``, ``Lambda Lambda' + diag(psi^2)`` with ``n_factors`` factors
+            (:mod:`~skillinfer_bayes.models.factor`), for wide tables (many benchmarks, few
+            scores each), where the dense model's K (K - 1) / 2 correlations are too many.
+        n_factors : int, optional
+            The number of factors of ``covariance="factor"``.
 
         Returns
         -------
@@ -245,7 +254,8 @@ class Population:
             sampler_config, draws=draws, tune=tune, chains=chains, sampler=sampler,
             target_accept=target_accept, progressbar=progressbar,
         )
-        spec = ModelSpec(prior=Prior() if prior is None else prior)
+        spec = ModelSpec(prior=Prior() if prior is None else prior, covariance=covariance,
+                         n_factors=n_factors)
         random_seed = check_seed(random_seed)
         data = prepare(df, normalize=normalize, groups=groups, transform=transform,
                        bounds=bounds, covariates=covariates)

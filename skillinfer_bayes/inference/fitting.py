@@ -37,6 +37,8 @@ from skillinfer_bayes.data.prepared import PreparedData
 from skillinfer_bayes.inference import storage
 from skillinfer_bayes.inference.inference_data import InferenceData
 from skillinfer_bayes.inference.sampling import SAMPLERS, resolve_sampler, sample_posterior
+from skillinfer_bayes.models.factor import build_factor_model
+from skillinfer_bayes.models.masked import masked_rows
 from skillinfer_bayes.models.mvn import (
     CHOL_VAR,
     GROUP_MEAN_VAR,
@@ -44,13 +46,14 @@ from skillinfer_bayes.models.mvn import (
     MEAN_VAR,
     build_model,
     structure_key,
+    uses_rows,
 )
 from skillinfer_bayes.models.priors import Prior
 
 logger = logging.getLogger(__name__)
 
 #: Covariance structures of the population model.
-COVARIANCES = ("lkj",)
+COVARIANCES = ("lkj", "factor")
 
 
 @dataclass(frozen=True)
@@ -116,13 +119,17 @@ class ModelSpec:
     ----------
     prior : Prior
         Prior choices on the standardized scale.
-    covariance : {"lkj"}
+    covariance : {"lkj", "factor"}
         Covariance structure: ``"lkj"``, a dense covariance with an LKJ prior on the
-        correlations.
+        correlations; ``"factor"``, ``Lambda Lambda' + diag(psi^2)`` with ``n_factors``
+        factors (:mod:`~skillinfer_bayes.models.factor`), for wide tables.
+    n_factors : int, optional
+        The number of factors of ``"factor"`` (required there, unused by ``"lkj"``).
     """
 
     prior: Prior = field(default_factory=Prior)
     covariance: str = "lkj"
+    n_factors: int | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.prior, Prior):
@@ -133,10 +140,26 @@ class ModelSpec:
             raise ValueError(
                 f"Unknown covariance {self.covariance!r}; choose one of {list(COVARIANCES)}."
             )
+        if self.covariance == "factor":
+            n = self.n_factors
+            if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+                raise ValueError(
+                    f"covariance='factor' needs n_factors, a positive integer (e.g. 2); got "
+                    f"{n!r}."
+                )
+            object.__setattr__(self, "n_factors", int(n))
+        elif self.n_factors is not None:
+            raise ValueError(
+                f"n_factors={self.n_factors!r} is for covariance='factor'; the "
+                f"{self.covariance!r} covariance has none."
+            )
 
     def to_dict(self) -> dict:
         """The specification as a plain dict (the prior as its ``to_dict``)."""
-        return {"prior": self.prior.to_dict(), "covariance": self.covariance}
+        spec = {"prior": self.prior.to_dict(), "covariance": self.covariance}
+        if self.n_factors is not None:
+            spec["n_factors"] = self.n_factors
+        return spec
 
 
 def fit(
@@ -155,8 +178,7 @@ def fit(
         ``sample_stats``; attributes recording the prior, settings, seed and fit time.
     """
     random_seed = check_seed(random_seed)
-    group_names = list(data.group_names) if data.groups is not None else None
-    model = build_model(data.stats, data.latent_names, spec.prior, group_names)
+    model, structure = build_for(data, spec)
     started = time.perf_counter()
     idata = sample_posterior(
         model,
@@ -167,8 +189,7 @@ def fit(
         target_accept=config.target_accept,
         random_seed=random_seed,
         progressbar=config.progressbar,
-        structure=structure_key(data.stats, len(data.latent_names), spec.prior,
-                                len(data.group_names)),
+        structure=structure,
     )
     elapsed = time.perf_counter() - started
     add_data_scale_draws(idata, data.center, data.scale)
@@ -177,6 +198,7 @@ def fit(
             "skillinfer_bayes_version": __version__,
             "prior": json.dumps(spec.prior.to_dict()),
             "covariance": spec.covariance,
+            "n_factors": -1 if spec.n_factors is None else spec.n_factors,
             "normalize": int(data.normalized),
             "sampler": idata["posterior"].attrs["sampler"],
             "target_accept": config.target_accept,
@@ -187,6 +209,29 @@ def fit(
         }
     )
     return idata
+
+
+def build_for(data: PreparedData, spec: ModelSpec):
+    """The PyMC model of ``spec`` on ``data``, and the key of its graph's structure (fits with
+    the same key share one compiled sampler)."""
+    group_names = list(data.group_names) if data.groups is not None else None
+    K = len(data.latent_names)
+    rows = None
+    if spec.covariance == "factor" or uses_rows(data.stats):  # the batched per-row kernel
+        codes = np.full(data.n_entities, -1) if data.group_codes is None else data.group_codes
+        values, mask = masked_rows(data.standardized())
+        known = mask.any(axis=1)  # as in the patterns: a row with no score carries nothing
+        rows = (values[known], mask[known], codes[known])
+    if spec.covariance == "factor":
+        if group_names is not None:
+            raise ValueError(
+                "groups are not supported with covariance='factor' yet; fit without groups= "
+                "or with covariance='lkj'."
+            )
+        model = build_factor_model(rows[:2], data.latent_names, spec.prior, spec.n_factors)
+        return model, ("factor", spec.n_factors, K, len(rows[0]), spec.prior)
+    model = build_model(data.stats, data.latent_names, spec.prior, group_names, rows)
+    return model, structure_key(data.stats, K, spec.prior, len(data.group_names))
 
 
 def fit_cached(

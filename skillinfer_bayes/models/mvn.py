@@ -14,6 +14,7 @@ import pytensor.tensor as pt
 from pytensor.tensor.slinalg import solve_triangular
 
 from skillinfer_bayes.data.sufficient_stats import LOG_2PI, PatternStats
+from skillinfer_bayes.models.masked import masked_mvn_loglik
 from skillinfer_bayes.models.priors import Prior
 
 #: Names of the free variables of the model (on the standardized scale).
@@ -29,6 +30,17 @@ GROUP_CENTERED_VAR = "group_mu_centered"
 #: mean down, and the non-centred form would put a funnel in the posterior); smaller groups
 #: non-centred (their mean is mostly the prior's, where the centred form has the funnel).
 CENTERED_MIN_SIZE = 30
+#: With more missingness patterns than this, the likelihood is the batched per-row kernel of
+#: :mod:`~skillinfer_bayes.models.masked` (one graph whatever the patterns) instead of one
+#: block of sufficient statistics per pattern.
+MAX_PATTERN_BLOCKS = 32
+#: Names of the per-row data of the batched likelihood.
+ROW_VALUES, ROW_MASK, ROW_GROUP = "row_values", "row_mask", "row_group"
+
+
+def uses_rows(stats: Sequence[PatternStats]) -> bool:
+    """Whether the likelihood of these patterns is the batched per-row kernel."""
+    return len(stats) > MAX_PATTERN_BLOCKS
 
 
 def centered_groups(stats: Sequence[PatternStats], n_groups: int) -> np.ndarray:
@@ -91,6 +103,7 @@ def build_model(
     benchmarks: Sequence[str],
     prior: Prior,
     groups: Sequence[str] | None = None,
+    rows: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> pm.Model:
     """The hierarchical multivariate-normal population model of ``docs/design.md``.
 
@@ -109,6 +122,12 @@ def build_model(
         toward the population mean: parameterized centred (``group_mu_centered``) for groups
         of at least ``CENTERED_MIN_SIZE`` entities and non-centred (``mu_std + group_tau *
         group_offset``) for smaller ones, so that neither form's funnel hampers NUTS.
+    rows : (values, mask, group codes), optional
+        The standardized rows (0 where missing), their 0/1 mask and each row's group code
+        (-1: none): the likelihood is then the batched per-row kernel
+        (:func:`~skillinfer_bayes.models.masked.masked_mvn_loglik`, data ``row_values``,
+        ``row_mask``, ``row_group``), whose graph does not depend on the patterns; ``stats``
+        still fix the group parameterization. :func:`uses_rows` says when fits pass them.
 
     Returns
     -------
@@ -151,13 +170,30 @@ def build_model(
                 GROUP_MEAN_VAR, stacked[np.argsort(order)], dims=("group", "benchmark")
             )
             centres.update({g: group_mu[g] for g in range(len(groups))})
-        factors: dict = {}
-        total = sum(
-            pattern_loglik(s, centres[s.group], chol, K, str(p), factors)
-            for p, s in enumerate(stats)
-        )
+        if rows is not None:
+            total = rows_loglik(rows, mu, chol @ chol.T,
+                                None if groups is None else group_mu)
+        else:
+            factors: dict = {}
+            total = sum(
+                pattern_loglik(s, centres[s.group], chol, K, str(p), factors)
+                for p, s in enumerate(stats)
+            )
         pm.Potential("loglik", total)
     return model
+
+
+def rows_loglik(rows, mu, cov, group_mu=None):
+    """The summed batched per-row log-likelihood, its data entering as ``pm.Data``."""
+    values, mask, codes = rows
+    values = pm.Data(ROW_VALUES, values)
+    mask = pm.Data(ROW_MASK, mask)
+    if group_mu is None:
+        centre = mu
+    else:  # each row's centre: its group's mean, or the population's for code -1
+        code = pm.Data(ROW_GROUP, np.asarray(codes, dtype="int64"))
+        centre = pt.concatenate([mu[None], group_mu], axis=0)[code + 1]
+    return pt.sum(masked_mvn_loglik(values, mask, centre, cov))
 
 
 def population_priors(benchmarks: Sequence[str], prior: Prior):
@@ -175,9 +211,12 @@ def population_priors(benchmarks: Sequence[str], prior: Prior):
 def structure_key(
     stats: Sequence[PatternStats], K: int, prior: Prior, n_groups: int = 0
 ) -> tuple:
-    """What fixes the model graph apart from its data: K, the (group,) observed sets, the
-    prior and the number of groups."""
-    patterns = tuple((s.group, tuple(int(i) for i in s.observed)) for s in stats)
+    """What fixes the model graph apart from its data: K, the (group,) observed sets (or, for
+    the per-row kernel, only the number of rows), the prior and the number of groups."""
+    if uses_rows(stats):
+        patterns = ("rows", sum(s.n for s in stats))
+    else:
+        patterns = tuple((s.group, tuple(int(i) for i in s.observed)) for s in stats)
     centred = tuple(centered_groups(stats, n_groups).tolist()) if n_groups else ()
     return (K, n_groups, centred, patterns, prior)
 

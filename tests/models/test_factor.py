@@ -1,0 +1,70 @@
+"""The factor-covariance model: its likelihood against per-row PyMC/scipy densities, its
+specification errors, and a population fitted with it (fake sampling)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytensor
+import pytest
+from scipy.stats import multivariate_normal
+
+import skillinfer_bayes as sib
+from skillinfer_bayes.models.factor import build_factor_model
+from skillinfer_bayes.models.masked import masked_rows
+from skillinfer_bayes.models.priors import Prior
+
+FAKE = dict(draws=200, chains=2, progressbar=False, transform=None, normalize=False)
+
+
+def wide_table(N: int, K: int, r: int, known: float, seed: int) -> pd.DataFrame:
+    """N x K scores of rank r plus noise, a share ``known`` of the cells observed."""
+    rng = np.random.default_rng(seed)
+    loadings = rng.normal(size=(K, r)) * 0.8
+    cov = loadings @ loadings.T + np.diag(rng.uniform(0.3, 0.6, K) ** 2)
+    X = rng.multivariate_normal(rng.normal(size=K), cov, size=N)
+    mask = rng.random((N, K)) < known
+    mask[np.arange(N), rng.integers(K, size=N)] = True
+    return pd.DataFrame(np.where(mask, X, np.nan), columns=[f"b{k}" for k in range(K)])
+
+
+def test_the_factor_likelihood_is_the_sum_of_the_rows_densities():
+    X = wide_table(30, 8, 2, 0.5, seed=1).to_numpy()
+    model = build_factor_model(masked_rows(X), [f"b{k}" for k in range(8)], Prior(), 2)
+    rng = np.random.default_rng(2)
+    point = {k: v + rng.normal(scale=0.5, size=np.shape(v))
+             for k, v in model.initial_point(random_seed=3).items()}
+    outputs = model.replace_rvs_by_values(
+        [model[name] for name in ("loglik", "mu_std", "loadings", "specific_sd", "chol_corr")])
+    fn = pytensor.function(model.value_vars, outputs, on_unused_input="ignore")
+    loglik, *values, corr = fn(*[point[v.name] for v in model.value_vars])
+    mu, loadings, psi = values
+    cov = loadings @ loadings.T + np.diag(psi**2)
+    ref = sum(multivariate_normal(mu[o], cov[np.ix_(o, o)]).logpdf(x[o])
+              for x in X for o in [~np.isnan(x)])
+    assert float(loglik) == pytest.approx(ref, rel=1e-10)
+    sd = np.sqrt(np.diag(cov))
+    np.testing.assert_allclose(corr, cov / np.outer(sd, sd), rtol=1e-10)
+
+
+def test_a_factor_population_predicts_and_bad_specifications_are_refused(fake_sampler):
+    df = wide_table(40, 10, 2, 0.4, seed=4)
+    pop = sib.Population.from_dataframe(df, covariance="factor", n_factors=2, random_seed=0,
+                                        **FAKE)
+    assert pop.Sigma_draws.shape == (400, 10, 10)
+    assert pop.idata.attrs["covariance"] == "factor" and pop.idata.attrs["n_factors"] == 2
+    table = pop.profile().observe("b0", 0.5).predict()
+    assert np.isfinite(table[["mean", "std", "lower", "upper"]].to_numpy()).all()
+    with pytest.raises(ValueError, match=r"covariance='factor' needs n_factors, a positive "
+                                         r"integer \(e.g. 2\); got None"):
+        sib.Population.from_dataframe(df, covariance="factor", **FAKE)
+    with pytest.raises(ValueError, match=r"n_factors=2 is for covariance='factor'"):
+        sib.Population.from_dataframe(df, n_factors=2, **FAKE)
+    with pytest.raises(ValueError, match=r"n_factors must be an integer from 1 to 9 .*got 10"):
+        sib.Population.from_dataframe(df, covariance="factor", n_factors=10, **FAKE)
+    with pytest.raises(ValueError, match=r"Unknown covariance 'dense'; choose one of "
+                                         r"\['lkj', 'factor'\]"):
+        sib.Population.from_dataframe(df, covariance="dense", **FAKE)
+    with pytest.raises(ValueError, match="groups are not supported with covariance='factor'"):
+        sib.Population.from_dataframe(df.assign(g=["x", "y"] * 20), groups="g",
+                                      covariance="factor", n_factors=2, **FAKE)
