@@ -3,11 +3,11 @@
 On the standardized latent scale, as the LKJ model of :mod:`~skillinfer_bayes.models.mvn`, but
 with the covariance of a factor model:
 
-    mu_k         ~ Normal(0, mean_scale)                         K means
     s_j          ~ HalfNormal(1)                                 r factor scales
     Lambda_kj    = s_j z_kj,   z_kj ~ Normal(0, 1)               K x r loadings (non-centred)
     psi_k        ~ HalfNormal(sd_scale)                          K specific sds
     Sigma        = Lambda Lambda' + diag(psi^2)
+    mu           = mean_scale (Lambda a + psi * b),  a ~ Normal(0, I_r),  b ~ Normal(0, I_K)
     entity       z_i[observed] ~ MvNormal(mu, Sigma)[observed]
 
 - **Identification.** The loadings are not identified (a rotation or a sign flip of the
@@ -19,6 +19,13 @@ with the covariance of a factor model:
   on a simulated 80 x 20 table of rank 2 (35% of the cells known, 4 x 500 draws) its chains
   settled in different modes (max r_hat of the correlations 1.70, min ESS 6), where the free
   loadings mix (max r_hat 1.007, min ESS 1,021).
+- **The mean.** Its prior is ``mu | Sigma ~ Normal(0, mean_scale^2 Sigma)`` (the conjugate
+  normal-inverse-Wishart form; on the standardized scale each mean still has a prior sd of
+  about ``mean_scale``), written non-centred along the factors. Its posterior is then nearly
+  isotropic in ``(a, b)``, where ``mu`` itself is correlated as ``Sigma / N``, which a diagonal
+  mass matrix cannot follow: with independent ``Normal(0, 1)`` means, an 80 x 50 rank-2 table
+  (35% known, 4 x 1000 draws) gave a min ESS of the means of 378 and r_hat 1.012; this form
+  gives 5,195 and 1.004, in 87 s instead of 124.
 - **Shrinkage of unneeded factors.** Each factor has its own scale ``s_j``, so a factor the
   data do not support shrinks toward zero (automatic relevance determination) instead of
   fitting noise.
@@ -43,7 +50,7 @@ Examples
 >>> X = np.random.default_rng(0).normal(size=(40, 5))
 >>> model = build_factor_model(masked_rows(X), ["a", "b", "c", "d", "e"], Prior(), 2)
 >>> sorted(v.name for v in model.free_RVs)
-['factor_scale', 'loadings_std', 'mu_std', 'specific_sd']
+['factor_scale', 'loadings_std', 'mean_factor', 'mean_specific', 'specific_sd']
 """
 
 from __future__ import annotations
@@ -63,6 +70,8 @@ FACTOR_SCALE_VAR = "factor_scale"
 LOADINGS_STD_VAR = "loadings_std"
 LOADINGS_VAR = "loadings"
 SPECIFIC_SD_VAR = "specific_sd"
+MEAN_FACTOR_VAR = "mean_factor"
+MEAN_SPECIFIC_VAR = "mean_specific"
 
 
 def check_n_factors(n_factors, K: int) -> int:
@@ -99,21 +108,25 @@ def build_factor_model(
     Returns
     -------
     pymc.Model
-        Free variables ``mu_std``, ``factor_scale``, ``loadings_std`` (the z) and
-        ``specific_sd``; deterministics ``loadings`` (K x r), ``chol_stds`` and ``chol_corr``
-        (the sds and correlations of Sigma); the likelihood as the potential ``loglik``.
+        Free variables ``factor_scale``, ``loadings_std`` (the z), ``specific_sd``,
+        ``mean_factor`` (a) and ``mean_specific`` (b); deterministics ``mu_std``,
+        ``loadings`` (K x r), ``chol_stds`` and ``chol_corr`` (the sds and correlations of
+        Sigma); the likelihood as the potential ``loglik``.
     """
     K = len(benchmarks)
     r = check_n_factors(n_factors, K)
     coords = {"benchmark": list(benchmarks), "benchmark_bis": list(benchmarks),
               "factor": list(range(r))}
     with pm.Model(coords=coords) as model:
-        mu = pm.Normal(MEAN_VAR, mu=0.0, sigma=prior.mean_scale, dims="benchmark")
         scale = pm.HalfNormal(FACTOR_SCALE_VAR, sigma=1.0, dims="factor")
         z = pm.Normal(LOADINGS_STD_VAR, 0.0, 1.0, dims=("benchmark", "factor"))
         loadings = pm.Deterministic(LOADINGS_VAR, z * scale[None, :],
                                     dims=("benchmark", "factor"))
         psi = pm.HalfNormal(SPECIFIC_SD_VAR, sigma=prior.sd_scale, dims="benchmark")
+        a = pm.Normal(MEAN_FACTOR_VAR, 0.0, 1.0, dims="factor")
+        b = pm.Normal(MEAN_SPECIFIC_VAR, 0.0, 1.0, dims="benchmark")
+        mu = pm.Deterministic(MEAN_VAR, prior.mean_scale * (loadings @ a + psi * b),
+                              dims="benchmark")
         cov = loadings @ loadings.T + pt.diag(psi**2)
         stds = pt.sqrt(pt.diag(cov))
         pm.Deterministic(f"{CHOL_VAR}_stds", stds, dims="benchmark")
