@@ -242,6 +242,8 @@ def _compile_numpyro(model: pm.Model, draws: int, tune: int, chains: int,
             # parameter checks (e.g. sigma > 0 of a group mean's Normal) hold by construction:
             # every scale is a transformed positive variable
             warnings.filterwarnings("ignore", message="Skipping Check", category=UserWarning)
+            # shape asserts of the per-row kernel's broadcasts: JAX checks shapes when tracing
+            warnings.filterwarnings("ignore", message="Skipping Assert", category=UserWarning)
             return jax_funcify(fgraph)
 
     # PyMC's log density, negated: numpyro's potential energy, data as arguments.
