@@ -393,6 +393,17 @@ class Population:
         return self.benchmark_names
 
     @property
+    def covariance_structure(self) -> str:
+        """The fitted covariance structure: ``"lkj"`` or ``"factor"``."""
+        return str(self.idata.attrs.get("covariance", "lkj"))
+
+    @property
+    def n_factors(self) -> int | None:
+        """The number of factors of a ``"factor"`` covariance (None otherwise)."""
+        n = int(self.idata.attrs.get("n_factors", -1))
+        return None if n < 0 else n
+
+    @property
     def matrix(self) -> pd.DataFrame:
         """The scores the model was fitted to (after ``normalize``), ``NaN`` = missing."""
         return self.data.matrix
@@ -697,6 +708,12 @@ class Population:
         """
         if prior is not None and not isinstance(prior, Prior):
             raise TypeError(f"prior must be a skillinfer_bayes.Prior, got {type(prior).__name__}.")
+        if self.covariance_structure != "lkj":
+            raise ValueError(
+                f"sample_prior_predictive draws the LKJ model's prior; this population has "
+                f"covariance={self.covariance_structure!r}, whose prior predictive is not "
+                "available yet."
+            )
         return sample_prior_predictive(self, draws, n_entities, random_seed, prior)
 
     # ------------------------------------------------------------------ prediction

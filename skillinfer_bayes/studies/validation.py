@@ -156,7 +156,8 @@ def held_out_evaluation(
               for name, t in zip(pop.benchmark_names, transforms)}
     jobs = [dict(df=pd.DataFrame(R[train], columns=pop.benchmark_names), normalize=False,
                  prior=pop.prior, sampler_config=sampler_config, random_seed=seed + split,
-                 cache=False, transform=kinds, bounds=limits)
+                 cache=False, transform=kinds, bounds=limits,
+                 covariance=pop.covariance_structure, n_factors=pop.n_factors)
             for split, (_, train) in enumerate(splits)]
     fits = fit_many(jobs, [f"split {s}" for s in range(n_splits)], n_jobs, progressbar,
                     desc="held_out_evaluation: fitting")

@@ -46,8 +46,12 @@ def test_sampler_config_and_model_spec_check_their_values():
             sib.SamplerConfig(**kwargs)
     with pytest.raises(TypeError, match="sampler_config must be a skillinfer_bayes.Sampler"):
         sib.SamplerConfig.resolve({"draws": 3})
-    with pytest.raises(ValueError, match=r"Unknown covariance 'factor'; choose one of \['lkj'\]"):
+    with pytest.raises(ValueError, match=r"Unknown covariance 'wishart'; choose one of "
+                                         r"\['lkj', 'factor'\]"):
+        sib.ModelSpec(covariance="wishart")
+    with pytest.raises(ValueError, match="covariance='factor' needs n_factors"):
         sib.ModelSpec(covariance="factor")
+    assert sib.ModelSpec(covariance="factor", n_factors=3).to_dict()["n_factors"] == 3
     with pytest.raises(TypeError, match="prior must be a skillinfer_bayes.Prior"):
         sib.ModelSpec(prior={"eta": 2})
 

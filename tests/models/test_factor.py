@@ -47,7 +47,8 @@ def test_the_factor_likelihood_is_the_sum_of_the_rows_densities():
     np.testing.assert_allclose(corr, cov / np.outer(sd, sd), rtol=1e-10)
 
 
-def test_a_factor_population_predicts_and_bad_specifications_are_refused(fake_sampler):
+def test_a_factor_population_predicts_and_bad_specifications_are_refused(fake_sampler,
+                                                                          tmp_path):
     df = wide_table(40, 10, 2, 0.4, seed=4)
     pop = sib.Population.from_dataframe(df, covariance="factor", n_factors=2, random_seed=0,
                                         **FAKE)
@@ -55,6 +56,13 @@ def test_a_factor_population_predicts_and_bad_specifications_are_refused(fake_sa
     assert pop.idata.attrs["covariance"] == "factor" and pop.idata.attrs["n_factors"] == 2
     table = pop.profile().observe("b0", 0.5).predict()
     assert np.isfinite(table[["mean", "std", "lower", "upper"]].to_numpy()).all()
+    assert pop.covariance_structure == "factor" and pop.n_factors == 2
+    pop.to_netcdf(tmp_path / "factor.nc")
+    loaded = sib.Population.from_netcdf(tmp_path / "factor.nc", data=df)
+    assert loaded.n_factors == 2
+    pd.testing.assert_frame_equal(loaded.profile().observe("b0", 0.5).predict(), table)
+    with pytest.raises(ValueError, match="sample_prior_predictive draws the LKJ model's prior"):
+        pop.sample_prior_predictive(draws=10)
     with pytest.raises(ValueError, match=r"covariance='factor' needs n_factors, a positive "
                                          r"integer \(e.g. 2\); got None"):
         sib.Population.from_dataframe(df, covariance="factor", **FAKE)
