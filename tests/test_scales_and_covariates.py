@@ -14,7 +14,7 @@ from skillinfer_bayes.data.checks import OutOfRangeWarning
 from skillinfer_bayes.data.transforms import Log, Logit
 from skillinfer_bayes.inference import storage
 from skillinfer_bayes.inference.inference_data import read_netcdf, write_netcdf
-from skillinfer_bayes.studies import evaluation
+from skillinfer_bayes.studies import scoring
 
 FAKE = dict(draws=200, chains=2, progressbar=False)
 LATENT_MU = np.array([-0.5, 0.5, 1.0])
@@ -128,7 +128,7 @@ def test_bad_scales_and_covariates_get_clear_errors(fake_sampler):
 def test_the_protocol_scores_transformed_predictions_on_the_score_scale(fake_sampler,
                                                                         monkeypatch):
     df = simulate_latent(200, seed=5)
-    monkeypatch.setattr(evaluation, "MERGED_COMPONENTS", 16)
+    monkeypatch.setattr(scoring, "MERGED_COMPONENTS", 16)
     res = sib.evaluate(df, methods=("bayes", "plugin"), n_observed=1, random_seed=0,
                        progressbar=False, draws=200, chains=2, **SPEC)
     cells = res.cells
@@ -154,7 +154,7 @@ def test_latent_correlations_are_recovered_and_new_entities_are_calibrated():
     noise = np.zeros(3)  # the simulated scores are exact
     pits = []
     for j, other in [(0, 1), (1, 0)]:  # observe one benchmark and the covariate
-        out = evaluation.predict_cells(pop.predictive_components(), new, [j, 2], noise,
+        out = scoring.predict_cells(pop.predictive_components(), new, [j, 2], noise,
                                        transforms=pop.data.transforms, predicted=[0, 1])
         assert list(out["unobserved"]) == [other]
         pits.append(out["pit"].ravel())

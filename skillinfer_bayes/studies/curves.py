@@ -21,8 +21,8 @@ from skillinfer_bayes.data.prepared import latent_values
 from skillinfer_bayes.population import Population
 from skillinfer_bayes.predictive.active import expected_variance_reduction
 from skillinfer_bayes.predictive.components import condition_components
-from skillinfer_bayes.studies.evaluation import mixture_cells
 from skillinfer_bayes.studies.protocol import complete_rows, make_splits
+from skillinfer_bayes.studies.scoring import mixture_cells
 
 RULES = ("most_informative", "most_uncertain", "random")
 

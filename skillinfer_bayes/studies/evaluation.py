@@ -21,144 +21,27 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
 from skillinfer_bayes.data.checks import check_level, check_noise, check_seed
-from skillinfer_bayes.data.prepared import latent_values
 from skillinfer_bayes.data.transforms import DEFAULT_BOUNDS, DEFAULT_TRANSFORM
 from skillinfer_bayes.inference.fitting import SamplerConfig
 from skillinfer_bayes.models.priors import Prior
-from skillinfer_bayes.predictive.components import (
-    ComponentDraws,
-    ConditionedMixture,
-    condition_components,
-)
+from skillinfer_bayes.predictive.components import ComponentDraws
 from skillinfer_bayes.predictive.conditioning import default_noise
-from skillinfer_bayes.predictive.marginals import (
-    grouping_order,
-    merge_components,
-    score_crps,
-    score_moments,
-)
-from skillinfer_bayes.predictive.mixture import mixture_mean, mixture_quantile, mixture_var
-from skillinfer_bayes.predictive.scores import coverage, normal_mixture_scores
+from skillinfer_bayes.studies.cells import METHODS as CELL_METHODS
+from skillinfer_bayes.studies.cells import evaluate_cells
 from skillinfer_bayes.studies.protocol import (
     check_n_observed,
     make_splits,
     protocol_table,
 )
+from skillinfer_bayes.studies.scoring import LEVELS, EvaluationResult, predict_cells
 
 METHODS = ("bayes", "plugin", "diagonal", "mean")
-LEVELS = (0.5, 0.9, 0.95)
-#: Entities conditioned at once (bounds memory: chunk x draws x K floats).
-_CHUNK = 128
-#: Posterior draws (evenly spaced) whose mixture gives the interval bounds in ``cells``;
-#: coverage, PIT, CRPS and log score always use every draw.
-QUANTILE_DRAWS = 400
-#: Newton tolerance of those bounds (relative to the predictive sd): Newton converges
-#: quadratically, so the bounds are then exact to about 1e-5 sd.
-QUANTILE_RTOL = 3e-3
-#: Random component pairs estimating the CRPS spread term of each cell.
-CRPS_PAIRS = 1000
-
-
-@dataclass
-class EvaluationResult:
-    """Cell-level results of :func:`evaluate` with summary tables and a calibration plot.
-
-    Attributes
-    ----------
-    cells : pandas.DataFrame
-        One row per predicted cell: ``replication``, ``method``, ``n_observed``, ``entity``,
-        ``benchmark``, ``observed_set``, ``true``, ``mean``, ``std``, ``lower_L`` / ``upper_L``
-        per level L, ``pit``, ``crps``, ``log_score``.
-    levels : tuple of float
-        Interval levels of the ``lower`` / ``upper`` columns and of the coverage metrics.
-    settings : dict
-        The call's settings (protocol, sizes, seeds).
-    """
-
-    cells: pd.DataFrame
-    levels: tuple[float, ...] = LEVELS
-    settings: dict = field(default_factory=dict)
-
-    def aggregate(self, by: list[str]) -> pd.DataFrame:
-        """The summary metrics (MAE, RMSE, coverage, width_90, crps, log_score, n_cells)
-        per group of ``by`` columns of :attr:`cells`."""
-        c = self.cells
-        err = c["mean"] - c["true"]
-        frame = c[by].assign(
-            MAE=err.abs(),
-            RMSE=err**2,
-            **{
-                f"coverage_{round(100 * L)}": coverage(c["pit"].to_numpy(), L).astype(float)
-                for L in self.levels
-            },
-            **{
-                f"width_{round(100 * L)}": c[f"upper_{_tag(L)}"] - c[f"lower_{_tag(L)}"]
-                for L in self.levels
-                if L == 0.9
-            },
-            crps=c["crps"],
-            log_score=c["log_score"],
-        )
-        table = frame.groupby(by, sort=False).mean()
-        table["RMSE"] = np.sqrt(table["RMSE"])
-        table["n_cells"] = frame.groupby(by, sort=False).size()
-        return table
-
-    @property
-    def summary(self) -> pd.DataFrame:
-        """One row per (method, n_observed): MAE, RMSE, coverage per level, width_90, crps,
-        log_score, n_cells (means over all cells and replications).
-
-        Examples
-        --------
-        >>> res.summary.loc[("bayes", 1), "coverage_90"]  # doctest: +SKIP
-        0.9135
-        """
-        return self.aggregate(["method", "n_observed"])
-
-    @property
-    def by_benchmark(self) -> pd.DataFrame:
-        """The summary metrics, one row per (method, n_observed, benchmark).
-
-        Examples
-        --------
-        >>> res.by_benchmark["coverage_90"].unstack("benchmark")  # doctest: +SKIP
-        """
-        return self.aggregate(["method", "n_observed", "benchmark"])
-
-    def plot_calibration(self, n_observed: int | None = None, bins: int = 20):
-        """Reliability diagram (nominal vs empirical central-interval coverage) and PIT
-        histogram per method.
-
-        Parameters
-        ----------
-        n_observed : int, optional
-            Restrict to one number of observed benchmarks (default: all cells).
-        bins : int
-            PIT histogram bins.
-
-        Returns
-        -------
-        matplotlib.figure.Figure
-
-        Examples
-        --------
-        >>> fig = res.plot_calibration(n_observed=1)  # doctest: +SKIP
-        """
-        from skillinfer_bayes.plots import plot_calibration
-
-        return plot_calibration(self.cells, n_observed=n_observed, bins=bins)
-
-
-def _tag(level: float) -> str:
-    return f"{round(100 * level)}"
 
 
 def plugin_moments(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -192,148 +75,6 @@ def _method_draws(method: str, X: np.ndarray) -> ComponentDraws:
         return ComponentDraws.normal(mu, np.diag(np.diagonal(cov[0]))[None])
     mu = X.mean(axis=0)[None]
     return ComponentDraws.normal(mu, np.diag(X.var(axis=0, ddof=1))[None])
-
-
-def predict_cells(
-    components: ComponentDraws,
-    X_test: np.ndarray,
-    observed: Sequence[int],
-    noise: float | np.ndarray,
-    levels: Sequence[float] = LEVELS,
-    random_seed: int | None = 0,
-    transforms: Sequence | None = None,
-    predicted: Sequence[int] | None = None,
-) -> dict[str, np.ndarray]:
-    """Predict the unobserved benchmarks of test rows sharing one observed set, with metrics.
-
-    Batched over draws and test rows (in chunks): no Python loop over cells. Every draw and
-    component is conditioned and reweighted as in :class:`Profile` (one code path,
-    :func:`~skillinfer_bayes.predictive.components.condition_components`). Means, sds, PIT,
-    log score and the first CRPS term are exact over all N components; the CRPS spread term is
-    estimated from ``CRPS_PAIRS`` random component pairs, and the interval bounds are the
-    quantiles of the mixture over ``QUANTILE_DRAWS`` evenly spaced components (coverage itself
-    comes from the exact PIT).
-
-    With ``transforms`` (one per benchmark, the fitted population's), ``X_test`` holds scores,
-    the components are on the latent scale and ``noise`` is the latent noise sd; every metric
-    is on the score scale: PIT exact, log score with the Jacobian, and for each transformed
-    benchmark the mixture merged into ``MERGED_COMPONENTS`` normals (one grouping shared by
-    the entities, moments exact per entity) for the mean and sd (quadrature), the CRPS
-    (:func:`~skillinfer_bayes.predictive.marginals.score_crps`) and the interval bounds
-    (exact quantiles of the merged mixture mapped through ``g^-1``).
-
-    ``predicted`` limits the predicted dimensions (default: every unobserved one), e.g. to the
-    benchmarks of a population with covariates.
-
-    Returns
-    -------
-    dict
-        Arrays of shape (E, |u|): ``mean``, ``std``, ``pit``, ``crps``, ``log_score`` and
-        ``lower_L`` / ``upper_L`` per level; plus ``unobserved`` (the |u| indices).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> normal = ComponentDraws.normal(np.zeros((1, 2)), np.array([[[1.0, 0.5], [0.5, 1.0]]]))
-    >>> out = predict_cells(normal, np.array([[1.0, 0.2]]), [0], noise=0.0)
-    >>> out["mean"].round(3).tolist(), out["unobserved"].tolist()
-    ([[0.5]], [1])
-    """
-    K = components.n_benchmarks
-    o = np.asarray(observed, dtype=int)
-    u = np.setdiff1d(np.arange(K) if predicted is None else np.asarray(predicted, dtype=int), o)
-    S = components.n_draws * components.n_components
-    rng = np.random.default_rng(random_seed)
-    n_pairs = min(S * S, CRPS_PAIRS)
-    pairs = (rng.integers(S, size=n_pairs), rng.integers(S, size=n_pairs)) if S > 1 else None
-    thin = np.unique(np.linspace(0, S - 1, min(S, QUANTILE_DRAWS)).round().astype(int))
-    out: dict[str, list] = {}
-    for start in range(0, len(X_test), _CHUNK):
-        X = X_test[start : start + _CHUNK]
-        Z = X if transforms is None else latent_values(X, transforms)
-        mixture = condition_components(components, o, Z[:, o], np.square(noise))
-        chunk = mixture_cells(mixture, X, Z, u, transforms, pairs, levels, thin)
-        for key, value in chunk.items():
-            out.setdefault(key, []).append(value)
-    result = {key: np.concatenate(parts) for key, parts in out.items()}
-    result["unobserved"] = u
-    return result
-
-
-def mixture_cells(
-    mixture: ConditionedMixture,
-    X: np.ndarray,
-    Z: np.ndarray,
-    dims: Sequence[int],
-    transforms: Sequence | None = None,
-    pairs: tuple[np.ndarray, np.ndarray] | None = None,
-    levels: Sequence[float] = LEVELS,
-    thin: np.ndarray | None = None,
-) -> dict[str, np.ndarray]:
-    """Metrics of E entities' conditioned predictive mixture at their true values, per
-    dimension in ``dims``: the scoring half of :func:`predict_cells`.
-
-    ``X`` (E, D) holds the true scores and ``Z`` their latent values (``X`` itself without
-    ``transforms``); ``mixture`` is :func:`condition_components`' output for these E
-    entities. Every metric is on the score scale (see :func:`predict_cells`); the interval
-    bounds come from the components ``thin`` (default: all), and none with ``levels=()``.
-
-    Returns
-    -------
-    dict
-        Arrays of shape (E, |dims|): ``mean``, ``std``, ``pit``, ``crps``, ``log_score`` and
-        ``lower_L`` / ``upper_L`` per level.
-    """
-    u = np.asarray(dims, dtype=int)
-    var = mixture.cov if mixture.cov.ndim == 2 else np.diagonal(mixture.cov, axis1=1, axis2=2)
-    m = np.ascontiguousarray(np.swapaxes(mixture.means, 1, 2)[:, u])  # (E, |u|, N)
-    v = np.ascontiguousarray(np.maximum(var, 1e-300).T[u])  # (|u|, N)
-    sd = np.sqrt(v)
-    w = None if mixture.weights is None else mixture.weights[:, None, :]  # (E, 1, N)
-    chunk = normal_mixture_scores(Z[:, u], m, sd, pairs=pairs, weights=w)
-    chunk["mean"] = mixture_mean(m, w)
-    chunk["std"] = np.sqrt(mixture_var(m, v, w))
-    probs = np.array([p for L in levels for p in ((1 - L) / 2, (1 + L) / 2)])
-    if len(levels):
-        thin = np.arange(m.shape[-1]) if thin is None else thin
-        w_thin = None if w is None else w[..., thin] / w[..., thin].sum(axis=-1, keepdims=True)
-        q = mixture_quantile(probs, m[..., thin], sd[..., thin], rtol=QUANTILE_RTOL,
-                             weights=w_thin)
-        for i, L in enumerate(levels):
-            chunk[f"lower_{_tag(L)}"] = q[2 * i]
-            chunk[f"upper_{_tag(L)}"] = q[2 * i + 1]
-    transformed = [] if transforms is None else [
-        i for i, j in enumerate(u) if transforms[j].name != "identity"]
-    for i in transformed:  # these benchmarks' metrics on the score scale
-        _score_scale_cells(chunk, i, transforms[u[i]], X[:, u[i]], m[:, i], sd[i],
-                           None if w is None else w[:, 0], probs, levels)
-    return chunk
-
-
-#: A transformed benchmark's predictive mixture is merged into this many normals for its
-#: score-scale mean, sd, CRPS and interval bounds.
-MERGED_COMPONENTS = 64
-
-
-def _score_scale_cells(chunk, i, transform, y, m, sd, w, probs, levels) -> None:
-    """Replace column ``i`` of the chunk's metrics by those of ``g^-1(Z)`` at scores ``y``.
-
-    ``m`` (E, N) latent component means, ``sd`` (N,) sds, ``w`` (E, N) weights or None.
-    """
-    chunk["log_score"][:, i] += transform.log_jacobian(y)
-    order = grouping_order(m.mean(axis=0), sd, MERGED_COMPONENTS)
-    mm, ms, mw = merge_components(m, np.broadcast_to(sd, m.shape), w, MERGED_COMPONENTS,
-                                  order=order)
-    mean, var = score_moments(transform, mm, ms, mw)
-    chunk["mean"][:, i] = mean
-    chunk["std"][:, i] = np.sqrt(var)
-    chunk["crps"][:, i] = score_crps(transform, y, mm, ms, mw)
-    if not len(levels):
-        return
-    q = transform.inverse(mixture_quantile(probs, mm, ms, rtol=QUANTILE_RTOL, weights=mw))
-    for k, L in enumerate(levels):
-        chunk[f"lower_{_tag(L)}"][:, i] = q[2 * k]
-        chunk[f"upper_{_tag(L)}"][:, i] = q[2 * k + 1]
 
 
 def check_methods(methods: str | Sequence[str]) -> tuple[str, ...]:
@@ -438,7 +179,7 @@ def evaluate(
     df: pd.DataFrame,
     test_fraction: float = 0.2,
     n_observed: int | Sequence[int] = (1, 2),
-    methods: Sequence[str] = METHODS,
+    methods: Sequence[str] | None = None,
     random_seed: int = 0,
     population_size: int | None = None,
     replications: int = 1,
@@ -457,8 +198,19 @@ def evaluate(
     transform: str | dict | None = DEFAULT_TRANSFORM,
     bounds: tuple[float, float] | str | dict | None = DEFAULT_BOUNDS,
     covariates: str | Sequence[str] | dict | None = None,
+    covariance: str = "lkj",
+    n_factors: int | None = None,
+    protocol: str = "entities",
+    hide_fraction: float = 0.5,
+    folds: int = 3,
+    min_known: int = 2,
 ) -> EvaluationResult:
     """Run the held-out calibration protocol for several methods on the same cells.
+
+    ``protocol="entities"`` (the default, the fixed protocol) holds out whole models of the
+    complete rows; ``protocol="cells"`` holds out cells of every entity of a sparse table
+    (:func:`~skillinfer_bayes.studies.cells.evaluate_cells`, with ``hide_fraction``,
+    ``folds`` and ``min_known``; its summary adds the median absolute (percentage) error).
 
     Parameters
     ----------
@@ -468,8 +220,9 @@ def evaluate(
         Share of rows held out as test models (full-population protocol).
     n_observed : int or sequence of int, default (1, 2)
         Numbers of observed benchmarks; every combination of that many is evaluated.
-    methods : sequence of str
-        Any of "bayes", "plugin", "diagonal", "mean".
+    methods : sequence of str, optional
+        Any of "bayes", "plugin", "diagonal", "mean" (default: all four); with
+        ``protocol="cells"`` any of "bayes", "mean", "knn" (default: all three).
     random_seed : int, default 0
         Seed of the permutation (and of the replications and fits).
     population_size : int, optional
@@ -508,6 +261,14 @@ def evaluate(
         :meth:`Population.from_dataframe`: the "bayes" fits include them, and every test
         model observes its known covariates besides its ``n_observed`` benchmarks (the same
         cells are predicted and scored). The other methods ignore them.
+    covariance, n_factors : optional
+        The covariance structure of the "bayes" fits (as in
+        :meth:`Population.from_dataframe`): ``"lkj"`` or ``"factor"`` with ``n_factors``.
+    protocol : {"entities", "cells"}, default "entities"
+        Which held-out protocol (above).
+    hide_fraction, folds, min_known :
+        The cell-holdout protocol's settings (see
+        :func:`~skillinfer_bayes.studies.cells.evaluate_cells`); unused by "entities".
     progressbar : bool
         Show progress over fits and observed sets.
 
@@ -526,7 +287,23 @@ def evaluate(
     """
     from skillinfer_bayes.studies.parallel import check_n_jobs, fit_many
 
-    methods = check_methods(methods)
+    if protocol == "cells":
+        config = SamplerConfig.resolve(sampler_config, draws=draws, tune=tune, chains=chains,
+                                       sampler=sampler, target_accept=target_accept)
+        if groups is not None or covariates is not None or noise is not None:
+            raise ValueError("protocol='cells' takes no groups, covariates or noise yet; "
+                             "evaluate them with the default protocol='entities'.")
+        return evaluate_cells(
+            df, hide_fraction=hide_fraction, folds=folds, min_known=min_known,
+            methods=CELL_METHODS if methods is None else methods, random_seed=random_seed,
+            levels=levels, prior=prior, sampler_config=config, n_jobs=n_jobs,
+            progressbar=progressbar, transform=transform, bounds=bounds,
+            covariance=covariance, n_factors=n_factors,
+        )
+    if protocol != "entities":
+        raise ValueError(f"Unknown protocol {protocol!r}; choose 'entities' (held-out models, "
+                         "the fixed protocol) or 'cells' (held-out cells of a sparse table).")
+    methods = check_methods(METHODS if methods is None else methods)
     random_seed = check_seed(random_seed)
     if random_seed is None:
         raise ValueError("random_seed must be an integer: it fixes the protocol's split.")
@@ -558,6 +335,7 @@ def evaluate(
                 covariates=covariate_spec or None, normalize=False, prior=prior,
                 groups=None if labels is None else list(labels[train]), sampler_config=config,
                 random_seed=seed, cache=False, transform=transform, bounds=bounds,
+                covariance=covariance, n_factors=n_factors,
             )
             for _, train, seed in splits
         ]
@@ -601,5 +379,6 @@ def evaluate(
         "replications": len(splits), "n_rows": n, "draws": config.draws,
         "tune": config.tune, "chains": config.chains, "groups": labels is not None,
         "transform": transform, "bounds": bounds, "covariates": covariates,
+        "covariance": covariance, "n_factors": n_factors,
     }
     return EvaluationResult(cells=cells, levels=levels, settings=settings)

@@ -21,7 +21,7 @@ import pandas as pd
 from skillinfer_bayes.data.transforms import DEFAULT_BOUNDS, DEFAULT_TRANSFORM
 from skillinfer_bayes.inference.fitting import SamplerConfig
 from skillinfer_bayes.models.priors import Prior
-from skillinfer_bayes.studies.evaluation import LEVELS, EvaluationResult, score_cells
+from skillinfer_bayes.studies.evaluation import score_cells
 from skillinfer_bayes.studies.parallel import check_n_jobs, fit_many
 from skillinfer_bayes.studies.protocol import (
     check_n_observed,
@@ -29,6 +29,7 @@ from skillinfer_bayes.studies.protocol import (
     make_splits,
     protocol_table,
 )
+from skillinfer_bayes.studies.scoring import LEVELS, EvaluationResult
 
 #: Pareto k above which the PSIS estimate of an entity's LOO term is unreliable, where ArviZ
 #: does not say (it gives ``good_k = min(1 - 1/log10(S), 0.7)`` for S draws).

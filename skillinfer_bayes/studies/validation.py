@@ -18,8 +18,8 @@ from skillinfer_bayes.inference.fitting import SamplerConfig
 from skillinfer_bayes.population import Population
 from skillinfer_bayes.predictive.components import condition_components
 from skillinfer_bayes.predictive.scores import coverage
-from skillinfer_bayes.studies.evaluation import mixture_cells
 from skillinfer_bayes.studies.parallel import fit_many
+from skillinfer_bayes.studies.scoring import mixture_cells
 
 #: Neighbours of skillinfer's k-nearest-neighbour baseline.
 KNN_NEIGHBOURS = 10

@@ -9,8 +9,9 @@ from scipy import integrate, stats
 import skillinfer_bayes as sib
 from skillinfer_bayes.predictive.components import ComponentDraws
 from skillinfer_bayes.predictive.scores import _expected_abs, coverage, normal_mixture_scores
-from skillinfer_bayes.studies import evaluation
-from skillinfer_bayes.studies.evaluation import plugin_moments, predict_cells
+from skillinfer_bayes.studies import scoring
+from skillinfer_bayes.studies.evaluation import plugin_moments
+from skillinfer_bayes.studies.scoring import predict_cells
 
 
 def exact_mixture_crps(y, m, sd):
@@ -80,8 +81,8 @@ def test_predict_cells_batches_over_entities_and_matches_profile(
     res = predict_cells(*args)
     assert res["mean"].shape == (7, 2) and list(res["unobserved"]) == [0, 2]
     # interval bounds from every draw and a tight Newton tolerance: the Profile's exact ones
-    monkeypatch.setattr(evaluation, "QUANTILE_DRAWS", simulated_pop.n_draws)
-    monkeypatch.setattr(evaluation, "QUANTILE_RTOL", 1e-6)
+    monkeypatch.setattr(scoring, "QUANTILE_DRAWS", simulated_pop.n_draws)
+    monkeypatch.setattr(scoring, "QUANTILE_RTOL", 1e-6)
     exact = predict_cells(*args)
     for e in range(7):
         table = simulated_pop.profile(noise=0.5).observe("b", X[e, 1]).predict(level=0.9)

@@ -1,0 +1,250 @@
+"""The cell-holdout protocol for wide, sparse tables (``evaluate(df, protocol="cells")``).
+
+The fixed protocol of :func:`~skillinfer_bayes.evaluate` holds out whole models and needs
+complete rows; a wide sparse table has few or none. Here, in each of ``folds`` folds, every
+entity with at least ``min_known`` known scores hides ``hide_fraction`` of them (at least one,
+keeping at least one visible), chosen at random; the population is fitted on every cell that
+is not hidden (all entities kept); each entity then observes its visible scores and its hidden
+ones are predicted and scored. Folds are independent random draws (seeded).
+
+Methods:
+
+- ``"bayes"``: this library, fitted to the visible cells (any ``covariance``, ``transform``).
+- ``"mean"``: each benchmark's mean and sd over the visible cells (no transfer).
+- ``"knn"``: the ``KNN_NEIGHBOURS`` entities nearest to the entity over the benchmarks both
+  have visible (root mean squared difference, at least ``KNN_MIN_OVERLAP`` in common) that know
+  the hidden benchmark; the predictive is a normal with their inverse-distance weighted mean
+  and sd (their spread, floored at 5% of the benchmark's sd).
+
+Examples
+--------
+>>> METHODS
+('bayes', 'mean', 'knn')
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from skillinfer_bayes.data.checks import check_level, check_seed, validate_scores
+from skillinfer_bayes.data.transforms import DEFAULT_BOUNDS, DEFAULT_TRANSFORM
+from skillinfer_bayes.inference.fitting import SamplerConfig
+from skillinfer_bayes.models.priors import Prior
+from skillinfer_bayes.predictive.components import ComponentDraws
+from skillinfer_bayes.studies.parallel import check_n_jobs, fit_many
+from skillinfer_bayes.studies.scoring import LEVELS, EvaluationResult, predict_cells
+
+#: Methods of the cell-holdout protocol.
+METHODS = ("bayes", "mean", "knn")
+#: Neighbours of the k-nearest-neighbour baseline.
+KNN_NEIGHBOURS = 10
+#: Benchmarks two entities must both have visible to be neighbours.
+KNN_MIN_OVERLAP = 2
+
+
+@dataclass
+class CellEvaluation(EvaluationResult):
+    """Results of the cell-holdout protocol: :class:`EvaluationResult` whose summary is per
+    method and adds the median absolute error and the median absolute percentage error.
+
+    ``cells`` has one row per hidden cell and method: ``fold``, ``method``, ``n_observed`` (the
+    entity's visible scores), ``entity``, ``benchmark``, ``true``, ``mean``, ``std``,
+    ``lower_L`` / ``upper_L``, ``pit``, ``crps``, ``log_score``.
+    """
+
+    def aggregate(self, by: list[str]) -> pd.DataFrame:
+        """:meth:`EvaluationResult.aggregate` with ``median_abs_error`` and
+        ``median_abs_pct_error`` (100 |mean - true| / |true|) after ``MAE``."""
+        table = super().aggregate(by)
+        c = self.cells
+        err = (c["mean"] - c["true"]).abs()
+        grouped = c[by].assign(abs_error=err, pct=100 * err / c["true"].abs()).groupby(
+            by, sort=False)
+        table.insert(1, "median_abs_error", grouped["abs_error"].median())
+        table.insert(2, "median_abs_pct_error", grouped["pct"].median())
+        return table
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        """One row per method: MAE, median absolute (percentage) error, RMSE, coverage per
+        level, width_90, crps, log_score, n_cells."""
+        return self.aggregate(["method"])
+
+    @property
+    def by_benchmark(self) -> pd.DataFrame:
+        """The summary metrics per (method, benchmark)."""
+        return self.aggregate(["method", "benchmark"])
+
+
+def hide_cells(known: np.ndarray, hide_fraction: float, min_known: int,
+               rng: np.random.Generator) -> np.ndarray:
+    """(N, K) bool: the cells one fold hides (see the module docstring)."""
+    hidden = np.zeros_like(known)
+    for i in np.flatnonzero(known.sum(axis=1) >= min_known):
+        cells = np.flatnonzero(known[i])
+        n_hide = min(max(1, round(hide_fraction * len(cells))), len(cells) - 1)
+        hidden[i, rng.choice(cells, n_hide, replace=False)] = True
+    return hidden
+
+
+def knn_moments(visible: np.ndarray, i: int, hidden: np.ndarray,
+                sd: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The k-nearest-neighbour predictive mean and sd of entity ``i``'s ``hidden`` benchmarks
+    from the ``visible`` table (NaN = not visible)."""
+    row = visible[i]
+    both = ~np.isnan(visible) & ~np.isnan(row)
+    overlap = both.sum(axis=1)
+    diff = np.where(both, visible - row, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        dist = np.sqrt((diff**2).sum(axis=1) / overlap)
+    dist[i] = np.inf
+    dist[overlap < KNN_MIN_OVERLAP] = np.inf
+    means, sds = np.empty(len(hidden)), np.empty(len(hidden))
+    for n, j in enumerate(hidden):
+        candidates = np.flatnonzero(np.isfinite(dist) & ~np.isnan(visible[:, j]))
+        if len(candidates) == 0:  # no neighbour knows it: the benchmark's mean
+            means[n], sds[n] = np.nanmean(visible[:, j]), sd[j]
+            continue
+        nearest = candidates[np.argsort(dist[candidates])[:KNN_NEIGHBOURS]]
+        w = 1.0 / (dist[nearest] + 1e-8)
+        w /= w.sum()
+        values = visible[nearest, j]
+        means[n] = w @ values
+        sds[n] = max(np.sqrt(w @ (values - means[n]) ** 2), 0.05 * sd[j])
+    return means, sds
+
+
+def evaluate_cells(
+    df: pd.DataFrame,
+    hide_fraction: float = 0.5,
+    folds: int = 3,
+    min_known: int = 2,
+    methods: Sequence[str] = METHODS,
+    random_seed: int = 0,
+    levels: Sequence[float] = LEVELS,
+    prior: Prior | None = None,
+    sampler_config: SamplerConfig | None = None,
+    n_jobs: int = 1,
+    progressbar: bool = True,
+    transform=DEFAULT_TRANSFORM,
+    bounds=DEFAULT_BOUNDS,
+    covariance: str = "lkj",
+    n_factors: int | None = None,
+) -> CellEvaluation:
+    """Run the cell-holdout protocol (the module docstring); ``evaluate(df,
+    protocol="cells", ...)`` calls it.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Entities x benchmarks, NaN = missing (every column a benchmark).
+    hide_fraction : float, default 0.5
+        Share of each eligible entity's known scores hidden in a fold.
+    folds : int, default 3
+        Independent random folds, one fit each.
+    min_known : int, default 2
+        Entities with fewer known scores are never hidden from (their cells stay in the fit).
+    methods : sequence of str
+        Any of ``"bayes"``, ``"mean"``, ``"knn"``.
+    random_seed : int
+        Seed of the hidden cells and of the fits.
+    levels : sequence of float
+        Central-interval levels reported (must include 0.9).
+    prior, sampler_config, n_jobs, progressbar :
+        As in :func:`~skillinfer_bayes.evaluate`.
+    transform, bounds, covariance, n_factors :
+        The "bayes" model (as in :meth:`Population.from_dataframe`).
+
+    Returns
+    -------
+    CellEvaluation
+        ``.summary`` per method, ``.by_benchmark``, ``.cells``.
+    """
+    unknown = sorted(set(methods) - set(METHODS))
+    if unknown or not len(methods):
+        raise ValueError(f"Unknown method(s) {unknown} for protocol='cells'; choose from "
+                         f"{list(METHODS)}.")
+    if isinstance(hide_fraction, bool) or not isinstance(hide_fraction, (int, float)) \
+            or not 0 < hide_fraction < 1:
+        raise ValueError(f"hide_fraction must lie in (0, 1), e.g. 0.5; got {hide_fraction!r}.")
+    for name, value, least in (("folds", folds, 1), ("min_known", min_known, 2)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < least:
+            raise ValueError(f"{name} must be an integer >= {least}; got {value!r}.")
+    random_seed = check_seed(random_seed)
+    if random_seed is None:
+        raise ValueError("random_seed must be an integer: it fixes the hidden cells.")
+    levels = tuple(check_level(L) for L in levels)
+    if 0.9 not in levels:
+        raise ValueError(f"levels must include 0.9 (for width_90); got {levels!r}.")
+    check_n_jobs(n_jobs)
+    matrix = validate_scores(df)
+    X = matrix.to_numpy(dtype=float)
+    names = [str(c) for c in matrix.columns]
+    known = ~np.isnan(X)
+    if not (known.sum(axis=1) >= min_known).any():
+        raise ValueError(f"No entity has {min_known} known scores (min_known): nothing to "
+                         "hide and predict.")
+    rng = np.random.default_rng(random_seed)
+    hidden = [hide_cells(known, hide_fraction, min_known, rng) for _ in range(folds)]
+    config = sampler_config or SamplerConfig()
+    pops = [None] * folds
+    if "bayes" in methods:
+        jobs = [dict(df=pd.DataFrame(np.where(h, np.nan, X), columns=names,
+                                     index=matrix.index),
+                     normalize=False, prior=prior, sampler_config=config,
+                     random_seed=random_seed + 1 + f, cache=False, transform=transform,
+                     bounds=bounds, covariance=covariance, n_factors=n_factors)
+                for f, h in enumerate(hidden)]
+        pops = fit_many(jobs, [f"fold {f}" for f in range(folds)], n_jobs, progressbar,
+                        desc="evaluate (cells): fitting")
+    frames = []
+    bar = tqdm(total=folds * len(methods), disable=not progressbar,
+               desc="evaluate (cells): predicting", unit="method")
+    for f, (h, pop) in enumerate(zip(hidden, pops)):
+        visible = np.where(h, np.nan, X)
+        mean, sd = np.nanmean(visible, axis=0), np.nanstd(visible, axis=0, ddof=1)
+        rows = np.flatnonzero(h.any(axis=1))
+        for method in methods:
+            parts = []
+            for i in rows:
+                seen, unseen = np.flatnonzero(~np.isnan(visible[i])), np.flatnonzero(h[i])
+                if method == "bayes":
+                    components = pop.predictive_components()
+                    transforms = pop.data.transforms if pop.data.transformed else None
+                    noise = pop.default_noise() * pop.data.noise_slopes
+                elif method == "mean":
+                    components = ComponentDraws.normal(mean[None], np.diag(sd**2)[None])
+                    transforms, noise = None, np.zeros(len(names))
+                else:
+                    m, s = knn_moments(visible, i, unseen, sd)
+                    full_m, full_s = mean.copy(), sd.copy()
+                    full_m[unseen], full_s[unseen] = m, s
+                    components = ComponentDraws.normal(full_m[None], np.diag(full_s**2)[None])
+                    transforms, noise = None, np.zeros(len(names))
+                out = predict_cells(components, X[i][None], seen, noise, levels, random_seed,
+                                    transforms, predicted=unseen)
+                u = out.pop("unobserved")
+                part = pd.DataFrame({key: value[0] for key, value in out.items()})
+                part.insert(0, "true", X[i, u])
+                part.insert(0, "benchmark", np.asarray(names)[u])
+                part.insert(0, "entity", matrix.index[i])
+                part.insert(0, "n_observed", len(seen))
+                parts.append(part)
+            frame = pd.concat(parts, ignore_index=True)
+            frame.insert(0, "method", method)
+            frame.insert(0, "fold", f)
+            frames.append(frame)
+            bar.update(1)
+    bar.close()
+    settings = {"protocol": "cells", "hide_fraction": hide_fraction, "folds": folds,
+                "min_known": min_known, "methods": tuple(methods), "random_seed": random_seed,
+                "draws": config.draws, "tune": config.tune, "chains": config.chains,
+                "transform": transform, "bounds": bounds, "covariance": covariance,
+                "n_factors": n_factors, "n_rows": len(X), "n_known": int(known.sum())}
+    return CellEvaluation(cells=pd.concat(frames, ignore_index=True), levels=levels,
+                          settings=settings)

@@ -1,0 +1,113 @@
+"""The cell-holdout protocol: which cells are hidden, the baselines against direct
+computations, the result tables, the bad inputs, and a factor model on a sparse table."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import skillinfer_bayes as sib
+from skillinfer_bayes.studies.cells import KNN_NEIGHBOURS, hide_cells, knn_moments
+
+FAKE = dict(draws=200, chains=2, progressbar=False, transform=None)
+
+
+def sparse_table(N: int, K: int, known: float, seed: int, r: int = 2) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    loadings = rng.normal(size=(K, r)) * 0.8
+    cov = loadings @ loadings.T + np.diag(rng.uniform(0.3, 0.6, K) ** 2)
+    X = rng.multivariate_normal(rng.normal(size=K), cov, size=N)
+    mask = rng.random((N, K)) < known
+    mask[np.arange(N), rng.integers(K, size=N)] = True
+    return pd.DataFrame(np.where(mask, X, np.nan), columns=[f"b{k}" for k in range(K)],
+                        index=[f"m{i}" for i in range(N)])
+
+
+def test_each_eligible_entity_hides_its_share_and_keeps_one_visible():
+    known = ~np.isnan(sparse_table(50, 8, 0.5, seed=1).to_numpy())
+    hidden = hide_cells(known, 0.5, 3, np.random.default_rng(0))
+    counts = known.sum(axis=1)
+    assert not (hidden & ~known).any()  # only known cells are hidden
+    eligible = counts >= 3
+    assert (hidden[~eligible].sum(axis=1) == 0).all()
+    expected = np.minimum(np.maximum(1, np.round(0.5 * counts)), counts - 1)
+    np.testing.assert_array_equal(hidden[eligible].sum(axis=1), expected[eligible])
+    again = hide_cells(known, 0.5, 3, np.random.default_rng(0))
+    np.testing.assert_array_equal(hidden, again)
+
+
+def test_the_knn_baseline_is_the_weighted_mean_of_the_nearest_entities():
+    rng = np.random.default_rng(2)
+    visible = rng.normal(size=(30, 4))
+    visible[rng.random(visible.shape) < 0.2] = np.nan
+    visible[0] = [0.5, -0.2, np.nan, np.nan]
+    sd = np.nanstd(visible, axis=0, ddof=1)
+    mean, spread = knn_moments(visible, 0, np.array([2]), sd)
+    both = ~np.isnan(visible[:, :2]).any(axis=1) & ~np.isnan(visible[:, 2])
+    both[0] = False
+    dist = np.sqrt(((visible[:, :2] - visible[0, :2]) ** 2).mean(axis=1))
+    candidates = np.flatnonzero(both)
+    nearest = candidates[np.argsort(dist[candidates])[:KNN_NEIGHBOURS]]
+    w = 1 / (dist[nearest] + 1e-8)
+    assert mean[0] == pytest.approx(w @ visible[nearest, 2] / w.sum(), rel=1e-12)
+    assert spread[0] >= 0.05 * sd[2]
+
+
+def test_the_cells_protocol_scores_every_hidden_cell_for_every_method(fake_sampler):
+    df = sparse_table(30, 6, 0.6, seed=3)
+    res = sib.evaluate(df, protocol="cells", hide_fraction=0.5, folds=2, random_seed=4,
+                       **FAKE)
+    known = ~np.isnan(df.to_numpy())
+    rng = np.random.default_rng(4)
+    hidden = [hide_cells(known, 0.5, 2, rng) for _ in range(2)]
+    n_hidden = sum(int(h.sum()) for h in hidden)
+    assert len(res.cells) == 3 * n_hidden
+    assert list(res.summary.index) == ["bayes", "mean", "knn"]
+    for column in ("MAE", "median_abs_error", "median_abs_pct_error", "coverage_90", "crps",
+                   "log_score", "n_cells"):
+        assert column in res.summary.columns
+    assert np.isfinite(res.cells[["mean", "std", "pit", "crps"]].to_numpy()).all()
+    # the mean baseline predicts each benchmark's mean over the fold's visible cells
+    visible = np.where(hidden[0], np.nan, df.to_numpy())
+    first = res.cells.query("fold == 0 and method == 'mean'")
+    expected = np.nanmean(visible, axis=0)[first["benchmark"].str[1:].astype(int)]
+    np.testing.assert_allclose(first["mean"], expected, rtol=1e-12)
+    # the median errors are medians of the cells' errors
+    bayes = res.cells.query("method == 'bayes'")
+    assert res.summary.loc["bayes", "median_abs_error"] == pytest.approx(
+        (bayes["mean"] - bayes["true"]).abs().median())
+
+
+def test_bad_cell_protocol_inputs_are_refused_with_the_fix(fake_sampler):
+    df = sparse_table(20, 5, 0.6, seed=5)
+    with pytest.raises(ValueError, match=r"hide_fraction must lie in \(0, 1\), e.g. 0.5; got 1"):
+        sib.evaluate(df, protocol="cells", hide_fraction=1.0)
+    with pytest.raises(ValueError, match="folds must be an integer >= 1; got 0"):
+        sib.evaluate(df, protocol="cells", folds=0)
+    with pytest.raises(ValueError, match="min_known must be an integer >= 2; got 1"):
+        sib.evaluate(df, protocol="cells", min_known=1)
+    with pytest.raises(ValueError, match=r"Unknown method\(s\) \['plugin'\] for "
+                                         r"protocol='cells'; choose from \['bayes', 'mean', "
+                                         r"'knn'\]"):
+        sib.evaluate(df, protocol="cells", methods=("plugin",))
+    with pytest.raises(ValueError, match="Unknown protocol 'rows'; choose 'entities'"):
+        sib.evaluate(df, protocol="rows")
+    with pytest.raises(ValueError, match="protocol='cells' takes no groups, covariates or "
+                                         "noise yet"):
+        sib.evaluate(df, protocol="cells", noise=0.1)
+    with pytest.raises(ValueError, match="No entity has 9 known scores"):
+        sib.evaluate(df, protocol="cells", min_known=9)
+
+
+@pytest.mark.slow
+def test_a_factor_model_beats_the_baselines_on_held_out_cells():
+    df = sparse_table(60, 16, 0.5, seed=6)
+    res = sib.evaluate(df, protocol="cells", folds=1, random_seed=0, covariance="factor",
+                       n_factors=2, transform=None, draws=500, tune=500, progressbar=False,
+                       target_accept=0.9)
+    summary = res.summary
+    assert summary.loc["bayes", "median_abs_error"] < summary.loc["knn", "median_abs_error"]
+    assert summary.loc["bayes", "median_abs_error"] < summary.loc["mean", "median_abs_error"]
+    assert summary.loc["bayes", "crps"] < summary.loc["knn", "crps"]
+    assert 0.8 <= summary.loc["bayes", "coverage_90"] <= 0.97
