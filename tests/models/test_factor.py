@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytensor
 import pytest
+from helpers import simulate_sparse
 from scipy.stats import multivariate_normal
 
 import skillinfer_bayes as sib
@@ -17,19 +18,8 @@ from skillinfer_bayes.models.priors import Prior
 FAKE = dict(draws=200, chains=2, progressbar=False, transform=None, normalize=False)
 
 
-def wide_table(N: int, K: int, r: int, known: float, seed: int) -> pd.DataFrame:
-    """N x K scores of rank r plus noise, a share ``known`` of the cells observed."""
-    rng = np.random.default_rng(seed)
-    loadings = rng.normal(size=(K, r)) * 0.8
-    cov = loadings @ loadings.T + np.diag(rng.uniform(0.3, 0.6, K) ** 2)
-    X = rng.multivariate_normal(rng.normal(size=K), cov, size=N)
-    mask = rng.random((N, K)) < known
-    mask[np.arange(N), rng.integers(K, size=N)] = True
-    return pd.DataFrame(np.where(mask, X, np.nan), columns=[f"b{k}" for k in range(K)])
-
-
 def test_the_factor_likelihood_is_the_sum_of_the_rows_densities():
-    X = wide_table(30, 8, 2, 0.5, seed=1).to_numpy()
+    X = simulate_sparse(30, 8, 0.5, seed=1, r=2).to_numpy()
     model = build_factor_model(masked_rows(X), [f"b{k}" for k in range(8)], Prior(), 2)
     rng = np.random.default_rng(2)
     point = {k: v + rng.normal(scale=0.5, size=np.shape(v))
@@ -49,7 +39,7 @@ def test_the_factor_likelihood_is_the_sum_of_the_rows_densities():
 
 def test_a_factor_population_predicts_and_bad_specifications_are_refused(fake_sampler,
                                                                           tmp_path):
-    df = wide_table(40, 10, 2, 0.4, seed=4)
+    df = simulate_sparse(40, 10, 0.4, seed=4, r=2)
     pop = sib.Population.from_dataframe(df, covariance="factor", n_factors=2, random_seed=0,
                                         **FAKE)
     assert pop.Sigma_draws.shape == (400, 10, 10)

@@ -4,8 +4,8 @@ computations, the result tables, the bad inputs, and a factor model on a sparse 
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
+from helpers import simulate_sparse
 
 import skillinfer_bayes as sib
 from skillinfer_bayes.studies.cells import KNN_NEIGHBOURS, hide_cells, knn_moments
@@ -13,19 +13,8 @@ from skillinfer_bayes.studies.cells import KNN_NEIGHBOURS, hide_cells, knn_momen
 FAKE = dict(draws=200, chains=2, progressbar=False, transform=None)
 
 
-def sparse_table(N: int, K: int, known: float, seed: int, r: int = 2) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    loadings = rng.normal(size=(K, r)) * 0.8
-    cov = loadings @ loadings.T + np.diag(rng.uniform(0.3, 0.6, K) ** 2)
-    X = rng.multivariate_normal(rng.normal(size=K), cov, size=N)
-    mask = rng.random((N, K)) < known
-    mask[np.arange(N), rng.integers(K, size=N)] = True
-    return pd.DataFrame(np.where(mask, X, np.nan), columns=[f"b{k}" for k in range(K)],
-                        index=[f"m{i}" for i in range(N)])
-
-
 def test_each_eligible_entity_hides_its_share_and_keeps_one_visible():
-    known = ~np.isnan(sparse_table(50, 8, 0.5, seed=1).to_numpy())
+    known = ~np.isnan(simulate_sparse(50, 8, 0.5, seed=1).to_numpy())
     hidden = hide_cells(known, 0.5, 3, np.random.default_rng(0))
     counts = known.sum(axis=1)
     assert not (hidden & ~known).any()  # only known cells are hidden
@@ -55,7 +44,7 @@ def test_the_knn_baseline_is_the_weighted_mean_of_the_nearest_entities():
 
 
 def test_the_cells_protocol_scores_every_hidden_cell_for_every_method(fake_sampler):
-    df = sparse_table(30, 6, 0.6, seed=3)
+    df = simulate_sparse(30, 6, 0.6, seed=3)
     res = sib.evaluate(df, protocol="cells", hide_fraction=0.5, folds=2, random_seed=4,
                        **FAKE)
     known = ~np.isnan(df.to_numpy())
@@ -80,7 +69,7 @@ def test_the_cells_protocol_scores_every_hidden_cell_for_every_method(fake_sampl
 
 
 def test_bad_cell_protocol_inputs_are_refused_with_the_fix(fake_sampler):
-    df = sparse_table(20, 5, 0.6, seed=5)
+    df = simulate_sparse(20, 5, 0.6, seed=5)
     with pytest.raises(ValueError, match=r"hide_fraction must lie in \(0, 1\), e.g. 0.5; got 1"):
         sib.evaluate(df, protocol="cells", hide_fraction=1.0)
     with pytest.raises(ValueError, match="folds must be an integer >= 1; got 0"):
@@ -102,7 +91,7 @@ def test_bad_cell_protocol_inputs_are_refused_with_the_fix(fake_sampler):
 
 @pytest.mark.slow
 def test_a_factor_model_beats_the_baselines_on_held_out_cells():
-    df = sparse_table(60, 16, 0.5, seed=6)
+    df = simulate_sparse(60, 16, 0.5, seed=6)
     res = sib.evaluate(df, protocol="cells", folds=1, random_seed=0, covariance="factor",
                        n_factors=2, transform=None, draws=500, tune=500, progressbar=False,
                        target_accept=0.9)
