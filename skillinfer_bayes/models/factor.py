@@ -3,7 +3,8 @@
 On the standardized latent scale, as the LKJ model of :mod:`~skillinfer_bayes.models.mvn`, but
 with the covariance of a factor model:
 
-    Lambda_kj    = z_kj / sqrt(j),   z_kj ~ Normal(0, 1)         K x r loadings, j = 1..r
+    s_j          ~ HalfNormal(1)                                 r factor scales
+    Lambda_kj    = s_j z_kj,   z_kj ~ Normal(0, 1)               K x r loadings (non-centred)
     psi_k        ~ Gamma(2, 4 / sd_scale)                        K specific sds (mean sd_scale / 2)
     Sigma        = Lambda Lambda' + diag(psi^2)
     mu           = mean_scale (Lambda a + psi * b),  a ~ Normal(0, I_r),  b ~ Normal(0, I_K)
@@ -25,20 +26,20 @@ with the covariance of a factor model:
   mass matrix cannot follow: with independent ``Normal(0, 1)`` means, an 80 x 50 rank-2 table
   (35% known, 4 x 1000 draws) gave a min ESS of the means of 378 and r_hat 1.012; this form
   gives 5,195 and 1.004, in 87 s instead of 124.
-- **Shrinkage of later factors.** The prior sd of the j-th factor's loadings is
-  ``1 / sqrt(j)``, so factors the data do not support stay small (a fixed, gently decreasing
-  shrinkage, as in the cumulative-shrinkage priors of Bhattacharya and Dunson 2011, with fixed
-  rates). Learned per-factor scales (``Lambda_kj = s_j z_kj``, ``s_j ~ HalfNormal(1)``) were
-  measured to be slower and less stable: on a simulated 60 x 16 rank-2 table (50% known,
-  4 x 500 draws) they took more leapfrog steps (mean tree depth 5.8 against 4.4, 25 s against
-  12 s), and on a sparser fold of it (25% known) 11 divergences against 4.
+- **Shrinkage of unneeded factors.** Each factor has its own scale ``s_j``, so a factor the
+  data do not support shrinks toward zero (automatic relevance determination). Fixed,
+  decreasing scales (``1 / sqrt(j)``, as the cumulative-shrinkage priors of Bhattacharya and
+  Dunson 2011 with fixed rates) were measured: faster on a simulated 60 x 16 rank-2 table
+  (mean tree depth 4.4 against 5.8), but on the 80 x 50 table the chains disagreed (max r_hat
+  of Sigma's entries 1.045, min ESS 68, against 1.006 and 2,746 with learned scales).
 - **Specific sds away from 0.** A benchmark with few scores can be fitted exactly by the
   factors, and its specific sd then runs to 0 (a Heywood case), where the likelihood is
   unbounded and NUTS diverges. The ``Gamma(2, .)`` prior has zero density at 0 (a
-  boundary-avoiding prior, Chung et al. 2013) where a half-normal does not: on that sparse
-  fold the half-normal gave 289 divergences and r_hat 1.30 even at ``target_accept=0.95``;
-  the gamma prior none at 0.9 (one at the default 0.8: raise ``target_accept`` to 0.9 for
-  sparse tables).
+  boundary-avoiding prior, Chung et al. 2013) where a half-normal does not: on a sparse fold
+  of the 60 x 16 table (25% of its cells visible), with fixed factor scales, the half-normal
+  gave 289 divergences and r_hat 1.30 even at ``target_accept=0.95``, the gamma prior none at
+  0.9; with the learned scales, none either (raise ``target_accept`` to 0.9 for sparse
+  tables).
 - **Cost.** The likelihood is the batched per-row kernel of :mod:`~skillinfer_bayes.models.
   masked` through the Woodbury identity: O(N K r^2) per evaluation whatever the missingness,
   with ``K r`` free loadings instead of the LKJ model's ``K (K - 1) / 2`` correlations.
@@ -65,7 +66,7 @@ Examples
 >>> X = np.random.default_rng(0).normal(size=(40, 5))
 >>> model = build_factor_model(masked_rows(X), ["a", "b", "c", "d", "e"], Prior(), 2)
 >>> sorted(v.name for v in model.free_RVs)
-['loadings_std', 'mean_factor', 'mean_specific', 'specific_sd']
+['factor_scale', 'loadings_std', 'mean_factor', 'mean_specific', 'specific_sd']
 """
 
 from __future__ import annotations
@@ -81,6 +82,7 @@ from skillinfer_bayes.models.mvn import CHOL_VAR, MEAN_VAR, ROW_MASK, ROW_VALUES
 from skillinfer_bayes.models.priors import Prior
 
 #: Names of the factor model's variables (standardized scale).
+FACTOR_SCALE_VAR = "factor_scale"
 LOADINGS_STD_VAR = "loadings_std"
 LOADINGS_VAR = "loadings"
 SPECIFIC_SD_VAR = "specific_sd"
@@ -123,7 +125,7 @@ def build_factor_model(
     Returns
     -------
     pymc.Model
-        Free variables ``loadings_std`` (the z), ``specific_sd``,
+        Free variables ``factor_scale``, ``loadings_std`` (the z), ``specific_sd``,
         ``mean_factor`` (a) and ``mean_specific`` (b); deterministics ``mu_std``,
         ``loadings`` (K x r), ``chol_stds`` and ``chol_corr`` (the sds and correlations of
         Sigma); the likelihood as the potential ``loglik``.
@@ -133,8 +135,9 @@ def build_factor_model(
     coords = {"benchmark": list(benchmarks), "benchmark_bis": list(benchmarks),
               "factor": list(range(r))}
     with pm.Model(coords=coords) as model:
+        scale = pm.HalfNormal(FACTOR_SCALE_VAR, sigma=1.0, dims="factor")
         z = pm.Normal(LOADINGS_STD_VAR, 0.0, 1.0, dims=("benchmark", "factor"))
-        loadings = pm.Deterministic(LOADINGS_VAR, z / np.sqrt(np.arange(1.0, r + 1))[None, :],
+        loadings = pm.Deterministic(LOADINGS_VAR, z * scale[None, :],
                                     dims=("benchmark", "factor"))
         psi = pm.Gamma(SPECIFIC_SD_VAR, alpha=2.0, beta=4.0 / prior.sd_scale, dims="benchmark")
         a = pm.Normal(MEAN_FACTOR_VAR, 0.0, 1.0, dims="factor")

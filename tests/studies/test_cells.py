@@ -93,7 +93,7 @@ def test_bad_cell_protocol_inputs_are_refused_with_the_fix(fake_sampler):
 def test_a_factor_model_beats_the_baselines_on_held_out_cells():
     df = simulate_sparse(60, 16, 0.5, seed=6)
     res = sib.evaluate(df, protocol="cells", folds=1, random_seed=0, covariance="factor",
-                       n_factors=2, transform=None, draws=500, tune=500, progressbar=False,
+                       n_factors=2, transform=None, progressbar=False,
                        target_accept=0.9)
     summary = res.summary
     assert summary.loc["bayes", "median_abs_error"] < summary.loc["knn", "median_abs_error"]
