@@ -96,7 +96,7 @@ def evaluation_curve(
     the rules rank as :meth:`Profile.most_uncertain` and :meth:`Profile.most_informative` do
     (sds on the scores' scale; variance reduction on the latent scale) and the metrics are
     those of the predictive on the scores' scale (:func:`~skillinfer_bayes.studies.
-    evaluation.mixture_cells`).
+    scoring.mixture_cells`).
 
     Parameters
     ----------

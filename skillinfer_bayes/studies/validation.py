@@ -63,7 +63,7 @@ def held_out_evaluation(
     With transformed benchmarks (the default copula) each refit estimates the same kinds of
     transforms, with the same bounds, from its own rows; a noisy observation is clipped to its
     benchmark's bounds; the ``"kalman"`` mean, coverage and log density are those of the
-    predictive on the scores' scale (:func:`~skillinfer_bayes.studies.evaluation.
+    predictive on the scores' scale (:func:`~skillinfer_bayes.studies.scoring.
     mixture_cells`).
 
     Parameters
