@@ -91,7 +91,13 @@ MEAN_SPECIFIC_VAR = "mean_specific"
 
 
 def check_n_factors(n_factors, K: int) -> int:
-    """``n_factors`` as an int in [1, K - 1] (a clear error otherwise)."""
+    """``n_factors`` as an int in [1, K - 1] (a clear error otherwise).
+
+    Examples
+    --------
+    >>> check_n_factors(2, 5)
+    2
+    """
     if isinstance(n_factors, bool) or not isinstance(n_factors, (int, np.integer)) \
             or not 1 <= n_factors < K:
         raise ValueError(

@@ -39,7 +39,14 @@ ROW_VALUES, ROW_MASK, ROW_GROUP = "row_values", "row_mask", "row_group"
 
 
 def uses_rows(stats: Sequence[PatternStats]) -> bool:
-    """Whether the likelihood of these patterns is the batched per-row kernel."""
+    """Whether the likelihood of these patterns is the batched per-row kernel.
+
+    Examples
+    --------
+    >>> from skillinfer_bayes.data.sufficient_stats import pattern_stats
+    >>> uses_rows(pattern_stats(np.random.default_rng(0).normal(size=(20, 3))))
+    False
+    """
     return len(stats) > MAX_PATTERN_BLOCKS
 
 

@@ -83,7 +83,14 @@ class CellEvaluation(EvaluationResult):
 
 def hide_cells(known: np.ndarray, hide_fraction: float, min_known: int,
                rng: np.random.Generator) -> np.ndarray:
-    """(N, K) bool: the cells one fold hides (see the module docstring)."""
+    """(N, K) bool: the cells one fold hides (see the module docstring).
+
+    Examples
+    --------
+    >>> known = np.array([[True, True, True, True], [True, False, False, False]])
+    >>> hide_cells(known, 0.5, 2, np.random.default_rng(0)).sum(axis=1).tolist()
+    [2, 0]
+    """
     hidden = np.zeros_like(known)
     for i in np.flatnonzero(known.sum(axis=1) >= min_known):
         cells = np.flatnonzero(known[i])
@@ -95,7 +102,15 @@ def hide_cells(known: np.ndarray, hide_fraction: float, min_known: int,
 def knn_moments(visible: np.ndarray, i: int, hidden: np.ndarray,
                 sd: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The k-nearest-neighbour predictive mean and sd of entity ``i``'s ``hidden`` benchmarks
-    from the ``visible`` table (NaN = not visible)."""
+    from the ``visible`` table (NaN = not visible).
+
+    Examples
+    --------
+    >>> visible = np.array([[1.0, 2.0, np.nan], [1.0, 2.0, 5.0], [3.0, 4.0, 9.0]])
+    >>> mean, sd = knn_moments(visible, 0, np.array([2]), np.ones(3))
+    >>> bool(5.0 <= mean[0] < 5.01)  # the neighbour at distance 0 dominates
+    True
+    """
     row = visible[i]
     both = ~np.isnan(visible) & ~np.isnan(row)
     overlap = both.sum(axis=1)
@@ -164,6 +179,14 @@ def evaluate_cells(
     -------
     CellEvaluation
         ``.summary`` per method, ``.by_benchmark``, ``.cells``.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> table = pd.DataFrame(rng.normal(size=(30, 4)), columns=list("abcd"))
+    >>> res = evaluate_cells(table, methods=("mean", "knn"), folds=1, progressbar=False)
+    >>> list(res.summary.index), int(res.summary.loc["mean", "n_cells"])
+    (['mean', 'knn'], 60)
     """
     unknown = sorted(set(methods) - set(METHODS))
     if unknown or not len(methods):
@@ -210,22 +233,22 @@ def evaluate_cells(
         mean, sd = np.nanmean(visible, axis=0), np.nanstd(visible, axis=0, ddof=1)
         rows = np.flatnonzero(h.any(axis=1))
         for method in methods:
+            # the fold's predictive, shared by its entities (each has its own observed set)
+            transforms, noise = None, np.zeros(len(names))
+            if method == "bayes":
+                components = pop.predictive_components()
+                transforms = pop.data.transforms if pop.data.transformed else None
+                noise = pop.default_noise() * pop.data.noise_slopes
+            elif method == "mean":
+                components = ComponentDraws.normal(mean[None], np.diag(sd**2)[None])
             parts = []
             for i in rows:
                 seen, unseen = np.flatnonzero(~np.isnan(visible[i])), np.flatnonzero(h[i])
-                if method == "bayes":
-                    components = pop.predictive_components()
-                    transforms = pop.data.transforms if pop.data.transformed else None
-                    noise = pop.default_noise() * pop.data.noise_slopes
-                elif method == "mean":
-                    components = ComponentDraws.normal(mean[None], np.diag(sd**2)[None])
-                    transforms, noise = None, np.zeros(len(names))
-                else:
+                if method == "knn":  # its own neighbours: a normal per entity
                     m, s = knn_moments(visible, i, unseen, sd)
                     full_m, full_s = mean.copy(), sd.copy()
                     full_m[unseen], full_s[unseen] = m, s
                     components = ComponentDraws.normal(full_m[None], np.diag(full_s**2)[None])
-                    transforms, noise = None, np.zeros(len(names))
                 out = predict_cells(components, X[i][None], seen, noise, levels, random_seed,
                                     transforms, predicted=unseen)
                 u = out.pop("unobserved")
