@@ -25,6 +25,7 @@ from skillinfer_bayes.inference import diagnostics, storage
 from skillinfer_bayes.inference.fitting import ModelSpec, SamplerConfig, fit_cached
 from skillinfer_bayes.inference.inference_data import InferenceData, from_datasets, with_group
 from skillinfer_bayes.models.priors import Prior
+from skillinfer_bayes.models.factor import LOADINGS_VAR, SPECIFIC_SD_VAR
 from skillinfer_bayes.predictive.components import ComponentDraws
 from skillinfer_bayes.predictive.conditioning import noise_from_sds
 from skillinfer_bayes.predictive.prior_predictive import sample_prior_predictive
@@ -791,6 +792,17 @@ class Population:
         >>> pop.predictive_components().n_components
         1
         """
+        post = self.idata["posterior"]
+        if LOADINGS_VAR in post and self.groups is None:
+            if group is not None:
+                self._require_groups(f"group={group!r}")
+            # the factor form on the data's scale: conditioning through r x r systems
+            K = len(self.latent_names)
+            scale = self.data.scale
+            loadings = post[LOADINGS_VAR].values.reshape(-1, K, self.n_factors)
+            specific = post[SPECIFIC_SD_VAR].values.reshape(-1, K)
+            return ComponentDraws.factor(self.mu_draws, scale[:, None] * loadings,
+                                         (scale * specific) ** 2)
         return ComponentDraws.normal(*self.predictive_draws(group, warn=warn))
 
     def entity(self, name) -> np.ndarray:

@@ -217,7 +217,7 @@ def build_for(data: PreparedData, spec: ModelSpec):
     group_names = list(data.group_names) if data.groups is not None else None
     K = len(data.latent_names)
     rows = None
-    if spec.covariance == "factor" or uses_rows(data.stats):  # the batched per-row kernel
+    if uses_rows(data.stats):  # the batched per-row kernel
         codes = np.full(data.n_entities, -1) if data.group_codes is None else data.group_codes
         values, mask = masked_rows(data.standardized())
         known = mask.any(axis=1)  # as in the patterns: a row with no score carries nothing
@@ -228,8 +228,9 @@ def build_for(data: PreparedData, spec: ModelSpec):
                 "groups are not supported with covariance='factor' yet; fit without groups= "
                 "or with covariance='lkj'."
             )
-        model = build_factor_model(rows[:2], data.latent_names, spec.prior, spec.n_factors)
-        return model, ("factor", spec.n_factors, K, len(rows[0]), spec.prior)
+        model = build_factor_model(data.stats if rows is None else rows[:2],
+                                   data.latent_names, spec.prior, spec.n_factors)
+        return model, ("factor", spec.n_factors, structure_key(data.stats, K, spec.prior))
     model = build_model(data.stats, data.latent_names, spec.prior, group_names, rows)
     return model, structure_key(data.stats, K, spec.prior, len(data.group_names))
 

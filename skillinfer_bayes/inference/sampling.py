@@ -21,6 +21,7 @@ import pymc as pm
 
 from skillinfer_bayes.inference.inference_data import InferenceData, from_dict
 from skillinfer_bayes.inference.locations import cache_dir
+from skillinfer_bayes.models.factor import LOADINGS_VAR, SPECIFIC_SD_VAR
 from skillinfer_bayes.models.mvn import (
     CHOL_VAR,
     GROUP_CENTERED_VAR,
@@ -44,21 +45,27 @@ POSTERIOR_DIMS = {
 }
 #: Kept in addition for grouped populations.
 GROUP_POSTERIOR_DIMS = {GROUP_SD_VAR: ["benchmark"], GROUP_MEAN_VAR: ["group", "benchmark"]}
+#: Kept in addition for factor covariances (the predictive conditions through them).
+FACTOR_POSTERIOR_DIMS = {LOADINGS_VAR: ["benchmark", "factor"], SPECIFIC_SD_VAR: ["benchmark"]}
 
 
 def posterior_dims(model: pm.Model) -> dict[str, list[str]]:
     """The variables kept in the posterior of ``model``, with their dims."""
+    dims = dict(POSTERIOR_DIMS)
     if "group" in model.coords:
-        return {**POSTERIOR_DIMS, **GROUP_POSTERIOR_DIMS}
-    return dict(POSTERIOR_DIMS)
+        dims.update(GROUP_POSTERIOR_DIMS)
+    if "factor" in model.coords:
+        dims.update(FACTOR_POSTERIOR_DIMS)
+    return dims
 
 
 def posterior_coords(model: pm.Model) -> dict[str, list]:
     """The coordinates of the posterior's dims (``benchmark``, ``benchmark_bis``, ``group``)."""
     coords = {"benchmark": list(model.coords["benchmark"])}
     coords["benchmark_bis"] = coords["benchmark"]
-    if "group" in model.coords:
-        coords["group"] = list(model.coords["group"])
+    for name in ("group", "factor"):
+        if name in model.coords:
+            coords[name] = list(model.coords[name])
     return coords
 
 

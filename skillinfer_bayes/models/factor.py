@@ -40,9 +40,13 @@ with the covariance of a factor model:
   gave 289 divergences and r_hat 1.30 even at ``target_accept=0.95``, the gamma prior none at
   0.9; with the learned scales, none either (raise ``target_accept`` to 0.9 for sparse
   tables).
-- **Cost.** The likelihood is the batched per-row kernel of :mod:`~skillinfer_bayes.models.
-  masked` through the Woodbury identity: O(N K r^2) per evaluation whatever the missingness,
-  with ``K r`` free loadings instead of the LKJ model's ``K (K - 1) / 2`` correlations.
+- **Cost.** With few missingness patterns (a tall or complete table) the likelihood is the
+  sufficient statistics of each pattern through the Woodbury identity
+  (:func:`factor_pattern_loglik`): O(k^2 r) per pattern whatever the number of rows. With many
+  patterns it is the batched per-row kernel of :mod:`~skillinfer_bayes.models.masked`, also
+  through the Woodbury identity: O(N K r^2) per evaluation whatever the missingness. Either
+  way no K x K matrix is factorized, and there are ``K r`` free loadings instead of the LKJ
+  model's ``K (K - 1) / 2`` correlations.
 
 The prior's ``eta`` (the LKJ concentration) does not enter this model.
 
@@ -76,7 +80,9 @@ from collections.abc import Sequence
 import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
+from pytensor.tensor.slinalg import solve_triangular
 
+from skillinfer_bayes.data.sufficient_stats import LOG_2PI, PatternStats
 from skillinfer_bayes.models.masked import masked_factor_loglik
 from skillinfer_bayes.models.mvn import CHOL_VAR, MEAN_VAR, ROW_MASK, ROW_VALUES
 from skillinfer_bayes.models.priors import Prior
@@ -107,19 +113,67 @@ def check_n_factors(n_factors, K: int) -> int:
     return int(n_factors)
 
 
+def factor_pattern_loglik(stats: PatternStats, mu, loadings, psi, K: int, label: str):
+    """Symbolic log-likelihood of one missingness pattern's sufficient statistics under
+    ``MvNormal(mu, loadings loadings' + diag(psi^2))``, through the Woodbury identity.
+
+    With ``o`` the pattern's k observed dimensions, ``D = diag(psi_o^2)``, ``W = D^-1
+    Lambda_o`` and ``C = I_r + Lambda_o' W = L L'``:
+
+        log|Sigma_oo|          = sum log psi_o^2 + 2 sum log diag(L)
+        tr(Sigma_oo^-1 A)      = tr(D^-1 A) - ||L^-1 W' A W L^-T||   (A = S + n d d')
+
+    at O(k^2 r), where the dense form factorizes the k x k block. The statistics enter as
+    ``pm.Data`` (``n_<label>``, ``mean_<label>``, ``scatter_<label>``) as in
+    :func:`~skillinfer_bayes.models.mvn.pattern_loglik`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from scipy.stats import multivariate_normal
+    >>> from skillinfer_bayes.data.sufficient_stats import pattern_stats
+    >>> lam, psi = np.array([[1.0], [0.5], [-0.3]]), np.array([0.5, 1.0, 0.8])
+    >>> X = np.random.default_rng(0).normal(size=(6, 3))
+    >>> with pm.Model():
+    ...     got = factor_pattern_loglik(pattern_stats(X)[0], np.zeros(3), lam, psi, 3, "0").eval()
+    >>> ref = multivariate_normal(np.zeros(3), lam @ lam.T + np.diag(psi**2)).logpdf(X).sum()
+    >>> bool(np.isclose(got, ref))
+    True
+    """
+    o = stats.observed
+    k = len(o)
+    n = pm.Data(f"n_{label}", float(stats.n))
+    mean = pm.Data(f"mean_{label}", stats.mean)
+    scatter = pm.Data(f"scatter_{label}", stats.scatter)
+    lam, sd, centre = (loadings, psi, mu) if k == K else (loadings[o], psi[o], mu[o])
+    r = lam.shape[1]
+    d = mean - centre
+    total = scatter + n * pt.outer(d, d)  # S + n d d'
+    d_inv = 1.0 / sd**2
+    weighted = lam * d_inv[:, None]  # W = D^-1 Lambda_o
+    chol = pt.linalg.cholesky(pt.eye(r) + lam.T @ weighted)
+    a = solve_triangular(chol, weighted.T, lower=True)  # (r, k): L^-1 W'
+    quad = pt.sum(pt.diag(total) * d_inv) - pt.sum((a @ total) * a)
+    logdet = pt.sum(pt.log(sd**2)) + 2.0 * pt.sum(pt.log(pt.diag(chol)))
+    return -0.5 * (n * logdet + quad + n * k * LOG_2PI)
+
+
 def build_factor_model(
-    rows: tuple[np.ndarray, np.ndarray],
+    data: tuple[np.ndarray, np.ndarray] | Sequence[PatternStats],
     benchmarks: Sequence[str],
     prior: Prior,
     n_factors: int,
 ) -> pm.Model:
-    """The factor-covariance model (see the module docstring) of standardized rows.
+    """The factor-covariance model (see the module docstring) of standardized scores.
 
     Parameters
     ----------
-    rows : (values, mask)
-        (N, K) standardized rows (any number where missing) and their 0/1 mask
-        (:func:`~skillinfer_bayes.models.masked.masked_rows`).
+    data : (values, mask) or sequence of PatternStats
+        Either the (N, K) standardized rows (any number where missing) and their 0/1 mask
+        (:func:`~skillinfer_bayes.models.masked.masked_rows`): the likelihood is then the
+        batched per-row kernel; or the sufficient statistics of each missingness pattern
+        (:func:`~skillinfer_bayes.data.sufficient_stats.pattern_stats`): one Woodbury block
+        per pattern (:func:`factor_pattern_loglik`), cheaper for few patterns.
     benchmarks : sequence of str
         The latent dimensions' names (the ``benchmark`` coordinate).
     prior : Prior
@@ -155,7 +209,12 @@ def build_factor_model(
         pm.Deterministic(f"{CHOL_VAR}_stds", stds, dims="benchmark")
         pm.Deterministic(f"{CHOL_VAR}_corr", cov / pt.outer(stds, stds),
                          dims=("benchmark", "benchmark_bis"))
-        values = pm.Data(ROW_VALUES, rows[0])
-        mask = pm.Data(ROW_MASK, rows[1])
-        pm.Potential("loglik", pt.sum(masked_factor_loglik(values, mask, mu, loadings, psi)))
+        if isinstance(data, tuple):
+            values = pm.Data(ROW_VALUES, data[0])
+            mask = pm.Data(ROW_MASK, data[1])
+            total = pt.sum(masked_factor_loglik(values, mask, mu, loadings, psi))
+        else:
+            total = sum(factor_pattern_loglik(s, mu, loadings, psi, K, str(p))
+                        for p, s in enumerate(data))
+        pm.Potential("loglik", total)
     return model

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import logsumexp
 
-from skillinfer_bayes.predictive.conditioning import condition
+from skillinfer_bayes.predictive.conditioning import condition, condition_factor
 
 
 @dataclass(frozen=True, eq=False)
@@ -40,6 +40,11 @@ class ComponentDraws:
         (S, C, K, K) component covariances.
     weights : numpy.ndarray
         (S, C) component weights; each draw's weights sum to 1.
+    loadings, specific_var : numpy.ndarray, optional
+        The factor form of the covariances, ``covariances = loadings loadings' +
+        diag(specific_var)``: (S, C, K, r) and (S, C, K). When given, conditioning goes
+        through the factors (:func:`~skillinfer_bayes.predictive.conditioning.
+        condition_factor`, r x r systems) instead of the K x K covariances.
 
     Examples
     --------
@@ -52,6 +57,8 @@ class ComponentDraws:
     means: np.ndarray
     covariances: np.ndarray
     weights: np.ndarray
+    loadings: np.ndarray | None = None
+    specific_var: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         S, C, K = np.shape(self.means)
@@ -63,12 +70,42 @@ class ComponentDraws:
             )
         if not np.allclose(np.sum(self.weights, axis=1), 1.0):
             raise ValueError("each draw's component weights must sum to 1.")
+        if (self.loadings is None) != (self.specific_var is None) or (
+                self.loadings is not None and (
+                    np.shape(self.loadings)[:3] != (S, C, K)
+                    or np.shape(self.specific_var) != (S, C, K))):
+            raise ValueError(
+                "ComponentDraws' factor form needs both loadings (S, C, K, r) and "
+                "specific_var (S, C, K)."
+            )
 
     @classmethod
     def normal(cls, mu: np.ndarray, Sigma: np.ndarray) -> ComponentDraws:
         """One normal component per draw: (S, K) means and (S, K, K) covariances."""
         mu, Sigma = np.asarray(mu, dtype=float), np.asarray(Sigma, dtype=float)
         return cls(mu[:, None], Sigma[:, None], np.ones((len(mu), 1)))
+
+    @classmethod
+    def factor(cls, mu: np.ndarray, loadings: np.ndarray,
+               specific_var: np.ndarray) -> ComponentDraws:
+        """One normal component per draw with a factor covariance: (S, K) means, (S, K, r)
+        loadings and (S, K) specific variances.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> draws = ComponentDraws.factor(np.zeros((4, 3)), np.ones((4, 3, 1)), np.ones((4, 3)))
+        >>> draws.covariances[0, 0].tolist()
+        [[2.0, 1.0, 1.0], [1.0, 2.0, 1.0], [1.0, 1.0, 2.0]]
+        """
+        mu = np.asarray(mu, dtype=float)
+        loadings = np.asarray(loadings, dtype=float)
+        specific_var = np.asarray(specific_var, dtype=float)
+        K = mu.shape[1]
+        Sigma = np.matmul(loadings, loadings.transpose(0, 2, 1))
+        Sigma[:, np.arange(K), np.arange(K)] += specific_var
+        return cls(mu[:, None], Sigma[:, None], np.ones((len(mu), 1)), loadings[:, None],
+                   specific_var[:, None])
 
     @property
     def n_draws(self) -> int:
@@ -104,11 +141,16 @@ class ComponentDraws:
         """A copy whose components all have ``values`` as the means of ``benchmarks``."""
         means = self.means.copy()
         means[..., benchmarks] = values
-        return ComponentDraws(means, self.covariances, self.weights)
+        return ComponentDraws(means, self.covariances, self.weights, self.loadings,
+                              self.specific_var)
 
     def subset(self, draws: np.ndarray) -> ComponentDraws:
         """The components of the posterior draws ``draws`` (indices)."""
-        return ComponentDraws(self.means[draws], self.covariances[draws], self.weights[draws])
+        if self.loadings is None:
+            return ComponentDraws(self.means[draws], self.covariances[draws],
+                                  self.weights[draws])
+        return ComponentDraws(self.means[draws], self.covariances[draws], self.weights[draws],
+                              self.loadings[draws], self.specific_var[draws])
 
 
 @dataclass(frozen=True, eq=False)
@@ -170,8 +212,15 @@ def condition_components(
     """
     observed = np.asarray(observed, dtype=int).reshape(-1)
     single = draws.n_components == 1
-    result = condition(draws.flat_means(), draws.flat_covariances(), observed, values,
-                       noise_var, full_cov=full_cov, log_evidence=not single)
+    if draws.loadings is not None:  # through the factors: r x r systems
+        K = draws.n_benchmarks
+        result = condition_factor(
+            draws.flat_means(), draws.loadings.reshape(-1, K, draws.loadings.shape[-1]),
+            draws.specific_var.reshape(-1, K), observed, values, noise_var,
+            full_cov=full_cov, log_evidence=not single)
+    else:
+        result = condition(draws.flat_means(), draws.flat_covariances(), observed, values,
+                           noise_var, full_cov=full_cov, log_evidence=not single)
     if single:
         return ConditionedMixture(result[0], result[1], None)
     means, cov, log_evidence = result

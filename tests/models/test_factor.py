@@ -12,8 +12,11 @@ from scipy.stats import multivariate_normal
 
 import skillinfer_bayes as sib
 from skillinfer_bayes.models.factor import build_factor_model
+from skillinfer_bayes.data.sufficient_stats import pattern_stats
 from skillinfer_bayes.models.masked import masked_rows
 from skillinfer_bayes.models.priors import Prior
+from skillinfer_bayes.predictive.components import ComponentDraws
+from skillinfer_bayes.predictive.profile import Profile
 
 FAKE = dict(draws=200, chains=2, progressbar=False, transform=None, normalize=False)
 
@@ -37,6 +40,22 @@ def test_the_factor_likelihood_is_the_sum_of_the_rows_densities():
     np.testing.assert_allclose(corr, cov / np.outer(sd, sd), rtol=1e-10)
 
 
+def test_the_per_pattern_factor_likelihood_equals_the_per_row_one_and_its_gradient():
+    X = simulate_sparse(60, 5, 0.6, seed=11, r=2).to_numpy()
+    names = [f"b{k}" for k in range(5)]
+    stats = pattern_stats(X)
+    assert len(stats) < 32 and any(len(s.observed) == 5 for s in stats)
+    per_pattern = build_factor_model(stats, names, Prior(), 2)
+    per_row = build_factor_model(masked_rows(X), names, Prior(), 2)
+    rng = np.random.default_rng(12)
+    point = {k: v + rng.normal(scale=0.4, size=np.shape(v))
+             for k, v in per_row.initial_point(random_seed=13).items()}
+    assert per_pattern.compile_logp()(point) == pytest.approx(per_row.compile_logp()(point),
+                                                              rel=1e-10)
+    np.testing.assert_allclose(per_pattern.compile_dlogp()(point),
+                               per_row.compile_dlogp()(point), rtol=1e-8)
+
+
 def test_a_factor_population_predicts_and_bad_specifications_are_refused(fake_sampler,
                                                                           tmp_path):
     df = simulate_sparse(40, 10, 0.4, seed=4, r=2)
@@ -46,6 +65,11 @@ def test_a_factor_population_predicts_and_bad_specifications_are_refused(fake_sa
     assert pop.idata.attrs["covariance"] == "factor" and pop.idata.attrs["n_factors"] == 2
     table = pop.profile().observe("b0", 0.5).predict()
     assert np.isfinite(table[["mean", "std", "lower", "upper"]].to_numpy()).all()
+    # the predictive conditions through the factors; the dense covariances give the same
+    components = pop.predictive_components()
+    assert components.loadings.shape == (400, 1, 10, 2)
+    dense = Profile(pop, pop.default_noise(), ComponentDraws.normal(*pop.predictive_draws()))
+    pd.testing.assert_frame_equal(dense.observe("b0", 0.5).predict(), table, rtol=1e-9)
     assert pop.covariance_structure == "factor" and pop.n_factors == 2
     pop.to_netcdf(tmp_path / "factor.nc")
     loaded = sib.Population.from_netcdf(tmp_path / "factor.nc", data=df)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import integrate, optimize, stats
 
-from skillinfer_bayes.predictive.conditioning import condition
+from skillinfer_bayes.predictive.conditioning import condition, condition_factor
 from skillinfer_bayes.predictive.mixture import (
     mixture_cdf,
     mixture_mean,
@@ -23,7 +23,7 @@ def random_draws(S: int, K: int, seed: int):
 
 def direct(mu, Sigma, o, x, r):
     """Textbook conditioning of one draw with a single matrix solve."""
-    M = Sigma[np.ix_(o, o)] + r * np.eye(len(o))
+    M = Sigma[np.ix_(o, o)] + r * np.eye(len(o))  # r: a variance or an (m, m) matrix
     mean = mu + Sigma[:, o] @ np.linalg.solve(M, x - mu[o])
     cov = Sigma - Sigma[:, o] @ np.linalg.solve(M, Sigma[o, :])
     return mean, cov
@@ -42,6 +42,35 @@ def test_batched_conditioning_equals_per_draw_solve(observed, noise_var):
         np.testing.assert_allclose(means[s], m_ref, rtol=1e-8, atol=1e-10)
         np.testing.assert_allclose(cov[s], c_ref, rtol=1e-7, atol=1e-9)
         np.testing.assert_allclose(var[s], np.diag(c_ref), rtol=1e-7, atol=1e-9)
+
+
+@pytest.mark.parametrize("observed", [[], [2], [6, 0, 3], list(range(8))])
+@pytest.mark.parametrize("noise_var", [0.0, "per benchmark"])
+def test_woodbury_conditioning_equals_the_dense_one_with_evidence(observed, noise_var):
+    rng = np.random.default_rng(len(observed))
+    S, K, r = 30, 8, 3
+    loadings = rng.normal(size=(S, K, r))
+    specific = rng.uniform(0.1, 1.0, size=(S, K))
+    mu = rng.normal(size=(S, K))
+    Sigma = loadings @ np.swapaxes(loadings, 1, 2) + specific[:, :, None] * np.eye(K)
+    noise = rng.uniform(0.0, 0.5, K) if noise_var else 0.0
+    o = np.array(observed, dtype=int)
+    X = rng.normal(size=(4, len(o)))  # four entities at once
+    for full_cov in (False, True):
+        dense = condition(mu, Sigma, o, X, noise, full_cov=full_cov, log_evidence=True)
+        factor = condition_factor(mu, loadings, specific, o, X, noise, full_cov=full_cov,
+                                  log_evidence=True)
+        for got, want in zip(factor, dense):
+            np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-11)
+    # and the per-draw textbook solve, for one entity
+    means, cov = condition_factor(mu, loadings, specific, o, X[0], noise, full_cov=True)
+    for s in range(S):
+        m_ref, c_ref = direct(mu[s], Sigma[s], o, X[0], noise if np.ndim(noise) == 0
+                              else np.diag(noise[o]))
+        np.testing.assert_allclose(means[s], m_ref, rtol=1e-8, atol=1e-10)
+        np.testing.assert_allclose(cov[s], c_ref, rtol=1e-7, atol=1e-9)
+    with pytest.raises(ValueError, match="must be distinct"):
+        condition_factor(mu, loadings, specific, np.array([1, 1]), np.array([1.0, 2.0]))
 
 
 def test_entities_sharing_an_observed_set_are_batched():
