@@ -24,8 +24,8 @@ from skillinfer_bayes.data.transforms import DEFAULT_BOUNDS, DEFAULT_TRANSFORM
 from skillinfer_bayes.inference import diagnostics, storage
 from skillinfer_bayes.inference.fitting import ModelSpec, SamplerConfig, fit_cached
 from skillinfer_bayes.inference.inference_data import InferenceData, from_datasets, with_group
-from skillinfer_bayes.models.priors import Prior
 from skillinfer_bayes.models.factor import LOADINGS_VAR, SPECIFIC_SD_VAR
+from skillinfer_bayes.models.priors import Prior
 from skillinfer_bayes.predictive.components import ComponentDraws
 from skillinfer_bayes.predictive.conditioning import noise_from_sds
 from skillinfer_bayes.predictive.prior_predictive import sample_prior_predictive

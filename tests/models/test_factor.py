@@ -11,8 +11,8 @@ from helpers import simulate_sparse
 from scipy.stats import multivariate_normal
 
 import skillinfer_bayes as sib
-from skillinfer_bayes.models.factor import build_factor_model
 from skillinfer_bayes.data.sufficient_stats import pattern_stats
+from skillinfer_bayes.models.factor import build_factor_model
 from skillinfer_bayes.models.masked import masked_rows
 from skillinfer_bayes.models.priors import Prior
 from skillinfer_bayes.predictive.components import ComponentDraws
