@@ -209,7 +209,7 @@ def build_factor_model(
         pm.Deterministic(f"{CHOL_VAR}_stds", stds, dims="benchmark")
         pm.Deterministic(f"{CHOL_VAR}_corr", cov / pt.outer(stds, stds),
                          dims=("benchmark", "benchmark_bis"))
-        if isinstance(data, tuple):
+        if not all(isinstance(s, PatternStats) for s in data):  # (values, mask)
             values = pm.Data(ROW_VALUES, data[0])
             mask = pm.Data(ROW_MASK, data[1])
             total = pt.sum(masked_factor_loglik(values, mask, mu, loadings, psi))

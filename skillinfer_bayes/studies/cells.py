@@ -15,10 +15,15 @@ Methods:
   have visible (root mean squared difference, at least ``KNN_MIN_OVERLAP`` in common) that know
   the hidden benchmark; the predictive is a normal with their inverse-distance weighted mean
   and sd (their spread, floored at 5% of the benchmark's sd).
+- ``"em"``: the plug-in factor analysis of rank ``em_factors`` fitted by EM to the visible
+  cells (:mod:`~skillinfer_bayes.studies.factor_em`), conditioned on each entity's visible
+  scores: the Bayesian factor model's reference without parameter uncertainty.
 
 Examples
 --------
 >>> METHODS
+('bayes', 'mean', 'knn', 'em')
+>>> DEFAULT_METHODS
 ('bayes', 'mean', 'knn')
 """
 
@@ -36,11 +41,14 @@ from skillinfer_bayes.data.transforms import DEFAULT_BOUNDS, DEFAULT_TRANSFORM
 from skillinfer_bayes.inference.fitting import SamplerConfig
 from skillinfer_bayes.models.priors import Prior
 from skillinfer_bayes.predictive.components import ComponentDraws
+from skillinfer_bayes.studies.factor_em import fit_factor_em
 from skillinfer_bayes.studies.parallel import check_n_jobs, fit_many
 from skillinfer_bayes.studies.scoring import LEVELS, EvaluationResult, predict_cells
 
 #: Methods of the cell-holdout protocol.
-METHODS = ("bayes", "mean", "knn")
+METHODS = ("bayes", "mean", "knn", "em")
+#: The methods run when none are named ("em" needs a rank: name it with ``em_factors``).
+DEFAULT_METHODS = ("bayes", "mean", "knn")
 #: Neighbours of the k-nearest-neighbour baseline.
 KNN_NEIGHBOURS = 10
 #: Benchmarks two entities must both have visible to be neighbours.
@@ -139,7 +147,7 @@ def evaluate_cells(
     hide_fraction: float = 0.5,
     folds: int = 3,
     min_known: int = 2,
-    methods: Sequence[str] = METHODS,
+    methods: Sequence[str] = DEFAULT_METHODS,
     random_seed: int = 0,
     levels: Sequence[float] = LEVELS,
     prior: Prior | None = None,
@@ -150,6 +158,7 @@ def evaluate_cells(
     bounds=DEFAULT_BOUNDS,
     covariance: str = "lkj",
     n_factors: int | None = None,
+    em_factors: int | None = None,
 ) -> CellEvaluation:
     """Run the cell-holdout protocol (the module docstring); ``evaluate(df,
     protocol="cells", ...)`` calls it.
@@ -165,7 +174,7 @@ def evaluate_cells(
     min_known : int, default 2
         Entities with fewer known scores are never hidden from (their cells stay in the fit).
     methods : sequence of str
-        Any of ``"bayes"``, ``"mean"``, ``"knn"``.
+        Any of ``"bayes"``, ``"mean"``, ``"knn"``, ``"em"`` (default the first three).
     random_seed : int
         Seed of the hidden cells and of the fits.
     levels : sequence of float
@@ -174,6 +183,8 @@ def evaluate_cells(
         As in :func:`~skillinfer_bayes.evaluate`.
     transform, bounds, covariance, n_factors :
         The "bayes" model (as in :meth:`Population.from_dataframe`).
+    em_factors : int, optional
+        The rank of the "em" method (default ``n_factors``).
 
     Returns
     -------
@@ -192,6 +203,10 @@ def evaluate_cells(
     if unknown or not len(methods):
         raise ValueError(f"Unknown method(s) {unknown} for protocol='cells'; choose from "
                          f"{list(METHODS)}.")
+    em_factors = n_factors if em_factors is None else em_factors
+    if "em" in methods and em_factors is None:
+        raise ValueError("The 'em' method needs a rank: pass em_factors (e.g. 2) or "
+                         "n_factors.")
     if isinstance(hide_fraction, bool) or not isinstance(hide_fraction, (int, float)) \
             or not 0 < hide_fraction < 1:
         raise ValueError(f"hide_fraction must lie in (0, 1), e.g. 0.5; got {hide_fraction!r}.")
@@ -241,6 +256,10 @@ def evaluate_cells(
                 noise = pop.default_noise() * pop.data.noise_slopes
             elif method == "mean":
                 components = ComponentDraws.normal(mean[None], np.diag(sd**2)[None])
+            elif method == "em":
+                est = fit_factor_em(visible, em_factors)
+                components = ComponentDraws.factor(est.mean[None], est.loadings[None],
+                                                   est.specific_var[None])
             parts = []
             for i in rows:
                 seen, unseen = np.flatnonzero(~np.isnan(visible[i])), np.flatnonzero(h[i])
@@ -268,6 +287,7 @@ def evaluate_cells(
                 "min_known": min_known, "methods": tuple(methods), "random_seed": random_seed,
                 "draws": config.draws, "tune": config.tune, "chains": config.chains,
                 "transform": transform, "bounds": bounds, "covariance": covariance,
-                "n_factors": n_factors, "n_rows": len(X), "n_known": int(known.sum())}
+                "n_factors": n_factors, "em_factors": em_factors, "n_rows": len(X),
+                "n_known": int(known.sum())}
     return CellEvaluation(cells=pd.concat(frames, ignore_index=True), levels=levels,
                           settings=settings)

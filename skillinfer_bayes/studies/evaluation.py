@@ -32,7 +32,7 @@ from skillinfer_bayes.inference.fitting import SamplerConfig
 from skillinfer_bayes.models.priors import Prior
 from skillinfer_bayes.predictive.components import ComponentDraws
 from skillinfer_bayes.predictive.conditioning import default_noise
-from skillinfer_bayes.studies.cells import METHODS as CELL_METHODS
+from skillinfer_bayes.studies.cells import DEFAULT_METHODS as CELL_METHODS
 from skillinfer_bayes.studies.cells import evaluate_cells
 from skillinfer_bayes.studies.protocol import (
     check_n_observed,
@@ -222,7 +222,8 @@ def evaluate(
         Numbers of observed benchmarks; every combination of that many is evaluated.
     methods : sequence of str, optional
         Any of "bayes", "plugin", "diagonal", "mean" (default: all four); with
-        ``protocol="cells"`` any of "bayes", "mean", "knn" (default: all three).
+        ``protocol="cells"`` any of "bayes", "mean", "knn" (default: these three) and "em"
+        (the plug-in factor analysis of rank ``n_factors``).
     random_seed : int, default 0
         Seed of the permutation (and of the replications and fits).
     population_size : int, optional

@@ -45,7 +45,7 @@ def test_the_per_pattern_factor_likelihood_equals_the_per_row_one_and_its_gradie
     names = [f"b{k}" for k in range(5)]
     stats = pattern_stats(X)
     assert len(stats) < 32 and any(len(s.observed) == 5 for s in stats)
-    per_pattern = build_factor_model(stats, names, Prior(), 2)
+    per_pattern = build_factor_model(tuple(stats), names, Prior(), 2)  # as fits pass them
     per_row = build_factor_model(masked_rows(X), names, Prior(), 2)
     rng = np.random.default_rng(12)
     point = {k: v + rng.normal(scale=0.4, size=np.shape(v))

@@ -8,7 +8,13 @@ import pytest
 from helpers import simulate_sparse
 
 import skillinfer_bayes as sib
-from skillinfer_bayes.studies.cells import KNN_NEIGHBOURS, hide_cells, knn_moments
+from skillinfer_bayes.studies.cells import (
+    KNN_NEIGHBOURS,
+    evaluate_cells,
+    hide_cells,
+    knn_moments,
+)
+from skillinfer_bayes.studies.factor_em import fit_factor_em
 
 FAKE = dict(draws=200, chains=2, progressbar=False, transform=None)
 
@@ -68,6 +74,22 @@ def test_the_cells_protocol_scores_every_hidden_cell_for_every_method(fake_sampl
         (bayes["mean"] - bayes["true"]).abs().median())
 
 
+def test_the_em_method_conditions_the_plugin_factor_analysis_of_each_fold():
+    df = simulate_sparse(40, 6, 0.7, seed=8)
+    res = evaluate_cells(df, methods=("em",), em_factors=1, folds=1, random_seed=9,
+                         progressbar=False)
+    hidden = hide_cells(~np.isnan(df.to_numpy()), 0.5, 2, np.random.default_rng(9))
+    visible = np.where(hidden, np.nan, df.to_numpy())
+    fit = fit_factor_em(visible, 1)
+    i = int(np.flatnonzero(hidden.any(axis=1))[0])
+    o, u = np.flatnonzero(~np.isnan(visible[i])), np.flatnonzero(hidden[i])
+    cov = fit.covariance
+    mean = fit.mean[u] + cov[np.ix_(u, o)] @ np.linalg.solve(cov[np.ix_(o, o)],
+                                                             visible[i, o] - fit.mean[o])
+    first = res.cells[res.cells["entity"] == df.index[i]]
+    np.testing.assert_allclose(first["mean"], mean, rtol=1e-9)
+
+
 def test_bad_cell_protocol_inputs_are_refused_with_the_fix(fake_sampler):
     df = simulate_sparse(20, 5, 0.6, seed=5)
     with pytest.raises(ValueError, match=r"hide_fraction must lie in \(0, 1\), e.g. 0.5; got 1"):
@@ -78,13 +100,15 @@ def test_bad_cell_protocol_inputs_are_refused_with_the_fix(fake_sampler):
         sib.evaluate(df, protocol="cells", min_known=1)
     with pytest.raises(ValueError, match=r"Unknown method\(s\) \['plugin'\] for "
                                          r"protocol='cells'; choose from \['bayes', 'mean', "
-                                         r"'knn'\]"):
+                                         r"'knn', 'em'\]"):
         sib.evaluate(df, protocol="cells", methods=("plugin",))
     with pytest.raises(ValueError, match="Unknown protocol 'rows'; choose 'entities'"):
         sib.evaluate(df, protocol="rows")
     with pytest.raises(ValueError, match="protocol='cells' takes no groups, covariates or "
                                          "noise yet"):
         sib.evaluate(df, protocol="cells", noise=0.1)
+    with pytest.raises(ValueError, match="The 'em' method needs a rank: pass em_factors"):
+        sib.evaluate(df, protocol="cells", methods=("em",))
     with pytest.raises(ValueError, match="No entity has 9 known scores"):
         sib.evaluate(df, protocol="cells", min_known=9)
 
