@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import warnings
 from collections.abc import Mapping, Sequence
@@ -24,7 +25,7 @@ from skillinfer_bayes.data.transforms import DEFAULT_BOUNDS, DEFAULT_TRANSFORM
 from skillinfer_bayes.inference import diagnostics, storage
 from skillinfer_bayes.inference.fitting import ModelSpec, SamplerConfig, fit_cached
 from skillinfer_bayes.inference.inference_data import InferenceData, from_datasets, with_group
-from skillinfer_bayes.models.factor import LOADINGS_VAR, SPECIFIC_SD_VAR
+from skillinfer_bayes.models.factor import LOADINGS_VAR, SPECIFIC_SD_VAR, check_n_factors
 from skillinfer_bayes.models.priors import Prior
 from skillinfer_bayes.predictive.components import ComponentDraws
 from skillinfer_bayes.predictive.conditioning import noise_from_sds
@@ -32,6 +33,10 @@ from skillinfer_bayes.predictive.prior_predictive import sample_prior_predictive
 from skillinfer_bayes.predictive.profile import Profile
 
 logger = logging.getLogger(__name__)
+
+
+#: Most factors ``n_factors="auto"`` tries.
+MAX_AUTO_FACTORS = 8
 
 
 class UnknownGroupWarning(UserWarning):
@@ -226,8 +231,12 @@ class Population:
             ``"factor"``, ``Lambda Lambda' + diag(psi^2)`` with ``n_factors`` factors
             (:mod:`~skillinfer_bayes.models.factor`), for wide tables (many benchmarks, few
             scores each), where the dense model's K (K - 1) / 2 correlations are too many.
-        n_factors : int, optional
-            The number of factors of ``covariance="factor"``.
+        n_factors : int or "auto", optional
+            The number of factors of ``covariance="factor"``. ``"auto"`` fits 1, 2, ...
+            factors and keeps the rank with the best PSIS-LOO (leave one entity out),
+            stopping once one more factor does not improve it (at most
+            ``MAX_AUTO_FACTORS``); the comparison is :attr:`factor_selection` and
+            ``print(pop)`` reports it.
 
         Returns
         -------
@@ -255,13 +264,17 @@ class Population:
             sampler_config, draws=draws, tune=tune, chains=chains, sampler=sampler,
             target_accept=target_accept, progressbar=progressbar,
         )
+        auto = covariance == "factor" and isinstance(n_factors, str) and n_factors == "auto"
         spec = ModelSpec(prior=Prior() if prior is None else prior, covariance=covariance,
-                         n_factors=n_factors)
+                         n_factors=1 if auto else n_factors)
         random_seed = check_seed(random_seed)
         data = prepare(df, normalize=normalize, groups=groups, transform=transform,
                        bounds=bounds, covariates=covariates)
-        idata = fit_cached(data, spec, config, random_seed, cache=cache)
-        pop = cls(data, idata, spec.prior)
+        if auto:
+            pop = _select_n_factors(cls, data, spec, config, random_seed, cache)
+        else:
+            pop = cls(data, fit_cached(data, spec, config, random_seed, cache=cache),
+                      spec.prior)
         diagnostics.warn_if_bad(pop._diagnostics)
         return pop
 
@@ -397,6 +410,16 @@ class Population:
     def covariance_structure(self) -> str:
         """The fitted covariance structure: ``"lkj"`` or ``"factor"``."""
         return str(self.idata.attrs.get("covariance", "lkj"))
+
+    @property
+    def factor_selection(self) -> pd.DataFrame | None:
+        """How ``n_factors="auto"`` chose the rank: one row per rank fitted, with
+        ``elpd_loo``, ``se``, ``elpd_diff`` and ``dse`` (against the best), ``p_loo``,
+        ``pareto_k_bad``, ``max_r_hat`` and ``chosen``; None for a rank given by hand."""
+        saved = self.idata.attrs.get("factor_selection")
+        if not saved:
+            return None
+        return pd.DataFrame(json.loads(saved)).set_index("n_factors")
 
     @property
     def n_factors(self) -> int | None:
@@ -946,6 +969,17 @@ class Population:
             return "none (the model is a normal on the scores)"
         return "; ".join(f"{kind}: {', '.join(names)}" for kind, names in by_kind.items())
 
+    def _covariance_lines(self) -> list[str]:
+        """The factor covariance and how its rank was chosen (nothing for the LKJ one)."""
+        if self.covariance_structure != "factor":
+            return []
+        line = f"  covariance: factor, {self.n_factors} factor(s)"
+        table = self.factor_selection
+        if table is not None:
+            line += (f", chosen by PSIS-LOO among {', '.join(map(str, table.index))} "
+                     "(pop.factor_selection)")
+        return [line]
+
     def __str__(self) -> str:
         d = self.diagnostics()
         n_missing = int(np.isnan(self.matrix.to_numpy()).sum())
@@ -953,6 +987,7 @@ class Population:
             repr(self),
             f"  prior: {self.prior!r}",
             f"  transforms: {self._transforms_line()}",
+            *self._covariance_lines(),
             f"  data: {n_missing} missing scores in {len(self.data.stats)} missingness pattern(s)"
             + (f"; {len(self.group_names)} groups" if self.groups is not None else ""),
             f"  sampler: {self.idata.attrs.get('sampler', '?')}; divergences {d['divergences']}, "
@@ -977,3 +1012,45 @@ class Population:
         for problem in d["problems"]:
             lines.append(f"  WARNING: {problem}")
         return "\n".join(lines)
+
+
+def _select_n_factors(cls, data: PreparedData, spec: ModelSpec, config: SamplerConfig,
+                      random_seed: int | None, cache: bool) -> Population:
+    """``n_factors="auto"``: fit ranks 1, 2, ... and keep the one with the best PSIS-LOO,
+    stopping at the first rank that does not improve on the best so far."""
+    import dataclasses
+
+    K = len(data.latent_names)
+    check_n_factors(1, K)  # at least two latent dimensions
+    candidates = range(1, min(K - 1, MAX_AUTO_FACTORS) + 1)
+    fitted, pointwise, rows = {}, {}, []
+    for r in candidates:
+        logger.info("n_factors='auto': fitting %d factor(s)", r)
+        if config.progressbar:
+            print(f"n_factors='auto': fitting {r} factor(s)", flush=True)
+        rank_spec = dataclasses.replace(spec, n_factors=r)
+        pop = cls(data, fit_cached(data, rank_spec, config, random_seed, cache=cache),
+                  spec.prior)
+        with warnings.catch_warnings():  # reported as pareto_k_bad
+            warnings.filterwarnings("ignore", message=".*Pareto k.*")
+            warnings.filterwarnings("ignore", message=".*shape parameter of Pareto.*")
+            loo = pop.loo(pointwise=True)
+        fitted[r], pointwise[r] = pop, np.asarray(loo.loo_i)
+        good_k = float(getattr(loo, "good_k", 0.7))
+        rows.append({"n_factors": r, "elpd_loo": float(loo.elpd_loo), "se": float(loo.se),
+                     "p_loo": float(loo.p_loo),
+                     "pareto_k_bad": int((np.asarray(loo.pareto_k) > good_k).sum()),
+                     "max_r_hat": float(pop.diagnostics()["max_r_hat"])})
+        best = max(rows, key=lambda row: row["elpd_loo"])
+        if r > 1 and rows[-1]["elpd_loo"] < best["elpd_loo"]:
+            break
+    chosen = best["n_factors"]
+    n = len(pointwise[chosen])
+    for row in rows:
+        diff = pointwise[row["n_factors"]] - pointwise[chosen]
+        row["elpd_diff"] = float(diff.sum())
+        row["dse"] = float(np.sqrt(n * np.var(diff)))
+        row["chosen"] = row["n_factors"] == chosen
+    pop = fitted[chosen]
+    pop.idata.attrs["factor_selection"] = json.dumps(rows)
+    return pop

@@ -33,15 +33,11 @@ def simulate(n: int, seed: int, missing: float = 0.0) -> pd.DataFrame:
 
 def simulate_sparse(N: int, K: int, known: float, seed: int, r: int = 2) -> pd.DataFrame:
     """N x K scores of rank r plus noise (a factor model), a share ``known`` of the cells
-    observed at random (every row keeps at least one)."""
-    rng = np.random.default_rng(seed)
-    loadings = rng.normal(size=(K, r)) * 0.8
-    cov = loadings @ loadings.T + np.diag(rng.uniform(0.3, 0.6, K) ** 2)
-    X = rng.multivariate_normal(rng.normal(size=K), cov, size=N)
-    mask = rng.random((N, K)) < known
-    mask[np.arange(N), rng.integers(K, size=N)] = True
-    return pd.DataFrame(np.where(mask, X, np.nan), columns=[f"b{k}" for k in range(K)],
-                        index=[f"m{i}" for i in range(N)])
+    observed at random (every row keeps at least one):
+    :func:`skillinfer_bayes.datasets.simulate_factor_table`'s table."""
+    from skillinfer_bayes.datasets import simulate_factor_table
+
+    return simulate_factor_table(N, K, r, known=known, random_seed=seed).table
 
 
 # ---------------------------------------------------------------------------- fake sampling

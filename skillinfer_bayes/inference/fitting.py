@@ -144,8 +144,8 @@ class ModelSpec:
             n = self.n_factors
             if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
                 raise ValueError(
-                    f"covariance='factor' needs n_factors, a positive integer (e.g. 2); got "
-                    f"{n!r}."
+                    f"covariance='factor' needs n_factors, a positive integer (e.g. 2) or "
+                    f"'auto' (chosen by PSIS-LOO); got {n!r}."
                 )
             object.__setattr__(self, "n_factors", int(n))
         elif self.n_factors is not None:

@@ -78,7 +78,8 @@ def test_a_factor_population_predicts_and_bad_specifications_are_refused(fake_sa
     with pytest.raises(ValueError, match="sample_prior_predictive draws the LKJ model's prior"):
         pop.sample_prior_predictive(draws=10)
     with pytest.raises(ValueError, match=r"covariance='factor' needs n_factors, a positive "
-                                         r"integer \(e.g. 2\); got None"):
+                                         r"integer \(e.g. 2\) or 'auto' \(chosen by "
+                                         r"PSIS-LOO\); got None"):
         sib.Population.from_dataframe(df, covariance="factor", **FAKE)
     with pytest.raises(ValueError, match=r"n_factors=2 is for covariance='factor'"):
         sib.Population.from_dataframe(df, n_factors=2, **FAKE)
@@ -90,6 +91,28 @@ def test_a_factor_population_predicts_and_bad_specifications_are_refused(fake_sa
     with pytest.raises(ValueError, match="groups are not supported with covariance='factor'"):
         sib.Population.from_dataframe(df.assign(g=["x", "y"] * 20), groups="g",
                                       covariance="factor", n_factors=2, **FAKE)
+
+
+def test_auto_factors_keep_the_rank_with_the_best_loo_and_report_it(fake_sampler, tmp_path):
+    df = simulate_sparse(40, 6, 0.7, seed=14)
+    pop = sib.Population.from_dataframe(df, covariance="factor", n_factors="auto",
+                                        random_seed=0, **FAKE)
+    table = pop.factor_selection
+    ranks = list(table.index)
+    assert ranks == list(range(1, len(ranks) + 1)) and len(ranks) <= 5
+    assert table["chosen"].sum() == 1 and table.index[table["chosen"]][0] == pop.n_factors
+    assert table.loc[pop.n_factors, "elpd_loo"] == table["elpd_loo"].max()
+    assert table.loc[pop.n_factors, "elpd_diff"] == 0.0
+    if len(ranks) < 5:  # it stopped because the last rank did not improve on the best
+        assert table["elpd_loo"].iloc[-1] < table["elpd_loo"].max()
+    assert "chosen by PSIS-LOO among" in str(pop)
+    pop.to_netcdf(tmp_path / "auto.nc")
+    loaded = sib.Population.from_netcdf(tmp_path / "auto.nc", data=df)
+    pd.testing.assert_frame_equal(loaded.factor_selection, table)
+    given = sib.Population.from_dataframe(df, covariance="factor", n_factors=2, **FAKE)
+    assert given.factor_selection is None and "chosen by" not in str(given)
+    with pytest.raises(ValueError, match="n_factors='auto' is for covariance='factor'"):
+        sib.Population.from_dataframe(df, n_factors="auto", **FAKE)
 
 
 @pytest.mark.slow
