@@ -732,12 +732,6 @@ class Population:
         """
         if prior is not None and not isinstance(prior, Prior):
             raise TypeError(f"prior must be a skillinfer_bayes.Prior, got {type(prior).__name__}.")
-        if self.covariance_structure != "lkj":
-            raise ValueError(
-                f"sample_prior_predictive draws the LKJ model's prior; this population has "
-                f"covariance={self.covariance_structure!r}, whose prior predictive is not "
-                "available yet."
-            )
         return sample_prior_predictive(self, draws, n_entities, random_seed, prior)
 
     # ------------------------------------------------------------------ prediction

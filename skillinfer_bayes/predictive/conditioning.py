@@ -82,15 +82,7 @@ def condition(
     """
     mu = np.asarray(mu, dtype=float)
     Sigma = np.asarray(Sigma, dtype=float)
-    observed = np.asarray(observed, dtype=int).reshape(-1)
-    values = np.asarray(values, dtype=float)
-    if values.shape[-1:] != observed.shape:
-        raise ValueError(
-            f"values has shape {values.shape}; its last axis must match the {len(observed)} "
-            "observed indices."
-        )
-    if len(set(observed.tolist())) != len(observed):
-        raise ValueError(f"observed indices must be distinct; got {observed.tolist()}.")
+    observed, values = _observations(observed, values)
     noise_var = np.broadcast_to(np.asarray(noise_var, dtype=float), mu.shape[-1:])
     means = np.broadcast_to(mu, values.shape[:-1] + mu.shape).copy()
     evidence = np.zeros(values.shape[:-1] + mu.shape[:1]) if log_evidence else None
@@ -114,6 +106,20 @@ def condition(
         for later, k in enumerate(observed[step + 1 :], start=step + 1):
             cols[later] -= gain * c[:, k, None]
     return (means, var) if evidence is None else (means, var, evidence)
+
+
+def _observations(observed, values) -> tuple[np.ndarray, np.ndarray]:
+    """``observed`` as distinct int indices and ``values`` whose last axis matches them."""
+    observed = np.asarray(observed, dtype=int).reshape(-1)
+    values = np.asarray(values, dtype=float)
+    if values.shape[-1:] != observed.shape:
+        raise ValueError(
+            f"values has shape {values.shape}; its last axis must match the {len(observed)} "
+            "observed indices."
+        )
+    if len(set(observed.tolist())) != len(observed):
+        raise ValueError(f"observed indices must be distinct; got {observed.tolist()}.")
+    return observed, values
 
 
 def _update_means(means, evidence, c, j, value, noise_var, scale) -> np.ndarray:
@@ -189,15 +195,7 @@ def condition_factor(
     mu = np.asarray(mu, dtype=float)
     loadings = np.asarray(loadings, dtype=float)
     specific_var = np.asarray(specific_var, dtype=float)
-    observed = np.asarray(observed, dtype=int).reshape(-1)
-    values = np.asarray(values, dtype=float)
-    if values.shape[-1:] != observed.shape:
-        raise ValueError(
-            f"values has shape {values.shape}; its last axis must match the {len(observed)} "
-            "observed indices."
-        )
-    if len(set(observed.tolist())) != len(observed):
-        raise ValueError(f"observed indices must be distinct; got {observed.tolist()}.")
+    observed, values = _observations(observed, values)
     S, K, r = loadings.shape
     noise_var = np.broadcast_to(np.asarray(noise_var, dtype=float), (K,))
     lam_o = loadings[:, observed]  # (S, m, r)

@@ -11,6 +11,8 @@ import xarray as xr
 from skillinfer_bayes.data.checks import check_positive_int
 from skillinfer_bayes.data.prepared import score_values
 from skillinfer_bayes.inference.inference_data import InferenceData, from_dict, with_group
+from skillinfer_bayes.models.factor import build_factor_model
+from skillinfer_bayes.models.masked import masked_rows
 from skillinfer_bayes.models.mvn import CHOL_VAR, GROUP_SD_VAR, MEAN_VAR, population_priors
 from skillinfer_bayes.models.priors import Prior
 
@@ -19,9 +21,12 @@ if TYPE_CHECKING:
 
 
 def draw_prior(
-    prior: Prior, K: int, draws: int, random_seed: int | None = None, groups: bool = False
+    prior: Prior, K: int, draws: int, random_seed: int | None = None, groups: bool = False,
+    n_factors: int | None = None,
 ) -> dict[str, np.ndarray]:
-    """Draws of the standardized-scale parameters from ``prior`` (``pymc.draw``).
+    """Draws of the standardized-scale parameters from ``prior`` (``pymc.draw``): of the LKJ
+    model, or with ``n_factors`` of the factor model
+    (:func:`~skillinfer_bayes.models.factor.build_factor_model`).
 
     Returns
     -------
@@ -36,7 +41,10 @@ def draw_prior(
     (4, 3, 3)
     """
     names = [f"b{k}" for k in range(K)]
-    model, _, _ = population_priors(names, prior)
+    if n_factors is not None:
+        model = build_factor_model(masked_rows(np.zeros((1, K))), names, prior, n_factors)
+    else:
+        model, _, _ = population_priors(names, prior)
     with model:
         if groups:
             pm.HalfNormal(GROUP_SD_VAR, sigma=prior.group_scale, dims="benchmark")
@@ -62,7 +70,8 @@ def sample_prior_predictive(
     grouped = pop.groups is not None
     rng = np.random.default_rng(random_seed)
     prior_choice = pop.prior if prior is None else prior
-    params = draw_prior(prior_choice, K, draws, int(rng.integers(2**31 - 1)), grouped)
+    params = draw_prior(prior_choice, K, draws, int(rng.integers(2**31 - 1)), grouped,
+                        n_factors=pop.n_factors)
     center = pop.standardization["center"].to_numpy()
     scale = pop.standardization["scale"].to_numpy()
     sd = params[f"{CHOL_VAR}_stds"]

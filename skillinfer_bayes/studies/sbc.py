@@ -22,6 +22,7 @@ from skillinfer_bayes.data.checks import check_positive_int
 from skillinfer_bayes.data.sufficient_stats import pattern_stats
 from skillinfer_bayes.inference import diagnostics
 from skillinfer_bayes.inference.sampling import sample_posterior
+from skillinfer_bayes.models.factor import build_factor_model, check_n_factors
 from skillinfer_bayes.models.mvn import CHOL_VAR, MEAN_VAR, build_model, structure_key
 from skillinfer_bayes.models.priors import Prior
 from skillinfer_bayes.predictive.prior_predictive import draw_prior
@@ -108,7 +109,7 @@ def _flatten(mu: np.ndarray, sd: np.ndarray, corr: np.ndarray) -> np.ndarray:
 
 def _one_simulation(
     prior: Prior, truth: dict, n_entities: int, draws: int, tune: int, chains: int,
-    n_kept: int, target_accept: float, sampler: str, seed: int,
+    n_kept: int, target_accept: float, sampler: str, seed: int, n_factors: int | None = None,
 ) -> tuple[np.ndarray, dict]:
     rng = np.random.default_rng(seed)
     mu, sd, corr = truth[MEAN_VAR], truth[f"{CHOL_VAR}_stds"], truth[f"{CHOL_VAR}_corr"]
@@ -116,13 +117,19 @@ def _one_simulation(
     L = np.linalg.cholesky(corr * np.outer(sd, sd))
     Y = mu + rng.standard_normal((n_entities, K)) @ L.T
     stats = pattern_stats(Y)
-    model = build_model(stats, [f"b{k}" for k in range(K)], prior)
+    names = [f"b{k}" for k in range(K)]
+    structure = structure_key(stats, K, prior)
+    if n_factors is None:
+        model = build_model(stats, names, prior)
+    else:
+        model = build_factor_model(tuple(stats), names, prior, n_factors)
+        structure = ("factor", n_factors, structure)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
         idata = sample_posterior(
             model, draws=draws, tune=tune, chains=chains, sampler=sampler,
             target_accept=target_accept, random_seed=int(rng.integers(2**31 - 1)),
-            progressbar=False, structure=structure_key(stats, K, prior),
+            progressbar=False, structure=structure,
         )
     post = idata["posterior"]
     flat = _flatten(
@@ -151,8 +158,13 @@ def simulation_based_calibration(
     random_seed: int | None = None,
     n_jobs: int = 1,
     progressbar: bool = True,
+    n_factors: int | None = None,
 ) -> SBCResult:
     """Simulation-based calibration of the population model under ``prior``.
+
+    The ranks are those of the identified parameters, the means, sds and correlations,
+    whichever the covariance: with ``n_factors`` the model is the factor model
+    (:mod:`~skillinfer_bayes.models.factor`), whose loadings are not identified.
 
     Parameters
     ----------
@@ -179,6 +191,9 @@ def simulation_based_calibration(
         ``joblib.parallel_config(backend="dask")``). Results do not depend on it.
     progressbar : bool
         A bar over simulations.
+    n_factors : int, optional
+        Calibrate the factor-covariance model with this many factors (default: the LKJ
+        model).
 
     Returns
     -------
@@ -217,13 +232,17 @@ def simulation_based_calibration(
     check_n_jobs(n_jobs)
     seeds = np.random.SeedSequence(random_seed)
     prior_seed, *sim_seeds = seeds.generate_state(n_simulations + 1)
-    truths = draw_prior(prior, n_benchmarks, n_simulations, int(prior_seed))
+    if n_factors is not None:
+        check_n_factors(n_factors, n_benchmarks)
+    truths = draw_prior(prior, n_benchmarks, n_simulations, int(prior_seed),
+                        n_factors=n_factors)
     jobs = [
         dict(
             prior=prior,
             truth={key: value[s] for key, value in truths.items()},
             n_entities=n_entities, draws=draws, tune=tune, chains=chains, n_kept=n_ranks - 1,
             target_accept=target_accept, sampler=sampler, seed=int(sim_seeds[s]),
+            n_factors=n_factors,
         )
         for s in range(n_simulations)
     ]
@@ -235,6 +254,6 @@ def simulation_based_calibration(
     settings = {
         "prior": prior, "n_entities": n_entities, "n_benchmarks": n_benchmarks,
         "n_simulations": n_simulations, "draws": draws, "tune": tune, "chains": chains,
-        "random_seed": random_seed,
+        "random_seed": random_seed, "n_factors": n_factors,
     }
     return SBCResult(ranks=ranks, n_ranks=n_ranks, fits=fits, settings=settings)

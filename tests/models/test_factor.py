@@ -75,8 +75,12 @@ def test_a_factor_population_predicts_and_bad_specifications_are_refused(fake_sa
     loaded = sib.Population.from_netcdf(tmp_path / "factor.nc", data=df)
     assert loaded.n_factors == 2
     pd.testing.assert_frame_equal(loaded.profile().observe("b0", 0.5).predict(), table)
-    with pytest.raises(ValueError, match="sample_prior_predictive draws the LKJ model's prior"):
-        pop.sample_prior_predictive(draws=10)
+    prior = pop.sample_prior_predictive(draws=10, n_entities=5, random_seed=1)
+    assert prior["prior_predictive"]["scores"].shape == (1, 10, 5, 10)
+    corr = prior["prior"]["corr"].values[0]  # the factor model's: rank 2 plus a diagonal,
+    # so a 3 x 3 block off the diagonal is singular (an LKJ draw's is not)
+    block = corr[:, :3, 3:6]
+    assert (np.abs(np.linalg.det(block)) < 1e-12).all()
     with pytest.raises(ValueError, match=r"covariance='factor' needs n_factors, a positive "
                                          r"integer \(e.g. 2\) or 'auto' \(chosen by "
                                          r"PSIS-LOO\); got None"):

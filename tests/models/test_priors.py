@@ -211,11 +211,26 @@ def test_sbc_is_reproducible_and_well_formed():
         ({"n_benchmarks": 1}, "n_benchmarks must be >= 2"),
         ({"n_simulations": 0}, "n_simulations must be a positive integer"),
         ({"n_ranks": 5000}, r"n_ranks must be between 2 and chains \* draws \+ 1 = 1001"),
+        ({"n_factors": 3}, r"n_factors must be an integer from 1 to 2"),
     ],
 )
 def test_sbc_bad_input(kwargs, match):
     with pytest.raises(ValueError, match=match):
         sib.simulation_based_calibration(progressbar=False, **kwargs)
+
+
+@pytest.mark.slow
+def test_sbc_ranks_of_the_factor_model_are_uniform():
+    """The factor model (K = 4, one factor), on its identified parameters: the means, sds
+    and correlations; 14 chi-square tests, each at the 0.1% level (1.4% for the family)."""
+    sbc = sib.simulation_based_calibration(
+        sib.Prior(), n_entities=30, n_benchmarks=4, n_simulations=100, draws=250, tune=250,
+        n_ranks=50, random_seed=0, progressbar=False, n_factors=1,
+    )
+    p = sbc.uniformity_test(bins=5)
+    assert len(p) == 14 and sbc.settings["n_factors"] == 1
+    assert (p > 0.001).all(), p
+    assert (sbc.fits["divergences"] == 0).mean() > 0.9
 
 
 @pytest.mark.slow
