@@ -126,7 +126,8 @@ def _covariates(args: argparse.Namespace) -> dict | None:
 
 
 def _scale_options(args: argparse.Namespace) -> dict:
-    """--transform, --bounds and --covariate as keyword arguments of the fit."""
+    """--transform, --bounds, --covariate, --covariance and --n-factors as keyword arguments
+    of the fit."""
     bounds = getattr(args, "bounds", "auto")
     if bounds == "none":
         bounds = None
@@ -138,8 +139,16 @@ def _scale_options(args: argparse.Namespace) -> dict:
                            f"{args.bounds!r}.") from None
         bounds = (lower, upper)
     transform = getattr(args, "transform", "copula")
+    n_factors = getattr(args, "n_factors", None)
+    if n_factors is not None and n_factors != "auto":
+        try:
+            n_factors = int(n_factors)
+        except ValueError:
+            raise CLIError(f"--n-factors takes a positive integer or auto; got "
+                           f"{n_factors!r}.") from None
     return {"transform": None if transform == "none" else transform, "bounds": bounds,
-            "covariates": _covariates(args)}
+            "covariates": _covariates(args),
+            "covariance": getattr(args, "covariance", "lkj"), "n_factors": n_factors}
 
 
 def _prior(args: argparse.Namespace):
@@ -397,6 +406,11 @@ def _add_fit_options(p: argparse.ArgumentParser) -> None:
                    "(default): 0,1 or 0,100 when every score lies inside; none")
     g.add_argument("--covariate", action="append", metavar="NAME[:TRANSFORM]",
                    help="a column known for free, e.g. params_b:log (repeatable)")
+    g.add_argument("--covariance", default="lkj", choices=["lkj", "factor"],
+                   help="covariance structure: dense with an LKJ prior (lkj, the default) or "
+                        "a factor model for wide tables (factor, with --n-factors)")
+    g.add_argument("--n-factors", metavar="N|auto",
+                   help="number of factors of --covariance factor, or auto (by PSIS-LOO)")
     g.add_argument("--eta", type=float, default=2.0, help="LKJ concentration (2)")
     g.add_argument("--sd-family", default="halfnormal",
                    choices=["exponential", "halfnormal", "halfstudentt"],

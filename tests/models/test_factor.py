@@ -155,3 +155,20 @@ def test_a_factor_fit_recovers_the_correlations_and_predicts_calibrated_new_rows
     pit = mixture_cdf(new[:, rest], m, np.sqrt(mixture.cov.T[rest])).ravel()
     for level in (0.5, 0.9):
         assert np.mean(np.abs(pit - 0.5) <= level / 2) == pytest.approx(level, abs=0.03)
+
+
+def test_the_command_line_fits_a_factor_covariance(fake_sampler, tmp_path, capsys):
+    from skillinfer_bayes.cli import main
+
+    simulate_sparse(40, 6, 0.7, seed=15).to_csv(tmp_path / "wide.csv", index_label="model")
+    common = ["--data", str(tmp_path / "wide.csv"), "--index-col", "model", "--draws", "200",
+              "--chains", "2", "--quiet", "--transform", "none", "--no-cache"]
+    out = tmp_path / "factor.nc"
+    assert main(["fit", "--output", str(out), "--covariance", "factor", "--n-factors", "2",
+                 *common]) == 0
+    assert sib.Population.from_netcdf(out).n_factors == 2
+    assert main(["predict", "--posterior", str(out), "--observe", "b0=0.5"]) == 0
+    assert "b5" in capsys.readouterr().out
+    assert main(["fit", "--output", str(out), "--covariance", "factor", "--n-factors", "two",
+                 *common]) == 2
+    assert "--n-factors takes a positive integer or auto; got 'two'" in capsys.readouterr().err
