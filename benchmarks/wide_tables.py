@@ -174,8 +174,8 @@ def leaderboard() -> None:
             res = sib.evaluate(df, random_seed=0, methods=("bayes", "plugin"),
                                progressbar=False, **options)
         for method in ("bayes", "plugin"):
-            if method == "plugin" and rows:
-                continue
+            if method == "plugin" and "plug-in (skillinfer's method)" in rows:
+                continue  # the same for every model: once
             s = res.summary.loc[method]
             rows[label if method == "bayes" else "plug-in (skillinfer's method)"] = {
                 "crps_1": s.loc[1, "crps"], "crps_2": s.loc[2, "crps"],

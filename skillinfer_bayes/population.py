@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -1021,7 +1022,7 @@ def _select_n_factors(cls, data: PreparedData, spec: ModelSpec, config: SamplerC
     for r in candidates:
         logger.info("n_factors='auto': fitting %d factor(s)", r)
         if config.progressbar:
-            print(f"n_factors='auto': fitting {r} factor(s)", flush=True)
+            print(f"n_factors='auto': fitting {r} factor(s)", file=sys.stderr, flush=True)
         rank_spec = dataclasses.replace(spec, n_factors=r)
         pop = cls(data, fit_cached(data, rank_spec, config, random_seed, cache=cache),
                   spec.prior)
