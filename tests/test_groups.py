@@ -150,11 +150,10 @@ def test_grouped_numpy_loglik_equals_per_row_scipy():
         assert ll[3, i] == pytest.approx(ref.logpdf(X[i, o]), rel=1e-10)
 
 
-def test_groups_as_series_or_sequence(grouped_df):
+def test_groups_as_series_or_sequence(grouped_df, fake_sampler):
     scores = grouped_df[["a", "b", "c"]]
-    # the grouped_pop fixture's settings: its compiled sampler is reused (no recompilation)
-    kwargs = dict(normalize=False, draws=500, tune=500, chains=2, target_accept=0.95,
-                  random_seed=0, progressbar=False, cache=False)
+    kwargs = dict(normalize=False, draws=200, chains=2, random_seed=0, progressbar=False,
+                  cache=False)
     by_series = sib.Population.from_dataframe(scores, groups=grouped_df["family"], **kwargs)
     by_list = sib.Population.from_dataframe(scores, groups=list(grouped_df["family"]),
                                             **kwargs)
