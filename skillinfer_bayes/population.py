@@ -26,7 +26,7 @@ from skillinfer_bayes.data.transforms import DEFAULT_BOUNDS, DEFAULT_TRANSFORM
 from skillinfer_bayes.inference import diagnostics, storage
 from skillinfer_bayes.inference.fitting import ModelSpec, SamplerConfig, fit_cached
 from skillinfer_bayes.inference.inference_data import InferenceData, from_datasets, with_group
-from skillinfer_bayes.models.factor import LOADINGS_VAR, SPECIFIC_SD_VAR, check_n_factors
+from skillinfer_bayes.models.factor import LOADINGS_VAR, SPECIFIC_SD_VAR
 from skillinfer_bayes.models.priors import Prior
 from skillinfer_bayes.predictive.components import ComponentDraws
 from skillinfer_bayes.predictive.conditioning import noise_from_sds
@@ -817,7 +817,7 @@ class Population:
             # the factor form on the data's scale: conditioning through r x r systems
             K = len(self.latent_names)
             scale = self.data.scale
-            loadings = post[LOADINGS_VAR].values.reshape(-1, K, self.n_factors)
+            loadings = post[LOADINGS_VAR].values.reshape(-1, K, post.sizes["factor"])
             specific = post[SPECIFIC_SD_VAR].values.reshape(-1, K)
             return ComponentDraws.factor(self.mu_draws, scale[:, None] * loadings,
                                          (scale * specific) ** 2)
@@ -1016,7 +1016,8 @@ def _select_n_factors(cls, data: PreparedData, spec: ModelSpec, config: SamplerC
     import dataclasses
 
     K = len(data.latent_names)
-    check_n_factors(1, K)  # at least two latent dimensions
+    if K < 2:
+        raise ValueError(f"n_factors='auto' needs at least two benchmarks; got {K}.")
     candidates = range(1, min(K - 1, MAX_AUTO_FACTORS) + 1)
     fitted, pointwise, rows = {}, {}, []
     for r in candidates:

@@ -58,8 +58,9 @@ FORMAT_VERSION = 2
 
 
 #: Modules whose source defines the posterior of a fit (part of the cache key).
-MODEL_MODULES = ("models.mvn", "inference.sampling", "data.sufficient_stats", "models.priors",
-                 "data.prepared", "data.transforms", "inference.fitting", "data.checks")
+MODEL_MODULES = ("models.mvn", "models.factor", "models.masked", "inference.sampling",
+                 "data.sufficient_stats", "models.priors", "data.prepared", "data.transforms",
+                 "inference.fitting", "data.checks")
 #: Libraries whose versions change the draws of a fit (part of the cache key).
 SAMPLING_LIBRARIES = ("numpy", "pymc", "pytensor", "numpyro", "jax", "jaxlib", "nutpie")
 

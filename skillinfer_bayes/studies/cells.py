@@ -39,6 +39,7 @@ from tqdm.auto import tqdm
 from skillinfer_bayes.data.checks import check_level, check_seed, validate_scores
 from skillinfer_bayes.data.transforms import DEFAULT_BOUNDS, DEFAULT_TRANSFORM
 from skillinfer_bayes.inference.fitting import SamplerConfig
+from skillinfer_bayes.models.factor import check_n_factors
 from skillinfer_bayes.models.priors import Prior
 from skillinfer_bayes.predictive.components import ComponentDraws
 from skillinfer_bayes.studies.factor_em import fit_factor_em
@@ -204,9 +205,9 @@ def evaluate_cells(
         raise ValueError(f"Unknown method(s) {unknown} for protocol='cells'; choose from "
                          f"{list(METHODS)}.")
     em_factors = n_factors if em_factors is None else em_factors
-    if "em" in methods and em_factors is None:
-        raise ValueError("The 'em' method needs a rank: pass em_factors (e.g. 2) or "
-                         "n_factors.")
+    if "em" in methods and (em_factors is None or isinstance(em_factors, str)):
+        raise ValueError(f"The 'em' method needs a rank: pass em_factors=2, say (with "
+                         f"n_factors={n_factors!r} it has none).")
     if isinstance(hide_fraction, bool) or not isinstance(hide_fraction, (int, float)) \
             or not 0 < hide_fraction < 1:
         raise ValueError(f"hide_fraction must lie in (0, 1), e.g. 0.5; got {hide_fraction!r}.")
@@ -223,6 +224,11 @@ def evaluate_cells(
     matrix = validate_scores(df)
     X = matrix.to_numpy(dtype=float)
     names = [str(c) for c in matrix.columns]
+    if "em" in methods:
+        try:
+            check_n_factors(em_factors, len(names))
+        except ValueError as err:
+            raise ValueError(f"em_factors: {err}") from None
     known = ~np.isnan(X)
     if not (known.sum(axis=1) >= min_known).any():
         raise ValueError(f"No entity has {min_known} known scores (min_known): nothing to "

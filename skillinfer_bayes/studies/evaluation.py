@@ -204,6 +204,7 @@ def evaluate(
     hide_fraction: float = 0.5,
     folds: int = 3,
     min_known: int = 2,
+    em_factors: int | None = None,
 ) -> EvaluationResult:
     """Run the held-out calibration protocol for several methods on the same cells.
 
@@ -223,7 +224,7 @@ def evaluate(
     methods : sequence of str, optional
         Any of "bayes", "plugin", "diagonal", "mean" (default: all four); with
         ``protocol="cells"`` any of "bayes", "mean", "knn" (default: these three) and "em"
-        (the plug-in factor analysis of rank ``n_factors``).
+        (the plug-in factor analysis of rank ``em_factors``).
     random_seed : int, default 0
         Seed of the permutation (and of the replications and fits).
     population_size : int, optional
@@ -267,9 +268,10 @@ def evaluate(
         :meth:`Population.from_dataframe`): ``"lkj"`` or ``"factor"`` with ``n_factors``.
     protocol : {"entities", "cells"}, default "entities"
         Which held-out protocol (above).
-    hide_fraction, folds, min_known :
+    hide_fraction, folds, min_known, em_factors :
         The cell-holdout protocol's settings (see
-        :func:`~skillinfer_bayes.studies.cells.evaluate_cells`); unused by "entities".
+        :func:`~skillinfer_bayes.studies.cells.evaluate_cells`; ``em_factors`` is the rank
+        of its "em" method, default ``n_factors``); unused by "entities".
     progressbar : bool
         Show progress over fits and observed sets.
 
@@ -299,7 +301,7 @@ def evaluate(
             methods=CELL_METHODS if methods is None else methods, random_seed=random_seed,
             levels=levels, prior=prior, sampler_config=config, n_jobs=n_jobs,
             progressbar=progressbar, transform=transform, bounds=bounds,
-            covariance=covariance, n_factors=n_factors,
+            covariance=covariance, n_factors=n_factors, em_factors=em_factors,
         )
     if protocol != "entities":
         raise ValueError(f"Unknown protocol {protocol!r}; choose 'entities' (held-out models, "

@@ -67,7 +67,7 @@ class FactorEstimate:
     loglik : float
         The observed-data log-likelihood at the estimate.
     n_iter : int
-        EM iterations run.
+        EM iterations (M-steps) run.
     converged : bool
         Whether the relative change of the log-likelihood fell below ``tol``.
     """
@@ -128,25 +128,17 @@ def fit_factor_em(X: np.ndarray, n_factors: int, max_iter: int = 2000, tol: floa
     mean = np.zeros(K)
     psi2 = np.full(K, 0.5)
     sum_sq = (m * Z**2).sum(axis=0)
-    previous, converged, loglik, n_iter = -np.inf, False, -np.inf, 0
-    while n_iter < max_iter:
-        n_iter += 1
-        # E-step: each row's factor posterior, N(f_hat, V), from its observed scores
-        d_inv = m / psi2
-        residual = m * (Z - mean)
-        precision = np.eye(r) + np.einsum("nk,kr,kq->nrq", d_inv, loadings, loadings)
-        chol = np.linalg.cholesky(precision)
-        V = np.linalg.inv(precision)
-        b = (d_inv * residual) @ loadings
-        f_hat = np.einsum("nrq,nq->nr", V, b)
-        loglik = float(-0.5 * (
-            (m * np.log(psi2)).sum() + 2.0 * np.log(np.diagonal(chol, axis1=1, axis2=2)).sum()
-            + (residual**2 * d_inv).sum() - np.einsum("nr,nr->", b, f_hat) + m.sum() * LOG_2PI
-        )) - float((m * np.log(scale)).sum())
+    previous, converged, n_iter = -np.inf, False, 0
+    while True:
+        loglik, f_hat, V = _e_step(Z, m, mean, loadings, psi2)
+        loglik -= float((m * np.log(scale)).sum())  # the density of X, not of Z
         if abs(loglik - previous) <= tol * abs(loglik):
             converged = True
             break
+        if n_iter == max_iter:  # loglik is that of the parameters returned
+            break
         previous = loglik
+        n_iter += 1
         # M-step: per benchmark, regress its observed scores on E[z] = (f_hat, 1)
         Ez = np.concatenate([f_hat, np.ones((N, 1))], axis=1)
         Ezz = np.einsum("na,nb->nab", Ez, Ez)
@@ -164,3 +156,21 @@ def fit_factor_em(X: np.ndarray, n_factors: int, max_iter: int = 2000, tol: floa
         n_iter=n_iter,
         converged=converged,
     )
+
+
+def _e_step(Z, m, mean, loadings, psi2) -> tuple[float, np.ndarray, np.ndarray]:
+    """The observed-data log-likelihood of the standardized rows ``Z`` (0 where ``m`` is 0)
+    and each row's factor posterior ``N(f_hat, V)`` given its observed scores."""
+    r = loadings.shape[1]
+    d_inv = m / psi2
+    residual = m * (Z - mean)
+    precision = np.eye(r) + np.einsum("nk,kr,kq->nrq", d_inv, loadings, loadings)
+    chol = np.linalg.cholesky(precision)
+    V = np.linalg.inv(precision)
+    b = (d_inv * residual) @ loadings
+    f_hat = np.einsum("nrq,nq->nr", V, b)
+    loglik = float(-0.5 * (
+        (m * np.log(psi2)).sum() + 2.0 * np.log(np.diagonal(chol, axis1=1, axis2=2)).sum()
+        + (residual**2 * d_inv).sum() - np.einsum("nr,nr->", b, f_hat) + m.sum() * LOG_2PI
+    ))
+    return loglik, f_hat, V

@@ -107,8 +107,11 @@ def test_bad_cell_protocol_inputs_are_refused_with_the_fix(fake_sampler):
     with pytest.raises(ValueError, match="protocol='cells' takes no groups, covariates or "
                                          "noise yet"):
         sib.evaluate(df, protocol="cells", noise=0.1)
-    with pytest.raises(ValueError, match="The 'em' method needs a rank: pass em_factors"):
+    with pytest.raises(ValueError, match="The 'em' method needs a rank: pass em_factors=2"):
         sib.evaluate(df, protocol="cells", methods=("em",))
+    with pytest.raises(ValueError, match=r"em_factors: n_factors must be an integer from 1 to "
+                                         r"4 .*got 5"):
+        sib.evaluate(df, protocol="cells", methods=("em", "mean"), em_factors=5)
     with pytest.raises(ValueError, match="No entity has 9 known scores"):
         sib.evaluate(df, protocol="cells", min_known=9)
 

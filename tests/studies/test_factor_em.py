@@ -20,6 +20,11 @@ def test_the_em_likelihood_is_the_rows_observed_densities_and_never_decreases():
               for x in X for o in [~np.isnan(x)])
     assert fit.loglik == pytest.approx(ref, rel=1e-10)
     path = [fit_factor_em(X, 2, max_iter=k).loglik for k in (2, 3, 5, 10, 30, 100)]
+    early = fit_factor_em(X, 2, max_iter=5)  # the log-likelihood of what it returns
+    assert not early.converged and early.n_iter == 5
+    assert early.loglik == pytest.approx(sum(
+        multivariate_normal(early.mean[o], early.covariance[np.ix_(o, o)]).logpdf(x[o])
+        for x in X for o in [~np.isnan(x)]), rel=1e-10)
     assert np.all(np.diff(path) >= -1e-9 * abs(path[-1]))
     assert path[-1] <= fit.loglik + 1e-9 * abs(fit.loglik)
 
