@@ -121,7 +121,7 @@ def test_a_factor_model_beats_the_baselines_on_held_out_cells():
     df = simulate_sparse(60, 16, 0.5, seed=6)
     res = sib.evaluate(df, protocol="cells", folds=1, random_seed=0, covariance="factor",
                        n_factors=2, transform=None, progressbar=False,
-                       target_accept=0.9)
+                       target_accept=0.9, chains=2)
     summary = res.summary
     assert summary.loc["bayes", "median_abs_error"] < summary.loc["knn", "median_abs_error"]
     assert summary.loc["bayes", "median_abs_error"] < summary.loc["mean", "median_abs_error"]
