@@ -416,7 +416,13 @@ class Population:
     def factor_selection(self) -> pd.DataFrame | None:
         """How ``n_factors="auto"`` chose the rank: one row per rank fitted, with
         ``elpd_loo``, ``se``, ``elpd_diff`` and ``dse`` (against the best), ``p_loo``,
-        ``pareto_k_bad``, ``max_r_hat`` and ``chosen``; None for a rank given by hand."""
+        ``pareto_k_bad``, ``max_r_hat`` and ``chosen``; None for a rank given by hand.
+
+        Examples
+        --------
+        >>> pop.factor_selection is None  # an LKJ population
+        True
+        """
         saved = self.idata.attrs.get("factor_selection")
         if not saved:
             return None
@@ -424,7 +430,13 @@ class Population:
 
     @property
     def n_factors(self) -> int | None:
-        """The number of factors of a ``"factor"`` covariance (None otherwise)."""
+        """The number of factors of a ``"factor"`` covariance (None otherwise).
+
+        Examples
+        --------
+        >>> pop.covariance_structure, pop.n_factors
+        ('lkj', None)
+        """
         n = int(self.idata.attrs.get("n_factors", -1))
         return None if n < 0 else n
 
@@ -810,18 +822,18 @@ class Population:
         >>> pop.predictive_components().n_components
         1
         """
+        mu, Sigma = self.predictive_draws(group, warn=warn)
         post = self.idata["posterior"]
-        if LOADINGS_VAR in post and self.groups is None:
-            if group is not None:
-                self._require_groups(f"group={group!r}")
-            # the factor form on the data's scale: conditioning through r x r systems
-            K = len(self.latent_names)
-            scale = self.data.scale
-            loadings = post[LOADINGS_VAR].values.reshape(-1, K, post.sizes["factor"])
-            specific = post[SPECIFIC_SD_VAR].values.reshape(-1, K)
-            return ComponentDraws.factor(self.mu_draws, scale[:, None] * loadings,
-                                         (scale * specific) ** 2)
-        return ComponentDraws.normal(*self.predictive_draws(group, warn=warn))
+        if LOADINGS_VAR not in post:
+            return ComponentDraws.normal(mu, Sigma)
+        # a factor covariance (never grouped): conditioning through r x r systems, with the
+        # loadings and specific variances on the data's scale, as Sigma
+        K = len(self.latent_names)
+        scale = self.data.scale
+        loadings = post[LOADINGS_VAR].values.reshape(-1, K, post.sizes["factor"])
+        specific = post[SPECIFIC_SD_VAR].values.reshape(-1, K)
+        return ComponentDraws.factor(mu, scale[:, None] * loadings, (scale * specific) ** 2,
+                                     Sigma)
 
     def entity(self, name) -> np.ndarray:
         """The fitted scores of the entity named ``name``, (K,) in benchmark order (NaN =

@@ -86,10 +86,11 @@ class ComponentDraws:
         return cls(mu[:, None], Sigma[:, None], np.ones((len(mu), 1)))
 
     @classmethod
-    def factor(cls, mu: np.ndarray, loadings: np.ndarray,
-               specific_var: np.ndarray) -> ComponentDraws:
+    def factor(cls, mu: np.ndarray, loadings: np.ndarray, specific_var: np.ndarray,
+               Sigma: np.ndarray | None = None) -> ComponentDraws:
         """One normal component per draw with a factor covariance: (S, K) means, (S, K, r)
-        loadings and (S, K) specific variances.
+        loadings and (S, K) specific variances; ``Sigma``, the (S, K, K) covariances they
+        make, when already at hand (computed otherwise).
 
         Examples
         --------
@@ -101,9 +102,10 @@ class ComponentDraws:
         mu = np.asarray(mu, dtype=float)
         loadings = np.asarray(loadings, dtype=float)
         specific_var = np.asarray(specific_var, dtype=float)
-        K = mu.shape[1]
-        Sigma = np.matmul(loadings, loadings.transpose(0, 2, 1))
-        Sigma[:, np.arange(K), np.arange(K)] += specific_var
+        if Sigma is None:
+            K = mu.shape[1]
+            Sigma = np.matmul(loadings, loadings.transpose(0, 2, 1))
+            Sigma[:, np.arange(K), np.arange(K)] += specific_var
         return cls(mu[:, None], Sigma[:, None], np.ones((len(mu), 1)), loadings[:, None],
                    specific_var[:, None])
 

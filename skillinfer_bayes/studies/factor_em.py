@@ -104,6 +104,14 @@ def fit_factor_em(X: np.ndarray, n_factors: int, max_iter: int = 2000, tol: floa
     -------
     FactorEstimate
         On the scale of ``X``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.random.default_rng(1).normal(size=(200, 4))
+    >>> fit = fit_factor_em(X, 1)
+    >>> fit.covariance.shape, fit.converged
+    ((4, 4), True)
     """
     X = np.asarray(X, dtype=float)
     N, K = X.shape

@@ -119,6 +119,10 @@ def test_auto_factors_keep_the_rank_with_the_best_loo_and_report_it(fake_sampler
     assert given.factor_selection is None and "chosen by" not in str(given)
     with pytest.raises(ValueError, match="n_factors='auto' is for covariance='factor'"):
         sib.Population.from_dataframe(df, n_factors="auto", **FAKE)
+    with pytest.raises(ValueError, match="n_factors='auto' needs at least two benchmarks; "
+                                         "got 1"):
+        sib.Population.from_dataframe(df[["b0"]], covariance="factor", n_factors="auto",
+                                      **FAKE)
 
 
 @pytest.mark.slow

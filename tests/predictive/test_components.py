@@ -133,6 +133,10 @@ def test_component_draws_refuse_inconsistent_shapes():
         ComponentDraws(np.zeros((2, 1, 3)), np.zeros((2, 1, 3, 2)), np.ones((2, 1)))
     with pytest.raises(ValueError, match="sum to 1"):
         ComponentDraws(np.zeros((2, 2, 1)), np.ones((2, 2, 1, 1)), np.ones((2, 2)))
+    with pytest.raises(ValueError, match=r"factor form needs both loadings \(S, C, K, r\) "
+                                         r"and specific_var \(S, C, K\)"):
+        ComponentDraws(np.zeros((2, 1, 3)), np.ones((2, 1, 3, 3)), np.ones((2, 1)),
+                       loadings=np.ones((2, 1, 3, 1)))
 
 
 def test_a_profile_predicts_a_mixture_posterior_through_the_same_path(fake_sampler):
