@@ -4,21 +4,51 @@ On the standardized latent scale, as the LKJ model of :mod:`~skillinfer_bayes.mo
 with the covariance of a factor model:
 
     s_j          ~ HalfNormal(1)                                 r factor scales
-    Lambda_kj    = s_j z_kj,   z_kj ~ Normal(0, 1)               K x r loadings (non-centred)
+    Z            = W [T; B]                                      K x r standard loadings
+                   T lower-triangular r x r:  T_jk ~ Normal(0, 1) below the diagonal,
+                   T_jj^2 ~ ChiSquared(r - j + 1);   B_kj ~ Normal(0, 1)
+    Lambda_kj    = s_j Z_kj                                      K x r loadings
     psi_k        ~ Gamma(2, 4 / sd_scale)                        K specific sds (mean sd_scale / 2)
     Sigma        = Lambda Lambda' + diag(psi^2)
     mu           = mean_scale (Lambda a + psi * b),  a ~ Normal(0, I_r),  b ~ Normal(0, I_K)
     entity       z_i[observed] ~ MvNormal(mu, Sigma)[observed]
 
-- **Identification.** The loadings are not identified (a rotation or a sign flip of the
-  factors gives the same Sigma), and are not what the library reports: Sigma, its sds and
-  correlations (the deterministics ``chol_stds`` and ``chol_corr``, named as in the LKJ model
-  so that every later step reads them alike) and the predictions are identified, and the
-  diagnostics (r_hat, ESS) are computed on them. Constraining the loadings instead
-  (lower-triangular with a positive diagonal, Geweke and Zhou 1996) was measured to be worse:
-  on a simulated 80 x 20 table of rank 2 (35% of the cells known, 4 x 500 draws) its chains
-  settled in different modes (max r_hat of the correlations 1.70, min ESS 6), where the free
-  loadings mix (max r_hat 1.007, min ESS 1,021).
+with ``W`` a fixed orthonormal basis whose first r columns span the data's principal
+directions (:func:`principal_basis`).
+
+- **Identification: a gauge on the principal directions.** Free loadings are not identified:
+  a rotation ``Lambda Q`` gives the same Sigma. NUTS then travels along that ridge of
+  rotations (``r (r - 1) / 2`` flat dimensions) in trajectories as long as the maximum tree
+  depth allows, and a large complete table is slow: 900 x 120 of rank 5, 4 x 1000 draws, 359 s
+  with nearly every draw at the maximum depth. Here the rotation is fixed instead: ``W' Z``
+  has a lower-triangular top block with a positive diagonal (the LQ decomposition, unique for
+  a full-rank block), so each loadings matrix stands for its whole orbit once. Without the
+  factor scales, the prior is exactly that of free ``Normal(0, 1)`` loadings with the rotation
+  integrated out, whatever ``W``: the LQ factor of a standard normal r x r matrix has
+  standard normal entries below the diagonal and ``ChiSquared(r - j + 1)`` squared diagonal
+  entries (the Bartlett decomposition), and the rows of ``B`` stay standard normal under the
+  rotation. The factor scales (below) are per column of the gauged loadings, so factor j is
+  the one beyond the first j - 1 principal directions, and the later ones shrink first.
+  Sigma, its sds and correlations (the deterministics ``chol_stds`` and ``chol_corr``, named
+  as in the LKJ model so that every later step reads them alike) and the predictions are what
+  the library reports; the diagnostics (r_hat, ESS) are computed on them.
+
+  Why the principal directions: the gauge is ill-posed where the top block ``W_r' Lambda``
+  is near singular, and with ``W`` = the first benchmarks (the classic positive
+  lower-triangular constraint of Geweke and Zhou 1996) a benchmark that loads weakly on a
+  factor puts a diagonal entry near 0: on an 80 x 20 rank-2 table (35% known) the chains
+  settled in different modes (max r_hat of the correlations 1.70, min ESS 6). The data's
+  principal directions keep that block far from singular. Measured (4 x 1000 draws, cold,
+  2 cores), free loadings against this gauge:
+
+  - 900 x 120, rank 5, complete: free 359 s (3,999 of 4,000 draws at the maximum depth,
+    r_hat 1.005); gauged 49 s (mean depth 6.0, r_hat 1.007, min ESS 3,913).
+  - 80 x 50, rank 2, 35% known: free 91 s (r_hat 1.005, min ESS 2,849); gauged 46 s (mean
+    depth 4.8, r_hat 1.004, min ESS 2,055).
+
+  (r_hat and ESS over Sigma's entries.) Also measured on the free loadings: a dense mass
+  matrix made it worse (300 x 40 rank 3: mean depth 9.7 against 8.9); a lower maximum tree
+  depth (8) cut the 900 x 120 fit to 97 s but its min ESS to 635 and its r_hat rose to 1.012.
 - **The mean.** Its prior is ``mu | Sigma ~ Normal(0, mean_scale^2 Sigma)`` (the conjugate
   normal-inverse-Wishart form; on the standardized scale each mean still has a prior sd of
   about ``mean_scale``), written non-centred along the factors. Its posterior is then nearly
@@ -29,9 +59,10 @@ with the covariance of a factor model:
 - **Shrinkage of unneeded factors.** Each factor has its own scale ``s_j``, so a factor the
   data do not support shrinks toward zero (automatic relevance determination). Fixed,
   decreasing scales (``1 / sqrt(j)``, as the cumulative-shrinkage priors of Bhattacharya and
-  Dunson 2011 with fixed rates) were measured: faster on a simulated 60 x 16 rank-2 table
-  (mean tree depth 4.4 against 5.8), but on the 80 x 50 table the chains disagreed (max r_hat
-  of Sigma's entries 1.045, min ESS 68, against 1.006 and 2,746 with learned scales).
+  Dunson 2011 with fixed rates) were measured on free loadings: faster on a simulated
+  60 x 16 rank-2 table (mean tree depth 4.4 against 5.8), but on the 80 x 50 table the chains
+  disagreed (max r_hat of Sigma's entries 1.045, min ESS 68, against 1.006 and 2,746 with
+  learned scales).
 - **Specific sds away from 0.** A benchmark with few scores can be fitted exactly by the
   factors, and its specific sd then runs to 0 (a Heywood case), where the likelihood is
   unbounded and NUTS diverges. The ``Gamma(2, .)`` prior has zero density at 0 (a
@@ -47,18 +78,6 @@ with the covariance of a factor model:
   through the Woodbury identity: O(N K r^2) per evaluation whatever the missingness. Either
   way no K x K matrix is factorized, and there are ``K r`` free loadings instead of the LKJ
   model's ``K (K - 1) / 2`` correlations.
-- **Large complete tables are slow to sample.** The free loadings leave a ridge along the
-  rotations (``r (r - 1) / 2`` dimensions) that the data do not narrow and NUTS crosses in long
-  trajectories. A complete 900 x 120 table of rank 5 (4 x 1000 draws) samples correctly
-  (r_hat 1.005, bulk ESS of Sigma's entries above 3,000) but in 359 s, with nearly every draw
-  at the maximum tree depth; 4 x 400 draws take 132 s with r_hat 1.012. Zeros above the
-  diagonal of the first r rows of the loadings remove the ridge (with independent means: mean
-  tree depth 6.2 against 8.9 on a complete 300 x 40 table of rank 3) but mix worse per
-  second (min bulk ESS 255 in 11 s against 1,564 in 41 s) and far worse on sparse tables
-  (80 x 50, 35% known: r_hat 1.041, ESS 93); anchors chosen by pivoted QR on an EM fit's
-  loadings (lower-triangular rows, positive diagonal) did no better per second (depth 6.2,
-  min ESS 311 in 14 s, r_hat 1.019); centred loadings or independent means gained little
-  (depth 8.4-8.7).
 
 The prior's ``eta`` (the LKJ concentration) does not enter this model.
 
@@ -81,8 +100,9 @@ Examples
 >>> from skillinfer_bayes.models.priors import Prior
 >>> X = np.random.default_rng(0).normal(size=(40, 5))
 >>> model = build_factor_model(masked_rows(X), ["a", "b", "c", "d", "e"], Prior(), 2)
->>> sorted(v.name for v in model.free_RVs)
-['factor_scale', 'loadings_std', 'mean_factor', 'mean_specific', 'specific_sd']
+>>> sorted(v.name for v in model.free_RVs)  # doctest: +NORMALIZE_WHITESPACE
+['factor_scale', 'loadings_diag_sq', 'loadings_lower', 'loadings_rest', 'mean_factor',
+ 'mean_specific', 'specific_sd']
 """
 
 from __future__ import annotations
@@ -101,7 +121,10 @@ from skillinfer_bayes.models.priors import Prior
 
 #: Names of the factor model's variables (standardized scale).
 FACTOR_SCALE_VAR = "factor_scale"
-LOADINGS_STD_VAR = "loadings_std"
+LOWER_VAR = "loadings_lower"
+DIAG_SQ_VAR = "loadings_diag_sq"
+REST_VAR = "loadings_rest"
+BASIS_DATA = "loadings_basis"
 LOADINGS_VAR = "loadings"
 SPECIFIC_SD_VAR = "specific_sd"
 MEAN_FACTOR_VAR = "mean_factor"
@@ -170,11 +193,48 @@ def factor_pattern_loglik(stats: PatternStats, mu, loadings, psi, K: int, label:
     return -0.5 * (n * logdet + quad + n * k * LOG_2PI)
 
 
+def principal_basis(
+    data: tuple[np.ndarray, np.ndarray] | Sequence[PatternStats], K: int
+) -> np.ndarray:
+    """The (K, K) orthonormal basis that gauges the loadings: the eigenvectors of the
+    observed second moments of the standardized scores, largest eigenvalue first.
+
+    Each entry ``M_jk`` is the mean of ``x_j x_k`` over the rows that observe both (0 where
+    none does), from the rows or from the patterns' statistics alike. The basis only has to
+    be close to the principal directions of the data (see the module docstring); the identity
+    is returned when nothing is observed, as in a prior-only model.
+
+    Examples
+    --------
+    >>> from skillinfer_bayes.models.masked import masked_rows
+    >>> X = np.random.default_rng(0).normal(size=(200, 3)) * [3.0, 1.0, 0.3]
+    >>> W = principal_basis(masked_rows(X), 3)
+    >>> bool(np.allclose(W.T @ W, np.eye(3))), int(np.argmax(np.abs(W[:, 0])))
+    (True, 0)
+    """
+    total, count = np.zeros((K, K)), np.zeros((K, K))
+    if not all(isinstance(s, PatternStats) for s in data):  # (values, mask)
+        values, mask = data
+        total += values.T @ values
+        count += mask.T @ mask
+    else:
+        for stats in data:
+            o = np.ix_(stats.observed, stats.observed)
+            total[o] += stats.scatter + stats.n * np.outer(stats.mean, stats.mean)
+            count[o] += stats.n
+    if not total.any():
+        return np.eye(K)
+    second = np.divide(total, count, out=np.zeros((K, K)), where=count > 0)
+    _, vectors = np.linalg.eigh(second)
+    return np.ascontiguousarray(vectors[:, ::-1])
+
+
 def build_factor_model(
     data: tuple[np.ndarray, np.ndarray] | Sequence[PatternStats],
     benchmarks: Sequence[str],
     prior: Prior,
     n_factors: int,
+    basis: np.ndarray | None = None,
 ) -> pm.Model:
     """The factor-covariance model (see the module docstring) of standardized scores.
 
@@ -193,22 +253,42 @@ def build_factor_model(
         ``eta`` is not.
     n_factors : int
         Number of factors r, from 1 to K - 1.
+    basis : numpy.ndarray, optional
+        (K, K) orthonormal basis of the loadings' gauge; by default
+        :func:`principal_basis` of ``data``. It enters as data (``loadings_basis``), so fits
+        of same-shaped tables share one compiled sampler.
 
     Returns
     -------
     pymc.Model
-        Free variables ``factor_scale``, ``loadings_std`` (the z), ``specific_sd``,
-        ``mean_factor`` (a) and ``mean_specific`` (b); deterministics ``mu_std``,
-        ``loadings`` (K x r), ``chol_stds`` and ``chol_corr`` (the sds and correlations of
-        Sigma); the likelihood as the potential ``loglik``.
+        Free variables ``factor_scale``, ``loadings_lower`` and ``loadings_diag_sq`` (the
+        r x r lower-triangular block), ``loadings_rest``, ``specific_sd``, ``mean_factor``
+        (a) and ``mean_specific`` (b); deterministics ``mu_std``, ``loadings`` (K x r),
+        ``chol_stds`` and ``chol_corr`` (the sds and correlations of Sigma); the likelihood as
+        the potential ``loglik``.
     """
     K = len(benchmarks)
     r = check_n_factors(n_factors, K)
+    basis = principal_basis(data, K) if basis is None else np.asarray(basis, dtype=float)
+    if basis.shape != (K, K) or not np.allclose(basis.T @ basis, np.eye(K), atol=1e-8):
+        raise ValueError(
+            f"basis must be an orthonormal ({K}, {K}) matrix; got shape {basis.shape}. "
+            "Leave it out to use principal_basis(data)."
+        )
     coords = {"benchmark": list(benchmarks), "benchmark_bis": list(benchmarks),
               "factor": list(range(r))}
+    lower = np.tril_indices(r, -1)
     with pm.Model(coords=coords) as model:
         scale = pm.HalfNormal(FACTOR_SCALE_VAR, sigma=1.0, dims="factor")
-        z = pm.Normal(LOADINGS_STD_VAR, 0.0, 1.0, dims=("benchmark", "factor"))
+        off = pm.Normal(LOWER_VAR, 0.0, 1.0, shape=len(lower[0]))
+        # Bartlett: the LQ factor of an r x r standard normal matrix has these diagonals
+        diag_sq = pm.ChiSquared(DIAG_SQ_VAR, nu=np.arange(r, 0, -1).astype(float),
+                                dims="factor")
+        rest = pm.Normal(REST_VAR, 0.0, 1.0, shape=(K - r, r))
+        block = pt.set_subtensor(pt.zeros((r, r))[lower], off)
+        block = pt.set_subtensor(block[np.arange(r), np.arange(r)], pt.sqrt(diag_sq))
+        gauge = pm.Data(BASIS_DATA, basis)
+        z = gauge @ pt.concatenate([block, rest], axis=0)  # (K, r) standard loadings
         loadings = pm.Deterministic(LOADINGS_VAR, z * scale[None, :],
                                     dims=("benchmark", "factor"))
         psi = pm.Gamma(SPECIFIC_SD_VAR, alpha=2.0, beta=4.0 / prior.sd_scale, dims="benchmark")

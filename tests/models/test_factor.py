@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pymc as pm
 import pytensor
 import pytest
 from helpers import simulate_sparse
@@ -12,7 +13,7 @@ from scipy.stats import multivariate_normal
 
 import skillinfer_bayes as sib
 from skillinfer_bayes.data.sufficient_stats import pattern_stats
-from skillinfer_bayes.models.factor import build_factor_model
+from skillinfer_bayes.models.factor import BASIS_DATA, build_factor_model, principal_basis
 from skillinfer_bayes.models.masked import masked_rows
 from skillinfer_bayes.models.priors import Prior
 from skillinfer_bayes.predictive.components import ComponentDraws
@@ -38,6 +39,49 @@ def test_the_factor_likelihood_is_the_sum_of_the_rows_densities():
     assert float(loglik) == pytest.approx(ref, rel=1e-10)
     sd = np.sqrt(np.diag(cov))
     np.testing.assert_allclose(corr, cov / np.outer(sd, sd), rtol=1e-10)
+
+
+def test_the_principal_basis_is_the_same_from_rows_and_from_patterns():
+    X = simulate_sparse(80, 6, 0.6, seed=5, r=2).to_numpy()
+    from_rows = principal_basis(masked_rows(X), 6)
+    from_patterns = principal_basis(pattern_stats(X), 6)
+    np.testing.assert_allclose(from_rows.T @ from_rows, np.eye(6), atol=1e-12)
+    np.testing.assert_allclose(np.abs(from_rows.T @ from_patterns), np.eye(6), atol=1e-8)
+    # its first direction is the top eigenvector of the pairwise second moments
+    Z = np.nan_to_num(X)
+    known = (~np.isnan(X)).astype(float)
+    second = (Z.T @ Z) / (known.T @ known)
+    top = np.linalg.eigh(second)[1][:, -1]
+    assert abs(top @ from_rows[:, 0]) == pytest.approx(1.0, abs=1e-10)
+    assert np.array_equal(principal_basis(masked_rows(np.zeros((1, 3))), 3), np.eye(3))
+
+
+def test_the_gauged_loadings_have_the_prior_of_free_standard_normal_loadings():
+    """Bartlett: with the rotation fixed by a lower-triangular block whose squared diagonal is
+    ChiSquared(r - j + 1), Z Z' has the Wishart(I, r) law of free N(0, 1) loadings, whatever
+    the orthonormal basis: mean r I, variance r off the diagonal and 2 r on it."""
+    K, r, n = 5, 3, 40_000
+    basis = np.linalg.qr(np.random.default_rng(0).normal(size=(K, K)))[0]
+    model = build_factor_model(masked_rows(np.zeros((1, K))), [f"b{k}" for k in range(K)],
+                               Prior(), r, basis=basis)
+    loadings, scale = pm.draw([model["loadings"], model["factor_scale"]], draws=n,
+                              random_seed=1)
+    Z = loadings / scale[:, None, :]
+    ZZ = Z @ np.swapaxes(Z, 1, 2)
+    np.testing.assert_allclose(ZZ.mean(0), r * np.eye(K), atol=0.1)
+    i, j = np.triu_indices(K, 1)
+    np.testing.assert_allclose(ZZ[:, i, j].var(0), r, rtol=0.1)
+    np.testing.assert_allclose(np.diagonal(ZZ, axis1=1, axis2=2).var(0), 2 * r, rtol=0.1)
+
+
+def test_a_bad_basis_gets_a_clear_error_and_a_good_one_enters_as_data():
+    X = np.random.default_rng(0).normal(size=(20, 4))
+    names = [f"b{k}" for k in range(4)]
+    with pytest.raises(ValueError, match=r"basis must be an orthonormal \(4, 4\) matrix"):
+        build_factor_model(masked_rows(X), names, Prior(), 2, basis=np.ones((4, 4)))
+    model = build_factor_model(masked_rows(X), names, Prior(), 2)
+    # data, not a constant: fits of same-shaped tables reuse one compiled sampler
+    assert BASIS_DATA in [v.name for v in model.data_vars]
 
 
 def test_the_per_pattern_factor_likelihood_equals_the_per_row_one_and_its_gradient():
