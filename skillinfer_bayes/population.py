@@ -970,11 +970,19 @@ class Population:
                     lo = float(self.data.scaling.loc[name, "min"])
                     span = float(self.data.scaling.loc[name, "range"])
                     lower, upper = lo + span * lower, lo + span * upper
+                # the rounding of the normalization's round trip (1e-17 for a 0) is not shown
+                lower, upper = (round(v, 10) + 0.0 for v in (lower, upper))
                 label += f" ({lower:g} to {upper:g})"
             by_kind.setdefault(label, []).append(name)
         if list(by_kind) == ["none"]:
             return "none (the model is a normal on the scores)"
-        return "; ".join(f"{kind}: {', '.join(names)}" for kind, names in by_kind.items())
+
+        def listed(names: list[str]) -> str:  # a wide table's names would fill the screen
+            if len(names) <= 8:
+                return ", ".join(names)
+            return f"{', '.join(names[:3])}, ... ({len(names)} in all)"
+
+        return "; ".join(f"{kind}: {listed(names)}" for kind, names in by_kind.items())
 
     def _covariance_lines(self) -> list[str]:
         """The factor covariance and how its rank was chosen (nothing for the LKJ one)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pandas as pd
 import pytest
 
 import skillinfer_bayes as sib
@@ -23,6 +24,15 @@ def test_embedded_leaderboard():
     assert list(df.columns) == ["fullname", "params_b", *sib.datasets.BENCHMARKS]
     assert df["fullname"].nunique() == 4497
     assert not df[sib.datasets.BENCHMARKS].isna().any().any()
+
+
+def test_embedded_onet_skill_matrix():
+    table = sib.datasets.onet()
+    assert table.shape == (894, 120) and table.index.is_unique
+    assert table.index.name == "occupation"
+    assert table.notna().all().all() and table.min().min() >= 0 and table.max().max() <= 1
+    kinds = pd.Series([c.split(":")[0] for c in table.columns]).value_counts()
+    assert kinds.to_dict() == {"Ability": 52, "Skill": 35, "Knowledge": 33}
 
 
 def test_cli_predict_holds_out_and_prints_the_table():

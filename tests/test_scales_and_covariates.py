@@ -282,6 +282,10 @@ def test_the_default_is_the_copula_with_automatic_bounds(fake_sampler):
     assert [t.bounds for t in pop.data.transforms] == [(0.0, 100.0), (0.0, 1.0),
                                                        (-np.inf, np.inf)]
     assert "transforms: copula (0 to 100): pct; copula (0 to 1): share; copula: elo" in str(pop)
+    # a wide table's names are cut short, and a normalization's rounding is not shown
+    wide = pd.DataFrame(rng.uniform(0, 1, (40, 12)), columns=[f"c{k}" for k in range(12)])
+    shown = str(sib.Population.from_dataframe(wide, random_seed=0, **FAKE))
+    assert "transforms: copula (0 to 1): c0, c1, c2, ... (12 in all)\n" in shown
     same = sib.Population.from_dataframe(df, transform="copula", bounds="auto", **fit)
     assert same.data.transform_specs() == pop.data.transform_specs()
     # a dict leaves the other benchmarks at the defaults; None turns bounds or the map off

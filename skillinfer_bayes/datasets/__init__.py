@@ -2,7 +2,8 @@
 
 The Open LLM Leaderboard v2 snapshot (4,576 models x 6 benchmarks, frozen 2025-05-09) ships
 inside the package, so everything works offline. Cite the Open LLM Leaderboard (Hugging Face)
-when using it; see ``data/README.md`` for provenance and column meanings.
+when using it; see ``data/README.md`` for provenance and column meanings. The O*NET 30.2 skill
+matrix (894 occupations x 120 descriptors, CC BY 4.0) is a real wide table.
 :func:`simulate_factor_table` draws wide, sparse tables of known low-rank structure, the
 setting of the factor covariance.
 """
@@ -15,7 +16,7 @@ from importlib.resources import files
 import numpy as np
 import pandas as pd
 
-__all__ = ["BENCHMARKS", "HUB_PATH", "SimulatedTable", "open_llm_leaderboard",
+__all__ = ["BENCHMARKS", "HUB_PATH", "SimulatedTable", "onet", "open_llm_leaderboard",
            "simulate_factor_table"]
 
 #: The six leaderboard benchmarks, in leaderboard order.
@@ -25,6 +26,7 @@ BENCHMARKS = ["IFEval", "BBH", "MATH Lvl 5", "GPQA", "MUSR", "MMLU-PRO"]
 HUB_PATH = "hf://datasets/open-llm-leaderboard/contents/data/train-00000-of-00001.parquet"
 
 _FILE = "open_llm_leaderboard_v2.parquet"
+_ONET_FILE = "onet_30_2.parquet"
 
 
 def open_llm_leaderboard(source: str = "embedded") -> pd.DataFrame:
@@ -64,6 +66,37 @@ def open_llm_leaderboard(source: str = "embedded") -> pd.DataFrame:
         table = raw[["fullname", "params_b", *BENCHMARKS]].dropna(subset=BENCHMARKS)
         return _unknown_counts_as_nan(table.reset_index(drop=True))
     raise ValueError(f"Unknown source {source!r}; choose one of ['embedded', 'hub'].")
+
+
+def onet() -> pd.DataFrame:
+    """The O*NET 30.2 skill matrix: 894 occupations x 120 descriptors, a real wide table.
+
+    Each value is how important a skill (35 columns ``Skill:...``), knowledge area (33,
+    ``Knowledge:...``) or ability (52, ``Ability:...``) is to an occupation, rescaled per column
+    to [0, 1]; every cell is known. Many columns pile up at 0 (e.g. ``Skill:Installation``,
+    0 for 68% of the occupations).
+
+    Includes information from the O*NET 30.2 Database by the U.S. Department of Labor,
+    Employment and Training Administration (USDOL/ETA), used under the CC BY 4.0 licence;
+    rescaled and joined by the ``skillinfer`` package (MIT); USDOL/ETA has not approved,
+    endorsed, or tested these modifications. See ``data/README.md``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``occupation`` (unique names), 120 float columns in [0, 1].
+
+    Examples
+    --------
+    >>> import skillinfer_bayes as sib
+    >>> table = sib.datasets.onet()
+    >>> table.shape, table.index.name, bool(table.notna().all().all())
+    ((894, 120), 'occupation', True)
+    >>> table.columns[0]
+    'Skill:Active Learning'
+    """
+    with files(__package__).joinpath("data", _ONET_FILE).open("rb") as fh:
+        return pd.read_parquet(fh)
 
 
 def _unknown_counts_as_nan(table: pd.DataFrame) -> pd.DataFrame:
