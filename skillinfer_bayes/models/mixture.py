@@ -1,0 +1,289 @@
+"""The mixture population model: C multivariate-normal components on the latent scale.
+
+A population of models is not one cloud (base and instruction-tuned models, merges, small and
+large ones), and a new entity's observed scores tell which cluster it is likely in. On the
+standardized latent scale, as the LKJ model of :mod:`~skillinfer_bayes.models.mvn`:
+
+    w            ~ Dirichlet(concentration 1_C)                    component weights
+    t_c          ordered (t_1 < ... < t_C),  t_c ~ Normal(0, mean_scale)
+    v_c          ~ Normal(0, mean_scale I_{K-1})
+    mu_c         = t_c u + U_perp v_c                              component means
+    Sigma_c      = diag(sigma_c) Omega_c diag(sigma_c),  Omega_c ~ LKJ(eta)   (or one Sigma
+                   shared by all components)
+    entity       p(z_i[observed]) = sum_c w_c N(z_i[observed]; mu_c, Sigma_c)
+
+- **Assignments marginalized.** No discrete parameter: each row's likelihood is the
+  log-sum-exp over components of ``log w_c`` plus the component's density of the row's observed
+  scores, batched over rows and components (:func:`mixture_pattern_loglik` per missingness
+  pattern, :func:`masked_mixture_loglik` per row when the patterns are many).
+- **Label switching: an ordering constraint.** The components are ordered by their means'
+  projections ``t_c`` on ``u``, the data's first principal direction (for a leaderboard: the
+  overall level of a model). With ``[u, U_perp]`` orthonormal and independent
+  ``Normal(0, mean_scale)`` coordinates, ``mu_c`` has the same exchangeable prior as independent
+  ``Normal(0, mean_scale I_K)`` means, restricted to one labelling: the posterior is that of the
+  exchangeable mixture with the labels sorted, and each label means the same cluster in every
+  chain.
+- **Unneeded components empty out.** A Dirichlet concentration below 1 puts the prior's mass
+  near the faces of the simplex, so weights the data do not support shrink toward 0
+  (Rousseau and Mengersen 2011: with a concentration below ``d / 2``, d the parameters of a
+  component, the extra components of an overfitted mixture empty).
+
+References
+----------
+.. [1] Rousseau, J. and Mengersen, K. (2011). Asymptotic behaviour of the posterior distribution
+   in overfitted mixture models. *Journal of the Royal Statistical Society B* 73(5), 689-710.
+.. [2] Stephens, M. (2000). Dealing with label switching in mixture models. *Journal of the
+   Royal Statistical Society B* 62(4), 795-809.
+
+Examples
+--------
+>>> import numpy as np
+>>> from skillinfer_bayes.models.priors import Prior
+>>> X = np.random.default_rng(0).normal(size=(40, 3))
+>>> model = build_mixture_model(rows_by_pattern(X), ["a", "b", "c"], Prior(), 2)
+>>> sorted(v.name for v in model.free_RVs)
+['chol_0', 'chol_1', 'component_weights', 'mean_level', 'mean_rest']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pymc as pm
+import pytensor.tensor as pt
+from pymc.distributions.transforms import ordered
+from pytensor.tensor.slinalg import solve_triangular
+
+from skillinfer_bayes.data.sufficient_stats import LOG_2PI
+from skillinfer_bayes.models.masked import masked_mvn_loglik
+from skillinfer_bayes.models.mvn import CHOL_VAR, MEAN_VAR, ROW_MASK, ROW_VALUES, sd_distribution
+from skillinfer_bayes.models.priors import Prior
+
+#: Names of the mixture model's variables (standardized scale).
+WEIGHTS_VAR = "component_weights"
+LEVEL_VAR = "mean_level"
+REST_VAR = "mean_rest"
+DIRECTION_DATA = "mean_direction"
+#: The default Dirichlet concentration of the weights (below 1: sparse).
+DEFAULT_CONCENTRATION = 0.5
+
+
+@dataclass(frozen=True)
+class PatternRows:
+    """The rows that observe exactly ``observed``: their (n, k) values on those dimensions."""
+
+    observed: np.ndarray
+    values: np.ndarray
+
+
+def rows_by_pattern(X: np.ndarray) -> list[PatternRows]:
+    """Group the rows of an (N, K) array (NaN = missing) by missingness pattern, largest
+    pattern first; rows with nothing observed are dropped.
+
+    Examples
+    --------
+    >>> X = np.array([[1.0, 2.0], [np.nan, 1.0], [3.0, 4.0], [np.nan, np.nan]])
+    >>> [(p.observed.tolist(), p.values.shape) for p in rows_by_pattern(X)]
+    [([0, 1], (2, 2)), ([1], (1, 1))]
+    """
+    X = np.asarray(X, dtype=float)
+    known = ~np.isnan(X)
+    keep = known.any(axis=1)
+    patterns, codes = np.unique(known[keep], axis=0, return_inverse=True)
+    rows = X[keep]
+    out = [PatternRows(np.flatnonzero(p), rows[codes.ravel() == i][:, p])
+           for i, p in enumerate(patterns)]
+    return sorted(out, key=lambda p: -len(p.values))
+
+
+def mixture_pattern_loglik(values, observed: np.ndarray, log_weights, mus, chols, K: int):
+    """(n,) log densities of one pattern's rows under the mixture.
+
+    Parameters
+    ----------
+    values : (n, k) tensor
+        The rows' observed values (the dimensions ``observed``).
+    observed : numpy.ndarray
+        The k observed dimensions.
+    log_weights : (C,) tensor
+    mus : (C, K) tensor
+    chols : sequence of C (K, K) tensors
+        Cholesky factors of the components' covariances (the same one C times when shared).
+    K : int
+
+    Examples
+    --------
+    >>> from scipy.stats import multivariate_normal
+    >>> x = np.array([[0.5, -1.0], [2.0, 0.3]])
+    >>> mus, cov = np.array([[0.0, 0.0], [1.0, 1.0]]), np.array([[1.0, 0.3], [0.3, 2.0]])
+    >>> chol = np.linalg.cholesky(cov)
+    >>> got = mixture_pattern_loglik(x, np.array([0, 1]), np.log([0.3, 0.7]), mus,
+    ...                              [chol, chol], 2).eval()
+    >>> ref = np.log(0.3 * multivariate_normal(mus[0], cov).pdf(x)
+    ...              + 0.7 * multivariate_normal(mus[1], cov).pdf(x))
+    >>> bool(np.allclose(got, ref))
+    True
+    """
+    k = len(observed)
+    per_component = []
+    factors: dict[int, tuple] = {}
+    for c, chol in enumerate(chols):
+        key = id(chol)  # a shared covariance is factorized once
+        if key not in factors:
+            L = chol if k == K else pt.linalg.cholesky((chol @ chol.T)[observed][:, observed])
+            factors[key] = (L, 2.0 * pt.sum(pt.log(pt.diag(L))))
+        L, logdet = factors[key]
+        centre = mus[c] if k == K else mus[c][observed]
+        z = solve_triangular(L, (values - centre).T, lower=True)  # (k, n)
+        per_component.append(-0.5 * (logdet + pt.sum(z**2, axis=0) + k * LOG_2PI))
+    stacked = pt.stack(per_component, axis=0) + log_weights[:, None]  # (C, n)
+    return pt.logsumexp(stacked, axis=0)
+
+
+def masked_mixture_loglik(values, mask, log_weights, mus, covs):
+    """(N,) log densities of the observed part of each row under the mixture, through the
+    batched per-row kernel (:func:`~skillinfer_bayes.models.masked.masked_mvn_loglik`): one
+    graph whatever the missingness.
+
+    Examples
+    --------
+    >>> x, mask = np.array([[0.5, 0.0]]), np.array([[1.0, 0.0]])
+    >>> got = masked_mixture_loglik(x, mask, np.log([0.5, 0.5]), np.zeros((2, 2)),
+    ...                             [np.eye(2), np.eye(2)]).eval()
+    >>> bool(np.isclose(got[0], -0.5 * (0.25 + LOG_2PI)))
+    True
+    """
+    per_component = [masked_mvn_loglik(values, mask, mus[c], cov) for c, cov in enumerate(covs)]
+    return pt.logsumexp(pt.stack(per_component, axis=0) + log_weights[:, None], axis=0)
+
+
+def first_direction(data: Sequence[PatternRows] | tuple[np.ndarray, np.ndarray],
+                    K: int) -> np.ndarray:
+    """The unit vector the components are ordered along: the top eigenvector of the rows'
+    observed second moments, its largest entry made positive (the identity's first column
+    when nothing is observed).
+
+    Examples
+    --------
+    >>> X = np.random.default_rng(0).normal(size=(100, 2)) * [0.2, 3.0]
+    >>> np.round(np.abs(first_direction(rows_by_pattern(X), 2)), 1).tolist()
+    [0.0, 1.0]
+    """
+    total, count = np.zeros((K, K)), np.zeros((K, K))
+    if isinstance(data, tuple):  # (values, mask)
+        values, mask = data
+        total += values.T @ values
+        count += mask.T @ mask
+    else:
+        for pattern in data:
+            o = np.ix_(pattern.observed, pattern.observed)
+            total[o] += pattern.values.T @ pattern.values
+            count[o] += len(pattern.values)
+    if not total.any():
+        return np.eye(K)[0]
+    second = np.divide(total, count, out=np.zeros((K, K)), where=count > 0)
+    u = np.linalg.eigh(second)[1][:, -1]
+    return u if u[np.argmax(np.abs(u))] > 0 else -u
+
+
+def build_mixture_model(
+    data: Sequence[PatternRows] | tuple[np.ndarray, np.ndarray],
+    benchmarks: Sequence[str],
+    prior: Prior,
+    n_components: int,
+    shared_covariance: bool = False,
+    concentration: float = DEFAULT_CONCENTRATION,
+) -> pm.Model:
+    """The mixture model (see the module docstring) of standardized scores.
+
+    Parameters
+    ----------
+    data : sequence of PatternRows, or (values, mask)
+        The rows grouped by missingness pattern (:func:`rows_by_pattern`; one block of the
+        graph per pattern), or the (N, K) rows (0 where missing) and their 0/1 mask (the
+        batched per-row kernel, one graph whatever the missingness).
+    benchmarks : sequence of str
+        The latent dimensions' names.
+    prior : Prior
+        ``mean_scale``, ``eta`` and the sd prior, per component as in the LKJ model.
+    n_components : int
+        C, at least 2.
+    shared_covariance : bool, default False
+        One covariance for all components (each component then differs only by its mean).
+    concentration : float, default 0.5
+        The Dirichlet concentration of the weights.
+
+    Returns
+    -------
+    pymc.Model
+        Free variables ``component_weights`` (C), ``mean_level`` (C, ordered), ``mean_rest``
+        (C, K - 1) and ``chol_0``, ..., ``chol_{C-1}`` (or one ``chol`` when shared);
+        deterministics ``mu_std`` (C, K), ``chol_stds`` (C, K) and ``chol_corr`` (C, K, K);
+        the likelihood as the potential ``loglik``.
+    """
+    K = len(benchmarks)
+    C = check_n_components(n_components)
+    if not (np.isfinite(concentration) and concentration > 0):
+        raise ValueError(f"concentration must be a positive number; got {concentration!r}.")
+    u = first_direction(data, K)
+    basis = np.linalg.svd(u[:, None], full_matrices=True)[0]  # orthonormal, first column +-u
+    basis[:, 0] = u
+    coords = {"benchmark": list(benchmarks), "benchmark_bis": list(benchmarks),
+              "component": list(range(C))}
+    with pm.Model(coords=coords) as model:
+        weights = pm.Dirichlet(WEIGHTS_VAR, a=np.full(C, float(concentration)),
+                               dims="component")
+        level = pm.Normal(LEVEL_VAR, 0.0, prior.mean_scale, dims="component",
+                          transform=ordered, initval=np.linspace(-1.0, 1.0, C))
+        rest = pm.Normal(REST_VAR, 0.0, prior.mean_scale, shape=(C, K - 1))
+        directions = pm.Data(DIRECTION_DATA, basis)
+        mus = pm.Deterministic(
+            MEAN_VAR, pt.concatenate([level[:, None], rest], axis=1) @ directions.T,
+            dims=("component", "benchmark"))
+        if shared_covariance:
+            chol, _, _ = pm.LKJCholeskyCov(CHOL_VAR, n=K, eta=prior.eta,
+                                           sd_dist=sd_distribution(prior, K), compute_corr=True)
+            chols = [chol] * C
+        else:
+            chols = [pm.expand_packed_triangular(K, pm.LKJCholeskyCov(
+                f"{CHOL_VAR}_{c}", n=K, eta=prior.eta, sd_dist=sd_distribution(prior, K),
+                compute_corr=False)) for c in range(C)]
+        covs = [chol @ chol.T for chol in chols]
+        stds = pt.stack([pt.sqrt(pt.diag(cov)) for cov in covs])
+        if not shared_covariance:
+            pm.Deterministic(f"{CHOL_VAR}_stds", stds, dims=("component", "benchmark"))
+            pm.Deterministic(
+                f"{CHOL_VAR}_corr",
+                pt.stack([cov / pt.outer(stds[c], stds[c]) for c, cov in enumerate(covs)]),
+                dims=("component", "benchmark", "benchmark_bis"))
+        log_weights = pt.log(weights)
+        if isinstance(data, tuple):  # (values, mask)
+            values = pm.Data(ROW_VALUES, data[0])
+            mask = pm.Data(ROW_MASK, data[1])
+            total = pt.sum(masked_mixture_loglik(values, mask, log_weights, mus, covs))
+        else:
+            total = sum(
+                pt.sum(mixture_pattern_loglik(pm.Data(f"rows_{p}", pattern.values),
+                                              pattern.observed, log_weights, mus, chols, K))
+                for p, pattern in enumerate(data))
+        pm.Potential("loglik", total)
+    return model
+
+
+def check_n_components(n_components) -> int:
+    """``n_components`` as an int of at least 2 (a clear error otherwise).
+
+    Examples
+    --------
+    >>> check_n_components(3)
+    3
+    """
+    if isinstance(n_components, bool) or not isinstance(n_components, (int, np.integer)) \
+            or n_components < 2:
+        raise ValueError(
+            f"n_components must be an integer of at least 2 (one component is the "
+            f"multivariate-normal model, covariance='lkj'); got {n_components!r}."
+        )
+    return int(n_components)

@@ -1,0 +1,97 @@
+"""The mixture model: its likelihood against scipy's per-row mixture densities, in both data
+forms, its ordering of the components, and its specification errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytensor
+import pytest
+from scipy.special import logsumexp
+from scipy.stats import multivariate_normal
+
+from skillinfer_bayes.models.masked import masked_rows
+from skillinfer_bayes.models.mixture import (
+    build_mixture_model,
+    first_direction,
+    rows_by_pattern,
+)
+from skillinfer_bayes.models.priors import Prior
+
+NAMES = [f"b{k}" for k in range(4)]
+
+
+def _table(seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    X = np.concatenate([rng.normal(-1.0, 0.7, (25, 4)), rng.normal(1.0, 1.0, (35, 4))])
+    X[40:48, 1] = np.nan  # three patterns: complete, one missing, two missing
+    X[48:, [0, 3]] = np.nan
+    return X
+
+
+def _evaluate(model, names, seed, scale=0.3):
+    rng = np.random.default_rng(seed)
+    point = {k: v + rng.normal(scale=scale, size=np.shape(v))
+             for k, v in model.initial_point(random_seed=seed).items()}
+    outputs = model.replace_rvs_by_values([model[n] for n in names])
+    fn = pytensor.function(model.value_vars, outputs, on_unused_input="ignore")
+    return point, fn(*[point[v.name] for v in model.value_vars])
+
+
+def _reference(X, weights, mus, covs):
+    total = 0.0
+    for x in X:
+        o = ~np.isnan(x)
+        total += logsumexp([np.log(w) + multivariate_normal(m[o], S[np.ix_(o, o)]).logpdf(x[o])
+                            for w, m, S in zip(weights, mus, covs)])
+    return total
+
+
+@pytest.mark.parametrize("shared", [False, True], ids=["own covariances", "shared"])
+@pytest.mark.parametrize("form", ["patterns", "rows"])
+def test_the_mixture_likelihood_is_the_sum_of_the_rows_mixture_densities(form, shared):
+    X = _table()
+    data = rows_by_pattern(X) if form == "patterns" else masked_rows(X)
+    model = build_mixture_model(data, NAMES, Prior(), 3, shared_covariance=shared)
+    chols = ["chol"] * 3 if shared else [f"chol_{c}" for c in range(3)]
+    names = ["loglik", "component_weights", "mu_std"]
+    _, (loglik, weights, mus) = _evaluate(model, names, seed=1)
+    # the covariances from the packed Cholesky factors' values
+    _, packed = _evaluate(model, list(dict.fromkeys(chols)), seed=1)
+    covs = []
+    for c in range(3):
+        L = np.zeros((4, 4))
+        L[np.tril_indices(4)] = packed[0 if shared else c]
+        covs.append(L @ L.T)
+    assert float(loglik) == pytest.approx(_reference(X, weights, mus, covs), rel=1e-10)
+
+
+def test_both_data_forms_give_the_same_logp_and_gradient():
+    X = _table(3)
+    by_pattern = build_mixture_model(rows_by_pattern(X), NAMES, Prior(), 2)
+    by_row = build_mixture_model(masked_rows(X), NAMES, Prior(), 2)
+    rng = np.random.default_rng(4)
+    point = {k: v + rng.normal(scale=0.3, size=np.shape(v))
+             for k, v in by_row.initial_point(random_seed=5).items()}
+    assert by_pattern.compile_logp()(point) == pytest.approx(by_row.compile_logp()(point),
+                                                             rel=1e-10)
+    np.testing.assert_allclose(by_pattern.compile_dlogp()(point), by_row.compile_dlogp()(point),
+                               rtol=1e-8)
+
+
+def test_the_components_are_ordered_along_the_first_direction():
+    X = _table(6)
+    model = build_mixture_model(rows_by_pattern(X), NAMES, Prior(), 3)
+    u = first_direction(rows_by_pattern(X), 4)
+    for seed in range(5):  # far from the initial point, where unordered levels would cross
+        _, (mus,) = _evaluate(model, ["mu_std"], seed=seed, scale=3.0)
+        assert np.all(np.diff(mus @ u) > 0)
+    # the clusters differ along (1, 1, 1, 1): so does the direction
+    assert abs(u @ np.full(4, 0.5)) > 0.9
+
+
+def test_bad_specifications_get_clear_errors():
+    data = rows_by_pattern(_table())
+    with pytest.raises(ValueError, match=r"n_components must be an integer of at least 2.*got 1"):
+        build_mixture_model(data, NAMES, Prior(), 1)
+    with pytest.raises(ValueError, match=r"concentration must be a positive number; got 0"):
+        build_mixture_model(data, NAMES, Prior(), 2, concentration=0)
