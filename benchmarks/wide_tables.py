@@ -1,7 +1,7 @@
 """Wide and sparse tables: the factor covariance against its references, in one run.
 
     python benchmarks/wide_tables.py sparse   # 80 x 50, rank 2, 35% known (about 10 min)
-    python benchmarks/wide_tables.py wide     # 900 x 120, rank 5, complete (about 6 min)
+    python benchmarks/wide_tables.py wide     # 900 x 120, rank 5, complete (about 2 min)
     python benchmarks/wide_tables.py wide --draws 400   # the same with 4 x 400 draws
     python benchmarks/wide_tables.py leaderboard  # the fixed protocol, factor vs dense (~10 min)
 

@@ -10,6 +10,7 @@ import warnings
 
 import numpy as np
 import pandas as pd
+import pytest
 
 LLAMA = "meta-llama/Llama-3.1-70B-Instruct"
 
@@ -95,3 +96,14 @@ def fake_sample_posterior(model, *, draws, tune, chains, sampler, target_accept,
     )
     idata["posterior"].attrs["sampler"] = "fake"
     return idata
+
+
+def assert_same_logp_and_gradient(model, other, seed: int, scale: float = 0.4) -> None:
+    """Two PyMC models of the same variables give the same log density and gradient at a
+    random point near ``model``'s initial point."""
+    rng = np.random.default_rng(seed)
+    point = {k: v + rng.normal(scale=scale, size=np.shape(v))
+             for k, v in model.initial_point(random_seed=seed + 1).items()}
+    assert other.compile_logp()(point) == pytest.approx(model.compile_logp()(point), rel=1e-10)
+    np.testing.assert_allclose(other.compile_dlogp()(point), model.compile_dlogp()(point),
+                               rtol=1e-8)

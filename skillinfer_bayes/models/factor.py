@@ -14,7 +14,7 @@ with the covariance of a factor model:
     entity       z_i[observed] ~ MvNormal(mu, Sigma)[observed]
 
 with ``W`` a fixed orthonormal basis whose first r columns span the data's principal
-directions (:func:`principal_basis`).
+directions (:func:`~skillinfer_bayes.models.principal.principal_basis`).
 
 - **Identification: a gauge on the principal directions.** Free loadings are not identified:
   a rotation ``Lambda Q`` gives the same Sigma. NUTS then travels along that ridge of
@@ -117,6 +117,7 @@ from pytensor.tensor.slinalg import solve_triangular
 from skillinfer_bayes.data.sufficient_stats import LOG_2PI, PatternStats
 from skillinfer_bayes.models.masked import masked_factor_loglik
 from skillinfer_bayes.models.mvn import CHOL_VAR, MEAN_VAR, ROW_MASK, ROW_VALUES
+from skillinfer_bayes.models.principal import principal_basis
 from skillinfer_bayes.models.priors import Prior
 
 #: Names of the factor model's variables (standardized scale).
@@ -193,42 +194,6 @@ def factor_pattern_loglik(stats: PatternStats, mu, loadings, psi, K: int, label:
     return -0.5 * (n * logdet + quad + n * k * LOG_2PI)
 
 
-def principal_basis(
-    data: tuple[np.ndarray, np.ndarray] | Sequence[PatternStats], K: int
-) -> np.ndarray:
-    """The (K, K) orthonormal basis that gauges the loadings: the eigenvectors of the
-    observed second moments of the standardized scores, largest eigenvalue first.
-
-    Each entry ``M_jk`` is the mean of ``x_j x_k`` over the rows that observe both (0 where
-    none does), from the rows or from the patterns' statistics alike. The basis only has to
-    be close to the principal directions of the data (see the module docstring); the identity
-    is returned when nothing is observed, as in a prior-only model.
-
-    Examples
-    --------
-    >>> from skillinfer_bayes.models.masked import masked_rows
-    >>> X = np.random.default_rng(0).normal(size=(200, 3)) * [3.0, 1.0, 0.3]
-    >>> W = principal_basis(masked_rows(X), 3)
-    >>> bool(np.allclose(W.T @ W, np.eye(3))), int(np.argmax(np.abs(W[:, 0])))
-    (True, 0)
-    """
-    total, count = np.zeros((K, K)), np.zeros((K, K))
-    if not all(isinstance(s, PatternStats) for s in data):  # (values, mask)
-        values, mask = data
-        total += values.T @ values
-        count += mask.T @ mask
-    else:
-        for stats in data:
-            o = np.ix_(stats.observed, stats.observed)
-            total[o] += stats.scatter + stats.n * np.outer(stats.mean, stats.mean)
-            count[o] += stats.n
-    if not total.any():
-        return np.eye(K)
-    second = np.divide(total, count, out=np.zeros((K, K)), where=count > 0)
-    _, vectors = np.linalg.eigh(second)
-    return np.ascontiguousarray(vectors[:, ::-1])
-
-
 def build_factor_model(
     data: tuple[np.ndarray, np.ndarray] | Sequence[PatternStats],
     benchmarks: Sequence[str],
@@ -255,8 +220,9 @@ def build_factor_model(
         Number of factors r, from 1 to K - 1.
     basis : numpy.ndarray, optional
         (K, K) orthonormal basis of the loadings' gauge; by default
-        :func:`principal_basis` of ``data``. It enters as data (``loadings_basis``), so fits
-        of same-shaped tables share one compiled sampler.
+        :func:`~skillinfer_bayes.models.principal.principal_basis` of ``data``. It enters
+        as data (``loadings_basis``), so fits of same-shaped tables share one compiled
+        sampler.
 
     Returns
     -------

@@ -59,6 +59,7 @@ from pytensor.tensor.slinalg import solve_triangular
 from skillinfer_bayes.data.sufficient_stats import LOG_2PI
 from skillinfer_bayes.models.masked import masked_mvn_loglik
 from skillinfer_bayes.models.mvn import CHOL_VAR, MEAN_VAR, ROW_MASK, ROW_VALUES, sd_distribution
+from skillinfer_bayes.models.principal import principal_basis
 from skillinfer_bayes.models.priors import Prior
 
 #: Names of the mixture model's variables (standardized scale).
@@ -161,9 +162,8 @@ def masked_mixture_loglik(values, mask, log_weights, mus, covs):
 
 def first_direction(data: Sequence[PatternRows] | tuple[np.ndarray, np.ndarray],
                     K: int) -> np.ndarray:
-    """The unit vector the components are ordered along: the top eigenvector of the rows'
-    observed second moments, its largest entry made positive (the identity's first column
-    when nothing is observed).
+    """The unit vector the components are ordered along: the data's first principal direction
+    (:func:`~skillinfer_bayes.models.principal.principal_basis`), its largest entry positive.
 
     Examples
     --------
@@ -171,21 +171,7 @@ def first_direction(data: Sequence[PatternRows] | tuple[np.ndarray, np.ndarray],
     >>> np.round(np.abs(first_direction(rows_by_pattern(X), 2)), 1).tolist()
     [0.0, 1.0]
     """
-    total, count = np.zeros((K, K)), np.zeros((K, K))
-    if isinstance(data, tuple):  # (values, mask)
-        values, mask = data
-        total += values.T @ values
-        count += mask.T @ mask
-    else:
-        for pattern in data:
-            o = np.ix_(pattern.observed, pattern.observed)
-            total[o] += pattern.values.T @ pattern.values
-            count[o] += len(pattern.values)
-    if not total.any():
-        return np.eye(K)[0]
-    second = np.divide(total, count, out=np.zeros((K, K)), where=count > 0)
-    u = np.linalg.eigh(second)[1][:, -1]
-    return u if u[np.argmax(np.abs(u))] > 0 else -u
+    return principal_basis(data, K)[:, 0]
 
 
 def build_mixture_model(

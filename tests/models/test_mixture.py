@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytensor
 import pytest
+from helpers import assert_same_logp_and_gradient
 from scipy.special import logsumexp
 from scipy.stats import multivariate_normal
 
@@ -69,13 +70,7 @@ def test_both_data_forms_give_the_same_logp_and_gradient():
     X = _table(3)
     by_pattern = build_mixture_model(rows_by_pattern(X), NAMES, Prior(), 2)
     by_row = build_mixture_model(masked_rows(X), NAMES, Prior(), 2)
-    rng = np.random.default_rng(4)
-    point = {k: v + rng.normal(scale=0.3, size=np.shape(v))
-             for k, v in by_row.initial_point(random_seed=5).items()}
-    assert by_pattern.compile_logp()(point) == pytest.approx(by_row.compile_logp()(point),
-                                                             rel=1e-10)
-    np.testing.assert_allclose(by_pattern.compile_dlogp()(point), by_row.compile_dlogp()(point),
-                               rtol=1e-8)
+    assert_same_logp_and_gradient(by_row, by_pattern, seed=4, scale=0.3)
 
 
 def test_the_components_are_ordered_along_the_first_direction():
