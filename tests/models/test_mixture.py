@@ -47,8 +47,8 @@ def _reference(X, weights, mus, covs):
     return total
 
 
-@pytest.mark.parametrize("shared", [False, True], ids=["own covariances", "shared"])
-@pytest.mark.parametrize("form", ["patterns", "rows"])
+@pytest.mark.parametrize(("form", "shared"), [("patterns", False), ("rows", True)],
+                         ids=["by pattern, own covariances", "by row, shared covariance"])
 def test_the_mixture_likelihood_is_the_sum_of_the_rows_mixture_densities(form, shared):
     X = _table()
     data = rows_by_pattern(X) if form == "patterns" else masked_rows(X)
