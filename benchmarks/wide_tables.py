@@ -9,7 +9,7 @@
 draws, ``target_accept=0.9``): seconds, divergences, max r_hat and min bulk ESS over Sigma's
 entries. Then the cell-holdout protocol (hide 50%, 3 folds, seed 42) on the same table: the
 Bayesian factor model of rank 2, the plug-in factor analysis fitted by EM at ranks 1, 2 and 3
-(``studies.factor_em``), the k-nearest-neighbour and mean baselines, and the oracle that
+(``models.factor_em``), the k-nearest-neighbour and mean baselines, and the oracle that
 conditions on the true mean and covariance. Printed: median absolute error (and its ratio to
 the oracle's), MAE, 90% coverage and CRPS.
 
@@ -137,7 +137,7 @@ def sparse() -> None:
 
 def wide(draws: int) -> None:
     import skillinfer_bayes as sib
-    from skillinfer_bayes.studies.factor_em import fit_factor_em
+    from skillinfer_bayes.models.factor_em import fit_factor_em
 
     N, K, r = 900, 120, 5
     print(f"Simulated {N} x {K}, rank {r}, complete")

@@ -14,7 +14,9 @@ with the covariance of a factor model:
     entity       z_i[observed] ~ MvNormal(mu, Sigma)[observed]
 
 with ``W`` a fixed orthonormal basis whose first r columns span the data's principal
-directions (:func:`~skillinfer_bayes.models.principal.principal_basis`).
+directions (:func:`~skillinfer_bayes.models.principal.factor_basis`: the eigenvectors of the
+second moments for complete or tall tables, an EM factor analysis's subspace for sparse
+ones).
 
 - **Identification: a gauge on the principal directions.** Free loadings are not identified:
   a rotation ``Lambda Q`` gives the same Sigma. NUTS then travels along that ridge of
@@ -117,7 +119,7 @@ from pytensor.tensor.slinalg import solve_triangular
 from skillinfer_bayes.data.sufficient_stats import LOG_2PI, PatternStats
 from skillinfer_bayes.models.masked import masked_factor_loglik
 from skillinfer_bayes.models.mvn import CHOL_VAR, MEAN_VAR, ROW_MASK, ROW_VALUES
-from skillinfer_bayes.models.principal import principal_basis
+from skillinfer_bayes.models.principal import factor_basis
 from skillinfer_bayes.models.priors import Prior
 
 #: Names of the factor model's variables (standardized scale).
@@ -220,7 +222,7 @@ def build_factor_model(
         Number of factors r, from 1 to K - 1.
     basis : numpy.ndarray, optional
         (K, K) orthonormal basis of the loadings' gauge; by default
-        :func:`~skillinfer_bayes.models.principal.principal_basis` of ``data``. It enters
+        :func:`~skillinfer_bayes.models.principal.factor_basis` of ``data``. It enters
         as data (``loadings_basis``), so fits of same-shaped tables share one compiled
         sampler.
 
@@ -235,11 +237,11 @@ def build_factor_model(
     """
     K = len(benchmarks)
     r = check_n_factors(n_factors, K)
-    basis = principal_basis(data, K) if basis is None else np.asarray(basis, dtype=float)
+    basis = factor_basis(data, K, r) if basis is None else np.asarray(basis, dtype=float)
     if basis.shape != (K, K) or not np.allclose(basis.T @ basis, np.eye(K), atol=1e-8):
         raise ValueError(
             f"basis must be an orthonormal ({K}, {K}) matrix; got shape {basis.shape}. "
-            "Leave it out to use principal_basis(data)."
+            "Leave it out to use factor_basis(data, K, n_factors)."
         )
     coords = {"benchmark": list(benchmarks), "benchmark_bis": list(benchmarks),
               "factor": list(range(r))}

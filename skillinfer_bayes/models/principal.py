@@ -2,9 +2,16 @@
 
 The factor model gauges its loadings on them and the mixture model orders its components along
 the first one; both need only directions close to the data's principal ones, computed once
-before sampling. Each entry ``M_jk`` is the mean of ``x_j x_k`` over the rows that observe both
-(0 where none does), from any of the forms the model builders take: the (values, mask) rows,
-the patterns' sufficient statistics, or the rows grouped by pattern.
+before sampling. With missing cells the pairwise second moments rest on the few rows that
+observe each pair (about 15 of 120 rows with 35% of the cells known), and their eigenvectors
+can be far off: on a 120 x 40 slice of the O*NET table (35% known, rank 3) the factor model
+gauged on them did not converge (max r_hat of the correlations 1.20, 4 x 500 draws), where the
+subspace of an EM factor analysis (:func:`factor_basis`) gave 1.008 (and with the default
+copula transform, 1.36 against 1.008).
+
+Each entry ``M_jk`` of the second moments is the mean of ``x_j x_k`` over the rows that observe
+both (0 where none does), from any of the forms the model builders take: the (values, mask)
+rows, the patterns' sufficient statistics, or the rows grouped by pattern.
 """
 
 from __future__ import annotations
@@ -14,6 +21,10 @@ from collections.abc import Sequence
 import numpy as np
 
 from skillinfer_bayes.data.sufficient_stats import PatternStats
+from skillinfer_bayes.models.factor_em import fit_factor_em
+
+#: EM iterations for a gauge (a subspace close to the principal one is all it needs).
+GAUGE_EM_ITERATIONS = 300
 
 
 def observed_second_moments(data, K: int) -> np.ndarray:
@@ -71,3 +82,33 @@ def principal_basis(data: tuple[np.ndarray, np.ndarray] | Sequence, K: int) -> n
     vectors = np.linalg.eigh(second)[1][:, ::-1]
     signs = np.sign(vectors[np.argmax(np.abs(vectors), axis=0), np.arange(K)])
     return np.ascontiguousarray(vectors * signs)
+
+
+def factor_basis(data, K: int, n_factors: int) -> np.ndarray:
+    """(K, K) orthonormal basis whose first ``n_factors`` columns span the data's principal
+    subspace of that dimension: :func:`principal_basis` when every row is complete or the data
+    are pattern statistics (a tall table), else the column space of an EM factor analysis
+    with missing values (:func:`~skillinfer_bayes.models.factor_em.fit_factor_em`, at most
+    :data:`GAUGE_EM_ITERATIONS` iterations), completed by an orthonormal complement.
+
+    Examples
+    --------
+    >>> from skillinfer_bayes.models.masked import masked_rows
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(300, 1)) @ [[2.0, 1.0, 0.0, 0.0]] + rng.normal(size=(300, 4)) * 0.3
+    >>> X[rng.random(X.shape) < 0.3] = np.nan
+    >>> W = factor_basis(masked_rows(X), 4, 1)
+    >>> bool(np.allclose(W.T @ W, np.eye(4))), np.round(np.abs(W[:, 0]), 1).tolist()
+    (True, [0.9, 0.4, 0.0, 0.0])
+    """
+    sparse = isinstance(data, tuple) and len(data) == 2 and not np.all(data[1])
+    if not sparse:
+        return principal_basis(data, K)
+    values, mask = data
+    estimate = fit_factor_em(np.where(mask > 0, values, np.nan), n_factors,
+                             max_iter=GAUGE_EM_ITERATIONS, tol=1e-6)
+    top = np.linalg.svd(estimate.loadings, full_matrices=False)[0]
+    complement = np.linalg.eigh(np.eye(K) - top @ top.T)[1][:, n_factors:]
+    basis = np.column_stack([top, complement])
+    signs = np.sign(basis[np.argmax(np.abs(basis), axis=0), np.arange(K)])
+    return np.ascontiguousarray(basis * signs)

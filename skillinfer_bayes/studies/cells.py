@@ -16,7 +16,7 @@ Methods:
   the hidden benchmark; the predictive is a normal with their inverse-distance weighted mean
   and sd (their spread, floored at 5% of the benchmark's sd).
 - ``"em"``: the plug-in factor analysis of rank ``em_factors`` fitted by EM to the visible
-  cells (:mod:`~skillinfer_bayes.studies.factor_em`), conditioned on each entity's visible
+  cells (:mod:`~skillinfer_bayes.models.factor_em`), conditioned on each entity's visible
   scores: the Bayesian factor model's reference without parameter uncertainty.
 
 Examples
@@ -40,9 +40,9 @@ from skillinfer_bayes.data.checks import check_level, check_seed, validate_score
 from skillinfer_bayes.data.transforms import DEFAULT_BOUNDS, DEFAULT_TRANSFORM
 from skillinfer_bayes.inference.fitting import SamplerConfig
 from skillinfer_bayes.models.factor import check_n_factors
+from skillinfer_bayes.models.factor_em import fit_factor_em
 from skillinfer_bayes.models.priors import Prior
 from skillinfer_bayes.predictive.components import ComponentDraws
-from skillinfer_bayes.studies.factor_em import fit_factor_em
 from skillinfer_bayes.studies.parallel import check_n_jobs, fit_many
 from skillinfer_bayes.studies.scoring import LEVELS, EvaluationResult, predict_cells
 

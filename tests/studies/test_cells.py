@@ -8,13 +8,13 @@ import pytest
 from helpers import simulate_sparse
 
 import skillinfer_bayes as sib
+from skillinfer_bayes.models.factor_em import fit_factor_em
 from skillinfer_bayes.studies.cells import (
     KNN_NEIGHBOURS,
     evaluate_cells,
     hide_cells,
     knn_moments,
 )
-from skillinfer_bayes.studies.factor_em import fit_factor_em
 
 FAKE = dict(draws=200, chains=2, progressbar=False, transform=None)
 

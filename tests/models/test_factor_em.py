@@ -9,7 +9,7 @@ import pytest
 from helpers import simulate_sparse
 from scipy.stats import multivariate_normal
 
-from skillinfer_bayes.studies.factor_em import fit_factor_em
+from skillinfer_bayes.models.factor_em import fit_factor_em
 
 
 def test_the_em_likelihood_is_the_rows_observed_densities_and_never_decreases():
