@@ -14,8 +14,9 @@ from scipy.stats import multivariate_normal
 import skillinfer_bayes as sib
 from skillinfer_bayes.data.sufficient_stats import pattern_stats
 from skillinfer_bayes.models.factor import BASIS_DATA, build_factor_model
+from skillinfer_bayes.models.factor_em import fit_factor_em
 from skillinfer_bayes.models.masked import masked_rows
-from skillinfer_bayes.models.principal import principal_basis
+from skillinfer_bayes.models.principal import factor_basis, principal_basis
 from skillinfer_bayes.models.priors import Prior
 from skillinfer_bayes.predictive.components import ComponentDraws
 from skillinfer_bayes.predictive.profile import Profile
@@ -57,6 +58,18 @@ def test_the_principal_basis_is_the_same_from_rows_and_from_patterns():
     assert np.array_equal(principal_basis(masked_rows(np.zeros((1, 3))), 3), np.eye(3))
 
 
+def test_a_sparse_table_is_gauged_on_its_em_subspace_a_complete_one_on_its_moments():
+    X = simulate_sparse(120, 8, 0.4, seed=8, r=2).to_numpy()
+    W = factor_basis(masked_rows(X), 8, 2)
+    np.testing.assert_allclose(W.T @ W, np.eye(8), atol=1e-10)
+    loadings = fit_factor_em(X, 2, max_iter=300, tol=1e-6).loadings
+    outside = loadings - W[:, :2] @ (W[:, :2].T @ loadings)  # nothing outside the first two
+    assert np.abs(outside).max() < 1e-8 * np.abs(loadings).max()
+    complete = simulate_sparse(120, 8, 1.0, seed=8, r=2).to_numpy()
+    np.testing.assert_allclose(factor_basis(masked_rows(complete), 8, 2),
+                               principal_basis(masked_rows(complete), 8))
+
+
 def test_the_gauged_loadings_have_the_prior_of_free_standard_normal_loadings():
     """Bartlett: with the rotation fixed by a lower-triangular block whose squared diagonal is
     ChiSquared(r - j + 1), Z Z' has the Wishart(I, r) law of free N(0, 1) loadings, whatever
@@ -92,8 +105,9 @@ def test_the_per_pattern_factor_likelihood_equals_the_per_row_one_and_its_gradie
     names = [f"b{k}" for k in range(5)]
     stats = pattern_stats(X)
     assert len(stats) == 3 and len(stats[0].observed) == 5
-    per_pattern = build_factor_model(tuple(stats), names, Prior(), 2)  # as fits pass them
-    per_row = build_factor_model(masked_rows(X), names, Prior(), 2)
+    basis = factor_basis(masked_rows(X), 5, 2)  # one gauge for both forms
+    per_pattern = build_factor_model(tuple(stats), names, Prior(), 2, basis=basis)
+    per_row = build_factor_model(masked_rows(X), names, Prior(), 2, basis=basis)
     assert_same_logp_and_gradient(per_row, per_pattern, seed=12)
 
 
