@@ -44,7 +44,7 @@ ones).
   2 cores), free loadings against this gauge:
 
   - 900 x 120, rank 5, complete: free 359 s (3,999 of 4,000 draws at the maximum depth,
-    r_hat 1.005); gauged 49 s (mean depth 6.0, r_hat 1.007, min ESS 3,913).
+    r_hat 1.005); gauged 53 s (mean depth 6.0, r_hat 1.007, min ESS 3,734).
   - 80 x 50, rank 2, 35% known, ``target_accept=0.9``: free 125 s; gauged on the EM subspace
     46 s (mean depth 5.0, r_hat 1.004, min ESS 2,677).
 
