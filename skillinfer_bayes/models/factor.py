@@ -119,7 +119,7 @@ from pytensor.tensor.slinalg import solve_triangular
 from skillinfer_bayes.data.sufficient_stats import LOG_2PI, PatternStats
 from skillinfer_bayes.models.masked import masked_factor_loglik
 from skillinfer_bayes.models.mvn import CHOL_VAR, MEAN_VAR, ROW_MASK, ROW_VALUES
-from skillinfer_bayes.models.principal import factor_basis
+from skillinfer_bayes.models.principal import factor_basis, is_rows
 from skillinfer_bayes.models.priors import Prior
 
 #: Names of the factor model's variables (standardized scale).
@@ -269,7 +269,7 @@ def build_factor_model(
         pm.Deterministic(f"{CHOL_VAR}_stds", stds, dims="benchmark")
         pm.Deterministic(f"{CHOL_VAR}_corr", cov / pt.outer(stds, stds),
                          dims=("benchmark", "benchmark_bis"))
-        if not all(isinstance(s, PatternStats) for s in data):  # (values, mask)
+        if is_rows(data):
             values = pm.Data(ROW_VALUES, data[0])
             mask = pm.Data(ROW_MASK, data[1])
             total = pt.sum(masked_factor_loglik(values, mask, mu, loadings, psi))

@@ -59,7 +59,7 @@ from pytensor.tensor.slinalg import solve_triangular
 from skillinfer_bayes.data.sufficient_stats import LOG_2PI
 from skillinfer_bayes.models.masked import masked_mvn_loglik
 from skillinfer_bayes.models.mvn import CHOL_VAR, MEAN_VAR, ROW_MASK, ROW_VALUES, sd_distribution
-from skillinfer_bayes.models.principal import principal_basis
+from skillinfer_bayes.models.principal import is_rows, principal_basis
 from skillinfer_bayes.models.priors import Prior
 
 #: Names of the mixture model's variables (standardized scale).
@@ -206,7 +206,8 @@ def build_mixture_model(
     pymc.Model
         Free variables ``component_weights`` (C), ``mean_level`` (C, ordered), ``mean_rest``
         (C, K - 1) and ``chol_0``, ..., ``chol_{C-1}`` (or one ``chol`` when shared);
-        deterministics ``mu_std`` (C, K), ``chol_stds`` (C, K) and ``chol_corr`` (C, K, K);
+        deterministics ``mu_std`` (C, K), ``chol_stds`` (C, K) and ``chol_corr`` (C, K, K)
+        (the same shapes when shared);
         the likelihood as the potential ``loglik``.
     """
     K = len(benchmarks)
@@ -228,24 +229,20 @@ def build_mixture_model(
         mus = pm.Deterministic(
             MEAN_VAR, pt.concatenate([level[:, None], rest], axis=1) @ directions.T,
             dims=("component", "benchmark"))
-        if shared_covariance:
-            chol, _, _ = pm.LKJCholeskyCov(CHOL_VAR, n=K, eta=prior.eta,
-                                           sd_dist=sd_distribution(prior, K), compute_corr=True)
-            chols = [chol] * C
-        else:
-            chols = [pm.expand_packed_triangular(K, pm.LKJCholeskyCov(
-                f"{CHOL_VAR}_{c}", n=K, eta=prior.eta, sd_dist=sd_distribution(prior, K),
-                compute_corr=False)) for c in range(C)]
+        names = [CHOL_VAR] if shared_covariance else [f"{CHOL_VAR}_{c}" for c in range(C)]
+        factors = [pm.expand_packed_triangular(K, pm.LKJCholeskyCov(
+            name, n=K, eta=prior.eta, sd_dist=sd_distribution(prior, K), compute_corr=False))
+            for name in names]
+        chols = factors * C if shared_covariance else factors
         covs = [chol @ chol.T for chol in chols]
         stds = pt.stack([pt.sqrt(pt.diag(cov)) for cov in covs])
-        if not shared_covariance:
-            pm.Deterministic(f"{CHOL_VAR}_stds", stds, dims=("component", "benchmark"))
-            pm.Deterministic(
-                f"{CHOL_VAR}_corr",
-                pt.stack([cov / pt.outer(stds[c], stds[c]) for c, cov in enumerate(covs)]),
-                dims=("component", "benchmark", "benchmark_bis"))
+        pm.Deterministic(f"{CHOL_VAR}_stds", stds, dims=("component", "benchmark"))
+        pm.Deterministic(
+            f"{CHOL_VAR}_corr",
+            pt.stack([cov / pt.outer(stds[c], stds[c]) for c, cov in enumerate(covs)]),
+            dims=("component", "benchmark", "benchmark_bis"))
         log_weights = pt.log(weights)
-        if isinstance(data, tuple):  # (values, mask)
+        if is_rows(data):
             values = pm.Data(ROW_VALUES, data[0])
             mask = pm.Data(ROW_MASK, data[1])
             total = pt.sum(masked_mixture_loglik(values, mask, log_weights, mus, covs))

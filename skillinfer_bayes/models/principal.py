@@ -27,6 +27,17 @@ from skillinfer_bayes.models.factor_em import fit_factor_em
 GAUGE_EM_ITERATIONS = 300
 
 
+def is_rows(data) -> bool:
+    """Whether model data are the ``(values, mask)`` rows (else per-pattern objects).
+
+    Examples
+    --------
+    >>> is_rows((np.zeros((2, 3)), np.ones((2, 3)))), is_rows([])
+    (True, False)
+    """
+    return isinstance(data, tuple) and len(data) == 2 and isinstance(data[0], np.ndarray)
+
+
 def observed_second_moments(data, K: int) -> np.ndarray:
     """(K, K) pairwise means of ``x_j x_k`` over the rows that observe both (0 where none
     does).
@@ -47,7 +58,7 @@ def observed_second_moments(data, K: int) -> np.ndarray:
            [2., 4.]])
     """
     total, count = np.zeros((K, K)), np.zeros((K, K))
-    if isinstance(data, tuple) and len(data) == 2 and isinstance(data[0], np.ndarray):
+    if is_rows(data):
         values, mask = data
         total += values.T @ values
         count += mask.T @ mask
@@ -101,8 +112,7 @@ def factor_basis(data, K: int, n_factors: int) -> np.ndarray:
     >>> bool(np.allclose(W.T @ W, np.eye(4))), np.round(np.abs(W[:, 0]), 1).tolist()
     (True, [0.9, 0.4, 0.0, 0.0])
     """
-    sparse = isinstance(data, tuple) and len(data) == 2 and not np.all(data[1])
-    if not sparse:
+    if not (is_rows(data) and not np.all(data[1])):  # complete rows or pattern statistics
         return principal_basis(data, K)
     values, mask = data
     estimate = fit_factor_em(np.where(mask > 0, values, np.nan), n_factors,
