@@ -13,13 +13,14 @@ import arviz as az
 import numpy as np
 import pandas as pd
 import xarray as xr
+from scipy.special import logsumexp
 
 from skillinfer_bayes.data.checks import (
     check_level,
     check_noise,
     check_seed,
 )
-from skillinfer_bayes.data.prepared import PreparedData, latent_values, prepare
+from skillinfer_bayes.data.prepared import PreparedData, latent_values, prepare, score_values
 from skillinfer_bayes.data.sufficient_stats import pointwise_loglik
 from skillinfer_bayes.data.tables import read_table
 from skillinfer_bayes.data.transforms import DEFAULT_BOUNDS, DEFAULT_TRANSFORM
@@ -27,6 +28,7 @@ from skillinfer_bayes.inference import diagnostics, storage
 from skillinfer_bayes.inference.fitting import ModelSpec, SamplerConfig, fit_cached
 from skillinfer_bayes.inference.inference_data import InferenceData, from_datasets, with_group
 from skillinfer_bayes.models.factor import LOADINGS_VAR, SPECIFIC_SD_VAR
+from skillinfer_bayes.models.mixture import WEIGHTS_VAR, mixture_moments
 from skillinfer_bayes.models.priors import Prior
 from skillinfer_bayes.predictive.components import ComponentDraws
 from skillinfer_bayes.predictive.conditioning import noise_from_sds
@@ -38,6 +40,8 @@ logger = logging.getLogger(__name__)
 
 #: Most factors ``n_factors="auto"`` tries.
 MAX_AUTO_FACTORS = 8
+#: Most components ``components="auto"`` tries.
+MAX_AUTO_COMPONENTS = 8
 
 
 class UnknownGroupWarning(UserWarning):
@@ -127,10 +131,27 @@ class Population:
         self.score_range = np.vstack([np.nanmin(raw, axis=0), np.nanmax(raw, axis=0)])
         #: Benchmark names as the index of prediction tables.
         self.benchmark_index = pd.Index(self.benchmark_names, name="benchmark")
+        #: The number of mixture components (1: one multivariate normal).
+        self.n_components = int(posterior.sizes.get("component", 1))
+        C = self.n_components
+        #: (S, C) posterior draws of the component weights (ones for one component).
+        self.component_weight_draws = (
+            np.ascontiguousarray(posterior[WEIGHTS_VAR].values.reshape(-1, C)) if C > 1
+            else np.ones((posterior.sizes["chain"] * posterior.sizes["draw"], 1)))
+        #: (S, C, K) and (S, C, K, K) posterior draws of each component's mean and
+        #: covariance, on the data's scale.
+        self.component_mu_draws = np.ascontiguousarray(posterior["mu"].values.reshape(-1, C, K))
+        self.component_Sigma_draws = np.ascontiguousarray(
+            posterior["Sigma"].values.reshape(-1, C, K, K))
+        if C > 1:  # the population's mean and covariance: the mixture's moments
+            mu, Sigma = mixture_moments(self.component_weight_draws, self.component_mu_draws,
+                                        self.component_Sigma_draws)
+        else:
+            mu, Sigma = self.component_mu_draws[:, 0], self.component_Sigma_draws[:, 0]
         #: (S, K) posterior draws of the mean (chains flattened), on the data's scale.
-        self.mu_draws = np.ascontiguousarray(posterior["mu"].values.reshape(-1, K))
+        self.mu_draws = np.ascontiguousarray(mu)
         #: (S, K, K) posterior draws of the covariance, on the data's scale.
-        self.Sigma_draws = np.ascontiguousarray(posterior["Sigma"].values.reshape(-1, K, K))
+        self.Sigma_draws = np.ascontiguousarray(Sigma)
         self.group_mu_draws = self.group_sd_draws = None
         if self.groups is not None:
             G = len(self.group_names)
@@ -165,6 +186,8 @@ class Population:
         covariates: str | Sequence[str] | dict | None = None,
         covariance: str = "lkj",
         n_factors: int | None = None,
+        components: int | str = 1,
+        shared_covariance: bool = False,
     ) -> Population:
         """Fit the population model to a score table.
 
@@ -238,6 +261,21 @@ class Population:
             stopping once one more factor does not improve it (at most
             ``MAX_AUTO_FACTORS``); the comparison is :attr:`factor_selection` and
             ``print(pop)`` reports it.
+        components : int or "auto", default 1
+            The number of clusters of the population: 1 is one multivariate normal; C >= 2 a
+            mixture of C normals on the latent scale (:mod:`~skillinfer_bayes.models.mixture`:
+            sparse Dirichlet weights, so components the data do not support empty out;
+            assignments marginalized; labels ordered along the data's first principal
+            direction). A new entity's observed scores then also tell which cluster it is
+            likely in (:meth:`Profile.component_probabilities
+            <skillinfer_bayes.predictive.profile.Profile.component_probabilities>`).
+            ``"auto"`` fits 1, 2, ... components and keeps the number with the best PSIS-LOO,
+            stopping once one more component does not improve it (at most
+            ``MAX_AUTO_COMPONENTS``); the comparison is :attr:`component_selection` and
+            ``print(pop)`` reports it. Not with ``groups`` or ``covariance="factor"`` yet.
+        shared_covariance : bool, default False
+            With ``components``: one covariance for all components (they differ by their
+            means only) instead of one each.
 
         Returns
         -------
@@ -266,13 +304,28 @@ class Population:
             target_accept=target_accept, progressbar=progressbar,
         )
         auto = covariance == "factor" and isinstance(n_factors, str) and n_factors == "auto"
+        auto_components = isinstance(components, str) and components == "auto"
+        if auto and auto_components:
+            raise ValueError("Choose n_factors or components by PSIS-LOO, not both at once; "
+                             "give one of them as a number.")
         spec = ModelSpec(prior=Prior() if prior is None else prior, covariance=covariance,
-                         n_factors=1 if auto else n_factors)
+                         n_factors=1 if auto else n_factors,
+                         components=1 if auto_components else components,
+                         shared_covariance=shared_covariance and not auto_components)
         random_seed = check_seed(random_seed)
         data = prepare(df, normalize=normalize, groups=groups, transform=transform,
                        bounds=bounds, covariates=covariates)
         if auto:
-            pop = _select_n_factors(cls, data, spec, config, random_seed, cache)
+            pop = _select_by_loo(cls, data, spec, config, random_seed, cache, "n_factors",
+                                 range(1, min(len(data.latent_names) - 1,
+                                              MAX_AUTO_FACTORS) + 1))
+        elif auto_components:
+            if groups is not None:
+                raise ValueError("components='auto' does not support groups= yet; fit "
+                                 "without groups.")
+            pop = _select_by_loo(cls, data, spec, config, random_seed, cache, "components",
+                                 range(1, MAX_AUTO_COMPONENTS + 1),
+                                 shared_covariance=shared_covariance)
         else:
             pop = cls(data, fit_cached(data, spec, config, random_seed, cache=cache),
                       spec.prior)
@@ -429,6 +482,22 @@ class Population:
         return pd.DataFrame(json.loads(saved)).set_index("n_factors")
 
     @property
+    def component_selection(self) -> pd.DataFrame | None:
+        """How ``components="auto"`` chose the number of components: one row per number
+        fitted, with the columns of :attr:`factor_selection`; None for a number given by
+        hand.
+
+        Examples
+        --------
+        >>> pop.component_selection is None
+        True
+        """
+        saved = self.idata.attrs.get("component_selection")
+        if not saved:
+            return None
+        return pd.DataFrame(json.loads(saved)).set_index("components")
+
+    @property
     def n_factors(self) -> int | None:
         """The number of factors of a ``"factor"`` covariance (None otherwise).
 
@@ -475,8 +544,7 @@ class Population:
     def correlation(self) -> pd.DataFrame:
         """Posterior-mean correlation matrix, labelled by benchmark (and covariate), on the
         latent scale."""
-        corr = self.posterior["corr"].values.reshape(self.Sigma_draws.shape)
-        return self._frame(corr.mean(axis=0))
+        return self._frame(self._correlation_draws().mean(axis=0))
 
     @property
     def population_mean(self) -> pd.Series:
@@ -492,6 +560,111 @@ class Population:
             self.group_mu_draws.mean(axis=1), index=pd.Index(self.group_names, name="group"),
             columns=self.latent_names,
         )
+
+    # ------------------------------------------------------------------ mixture components
+    def component_weights(self, level: float = 0.9) -> pd.DataFrame:
+        """The posterior of the mixture weights, one row per component.
+
+        Components are labelled 0..C-1 in the order of their means along the data's first
+        principal direction (for a leaderboard: the overall level), the same in every chain
+        (:mod:`~skillinfer_bayes.models.mixture`). A component the data do not support has a
+        weight near 0 (the sparse Dirichlet prior empties it).
+
+        Parameters
+        ----------
+        level : float, default 0.9
+            Probability of the central credible interval.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Index ``component``; columns ``weight`` (posterior mean), ``sd``, ``lower``,
+            ``upper`` and ``entities``, the expected number of fitted entities in the
+            component (the sum of their :meth:`component_probabilities`).
+
+        Examples
+        --------
+        >>> mix = sib.Population.from_dataframe(df.iloc[:400], components=2, random_seed=0,
+        ...                                     draws=200, tune=300, progressbar=False)
+        >>> mix.component_weights().columns.tolist()
+        ['weight', 'sd', 'lower', 'upper', 'entities']
+        """
+        level = check_level(level)
+        w = self.component_weight_draws
+        lower, upper = np.quantile(w, [(1 - level) / 2, (1 + level) / 2], axis=0)
+        return pd.DataFrame(
+            {"weight": w.mean(axis=0), "sd": w.std(axis=0), "lower": lower, "upper": upper,
+             "entities": self.component_probabilities().sum(axis=0).to_numpy()},
+            index=pd.Index(range(self.n_components), name="component"),
+        )
+
+    def component_probabilities(self) -> pd.DataFrame:
+        """Each fitted entity's posterior probability of belonging to each component.
+
+        ``P(c_i = c | data) = E[w_c N(x_i; mu_c, Sigma_c) / sum_d w_d N(x_i; mu_d, Sigma_d)]``,
+        each entity on its own observed scores (and covariates), averaged over the posterior
+        draws. For a new entity: :meth:`Profile.component_probabilities
+        <skillinfer_bayes.predictive.profile.Profile.component_probabilities>`.
+
+        Returns
+        -------
+        pandas.DataFrame
+            (N, C), indexed like :attr:`matrix`, columns the components; rows sum to 1.
+
+        Examples
+        --------
+        >>> probs = mix.component_probabilities()
+        >>> bool(np.allclose(probs.sum(axis=1), 1.0))
+        True
+        """
+        total = np.zeros((self.data.n_entities, self.n_components))
+        for terms in self._component_log_terms():  # (C, s, N)
+            log_r = terms - logsumexp(terms, axis=0, keepdims=True)
+            total += np.exp(log_r).sum(axis=1).T
+        return pd.DataFrame(total / self.n_draws, index=self.matrix.index,
+                            columns=pd.Index(range(self.n_components), name="component"))
+
+    def component_means(self) -> pd.DataFrame:
+        """Each component's typical member: the posterior-mean latent mean of the component,
+        mapped back to the scores (its median score of each benchmark and covariate).
+
+        Returns
+        -------
+        pandas.DataFrame
+            (C, K + P), index ``component``, on the fitted scale.
+
+        Examples
+        --------
+        >>> mix.component_means().shape
+        (2, 6)
+        """
+        latent = self.component_mu_draws.mean(axis=0)  # (C, K)
+        return pd.DataFrame(score_values(latent, self.data.transforms),
+                            index=pd.Index(range(self.n_components), name="component"),
+                            columns=self.latent_names)
+
+    def _component_log_terms(self, max_values: int = 20_000_000):
+        """Yield ``log w_c + log N(x_i; mu_c, Sigma_c)`` as (C, s, N) blocks of the draws, at
+        most ``max_values`` numbers each (the full array can take gigabytes)."""
+        C, S = self.n_components, self.n_draws
+        latent = self.data.latent()
+        step = max(1, max_values // (C * max(1, self.data.n_entities)))
+        with np.errstate(divide="ignore"):
+            log_w = np.log(self.component_weight_draws)
+        for start in range(0, S, step):
+            part = slice(start, min(S, start + step))
+            yield np.stack([
+                log_w[part, c, None] + pointwise_loglik(
+                    latent, self.component_mu_draws[part, c],
+                    self.component_Sigma_draws[part, c])
+                for c in range(C)])
+
+    def _correlation_draws(self) -> np.ndarray:
+        """(S, K, K) draws of the population's correlations (a mixture's: of its moments)."""
+        if self.n_components == 1:
+            return self.posterior["corr"].values.reshape(self.Sigma_draws.shape)
+        sd = np.sqrt(np.diagonal(self.Sigma_draws, axis1=1, axis2=2))
+        return self.Sigma_draws / (sd[:, :, None] * sd[:, None, :])
 
     def _require_groups(self, what: str) -> None:
         if self.groups is None:
@@ -541,10 +714,14 @@ class Population:
         ('chain', 'draw', 'entity')
         """
         chains, draws = self.posterior.sizes["chain"], self.posterior.sizes["draw"]
-        ll = pointwise_loglik(
-            self.data.latent(), self.mu_draws, self.Sigma_draws,
-            self.data.group_codes, self.group_mu_draws,
-        )
+        if self.n_components > 1:  # log sum_c w_c N(x_i; mu_c, Sigma_c), per draw
+            ll = np.concatenate([logsumexp(terms, axis=0)
+                                 for terms in self._component_log_terms()])
+        else:
+            ll = pointwise_loglik(
+                self.data.latent(), self.mu_draws, self.Sigma_draws,
+                self.data.group_codes, self.group_mu_draws,
+            )
         if self.data.transformed:  # the density of the scores themselves: add log g'(x)
             ll = ll + self.data.log_jacobian()
         return xr.DataArray(
@@ -643,7 +820,7 @@ class Population:
         """
         level = check_level(level)
         K = len(self.latent_names)
-        corr = self.posterior["corr"].values.reshape(self.Sigma_draws.shape)
+        corr = self._correlation_draws()
         i, j = np.triu_indices(K, k=1)
         pairs = corr[:, i, j]
         lower, upper = np.quantile(pairs, [(1 - level) / 2, (1 + level) / 2], axis=0)
@@ -813,7 +990,8 @@ class Population:
     def predictive_components(self, group=None, warn: bool = True) -> ComponentDraws:
         """The posterior of a new entity's scores as mixture components per draw.
 
-        One normal component per draw, from :meth:`predictive_draws`; this is what a
+        One normal component per draw, from :meth:`predictive_draws` (a mixture population:
+        its C components and their weights); this is what a
         :class:`~skillinfer_bayes.predictive.profile.Profile` conditions and what the studies
         score, so a population with several components per draw needs no other path.
 
@@ -824,6 +1002,9 @@ class Population:
         """
         mu, Sigma = self.predictive_draws(group, warn=warn)
         post = self.idata["posterior"]
+        if self.n_components > 1:  # never grouped: the fitted components
+            return ComponentDraws(self.component_mu_draws, self.component_Sigma_draws,
+                                  self.component_weight_draws)
         if LOADINGS_VAR not in post:
             return ComponentDraws.normal(mu, Sigma)
         # a factor covariance (never grouped): conditioning through r x r systems, with the
@@ -943,6 +1124,7 @@ class Population:
             "n_missing": int(np.isnan(self.matrix.to_numpy()).sum()),
             "n_patterns": len(self.data.stats),
             "n_groups": len(self.group_names),
+            "n_components": self.n_components,
             "prior": self.prior,
             **self.diagnostics(),
             "top_correlations": self.top_correlations(k=5).to_dict("records"),
@@ -985,15 +1167,29 @@ class Population:
         return "; ".join(f"{kind}: {listed(names)}" for kind, names in by_kind.items())
 
     def _covariance_lines(self) -> list[str]:
-        """The factor covariance and how its rank was chosen (nothing for the LKJ one)."""
-        if self.covariance_structure != "factor":
-            return []
-        line = f"  covariance: factor, {self.n_factors} factor(s)"
-        table = self.factor_selection
-        if table is not None:
-            line += (f", chosen by PSIS-LOO among {', '.join(map(str, table.index))} "
-                     "(pop.factor_selection)")
-        return [line]
+        """The factor covariance and the mixture components, and how their numbers were
+        chosen (nothing for one LKJ covariance)."""
+        lines = []
+        if self.covariance_structure == "factor":
+            line = f"  covariance: factor, {self.n_factors} factor(s)"
+            table = self.factor_selection
+            if table is not None:
+                line += (f", chosen by PSIS-LOO among {', '.join(map(str, table.index))} "
+                         "(pop.factor_selection)")
+            lines.append(line)
+        table = self.component_selection
+        if self.n_components > 1 or table is not None:
+            weights = self.component_weight_draws.mean(axis=0)
+            line = f"  components: {self.n_components}"
+            if self.n_components > 1:
+                shared = bool(int(self.idata.attrs.get("shared_covariance", 0)))
+                line += (f" ({'one shared covariance' if shared else 'a covariance each'}; "
+                         f"mean weights {', '.join(f'{w:.2f}' for w in weights)})")
+            if table is not None:
+                line += (f", chosen by PSIS-LOO among {', '.join(map(str, table.index))} "
+                         "(pop.component_selection)")
+            lines.append(line)
+        return lines
 
     def __str__(self) -> str:
         d = self.diagnostics()
@@ -1029,44 +1225,51 @@ class Population:
         return "\n".join(lines)
 
 
-def _select_n_factors(cls, data: PreparedData, spec: ModelSpec, config: SamplerConfig,
-                      random_seed: int | None, cache: bool) -> Population:
-    """``n_factors="auto"``: fit ranks 1, 2, ... and keep the one with the best PSIS-LOO,
-    stopping at the first rank that does not improve on the best so far."""
+def _select_by_loo(cls, data: PreparedData, spec: ModelSpec, config: SamplerConfig,
+                   random_seed: int | None, cache: bool, field: str, candidates: range,
+                   shared_covariance: bool = False) -> Population:
+    """``n_factors="auto"`` or ``components="auto"`` (``field``): fit each of ``candidates``
+    in turn and keep the one with the best PSIS-LOO, stopping at the first that does not
+    improve on the best so far. The comparison is saved as the ``factor_selection`` or
+    ``component_selection`` attribute of the chosen fit."""
     import dataclasses
 
-    K = len(data.latent_names)
-    if K < 2:
-        raise ValueError(f"n_factors='auto' needs at least two benchmarks; got {K}.")
-    candidates = range(1, min(K - 1, MAX_AUTO_FACTORS) + 1)
+    if field == "n_factors" and len(data.latent_names) < 2:
+        raise ValueError(f"n_factors='auto' needs at least two benchmarks; got "
+                         f"{len(data.latent_names)}.")
+    label = "factor(s)" if field == "n_factors" else "component(s)"
     fitted, pointwise, rows = {}, {}, []
-    for r in candidates:
-        logger.info("n_factors='auto': fitting %d factor(s)", r)
+    for value in candidates:
+        logger.info("%s='auto': fitting %d %s", field, value, label)
         if config.progressbar:
-            print(f"n_factors='auto': fitting {r} factor(s)", file=sys.stderr, flush=True)
-        rank_spec = dataclasses.replace(spec, n_factors=r)
-        pop = cls(data, fit_cached(data, rank_spec, config, random_seed, cache=cache),
+            print(f"{field}='auto': fitting {value} {label}", file=sys.stderr, flush=True)
+        changes = {field: value}
+        if field == "components":
+            changes["shared_covariance"] = shared_covariance and value > 1
+        candidate_spec = dataclasses.replace(spec, **changes)
+        pop = cls(data, fit_cached(data, candidate_spec, config, random_seed, cache=cache),
                   spec.prior)
         with warnings.catch_warnings():  # reported as pareto_k_bad
             warnings.filterwarnings("ignore", message=".*Pareto k.*")
             warnings.filterwarnings("ignore", message=".*shape parameter of Pareto.*")
             loo = pop.loo(pointwise=True)
-        fitted[r], pointwise[r] = pop, np.asarray(loo.loo_i)
+        fitted[value], pointwise[value] = pop, np.asarray(loo.loo_i)
         good_k = float(getattr(loo, "good_k", 0.7))
-        rows.append({"n_factors": r, "elpd_loo": float(loo.elpd_loo), "se": float(loo.se),
+        rows.append({field: value, "elpd_loo": float(loo.elpd_loo), "se": float(loo.se),
                      "p_loo": float(loo.p_loo),
                      "pareto_k_bad": int((np.asarray(loo.pareto_k) > good_k).sum()),
                      "max_r_hat": float(pop.diagnostics()["max_r_hat"])})
         best = max(rows, key=lambda row: row["elpd_loo"])
-        if r > 1 and rows[-1]["elpd_loo"] < best["elpd_loo"]:
+        if len(rows) > 1 and rows[-1]["elpd_loo"] < best["elpd_loo"]:
             break
-    chosen = best["n_factors"]
+    chosen = best[field]
     n = len(pointwise[chosen])
     for row in rows:
-        diff = pointwise[row["n_factors"]] - pointwise[chosen]
+        diff = pointwise[row[field]] - pointwise[chosen]
         row["elpd_diff"] = float(diff.sum())
         row["dse"] = float(np.sqrt(n * np.var(diff)))
-        row["chosen"] = row["n_factors"] == chosen
+        row["chosen"] = row[field] == chosen
     pop = fitted[chosen]
-    pop.idata.attrs["factor_selection"] = json.dumps(rows)
+    attribute = "factor_selection" if field == "n_factors" else "component_selection"
+    pop.idata.attrs[attribute] = json.dumps(rows)
     return pop

@@ -87,7 +87,7 @@ def fake_sample_posterior(model, *, draws, tune, chains, sampler, target_accept,
             "reached_max_treedepth": np.zeros(shape, dtype=bool),
             "acceptance_rate": np.full(shape, target_accept),
             "energy": rng.normal(size=shape),
-            "lp": rng.normal(size=shape),
+            "lp": rng.normal(size=half)[order],  # as the draws: the chains agree
             "step_size": np.full(shape, 0.5),
         },
         coords=posterior_coords(model),

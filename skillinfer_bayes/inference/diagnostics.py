@@ -1,4 +1,12 @@
-"""Sampler diagnostics: r_hat, bulk/tail ESS and divergences, with warnings that say what to do."""
+"""Sampler diagnostics: r_hat, bulk/tail ESS and divergences, with warnings that say what to do.
+
+A mixture's component labels are not what its convergence is judged on: its headline r_hat
+and ESS are those of label-invariant quantities (:func:`label_invariant`): the population's
+mean, sds and correlations (the mixture's moments), the weights sorted by size and the log
+density. The component-labelled parameters get their own r_hat (``max_r_hat_components``):
+when only it fails, the chains agree on the population but give the labels to different
+clusters, so component summaries mix clusterings while predictions stay sound.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +17,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from skillinfer_bayes.models.mixture import WEIGHTS_VAR, mixture_moments
 from skillinfer_bayes.models.mvn import CHOL_VAR, MEAN_VAR
 
 #: Thresholds of the standing checks (Vehtari et al. 2021).
@@ -22,48 +31,128 @@ class SamplerWarning(UserWarning):
     """The sampler's output does not pass the convergence checks."""
 
 
-def free_parameters(posterior: xr.Dataset) -> xr.Dataset:
-    """The parameters whose convergence is checked: means, sds and off-diagonal correlations.
+def is_mixture(posterior: xr.Dataset) -> bool:
+    """Whether the posterior is a mixture's (it has a ``component`` dim)."""
+    return "component" in posterior.dims
 
-    The diagonal of the correlation matrix is constant (1) and is left out.
-    """
-    corr = posterior[f"{CHOL_VAR}_corr"]
+
+def _corr_pairs(corr: xr.DataArray) -> xr.DataArray:
+    """The off-diagonal correlations (the diagonal is constant), one ``pair`` each."""
     names = list(corr["benchmark"].values)
     i, j = np.triu_indices(len(names), k=1)
     pairs = [f"{names[a]} ~ {names[b]}" for a, b in zip(i, j)]
-    corr_pairs = xr.DataArray(
-        corr.values[:, :, i, j],
-        dims=("chain", "draw", "pair"),
-        coords={"chain": corr["chain"], "draw": corr["draw"], "pair": pairs},
-    )
-    return xr.Dataset(
-        {
-            "mu": posterior[MEAN_VAR],
-            "sigma": posterior[f"{CHOL_VAR}_stds"],
-            "corr": corr_pairs,
-        }
+    return xr.DataArray(
+        corr.values[..., i, j],
+        dims=(*corr.dims[:-2], "pair"),
+        coords={**{d: corr[d] for d in corr.dims[:-2]}, "pair": pairs},
     )
 
 
-def diagnostics_table(idata: az.InferenceData) -> pd.DataFrame:
-    """One row per parameter: r_hat, ess_bulk, ess_tail (standardized-scale parameters)."""
-    params = free_parameters(idata["posterior"])
+def free_parameters(posterior: xr.Dataset) -> xr.Dataset:
+    """The parameters whose convergence is checked: means, sds and off-diagonal correlations
+    (standardized scale). A mixture's are its component-labelled ones, with a ``component``
+    dim, and its ``weight``.
+
+    The diagonal of the correlation matrix is constant (1) and is left out.
+    """
+    params = {
+        "mu": posterior[MEAN_VAR],
+        "sigma": posterior[f"{CHOL_VAR}_stds"],
+        "corr": _corr_pairs(posterior[f"{CHOL_VAR}_corr"]),
+    }
+    if is_mixture(posterior):
+        params = {"weight": posterior[WEIGHTS_VAR], **params}
+    return xr.Dataset(params)
+
+
+def label_invariant(idata: az.InferenceData) -> xr.Dataset:
+    """A mixture's quantities that do not depend on how its components are labelled: the
+    population's mean, sds and off-diagonal correlations (the mixture's moments, standardized
+    scale), the weights sorted by size (``sorted_weight``, largest first) and the log density
+    ``lp``.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> w = rng.dirichlet([1.0, 1.0], size=(2, 5))
+    >>> posterior = xr.Dataset({
+    ...     WEIGHTS_VAR: (("chain", "draw", "component"), w),
+    ...     MEAN_VAR: (("chain", "draw", "component", "benchmark"), np.zeros((2, 5, 2, 2))),
+    ...     f"{CHOL_VAR}_stds": (("chain", "draw", "component", "benchmark"),
+    ...                          np.ones((2, 5, 2, 2))),
+    ...     f"{CHOL_VAR}_corr": (("chain", "draw", "component", "benchmark", "benchmark_bis"),
+    ...                          np.tile(np.eye(2), (2, 5, 2, 1, 1)))},
+    ...     coords={"benchmark": ["a", "b"], "benchmark_bis": ["a", "b"]})
+    >>> stats = xr.Dataset({"lp": (("chain", "draw"), np.zeros((2, 5)))})
+    >>> sorted(label_invariant({"posterior": posterior, "sample_stats": stats}).data_vars)
+    ['corr', 'lp', 'mu', 'sigma', 'sorted_weight']
+    """
+    posterior = idata["posterior"]
+    weights = posterior[WEIGHTS_VAR].values
+    chains, draws, C = weights.shape
+    stds = posterior[f"{CHOL_VAR}_stds"].values
+    K = stds.shape[-1]
+    covariances = posterior[f"{CHOL_VAR}_corr"].values * stds[..., :, None] * stds[..., None, :]
+    mean, cov = mixture_moments(weights.reshape(-1, C),
+                                posterior[MEAN_VAR].values.reshape(-1, C, K),
+                                covariances.reshape(-1, C, K, K))
+    sd = np.sqrt(np.diagonal(cov, axis1=1, axis2=2))
+    corr = cov / (sd[:, :, None] * sd[:, None, :])
+    coords = {"chain": posterior["chain"], "draw": posterior["draw"],
+              "benchmark": posterior["benchmark"]}
+    by_draw = ("chain", "draw")
+    corr_da = xr.DataArray(corr.reshape(chains, draws, K, K),
+                           dims=(*by_draw, "benchmark", "benchmark_bis"),
+                           coords={**coords, "benchmark_bis": posterior["benchmark"].values})
+    out = {
+        "mu": xr.DataArray(mean.reshape(chains, draws, K), dims=(*by_draw, "benchmark"),
+                           coords=coords),
+        "sigma": xr.DataArray(sd.reshape(chains, draws, K), dims=(*by_draw, "benchmark"),
+                              coords=coords),
+        "corr": _corr_pairs(corr_da),
+        "sorted_weight": xr.DataArray(-np.sort(-weights, axis=-1),
+                                      dims=(*by_draw, "rank"),
+                                      coords={"chain": coords["chain"],
+                                              "draw": coords["draw"],
+                                              "rank": np.arange(1, C + 1)}),
+    }
+    stats = idata["sample_stats"]
+    if "lp" in stats:
+        out["lp"] = xr.DataArray(np.asarray(stats["lp"].values, dtype=float), dims=by_draw,
+                                 coords={"chain": coords["chain"], "draw": coords["draw"]})
+    return xr.Dataset(out)
+
+
+def _table(params: xr.Dataset) -> pd.DataFrame:
+    """One row per scalar of ``params``: r_hat, ess_bulk, ess_tail."""
     rhat = az.rhat(params)
     ess_bulk = az.ess(params, method="bulk")
     ess_tail = az.ess(params, method="tail")
     rows = []
     for var in params.data_vars:
-        dim = [d for d in params[var].dims if d not in ("chain", "draw")][0]
-        for label, r, b, t in zip(
-            params[var][dim].values,
-            np.atleast_1d(rhat[var].values),
-            np.atleast_1d(ess_bulk[var].values),
-            np.atleast_1d(ess_tail[var].values),
-        ):
-            rows.append(
-                {"parameter": f"{var}[{label}]", "r_hat": r, "ess_bulk": b, "ess_tail": t}
-            )
+        dims = [d for d in params[var].dims if d not in ("chain", "draw")]
+        labels = ([""] if not dims else
+                  ["[" + ", ".join(str(v) for v in index) + "]" for index in
+                   zip(*(np.asarray(a).ravel() for a in np.meshgrid(
+                       *(params[var][d].values for d in dims), indexing="ij")))])
+        for label, r, b, t in zip(labels, np.ravel(rhat[var].values),
+                                  np.ravel(ess_bulk[var].values),
+                                  np.ravel(ess_tail[var].values)):
+            rows.append({"parameter": f"{var}{label}", "r_hat": r, "ess_bulk": b,
+                         "ess_tail": t})
     return pd.DataFrame(rows).set_index("parameter")
+
+
+def diagnostics_table(idata: az.InferenceData, components: bool = False) -> pd.DataFrame:
+    """One row per parameter: r_hat, ess_bulk, ess_tail (standardized-scale parameters).
+
+    For a mixture, the label-invariant quantities (:func:`label_invariant`); with
+    ``components=True`` its component-labelled parameters instead.
+    """
+    posterior = idata["posterior"]
+    if is_mixture(posterior) and not components:
+        return _table(label_invariant(idata))
+    return _table(free_parameters(posterior))
 
 
 def summarize(idata: az.InferenceData) -> dict:
@@ -77,7 +166,7 @@ def summarize(idata: az.InferenceData) -> dict:
     if "energy" in stats and stats.sizes.get("draw", 0) > 1:
         with np.errstate(invalid="ignore", divide="ignore"):
             bfmi = float(np.min(az.bfmi(stats["energy"].values)))
-    return {
+    summary = {
         "chains": int(posterior.sizes["chain"]),
         "draws": int(posterior.sizes["draw"]),
         "divergences": int(stats["diverging"].values.sum()),
@@ -88,6 +177,14 @@ def summarize(idata: az.InferenceData) -> dict:
         "max_tree_depth_hits": (int(stats["reached_max_treedepth"].values.sum())
                                 if "reached_max_treedepth" in stats else 0),
     }
+    if is_mixture(posterior):
+        labelled = diagnostics_table(idata, components=True)
+        summary["max_r_hat_components"] = float(labelled["r_hat"].max())
+        if "lp" in stats:  # each chain's mean log density: different modes differ here
+            lp = np.asarray(stats["lp"].values, dtype=float)
+            summary["chain_mean_lp"] = [float(v) for v in lp.mean(axis=1)]
+            summary["chain_lp_sd"] = float(np.mean(lp.std(axis=1)))
+    return summary
 
 
 def problems(summary: dict) -> list[str]:
@@ -98,10 +195,31 @@ def problems(summary: dict) -> list[str]:
             f"{summary['divergences']} divergent transitions: the posterior may be biased. "
             "Raise target_accept (e.g. 0.95) or tune, or revisit the prior."
         )
+    mixture = "max_r_hat_components" in summary
     if summary["chains"] > 1 and not summary["max_r_hat"] <= MAX_RHAT:
+        means = summary.get("chain_mean_lp", [])
+        # chains in different modes: their mean log densities differ by more than 2 sds
+        if mixture and means and np.ptp(means) > 2.0 * summary["chain_lp_sd"]:
+            lp = ", ".join(f"{v:.1f}" for v in summary.get("chain_mean_lp", []))
+            found.append(
+                f"max r_hat = {summary['max_r_hat']:.3f} > {MAX_RHAT} on the mixture's "
+                f"label-invariant quantities: the chains settled in different modes (mean "
+                f"log density per chain: {lp}), i.e. different clusterings of the population. "
+                "Fit fewer components (or components='auto'), or run more tune and draws."
+            )
+        else:
+            found.append(
+                f"max r_hat = {summary['max_r_hat']:.3f} > {MAX_RHAT}: the chains disagree. "
+                "Run more tune and draws."
+            )
+    elif summary["chains"] > 1 and mixture and not summary["max_r_hat_components"] <= MAX_RHAT:
         found.append(
-            f"max r_hat = {summary['max_r_hat']:.3f} > {MAX_RHAT}: the chains disagree. "
-            "Run more tune and draws."
+            f"max r_hat = {summary['max_r_hat_components']:.3f} > {MAX_RHAT} on the "
+            "component-labelled parameters, while the label-invariant ones converged: the "
+            "chains agree on the population but label its clusters differently, so "
+            "component_weights() and component_probabilities() mix clusterings (predictions "
+            "are unaffected). Fit fewer components (or components='auto') for interpretable "
+            "components."
         )
     if summary.get("min_bfmi", np.nan) < MIN_BFMI:
         found.append(

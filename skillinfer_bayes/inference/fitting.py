@@ -39,6 +39,7 @@ from skillinfer_bayes.inference.inference_data import InferenceData
 from skillinfer_bayes.inference.sampling import SAMPLERS, resolve_sampler, sample_posterior
 from skillinfer_bayes.models.factor import build_factor_model
 from skillinfer_bayes.models.masked import masked_rows
+from skillinfer_bayes.models.mixture import build_mixture_model, rows_by_pattern
 from skillinfer_bayes.models.mvn import (
     CHOL_VAR,
     GROUP_MEAN_VAR,
@@ -125,11 +126,25 @@ class ModelSpec:
         factors (:mod:`~skillinfer_bayes.models.factor`), for wide tables.
     n_factors : int, optional
         The number of factors of ``"factor"`` (required there, unused by ``"lkj"``).
+    components : int, default 1
+        The number of mixture components: 1 is the multivariate-normal population; C >= 2
+        the mixture of C normals of :mod:`~skillinfer_bayes.models.mixture` (``"lkj"``
+        covariances only).
+    shared_covariance : bool, default False
+        With ``components >= 2``: one covariance for all components (they differ by their
+        means only) instead of one per component.
+
+    Examples
+    --------
+    >>> ModelSpec(components=3).to_dict()["components"]
+    3
     """
 
     prior: Prior = field(default_factory=Prior)
     covariance: str = "lkj"
     n_factors: int | None = None
+    components: int = 1
+    shared_covariance: bool = False
 
     def __post_init__(self) -> None:
         if not isinstance(self.prior, Prior):
@@ -153,12 +168,33 @@ class ModelSpec:
                 f"n_factors={self.n_factors!r} is for covariance='factor'; the "
                 f"{self.covariance!r} covariance has none."
             )
+        C = self.components
+        if isinstance(C, bool) or not isinstance(C, (int, np.integer)) or C < 1:
+            raise ValueError(
+                f"components must be a positive integer (1: one multivariate normal; 2 or "
+                f"more: a mixture) or 'auto' (chosen by PSIS-LOO); got {C!r}."
+            )
+        object.__setattr__(self, "components", int(C))
+        if C > 1 and self.covariance != "lkj":
+            raise ValueError(
+                f"components={C} needs covariance='lkj': mixtures of "
+                f"{self.covariance!r} covariances are not supported yet."
+            )
+        if self.shared_covariance and C == 1:
+            raise ValueError(
+                "shared_covariance=True is for mixtures (components >= 2); with one "
+                "component there is one covariance anyway."
+            )
+        object.__setattr__(self, "shared_covariance", bool(self.shared_covariance))
 
     def to_dict(self) -> dict:
         """The specification as a plain dict (the prior as its ``to_dict``)."""
         spec = {"prior": self.prior.to_dict(), "covariance": self.covariance}
         if self.n_factors is not None:
             spec["n_factors"] = self.n_factors
+        if self.components > 1:
+            spec["components"] = self.components
+            spec["shared_covariance"] = self.shared_covariance
         return spec
 
 
@@ -199,6 +235,8 @@ def fit(
             "prior": json.dumps(spec.prior.to_dict()),
             "covariance": spec.covariance,
             "n_factors": -1 if spec.n_factors is None else spec.n_factors,
+            "components": spec.components,
+            "shared_covariance": int(spec.shared_covariance),
             "normalize": int(data.normalized),
             "sampler": idata["posterior"].attrs["sampler"],
             "target_accept": config.target_accept,
@@ -222,6 +260,20 @@ def build_for(data: PreparedData, spec: ModelSpec):
         values, mask = masked_rows(data.standardized())
         known = mask.any(axis=1)  # as in the patterns: a row with no score carries nothing
         rows = (values[known], mask[known], codes[known])
+    if spec.components > 1:
+        if group_names is not None:
+            raise ValueError(
+                f"groups are not supported with components={spec.components} yet; fit "
+                "without groups= or with one component."
+            )
+        mixture_data = rows_by_pattern(data.standardized()) if rows is None else rows[:2]
+        model = build_mixture_model(mixture_data, data.latent_names, spec.prior,
+                                    spec.components, spec.shared_covariance,
+                                    spec.prior.weight_concentration)
+        shapes = ("rows", len(rows[0])) if rows is not None else tuple(
+            (tuple(int(i) for i in p.observed), len(p.values)) for p in mixture_data)
+        return model, ("mixture", spec.components, spec.shared_covariance, K, shapes,
+                       spec.prior)
     if spec.covariance == "factor":
         if group_names is not None:
             raise ValueError(
@@ -296,10 +348,11 @@ def add_data_scale_draws(idata: InferenceData, center: np.ndarray, scale: np.nda
         group_mu = center_da + scale_da * post[GROUP_MEAN_VAR]
         extra["group_mu"] = group_mu.transpose("chain", "draw", "group", "benchmark")
         extra["group_sd"] = (scale_da * post[GROUP_SD_VAR]).transpose("chain", "draw", "benchmark")
+    # a mixture's draws have a ``component`` dim before the benchmarks
     idata["posterior"] = post.assign(
-        mu=mu.transpose("chain", "draw", "benchmark"),
-        sigma=sigma.transpose("chain", "draw", "benchmark"),
+        mu=mu.transpose("chain", "draw", ..., "benchmark"),
+        sigma=sigma.transpose("chain", "draw", ..., "benchmark"),
         corr=corr,
-        Sigma=Sigma.transpose("chain", "draw", "benchmark", "benchmark_bis"),
+        Sigma=Sigma.transpose("chain", "draw", ..., "benchmark", "benchmark_bis"),
         **extra,
     )

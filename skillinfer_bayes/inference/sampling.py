@@ -22,6 +22,7 @@ import pymc as pm
 from skillinfer_bayes.inference.inference_data import InferenceData, from_dict
 from skillinfer_bayes.inference.locations import cache_dir
 from skillinfer_bayes.models.factor import LOADINGS_VAR, SPECIFIC_SD_VAR
+from skillinfer_bayes.models.mixture import START_ATTRIBUTE, START_JITTER, WEIGHTS_VAR
 from skillinfer_bayes.models.mvn import (
     CHOL_VAR,
     GROUP_CENTERED_VAR,
@@ -47,10 +48,17 @@ POSTERIOR_DIMS = {
 GROUP_POSTERIOR_DIMS = {GROUP_SD_VAR: ["benchmark"], GROUP_MEAN_VAR: ["group", "benchmark"]}
 #: Kept in addition for factor covariances (the predictive conditions through them).
 FACTOR_POSTERIOR_DIMS = {LOADINGS_VAR: ["benchmark", "factor"], SPECIFIC_SD_VAR: ["benchmark"]}
+#: Kept instead of :data:`POSTERIOR_DIMS` for mixtures: one of each per component.
+MIXTURE_POSTERIOR_DIMS = {
+    WEIGHTS_VAR: ["component"],
+    **{name: ["component", *dims] for name, dims in POSTERIOR_DIMS.items()},
+}
 
 
 def posterior_dims(model: pm.Model) -> dict[str, list[str]]:
     """The variables kept in the posterior of ``model``, with their dims."""
+    if "component" in model.coords:
+        return dict(MIXTURE_POSTERIOR_DIMS)
     dims = dict(POSTERIOR_DIMS)
     if "group" in model.coords:
         dims.update(GROUP_POSTERIOR_DIMS)
@@ -63,7 +71,7 @@ def posterior_coords(model: pm.Model) -> dict[str, list]:
     """The coordinates of the posterior's dims (``benchmark``, ``benchmark_bis``, ``group``)."""
     coords = {"benchmark": list(model.coords["benchmark"])}
     coords["benchmark_bis"] = coords["benchmark"]
-    for name in ("group", "factor"):
+    for name in ("group", "factor", "component"):
         if name in model.coords:
             coords[name] = list(model.coords[name])
     return coords
@@ -332,6 +340,16 @@ def _initial_point(model: pm.Model) -> dict[str, np.ndarray]:
     return {name: np.zeros(shape) for name, shape in shapes.items()}
 
 
+def _start(model: pm.Model) -> tuple[dict[str, np.ndarray], float]:
+    """The chains' starting point and the half-width of their uniform jitter: a model's own
+    start where its builder set one (a mixture's, :func:`~skillinfer_bayes.models.mixture.
+    starting_point`), else :func:`_initial_point` with PyMC's jitter of 1."""
+    own = getattr(model, START_ATTRIBUTE, None)
+    if own is not None and sorted(own) == sorted(v.name for v in model.value_vars):
+        return own, START_JITTER
+    return _initial_point(model), 1.0
+
+
 #: Set to "0" to leave JAX's persistent compilation cache alone.
 JAX_CACHE_ENV = "SKILLINFER_BAYES_JAX_CACHE"
 
@@ -376,10 +394,11 @@ def _sample_numpyro(
     )
     data = tuple(jnp.asarray(v.get_value()) for v in model.data_vars)
     rng = np.random.default_rng(random_seed)
-    start = _initial_point(model)
+    start, jitter = _start(model)
     init_params = [
         jnp.asarray(
-            start[v.name] + rng.uniform(-1.0, 1.0, size=(chains, *np.shape(start[v.name])))
+            start[v.name] + rng.uniform(-jitter, jitter,
+                                        size=(chains, *np.shape(start[v.name])))
         )
         for v in model.value_vars
     ]

@@ -69,6 +69,11 @@ REST_VAR = "mean_rest"
 DIRECTION_DATA = "mean_direction"
 #: The default Dirichlet concentration of the weights (below 1: sparse).
 DEFAULT_CONCENTRATION = 0.5
+#: The model attribute holding the sampler's starting point (:func:`starting_point`).
+START_ATTRIBUTE = "skillinfer_start"
+#: The jitter of the chains around that start, on the unconstrained scale (small: a mixture's
+#: posterior has minor modes a wide jitter can drop a chain into).
+START_JITTER = 0.1
 
 
 @dataclass(frozen=True)
@@ -99,13 +104,37 @@ def rows_by_pattern(X: np.ndarray) -> list[PatternRows]:
     return sorted(out, key=lambda p: -len(p.values))
 
 
-def mixture_pattern_loglik(values, observed: np.ndarray, log_weights, mus, chols, K: int):
+def quadratic_features(values: np.ndarray) -> np.ndarray:
+    """(n, k (k + 1) / 2 + k + 1) features of each row: the products ``x_i x_j`` (i <= j),
+    the values and 1. A normal log density is linear in them
+    (:func:`mixture_pattern_loglik`), so a block of rows is scored against every component
+    by one matrix product.
+
+    Examples
+    --------
+    >>> quadratic_features(np.array([[2.0, 3.0]])).tolist()
+    [[4.0, 6.0, 9.0, 2.0, 3.0, 1.0]]
+    """
+    values = np.asarray(values, dtype=float)
+    i, j = np.triu_indices(values.shape[1])
+    return np.column_stack([values[:, i] * values[:, j], values, np.ones(len(values))])
+
+
+def mixture_pattern_loglik(features, observed: np.ndarray, log_weights, mus, chols, K: int):
     """(n,) log densities of one pattern's rows under the mixture.
+
+    ``log N(x; m, S) = -x'Px / 2 + m'P x - m'P m / 2 - log|S| / 2 - k log(2 pi) / 2`` with
+    ``P = S^-1`` is linear in the rows' :func:`quadratic_features`, so the (n, C) densities
+    of all rows and components are one product of the (n, D) features with a (D, C) matrix
+    of coefficients: the cost of a pattern is one small matrix product per evaluation,
+    and its gradient another (the per-row alternative, centring and solving every row for
+    every component, was 20 times slower on the leaderboard).
 
     Parameters
     ----------
-    values : (n, k) tensor
-        The rows' observed values (the dimensions ``observed``).
+    features : (n, D) tensor
+        :func:`quadratic_features` of the rows' observed values (the dimensions
+        ``observed``).
     observed : numpy.ndarray
         The k observed dimensions.
     log_weights : (C,) tensor
@@ -120,27 +149,32 @@ def mixture_pattern_loglik(values, observed: np.ndarray, log_weights, mus, chols
     >>> x = np.array([[0.5, -1.0], [2.0, 0.3]])
     >>> mus, cov = np.array([[0.0, 0.0], [1.0, 1.0]]), np.array([[1.0, 0.3], [0.3, 2.0]])
     >>> chol = np.linalg.cholesky(cov)
-    >>> got = mixture_pattern_loglik(x, np.array([0, 1]), np.log([0.3, 0.7]), mus,
-    ...                              [chol, chol], 2).eval()
+    >>> got = mixture_pattern_loglik(quadratic_features(x), np.array([0, 1]),
+    ...                              np.log([0.3, 0.7]), mus, [chol, chol], 2).eval()
     >>> ref = np.log(0.3 * multivariate_normal(mus[0], cov).pdf(x)
     ...              + 0.7 * multivariate_normal(mus[1], cov).pdf(x))
     >>> bool(np.allclose(got, ref))
     True
     """
     k = len(observed)
-    per_component = []
+    i, j = np.triu_indices(k)
+    twice = np.where(i == j, 1.0, 2.0)  # x_i x_j appears twice in x'Px off the diagonal
+    columns = []
     factors: dict[int, tuple] = {}
     for c, chol in enumerate(chols):
         key = id(chol)  # a shared covariance is factorized once
         if key not in factors:
             L = chol if k == K else pt.linalg.cholesky((chol @ chol.T)[observed][:, observed])
-            factors[key] = (L, 2.0 * pt.sum(pt.log(pt.diag(L))))
-        L, logdet = factors[key]
+            inverse = solve_triangular(L, pt.eye(k), lower=True)
+            factors[key] = (inverse.T @ inverse, 2.0 * pt.sum(pt.log(pt.diag(L))))
+        precision, logdet = factors[key]
         centre = mus[c] if k == K else mus[c][observed]
-        z = solve_triangular(L, (values - centre).T, lower=True)  # (k, n)
-        per_component.append(-0.5 * (logdet + pt.sum(z**2, axis=0) + k * LOG_2PI))
-    stacked = pt.stack(per_component, axis=0) + log_weights[:, None]  # (C, n)
-    return pt.logsumexp(stacked, axis=0)
+        linear = precision @ centre
+        constant = -0.5 * (pt.dot(centre, linear) + logdet + k * LOG_2PI)
+        columns.append(pt.concatenate([-0.5 * twice * precision[i, j], linear,
+                                       constant[None]]))
+    coefficients = pt.stack(columns, axis=1)  # (D, C)
+    return pt.logsumexp(features @ coefficients + log_weights[None, :], axis=1)
 
 
 def masked_mixture_loglik(values, mask, log_weights, mus, covs):
@@ -248,11 +282,84 @@ def build_mixture_model(
             total = pt.sum(masked_mixture_loglik(values, mask, log_weights, mus, covs))
         else:
             total = sum(
-                pt.sum(mixture_pattern_loglik(pm.Data(f"rows_{p}", pattern.values),
+                pt.sum(mixture_pattern_loglik(pm.Data(f"rows_{p}",
+                                                      quadratic_features(pattern.values)),
                                               pattern.observed, log_weights, mus, chols, K))
                 for p, pattern in enumerate(data))
         pm.Potential("loglik", total)
+    setattr(model, START_ATTRIBUTE,
+            starting_point(data, K, C, shared_covariance, basis))
     return model
+
+
+def starting_point(data, K: int, C: int, shared_covariance: bool,
+                   basis: np.ndarray) -> dict[str, np.ndarray]:
+    """Where the chains start: a plug-in Gaussian mixture fitted by EM
+    (:class:`sklearn.mixture.GaussianMixture`, a fixed seed), its components sorted along the
+    ordering direction, on the model's unconstrained scale.
+
+    A mixture's posterior has minor modes (two components splitting one cluster while two
+    others share one); chains started at random settle in them (on the leaderboard, one chain
+    of four at a log density 53 below the others). EM's solution lies in the main mode, and the
+    chains start there with a small jitter (:data:`START_JITTER`). Rows with missing values
+    enter EM with the missing entries at the mean (0 on the standardized scale); EM only
+    chooses the start.
+
+    Returns
+    -------
+    dict
+        Values of the model's value variables (``component_weights_simplex__``,
+        ``mean_level_ordered__``, ``mean_rest``, ``chol..._cholesky-cov-packed__``).
+
+    Examples
+    --------
+    >>> X = np.vstack([np.random.default_rng(0).normal(size=(50, 2)) + [4.0, 4.0],
+    ...                np.random.default_rng(1).normal(size=(50, 2))])
+    >>> u = first_direction(rows_by_pattern(X), 2)
+    >>> basis = np.linalg.svd(u[:, None], full_matrices=True)[0]; basis[:, 0] = u
+    >>> start = starting_point(rows_by_pattern(X), 2, 2, False, basis)
+    >>> round(float(np.exp(start["mean_level_ordered__"][1])))  # the clusters' distance
+    6
+    """
+    from sklearn.mixture import GaussianMixture
+
+    X = _dense_rows(data, K)
+    gmm = GaussianMixture(C, covariance_type="tied" if shared_covariance else "full",
+                          random_state=0, reg_covar=1e-4, max_iter=200).fit(X)
+    coordinates = gmm.means_ @ basis  # (C, K): the level along u, then the rest
+    order = np.argsort(coordinates[:, 0], kind="stable")
+    level = coordinates[order, 0]
+    gaps = np.maximum(np.diff(level), 1e-3)  # strictly ordered
+    covariances = ([gmm.covariances_] if shared_covariance
+                   else [gmm.covariances_[c] for c in order])
+    weights = np.clip(gmm.weights_[order], 1e-6, None)
+    log_w = np.log(weights / weights.sum())
+    start = {
+        f"{WEIGHTS_VAR}_simplex__": log_w[:-1] - log_w.mean(),
+        f"{LEVEL_VAR}_ordered__": np.concatenate([level[:1], np.log(gaps)]),
+        REST_VAR: coordinates[order, 1:],
+    }
+    rows, cols = np.tril_indices(K)
+    names = [CHOL_VAR] if shared_covariance else [f"{CHOL_VAR}_{c}" for c in range(C)]
+    for name, cov in zip(names, covariances):
+        packed = np.linalg.cholesky(cov)[rows, cols]
+        diagonal = rows == cols
+        packed[diagonal] = np.log(packed[diagonal])
+        start[f"{name}_cholesky-cov-packed__"] = packed
+    return start
+
+
+def _dense_rows(data, K: int) -> np.ndarray:
+    """(N, K) rows of the model's data with missing entries at 0 (the standardized mean)."""
+    if is_rows(data):
+        values, mask = data
+        return np.where(np.asarray(mask) > 0, values, 0.0)
+    blocks = []
+    for pattern in data:
+        block = np.zeros((len(pattern.values), K))
+        block[:, pattern.observed] = pattern.values
+        blocks.append(block)
+    return np.vstack(blocks)
 
 
 def check_n_components(n_components) -> int:
@@ -270,3 +377,37 @@ def check_n_components(n_components) -> int:
             f"multivariate-normal model, covariance='lkj'); got {n_components!r}."
         )
     return int(n_components)
+
+
+def mixture_moments(weights: np.ndarray, means: np.ndarray,
+                    covariances: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The mean and covariance of a mixture of normals, per draw: ``sum_c w_c mu_c`` and
+    ``sum_c w_c (Sigma_c + mu_c mu_c') - mu mu'`` (the law of total variance).
+
+    Parameters
+    ----------
+    weights : numpy.ndarray
+        (S, C) weights, each row summing to 1.
+    means : numpy.ndarray
+        (S, C, K) component means.
+    covariances : numpy.ndarray
+        (S, C, K, K) component covariances.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        (S, K) means and (S, K, K) covariances.
+
+    Examples
+    --------
+    Two unit-variance components at -1 and +1, equal weights: variance 1 + 1 = 2.
+
+    >>> mu, cov = mixture_moments(np.array([[0.5, 0.5]]), np.array([[[-1.0], [1.0]]]),
+    ...                           np.ones((1, 2, 1, 1)))
+    >>> mu.tolist(), cov.tolist()
+    ([[0.0]], [[[2.0]]])
+    """
+    mean = np.einsum("sc,sck->sk", weights, means)
+    second = np.einsum("sc,sckl->skl", weights, covariances) + np.einsum(
+        "sc,sck,scl->skl", weights, means, means)
+    return mean, second - mean[:, :, None] * mean[:, None, :]

@@ -25,6 +25,7 @@ class Prior:
         Omega   ~ LKJCorr(eta)
         tau_k   ~ HalfNormal(group_scale)          (grouped populations only)
         mu_gk   ~ Normal(mu_k, tau_k)              (one mean vector per group)
+        w       ~ Dirichlet(weight_concentration)  (mixture populations only)
 
     Parameters
     ----------
@@ -43,13 +44,19 @@ class Prior:
         Scale of the HalfNormal prior on the between-group sd ``tau_k`` of each benchmark's
         mean; used only when the population is fitted with ``groups=``. Smaller values pool
         the group means harder toward the population mean.
+    weight_concentration : float, default 0.5
+        Dirichlet concentration of the component weights of a mixture population
+        (``components=`` of :meth:`~skillinfer_bayes.Population.from_dataframe`); below 1 the
+        prior favours few occupied components, so components the data do not support empty
+        out (:mod:`~skillinfer_bayes.models.mixture`).
 
     Examples
     --------
     >>> import skillinfer_bayes as sib
     >>> p = sib.Prior(eta=4.0, sd="exponential")
-    >>> p
-    Prior(eta=4.0, sd='exponential', sd_scale=1.0, sd_nu=3.0, mean_scale=1.0, group_scale=0.5)
+    >>> p  # doctest: +NORMALIZE_WHITESPACE
+    Prior(eta=4.0, sd='exponential', sd_scale=1.0, sd_nu=3.0, mean_scale=1.0, group_scale=0.5,
+          weight_concentration=0.5)
     >>> sib.Prior.from_dict(p.to_dict()) == p
     True
     """
@@ -60,9 +67,11 @@ class Prior:
     sd_nu: float = 3.0
     mean_scale: float = 1.0
     group_scale: float = 0.5
+    weight_concentration: float = 0.5
 
     def __post_init__(self) -> None:
-        for name in ("eta", "sd_scale", "sd_nu", "mean_scale", "group_scale"):
+        for name in ("eta", "sd_scale", "sd_nu", "mean_scale", "group_scale",
+                     "weight_concentration"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise TypeError(f"Prior {name} must be a number, got {value!r}.")

@@ -27,7 +27,8 @@ def average(values: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray
     """
     if weights is None:
         return values.mean(axis=-1)
-    return np.einsum("...n,...n->...", values, np.broadcast_to(weights, values.shape))
+    # either may have more leading axes (per-entity weights of shared component variances)
+    return np.einsum("...n,...n->...", *np.broadcast_arrays(values, weights))
 
 
 def mixture_mean(means: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:

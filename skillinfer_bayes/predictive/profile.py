@@ -243,6 +243,32 @@ class Profile:
             )
         return self._moments
 
+    def component_probabilities(self) -> pd.Series:
+        """Which cluster of a mixture population this entity is likely in, given its
+        observations: ``P(c | x_o)``, each component's weight reweighted by its evidence
+        ``N(x_o; mu_c[o], Sigma_c[o, o] + R)`` per draw, averaged over the draws.
+
+        Before any observation these are the posterior-mean weights; a population with one
+        component gives 1.
+
+        Returns
+        -------
+        pandas.Series
+            Indexed by ``component`` (0..C-1, as :meth:`Population.component_weights
+            <skillinfer_bayes.Population.component_weights>`); sums to 1.
+
+        Examples
+        --------
+        >>> pop.profile().observe("BBH", 55.93).component_probabilities().tolist()
+        [1.0]
+        """
+        draws = self.components
+        index = pd.Index(range(draws.n_components), name="component")
+        if draws.n_components == 1:
+            return pd.Series(1.0, index=index, name="probability")
+        weights = self._conditional()[2].reshape(draws.n_draws, draws.n_components)
+        return pd.Series(weights.sum(axis=0), index=index, name="probability")
+
     def _select(self, benchmark: str | int | None, values: np.ndarray):
         if benchmark is None:
             return values[: self._n_scores].copy()
@@ -546,7 +572,10 @@ class Profile:
 
         For every posterior draw the reduction from observing a benchmark is exact (it does
         not depend on the value observed); the ranking averages it over the draws (see
-        :mod:`skillinfer_bayes.predictive.active`). :meth:`most_uncertain` is the simpler rule.
+        :mod:`skillinfer_bayes.predictive.active`). For a mixture population it also counts
+        what the observation tells about which component the entity is in (the spread
+        between the components' means), by quadrature per draw. :meth:`most_uncertain` is
+        the simpler rule.
 
         Parameters
         ----------
@@ -585,13 +614,22 @@ class Profile:
                                          "target_sd_before", "expected_target_sd_after"])
         out = self._conditioned(full_cov=True)
         cov = out.cov
+        C = self.components.n_components
         gain = expected_variance_reduction(cov, candidates, unobserved, self._noise_var, weights,
-                                           component_weights=out.weights)
-        if weights is None:
-            total = average(np.diagonal(cov, axis1=1, axis2=2)[:, unobserved].sum(axis=1),
-                            out.weights)
-        else:
-            total = average(np.einsum("i,sij,j->s", weights, cov, weights), out.weights)
+                                           component_weights=out.weights, means=out.means,
+                                           n_components=C)
+        targets = (np.eye(len(self.latent_names))[unobserved] if weights is None
+                   else weights[None])
+        within = np.einsum("ti,sij,tj->s", targets, cov, targets)  # (S C,)
+        if C == 1:
+            total = average(within, out.weights)
+        else:  # each draw's mixture variance: within + between its components' means
+            S = self.components.n_draws
+            w = out.weights.reshape(S, C) * S
+            tm = (out.means @ targets.T).reshape(S, C, -1)
+            spread = np.sum(np.einsum("sc,sct->st", w, tm**2)
+                            - np.einsum("sc,sct->st", w, tm) ** 2, axis=1)
+            total = float(np.mean(np.einsum("sc,sc->s", w, within.reshape(S, C)) + spread))
         before = np.full(len(candidates), total)
         order = np.argsort(-gain, kind="stable")[: int(k)]
         return pd.DataFrame({

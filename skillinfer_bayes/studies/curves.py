@@ -59,16 +59,18 @@ class EvaluationCurve:
         return plot_evaluation_curve(self.steps, metric=metric)
 
 
-def _pick(rule, mixture, std, observed, K, noise_var, rng, E):
+def _pick(rule, mixture, std, observed, K, noise_var, rng, E, n_components=1):
     """The next benchmark for each of E entities sharing one observed set (``std``: their
-    (E, K) predictive sds on the scores' scale, as :meth:`Profile.most_uncertain` ranks)."""
+    (E, K) predictive sds on the scores' scale, as :meth:`Profile.most_uncertain` ranks;
+    ``n_components`` per posterior draw)."""
     unobserved = [j for j in range(K) if j not in observed]
     if rule == "random":
         return np.asarray(unobserved)[rng.integers(len(unobserved), size=E)]
     if rule == "most_uncertain":
         return np.asarray(unobserved)[np.argmax(std[:, unobserved], axis=1)]
     gain = expected_variance_reduction(mixture.cov, unobserved, unobserved, noise_var,
-                                       component_weights=mixture.weights)
+                                       component_weights=mixture.weights, means=mixture.means,
+                                       n_components=n_components)
     if gain.ndim == 1:  # equal weights: one choice for all
         return np.full(E, unobserved[int(np.argmax(gain))])
     return np.asarray(unobserved)[np.argmax(gain, axis=1)]
@@ -189,7 +191,8 @@ def evaluation_curve(
                 metrics[members, 3] = cells["crps"].mean(axis=1)
                 if step < n_steps:
                     picks[members] = _pick(rule, mixture, cells["std"], set(o.tolist()), K,
-                                           latent_noise**2, rng, len(members))
+                                           latent_noise**2, rng, len(members),
+                                           components.n_components)
             rows.append({"rule": rule, "n_observed": step,
                          "mae": metrics[:, 0].mean() if step < K else np.nan,
                          "crps": metrics[:, 1].mean() if step < K else np.nan,

@@ -200,6 +200,8 @@ def evaluate(
     covariates: str | Sequence[str] | dict | None = None,
     covariance: str = "lkj",
     n_factors: int | None = None,
+    components: int | str = 1,
+    shared_covariance: bool = False,
     protocol: str = "entities",
     hide_fraction: float = 0.5,
     folds: int = 3,
@@ -266,6 +268,10 @@ def evaluate(
     covariance, n_factors : optional
         The covariance structure of the "bayes" fits (as in
         :meth:`Population.from_dataframe`): ``"lkj"`` or ``"factor"`` with ``n_factors``.
+    components, shared_covariance : optional
+        The mixture components of the "bayes" fits (as in
+        :meth:`Population.from_dataframe`; ``"auto"`` chooses their number by PSIS-LOO in
+        each fit). Not with ``protocol="cells"`` yet.
     protocol : {"entities", "cells"}, default "entities"
         Which held-out protocol (above).
     hide_fraction, folds, min_known, em_factors :
@@ -293,9 +299,11 @@ def evaluate(
     if protocol == "cells":
         config = SamplerConfig.resolve(sampler_config, draws=draws, tune=tune, chains=chains,
                                        sampler=sampler, target_accept=target_accept)
-        if groups is not None or covariates is not None or noise is not None:
-            raise ValueError("protocol='cells' takes no groups, covariates or noise yet; "
-                             "evaluate them with the default protocol='entities'.")
+        if groups is not None or covariates is not None or noise is not None or \
+                components != 1:
+            raise ValueError("protocol='cells' takes no groups, covariates, noise or "
+                             "components yet; evaluate them with the default "
+                             "protocol='entities'.")
         return evaluate_cells(
             df, hide_fraction=hide_fraction, folds=folds, min_known=min_known,
             methods=CELL_METHODS if methods is None else methods, random_seed=random_seed,
@@ -338,7 +346,8 @@ def evaluate(
                 covariates=covariate_spec or None, normalize=False, prior=prior,
                 groups=None if labels is None else list(labels[train]), sampler_config=config,
                 random_seed=seed, cache=False, transform=transform, bounds=bounds,
-                covariance=covariance, n_factors=n_factors,
+                covariance=covariance, n_factors=n_factors, components=components,
+                shared_covariance=shared_covariance,
             )
             for _, train, seed in splits
         ]
@@ -382,6 +391,7 @@ def evaluate(
         "replications": len(splits), "n_rows": n, "draws": config.draws,
         "tune": config.tune, "chains": config.chains, "groups": labels is not None,
         "transform": transform, "bounds": bounds, "covariates": covariates,
-        "covariance": covariance, "n_factors": n_factors,
+        "covariance": covariance, "n_factors": n_factors, "components": components,
+        "shared_covariance": shared_covariance,
     }
     return EvaluationResult(cells=cells, levels=levels, settings=settings)

@@ -90,3 +90,21 @@ def test_bad_specifications_get_clear_errors():
         build_mixture_model(data, NAMES, Prior(), 1)
     with pytest.raises(ValueError, match=r"concentration must be a positive number; got 0"):
         build_mixture_model(data, NAMES, Prior(), 2, concentration=0)
+
+
+def test_the_start_is_the_em_solution_on_the_models_unconstrained_scale():
+    """The sampler's start maps back (through PyMC's own transforms) to an ordered EM
+    solution: weights summing to 1, increasing levels, valid Cholesky factors."""
+    X = _table()
+    model = build_mixture_model(rows_by_pattern(X), NAMES, Prior(), 2)
+    start = model.skillinfer_start
+    assert sorted(start) == sorted(v.name for v in model.value_vars)
+    names = ["component_weights", "mean_level", "mu_std", "chol_stds"]
+    outputs = model.replace_rvs_by_values([model[n] for n in names])
+    fn = pytensor.function(model.value_vars, outputs, on_unused_input="ignore")
+    weights, level, mus, stds = fn(*[start[v.name] for v in model.value_vars])
+    assert np.isclose(weights.sum(), 1.0) and np.all(np.diff(level) > 0)
+    # the table's two clusters: means near -1 and +1 (standardized by hand here: raw scale)
+    assert np.allclose(np.sort(np.nanmean(mus, axis=1)), [-1.0, 1.0], atol=0.35)
+    assert np.all((stds > 0.4) & (stds < 1.5))
+    assert np.all(np.isfinite(model.compile_logp()(start)))

@@ -6,6 +6,7 @@ import matplotlib
 import numpy as np
 import pytest
 from helpers import simulate
+from scipy.special import logsumexp
 
 import skillinfer_bayes as sib
 from skillinfer_bayes.predictive.conditioning import condition
@@ -110,3 +111,49 @@ def test_most_informative_order_beats_the_others_after_two_observations(leaderbo
     crps = curve.steps[curve.steps["n_observed"] == 2].set_index("rule")["crps"]
     assert crps["most_informative"] < crps["most_uncertain"]
     assert crps["most_informative"] < crps["random"]
+
+
+def test_a_mixtures_variance_reduction_equals_a_monte_carlo_preposterior():
+    """Var_y(E[t | y]) by quadrature against simulation: draw (component, y), compute the
+    conditional mean of the target by Bayes' rule, take its variance."""
+    from skillinfer_bayes.predictive.active import mixture_variance_reduction
+
+    rng = np.random.default_rng(3)
+    S, C, K = 3, 3, 3
+    means = rng.normal(scale=2.0, size=(S * C, K))
+    A = rng.normal(size=(S * C, K, K))
+    cov = A @ A.transpose(0, 2, 1) / K + 0.3 * np.eye(K)
+    weights = rng.dirichlet(np.ones(C), size=S).reshape(-1) / S
+    noise = np.array([0.1, 0.2, 0.3])
+    targets = np.eye(K)[[1, 2]]
+    got = mixture_variance_reduction(means, cov, weights, C, np.array([0]), targets, noise)
+    expected = []
+    for s in range(S):
+        block = slice(s * C, (s + 1) * C)
+        w, m, V = weights[block] * S, means[block], cov[block]
+        comps = rng.choice(C, size=200_000, p=w)
+        v = V[:, 0, 0] + noise[0]
+        y = m[comps, 0] + np.sqrt(v[comps]) * rng.standard_normal(len(comps))
+        log_r = np.log(w) - 0.5 * np.log(v) - 0.5 * (y[:, None] - m[:, 0]) ** 2 / v
+        r = np.exp(log_r - logsumexp(log_r, axis=1, keepdims=True))
+        cond = (r[:, :, None] * (m[None, :, 1:] + (V[None, :, 1:, 0] / v[None, :, None])
+                                 * (y[:, None, None] - m[None, :, 0, None]))).sum(axis=1)
+        expected.append(cond.var(axis=0).sum())
+    assert np.isclose(got[0], np.mean(expected), rtol=0.01)
+
+
+def test_most_informative_counts_what_an_observation_says_about_the_cluster():
+    """Two clusters apart on benchmark a, with no correlation inside them: observing a tells
+    the cluster, hence b; observing c tells nothing. A within-component rule sees no gain."""
+    from skillinfer_bayes.predictive.active import expected_variance_reduction
+    from skillinfer_bayes.predictive.components import ComponentDraws, condition_components
+
+    means = np.array([[[-3.0, -3.0, 0.0], [3.0, 3.0, 0.0]]])
+    draws = ComponentDraws(means, np.tile(np.eye(3), (1, 2, 1, 1)), np.array([[0.5, 0.5]]))
+    out = condition_components(draws, np.array([], dtype=int), np.array([]), 0.01,
+                               full_cov=True)
+    gain = expected_variance_reduction(out.cov, [0, 2], [1], 0.01, None, out.weights,
+                                       means=out.means, n_components=2)
+    assert gain[0] > 8.5 and gain[1] < 1e-9  # b's variance 1 + 9: observing a removes ~9
+    within = expected_variance_reduction(out.cov, [0, 2], [1], 0.01, None, out.weights)
+    assert np.allclose(within, 0.0)

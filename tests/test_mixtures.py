@@ -1,0 +1,240 @@
+"""Mixture populations (``components=``): the API on faked posteriors, each summary against a
+direct computation, saving and loading, the choice of C, the diagnostics on label-invariant
+quantities, and (slow) recovery and calibration of a real fit on simulated clusters."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+from helpers import simulate
+from scipy.special import logsumexp
+from scipy.stats import multivariate_normal
+
+import skillinfer_bayes as sib
+from skillinfer_bayes.inference import diagnostics
+
+FAST = dict(draws=200, tune=200, chains=2, random_seed=0, progressbar=False)
+
+
+@pytest.fixture
+def mixture_pop(fake_sampler):
+    df = simulate(120, seed=4, missing=0.2)
+    return sib.Population.from_dataframe(df, normalize=False, transform=None, components=3,
+                                         **FAST)
+
+
+def _component_densities(pop, x):
+    """(S, C) log w_c + log N(x_o; mu_c, Sigma_c), by scipy, for one row x (NaN = missing)."""
+    o = ~np.isnan(x)
+    S, C = pop.component_weight_draws.shape
+    out = np.empty((S, C))
+    for s in range(S):
+        for c in range(C):
+            mu, Sigma = pop.component_mu_draws[s, c], pop.component_Sigma_draws[s, c]
+            out[s, c] = np.log(pop.component_weight_draws[s, c]) + multivariate_normal(
+                mu[o], Sigma[np.ix_(o, o)]).logpdf(x[o])
+    return out
+
+
+def test_a_mixture_population_has_its_components_everywhere(mixture_pop):
+    pop = mixture_pop
+    S = pop.n_draws
+    assert pop.n_components == 3
+    assert pop.posterior["mu"].dims == ("chain", "draw", "component", "benchmark")
+    assert pop.component_weight_draws.shape == (S, 3)
+    assert pop.component_mu_draws.shape == (S, 3, 3)
+    assert pop.predictive_components().n_components == 3
+    # the population's mean and covariance are the mixture's moments, per draw
+    w, mu, Sigma = (pop.component_weight_draws, pop.component_mu_draws,
+                    pop.component_Sigma_draws)
+    s = 7
+    mean = w[s] @ mu[s]
+    second = sum(w[s, c] * (Sigma[s, c] + np.outer(mu[s, c], mu[s, c])) for c in range(3))
+    assert np.allclose(pop.mu_draws[s], mean)
+    assert np.allclose(pop.Sigma_draws[s], second - np.outer(mean, mean))
+    assert np.allclose(np.diag(pop.correlation), 1.0)
+    text = str(pop)
+    assert "components: 3 (a covariance each; mean weights" in text
+    assert pop.summary()["n_components"] == 3
+
+
+def test_component_weights_and_probabilities(mixture_pop):
+    pop = mixture_pop
+    table = pop.component_weights(level=0.8)
+    w = pop.component_weight_draws
+    assert table.index.name == "component" and list(table.index) == [0, 1, 2]
+    assert np.allclose(table["weight"], w.mean(axis=0))
+    assert np.allclose(table["lower"], np.quantile(w, 0.1, axis=0))
+    probs = pop.component_probabilities()
+    assert probs.shape == (120, 3) and np.allclose(probs.sum(axis=1), 1.0)
+    assert np.isclose(table["entities"].sum(), 120)
+    # entity 5 (with a missing score) by Bayes' rule with scipy, averaged over the draws
+    x = pop.data.latent()[5]
+    terms = _component_densities(pop, x)
+    expected = np.exp(terms - logsumexp(terms, axis=1, keepdims=True)).mean(axis=0)
+    assert np.allclose(probs.iloc[5], expected)
+    assert pop.component_means().shape == (3, 3)
+
+
+def test_the_mixtures_log_likelihood_is_the_rows_mixture_density(mixture_pop):
+    pop = mixture_pop
+    ll = pop.log_likelihood()
+    X = pop.data.latent()
+    for i in (0, 3):  # a complete row and one with a missing score
+        expected = logsumexp(_component_densities(pop, X[i]), axis=1)
+        assert np.allclose(ll.isel(entity=i).values.reshape(-1), expected)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert np.isfinite(pop.loo().elpd_loo)
+
+
+def test_a_profile_reweights_the_components_by_their_evidence(mixture_pop):
+    pop = mixture_pop
+    before = pop.profile().component_probabilities()
+    assert np.allclose(before, pop.component_weight_draws.mean(axis=0))
+    profile = pop.profile(noise=0.3).observe("a", 1.5)
+    probs = profile.component_probabilities()
+    # by hand: per draw, w_c N(1.5; mu_c[a], Sigma_c[a, a] + 0.3^2), normalized, averaged
+    mu, Sigma = pop.component_mu_draws[:, :, 0], pop.component_Sigma_draws[:, :, 0, 0]
+    log_r = (np.log(pop.component_weight_draws)
+             - 0.5 * np.log(Sigma + 0.09) - 0.5 * (1.5 - mu) ** 2 / (Sigma + 0.09))
+    expected = np.exp(log_r - logsumexp(log_r, axis=1, keepdims=True)).mean(axis=0)
+    assert np.allclose(probs, expected) and np.isclose(probs.sum(), 1.0)
+    table = profile.predict(level=0.9)
+    assert table.loc["b", "lower"] < table.loc["b", "mean"] < table.loc["b", "upper"]
+    assert list(profile.most_informative(k=2)["benchmark"]) in (["b", "c"], ["c", "b"])
+    assert profile.sample(50, random_seed=0).shape == (50, 3)
+
+
+def test_a_saved_mixture_loads_and_predicts_the_same(mixture_pop, tmp_path):
+    path = mixture_pop.to_netcdf(tmp_path / "mixture.nc")
+    same = sib.Population.from_netcdf(path)
+    assert same.n_components == 3
+    first = mixture_pop.profile().observe("a", 1.0).predict()
+    assert first.equals(same.profile().observe("a", 1.0).predict())
+
+
+def test_components_auto_keeps_the_best_loo_and_reports_it(fake_sampler):
+    df = simulate(80, seed=5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", sib.SamplerWarning)
+        pop = sib.Population.from_dataframe(df, normalize=False, transform=None,
+                                            components="auto", **FAST)
+    table = pop.component_selection
+    assert table.index.name == "components" and table.index[0] == 1
+    assert len(table) >= 2 and table["chosen"].sum() == 1
+    assert table.loc[table["elpd_loo"].idxmax(), "chosen"]
+    assert pop.n_components == int(table.index[table["chosen"]][0])
+    assert "(pop.component_selection)" in str(pop)
+
+
+def test_bad_component_specifications_get_clear_errors(fake_sampler):
+    df = simulate(40, seed=6)
+    kwargs = dict(normalize=False, transform=None, **FAST)
+    with pytest.raises(ValueError, match=r"components must be a positive integer.*got 0"):
+        sib.Population.from_dataframe(df, components=0, **kwargs)
+    with pytest.raises(ValueError, match="components must be a positive integer.*'two'"):
+        sib.Population.from_dataframe(df, components="two", **kwargs)
+    with pytest.raises(ValueError, match="components=2 needs covariance='lkj'"):
+        sib.Population.from_dataframe(df, components=2, covariance="factor", n_factors=1,
+                                      **kwargs)
+    with pytest.raises(ValueError, match="shared_covariance=True is for mixtures"):
+        sib.Population.from_dataframe(df, shared_covariance=True, **kwargs)
+    with pytest.raises(ValueError, match="groups are not supported with components=2"):
+        sib.Population.from_dataframe(df, components=2, groups=["x", "y"] * 20, **kwargs)
+    with pytest.raises(ValueError, match="not both at once"):
+        sib.Population.from_dataframe(df, components="auto", covariance="factor",
+                                      n_factors="auto", **kwargs)
+    assert not fake_sampler  # all refused before sampling
+
+
+def _posterior_with_modes(lp_offsets, swap_labels=False):
+    """A 2-component fake posterior of 4 chains; chain c's log density shifted by
+    ``lp_offsets[c]``; with ``swap_labels`` the last two chains give the labels the other
+    way round."""
+    rng = np.random.default_rng(0)
+    chains, draws, K = 4, 300, 2
+    w = np.clip(rng.normal([0.3, 0.7], 0.02, size=(chains, draws, 2)), 0.01, None)
+    w /= w.sum(axis=-1, keepdims=True)
+    mu = rng.normal([[-1.0, -1.0], [1.0, 1.0]], 0.05, size=(chains, draws, 2, K))
+    if swap_labels:
+        w[2:] = w[2:, :, ::-1]
+        mu[2:] = mu[2:, :, ::-1]
+    stds = rng.normal(1.0, 0.05, size=(chains, draws, 2, K))
+    r = rng.normal(0.3, 0.05, size=(chains, draws, 2))
+    corr = np.tile(np.eye(K), (chains, draws, 2, 1, 1))
+    corr[..., 0, 1] = corr[..., 1, 0] = r
+    if swap_labels:
+        stds[2:], corr[2:] = stds[2:, :, ::-1], corr[2:, :, ::-1]
+    posterior = xr.Dataset(
+        {"component_weights": (("chain", "draw", "component"), w),
+         "mu_std": (("chain", "draw", "component", "benchmark"), mu),
+         "chol_stds": (("chain", "draw", "component", "benchmark"), stds),
+         "chol_corr": (("chain", "draw", "component", "benchmark", "benchmark_bis"), corr)},
+        coords={"chain": range(chains), "draw": range(draws), "benchmark": ["a", "b"],
+                "benchmark_bis": ["a", "b"], "component": [0, 1]})
+    lp = rng.normal(size=(chains, draws)) + np.asarray(lp_offsets)[:, None]
+    stats = xr.Dataset({"lp": (("chain", "draw"), lp),
+                        "diverging": (("chain", "draw"), np.zeros((chains, draws), bool))})
+    return {"posterior": posterior, "sample_stats": stats}
+
+
+def test_label_invariant_diagnostics_ignore_the_labels_but_see_different_modes():
+    swapped = diagnostics.summarize(_posterior_with_modes([0, 0, 0, 0], swap_labels=True))
+    assert swapped["max_r_hat"] < 1.01  # the population is the same in every chain
+    assert swapped["max_r_hat_components"] > 1.5
+    (problem,) = diagnostics.problems(swapped)
+    assert "label its clusters differently" in problem and "predictions" in problem
+    modes = diagnostics.summarize(_posterior_with_modes([0, 0, -40, -40]))
+    problem = diagnostics.problems(modes)[0]
+    assert "settled in different modes" in problem and "-40" in problem
+    assert "components='auto'" in problem
+
+
+def test_evaluate_takes_components(fake_sampler):
+    df = simulate(150, seed=7)
+    res = sib.evaluate(df, methods=("bayes", "plugin"), components=2, transform=None,
+                       n_observed=1, progressbar=False, draws=200, tune=200, chains=2)
+    assert res.settings["components"] == 2
+    assert set(res.summary.index.get_level_values("method")) == {"bayes", "plugin"}
+    with pytest.raises(ValueError, match="protocol='cells' takes no .*components"):
+        sib.evaluate(df, protocol="cells", components=2)
+
+
+@pytest.mark.slow
+def test_a_real_fit_recovers_known_clusters_and_is_calibrated():
+    """Two clusters of known means and weights: each recovered within 2 posterior sds, and
+    new entities' predictive intervals cover at their levels (PIT within 0.02)."""
+    rng = np.random.default_rng(11)
+    means = np.array([[-1.5, -1.0, -0.5], [1.5, 1.0, 1.5]])
+    cov = np.array([[1.0, 0.6, 0.3], [0.6, 1.0, 0.5], [0.3, 0.5, 1.0]]) * 0.5
+    weights = np.array([0.35, 0.65])
+
+    def draw(n):
+        which = rng.choice(2, size=n, p=weights)
+        return means[which] + rng.multivariate_normal(np.zeros(3), cov, size=n)
+
+    df = pd.DataFrame(draw(600), columns=["a", "b", "c"])
+    pop = sib.Population.from_dataframe(df, normalize=False, transform=None, components=2,
+                                        random_seed=1, draws=500, tune=500, progressbar=False)
+    assert pop.diagnostics()["ok"]
+    mu = pop.component_mu_draws
+    assert np.all(np.abs(mu.mean(axis=0) - means) < 2 * mu.std(axis=0))
+    table = pop.component_weights()
+    assert np.all(np.abs(table["weight"] - weights) < 2 * table["sd"])
+    # PIT of new entities' unobserved scores given one observed score
+    new = draw(400)
+    components = pop.predictive_components()
+    from skillinfer_bayes.predictive.components import condition_components
+    from skillinfer_bayes.predictive.mixture import mixture_cdf
+
+    out = condition_components(components, np.array([0]), new[:, [0]], noise_var=0.0)
+    pit = np.stack([mixture_cdf(new[:, k], out.means[:, :, k], np.sqrt(out.cov[:, k]),
+                                out.weights) for k in (1, 2)])
+    for level in (0.5, 0.9, 0.95):
+        inside = np.mean(np.abs(pit - 0.5) <= level / 2)
+        assert abs(inside - level) <= 0.02, (level, inside)
