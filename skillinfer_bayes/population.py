@@ -911,7 +911,8 @@ class Population:
         Returns
         -------
         arviz.InferenceData
-            ``prior`` (``mu``, ``sigma``, ``corr`` and, with groups, ``group_sd``) and
+            ``prior`` (``mu``, ``sigma``, ``corr`` and, with groups, ``group_sd``; a
+            mixture's per component, with ``component_weights``) and
             ``prior_predictive`` (``scores``: ``(chain, draw, entity, benchmark)``; with groups
             each simulated entity belongs to a new group) and ``observed_data`` (``scores``).
 

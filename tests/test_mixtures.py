@@ -110,6 +110,17 @@ def test_a_profile_reweights_the_components_by_their_evidence(mixture_pop):
     assert profile.sample(50, random_seed=0).shape == (50, 3)
 
 
+def test_the_prior_predictive_of_a_mixture_draws_components(mixture_pop):
+    prior = mixture_pop.sample_prior_predictive(draws=40, n_entities=30, random_seed=0)
+    assert prior["prior"]["mu"].dims == ("chain", "draw", "component", "benchmark")
+    w = prior["prior"]["component_weights"].values
+    assert w.shape == (1, 40, 3) and np.allclose(w.sum(axis=-1), 1.0)
+    assert prior["prior_predictive"]["scores"].shape == (1, 40, 30, 3)
+    again = mixture_pop.sample_prior_predictive(draws=40, n_entities=30, random_seed=0)
+    assert np.array_equal(prior["prior_predictive"]["scores"],
+                          again["prior_predictive"]["scores"])
+
+
 def test_a_saved_mixture_loads_and_predicts_the_same(mixture_pop, tmp_path):
     path = mixture_pop.to_netcdf(tmp_path / "mixture.nc")
     same = sib.Population.from_netcdf(path)
@@ -197,12 +208,29 @@ def test_label_invariant_diagnostics_ignore_the_labels_but_see_different_modes()
 
 def test_evaluate_takes_components(fake_sampler):
     df = simulate(150, seed=7)
-    res = sib.evaluate(df, methods=("bayes", "plugin"), components=2, transform=None,
-                       n_observed=1, progressbar=False, draws=200, tune=200, chains=2)
+    res = sib.evaluate(df, methods=("bayes", "plugin", "plugin_mixture"), components=2,
+                       transform=None, n_observed=1, progressbar=False, draws=200, tune=200,
+                       chains=2)
     assert res.settings["components"] == 2
-    assert set(res.summary.index.get_level_values("method")) == {"bayes", "plugin"}
+    assert set(res.summary.index.get_level_values("method")) == {
+        "bayes", "plugin", "plugin_mixture"}
+    assert (res.summary["coverage_90"] > 0.5).all()
     with pytest.raises(ValueError, match="protocol='cells' takes no .*components"):
         sib.evaluate(df, protocol="cells", components=2)
+
+
+def test_the_plugin_mixture_is_sklearns_em_fit():
+    from sklearn.mixture import GaussianMixture
+
+    from skillinfer_bayes.studies.evaluation import plugin_mixture
+
+    X = simulate(200, seed=8).to_numpy()
+    draws = plugin_mixture(X, 3, random_seed=1)
+    gmm = GaussianMixture(3, random_state=1, reg_covar=1e-6).fit(X)
+    assert np.allclose(draws.means[0], gmm.means_) and np.allclose(draws.weights[0],
+                                                                   gmm.weights_)
+    by_bic = plugin_mixture(X)  # one Gaussian population: BIC keeps one component
+    assert by_bic.n_components == 1
 
 
 @pytest.mark.slow

@@ -13,6 +13,7 @@ from skillinfer_bayes.data.prepared import score_values
 from skillinfer_bayes.inference.inference_data import InferenceData, from_dict, with_group
 from skillinfer_bayes.models.factor import build_factor_model
 from skillinfer_bayes.models.masked import masked_rows
+from skillinfer_bayes.models.mixture import WEIGHTS_VAR
 from skillinfer_bayes.models.mvn import CHOL_VAR, GROUP_SD_VAR, MEAN_VAR, population_priors
 from skillinfer_bayes.models.priors import Prior
 
@@ -70,15 +71,24 @@ def sample_prior_predictive(
     grouped = pop.groups is not None
     rng = np.random.default_rng(random_seed)
     prior_choice = pop.prior if prior is None else prior
-    params = draw_prior(prior_choice, K, draws, int(rng.integers(2**31 - 1)), grouped,
+    C = pop.n_components
+    # a mixture: C independent components per draw (the ordering of the labels does not
+    # change the predictive), weights from the Dirichlet, each entity in one component
+    params = draw_prior(prior_choice, K, draws * C, int(rng.integers(2**31 - 1)), grouped,
                         n_factors=pop.n_factors)
     center = pop.standardization["center"].to_numpy()
     scale = pop.standardization["scale"].to_numpy()
     sd = params[f"{CHOL_VAR}_stds"]
     corr = params[f"{CHOL_VAR}_corr"]
-    L = np.linalg.cholesky(corr * sd[:, :, None] * sd[:, None, :])  # (draws, K, K)
+    L = np.linalg.cholesky(corr * sd[:, :, None] * sd[:, None, :])  # (draws C, K, K)
+    which = np.zeros((draws, n_entities), dtype=int)
+    if C > 1:
+        weights = rng.dirichlet(np.full(C, prior_choice.weight_concentration), size=draws)
+        which = (rng.random((draws, n_entities, 1)) > np.cumsum(weights, axis=1)[:, None, :]
+                 ).sum(axis=2).clip(max=C - 1)
+    component = np.arange(draws)[:, None] * C + which  # (draws, n_entities)
     z = rng.standard_normal((draws, n_entities, K))
-    y_std = params[MEAN_VAR][:, None, :] + np.einsum("sij,snj->sni", L, z)
+    y_std = params[MEAN_VAR][component] + np.einsum("snij,snj->sni", L[component], z)
     if grouped:  # every simulated entity belongs to a new group
         y_std = y_std + params[GROUP_SD_VAR][:, None, :] * rng.standard_normal(y_std.shape)
     prior_draws = {
@@ -95,6 +105,11 @@ def sample_prior_predictive(
         "corr": ["benchmark", "benchmark_bis"],
         "scores": ["entity", "benchmark"],
     }
+    if C > 1:  # one of each per component
+        prior_draws = {k: v.reshape(draws, C, *v.shape[1:]) for k, v in prior_draws.items()}
+        prior_draws[WEIGHTS_VAR] = weights
+        dims = {k: v if k == "scores" else ["component", *v] for k, v in dims.items()}
+        dims[WEIGHTS_VAR] = ["component"]
     idata = from_dict(
         prior={k: v[None] for k, v in prior_draws.items()},
         prior_predictive={"scores": score_values(center + scale * y_std,
@@ -103,6 +118,7 @@ def sample_prior_predictive(
             "benchmark": names,
             "benchmark_bis": names,
             "entity": np.arange(n_entities),
+            **({"component": np.arange(C)} if C > 1 else {}),
         },
         dims=dims,
         attrs={"prior": repr(prior_choice)},

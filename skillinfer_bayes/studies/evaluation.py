@@ -15,6 +15,10 @@ Methods, all predicting through the same batched conditioning and mixture scorin
   scales).
 - ``"diagonal"``: the Ledoit-Wolf covariance's diagonal only: no transfer between benchmarks.
 - ``"mean"``: the population's sample mean and sd for every benchmark.
+- ``"plugin_mixture"``: a Gaussian mixture fitted by EM (scikit-learn's ``GaussianMixture``),
+  plugged in as one draw of C components: the plug-in counterpart of ``components=``, with
+  the same C when ``components`` is a number and C chosen by BIC (1 to 8) otherwise
+  (:func:`plugin_mixture`).
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from tqdm.auto import tqdm
 from skillinfer_bayes.data.checks import check_level, check_noise, check_seed
 from skillinfer_bayes.data.transforms import DEFAULT_BOUNDS, DEFAULT_TRANSFORM
 from skillinfer_bayes.inference.fitting import SamplerConfig
+from skillinfer_bayes.models.mixture import mixture_moments
 from skillinfer_bayes.models.priors import Prior
 from skillinfer_bayes.predictive.components import ComponentDraws
 from skillinfer_bayes.predictive.conditioning import default_noise
@@ -41,7 +46,11 @@ from skillinfer_bayes.studies.protocol import (
 )
 from skillinfer_bayes.studies.scoring import LEVELS, EvaluationResult, predict_cells
 
-METHODS = ("bayes", "plugin", "diagonal", "mean")
+METHODS = ("bayes", "plugin", "diagonal", "mean", "plugin_mixture")
+#: The default methods of the fixed protocol.
+DEFAULT_METHODS = ("bayes", "plugin", "diagonal", "mean")
+#: Most components the plug-in mixture's BIC tries.
+MAX_PLUGIN_COMPONENTS = 8
 
 
 def plugin_moments(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -66,8 +75,39 @@ def plugin_moments(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return X.mean(axis=0)[None], lw.covariance_[None]
 
 
-def _method_draws(method: str, X: np.ndarray) -> ComponentDraws:
-    """The one-draw normal of a plug-in method fitted to the training rows ``X``."""
+def plugin_mixture(X: np.ndarray, components: int | str = "auto",
+                   random_seed: int = 0) -> ComponentDraws:
+    """A Gaussian mixture fitted by EM to the rows ``X``, as one draw of C components.
+
+    ``components`` a number: that C; otherwise the C of 1 to ``MAX_PLUGIN_COMPONENTS`` with
+    the lowest BIC.
+
+    Examples
+    --------
+    >>> X = np.vstack([np.random.default_rng(0).normal(size=(100, 2)),
+    ...                np.random.default_rng(1).normal(size=(100, 2)) + 6.0])
+    >>> plugin_mixture(X).n_components
+    2
+    """
+    from sklearn.mixture import GaussianMixture
+
+    def fitted(C: int) -> GaussianMixture:
+        return GaussianMixture(C, random_state=random_seed, reg_covar=1e-6).fit(X)
+
+    if isinstance(components, (int, np.integer)) and not isinstance(components, bool):
+        gmm = fitted(int(components))
+    else:
+        fits = [fitted(C) for C in range(1, MAX_PLUGIN_COMPONENTS + 1)]
+        gmm = min(fits, key=lambda g: g.bic(X))
+    return ComponentDraws(gmm.means_[None], gmm.covariances_[None], gmm.weights_[None])
+
+
+def _method_draws(method: str, X: np.ndarray, components: int | str = "auto",
+                  random_seed: int = 0) -> ComponentDraws:
+    """The one-draw normal (or mixture) of a plug-in method fitted to the training rows
+    ``X``."""
+    if method == "plugin_mixture":
+        return plugin_mixture(X, components if components != 1 else "auto", random_seed)
     if method == "plugin":
         return ComponentDraws.normal(*plugin_moments(X))
     if method == "diagonal":
@@ -224,7 +264,8 @@ def evaluate(
     n_observed : int or sequence of int, default (1, 2)
         Numbers of observed benchmarks; every combination of that many is evaluated.
     methods : sequence of str, optional
-        Any of "bayes", "plugin", "diagonal", "mean" (default: all four); with
+        Any of "bayes", "plugin", "diagonal", "mean" (default: these four) and
+        "plugin_mixture" (with ``components``' C, or C by BIC); with
         ``protocol="cells"`` any of "bayes", "mean", "knn" (default: these three) and "em"
         (the plug-in factor analysis of rank ``em_factors``).
     random_seed : int, default 0
@@ -314,7 +355,7 @@ def evaluate(
     if protocol != "entities":
         raise ValueError(f"Unknown protocol {protocol!r}; choose 'entities' (held-out models, "
                          "the fixed protocol) or 'cells' (held-out cells of a sparse table).")
-    methods = check_methods(METHODS if methods is None else methods)
+    methods = check_methods(DEFAULT_METHODS if methods is None else methods)
     random_seed = check_seed(random_seed)
     if random_seed is None:
         raise ValueError("random_seed must be an integer: it fixes the protocol's split.")
@@ -372,11 +413,13 @@ def evaluate(
                 test_covariates = None if C_all is None else C_all[test_idx]
             else:
                 transforms = test_covariates = None
-                fixed = _method_draws(method, X_train)
+                fixed = _method_draws(method, X_train, components, seed)
                 def draws_for(g, fixed=fixed):
                     return fixed
                 test_groups = None
-                noise_sd = method_noise(fixed.flat_covariances(), noise)
+                # the default noise from the population's covariance (a mixture's moments)
+                noise_sd = method_noise(
+                    mixture_moments(fixed.weights, fixed.means, fixed.covariances)[1], noise)
             frames += score_cells(
                 draws_for, X_test, test_groups, combos, noise_sd, levels, seed, names,
                 matrix.index[test_idx], {"replication": rep, "method": method}, transforms,
