@@ -45,7 +45,8 @@ def test_docstring_examples(name):
 @pytest.fixture(scope="module")
 def example_globals() -> dict:
     """What the examples of Population and Profile assume: ``sib``, ``np``, the leaderboard
-    ``df`` and ``pop``, the small fit of the class example (4 chains x 300 draws)."""
+    ``df`` and ``pop``, the small fit of the class example (4 chains x 300 draws), and
+    ``mix``, a two-component mixture of the first 400 models (the component examples)."""
     import numpy as np
 
     import skillinfer_bayes as sib
@@ -53,7 +54,9 @@ def example_globals() -> dict:
     df = sib.datasets.open_llm_leaderboard().set_index("fullname")[sib.datasets.BENCHMARKS]
     pop = sib.Population.from_dataframe(df, normalize=False, random_seed=0, draws=300,
                                         tune=300, progressbar=False)
-    return {"sib": sib, "np": np, "df": df, "pop": pop}
+    mix = sib.Population.from_dataframe(df.iloc[:400], components=2, random_seed=0,
+                                        draws=300, tune=500, progressbar=False)
+    return {"sib": sib, "np": np, "df": df, "pop": pop, "mix": mix}
 
 
 @pytest.mark.parametrize("name", ["skillinfer_bayes", "skillinfer_bayes.population",

@@ -104,8 +104,8 @@ def test_bad_cell_protocol_inputs_are_refused_with_the_fix(fake_sampler):
         sib.evaluate(df, protocol="cells", methods=("plugin",))
     with pytest.raises(ValueError, match="Unknown protocol 'rows'; choose 'entities'"):
         sib.evaluate(df, protocol="rows")
-    with pytest.raises(ValueError, match="protocol='cells' takes no groups, covariates or "
-                                         "noise yet"):
+    with pytest.raises(ValueError, match="protocol='cells' takes no groups, covariates, "
+                                         "noise or components yet"):
         sib.evaluate(df, protocol="cells", noise=0.1)
     with pytest.raises(ValueError, match="The 'em' method needs a rank: pass em_factors=2"):
         sib.evaluate(df, protocol="cells", methods=("em",))
