@@ -1001,11 +1001,13 @@ class Population:
         >>> pop.predictive_components().n_components
         1
         """
-        mu, Sigma = self.predictive_draws(group, warn=warn)
-        post = self.idata["posterior"]
         if self.n_components > 1:  # never grouped: the fitted components
+            if group is not None:
+                self._require_groups(f"group={group!r}")
             return ComponentDraws(self.component_mu_draws, self.component_Sigma_draws,
                                   self.component_weight_draws)
+        mu, Sigma = self.predictive_draws(group, warn=warn)
+        post = self.idata["posterior"]
         if LOADINGS_VAR not in post:
             return ComponentDraws.normal(mu, Sigma)
         # a factor covariance (never grouped): conditioning through r x r systems, with the

@@ -48,6 +48,8 @@ def test_a_mixture_population_has_its_components_everywhere(mixture_pop):
     assert pop.component_weight_draws.shape == (S, 3)
     assert pop.component_mu_draws.shape == (S, 3, 3)
     assert pop.predictive_components().n_components == 3
+    with pytest.raises(ValueError, match="needs a grouped population"):
+        pop.profile(group="x")
     # the population's mean and covariance are the mixture's moments, per draw
     w, mu, Sigma = (pop.component_weight_draws, pop.component_mu_draws,
                     pop.component_Sigma_draws)

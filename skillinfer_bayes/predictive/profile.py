@@ -618,14 +618,17 @@ class Profile:
         gain = expected_variance_reduction(cov, candidates, unobserved, self._noise_var, weights,
                                            component_weights=out.weights, means=out.means,
                                            n_components=C)
-        targets = (np.eye(len(self.latent_names))[unobserved] if weights is None
-                   else weights[None])
-        within = np.einsum("ti,sij,tj->s", targets, cov, targets)  # (S C,)
+        if weights is None:  # (S C,) target variance per component
+            within = np.diagonal(cov, axis1=1, axis2=2)[:, unobserved].sum(axis=1)
+        else:
+            within = np.einsum("i,sij,j->s", weights, cov, weights)
         if C == 1:
             total = average(within, out.weights)
         else:  # each draw's mixture variance: within + between its components' means
             S = self.components.n_draws
             w = out.weights.reshape(S, C) * S
+            targets = (np.eye(len(self.latent_names))[unobserved] if weights is None
+                       else weights[None])
             tm = (out.means @ targets.T).reshape(S, C, -1)
             spread = np.sum(np.einsum("sc,sct->st", w, tm**2)
                             - np.einsum("sc,sct->st", w, tm) ** 2, axis=1)

@@ -157,3 +157,6 @@ def test_most_informative_counts_what_an_observation_says_about_the_cluster():
     assert gain[0] > 8.5 and gain[1] < 1e-9  # b's variance 1 + 9: observing a removes ~9
     within = expected_variance_reduction(out.cov, [0, 2], [1], 0.01, None, out.weights)
     assert np.allclose(within, 0.0)
+    with pytest.raises(ValueError, match="needs the components' means and weights"):
+        expected_variance_reduction(out.cov, [0, 2], [1], 0.01, None, out.weights,
+                                    n_components=2)
