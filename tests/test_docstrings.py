@@ -4,35 +4,28 @@ from __future__ import annotations
 
 import doctest
 import importlib
+from pathlib import Path
 
 import pytest
 
-MODULES = [
-    "skillinfer_bayes.predictive.active",
-    "skillinfer_bayes.studies.curves",
-    "skillinfer_bayes.inference.locations",
-    "skillinfer_bayes.studies.protocol",
-    "skillinfer_bayes.predictive.components",
-    "skillinfer_bayes.predictive.marginals",
-    "skillinfer_bayes.data.transforms",
-    "skillinfer_bayes.predictive.conditioning",
-    "skillinfer_bayes.datasets",
-    "skillinfer_bayes.inference.diagnostics",
-    "skillinfer_bayes.studies.evaluation",
-    "skillinfer_bayes.inference.fitting",
-    "skillinfer_bayes.inference.inference_data",
-    "skillinfer_bayes.predictive.mixture",
-    "skillinfer_bayes.models.mvn",
-    "skillinfer_bayes.studies.parallel",
-    "skillinfer_bayes.data.prepared",
-    "skillinfer_bayes.predictive.prior_predictive",
-    "skillinfer_bayes.models.priors",
-    "skillinfer_bayes.predictive.scores",
-    "skillinfer_bayes.inference.storage",
-    "skillinfer_bayes.data.sufficient_stats",
-    "skillinfer_bayes.data.tables",
-    "skillinfer_bayes.data.checks",
-]
+PACKAGE = Path(__file__).resolve().parent.parent / "skillinfer_bayes"
+#: Run with the real fit's globals by the test below.
+REAL_FIT_MODULES = ["skillinfer_bayes", "skillinfer_bayes.population",
+                    "skillinfer_bayes.predictive.profile"]
+
+
+def has_examples(name: str) -> bool:
+    """Whether the module has a docstring example doctest runs (not all ``+SKIP``)."""
+    tests = doctest.DocTestFinder().find(importlib.import_module(name))
+    return any(not example.options.get(doctest.SKIP) for t in tests for example in t.examples)
+
+
+#: Every other module with an example (found, not listed, so that none is forgotten).
+MODULES = sorted(
+    name for name in (".".join(p.relative_to(PACKAGE.parent).with_suffix("").parts)
+                      .removesuffix(".__init__") for p in PACKAGE.rglob("*.py"))
+    if name not in REAL_FIT_MODULES and not name.endswith("__main__") and has_examples(name)
+)
 
 
 @pytest.mark.parametrize("name", MODULES)
@@ -59,8 +52,7 @@ def example_globals() -> dict:
     return {"sib": sib, "np": np, "df": df, "pop": pop, "mix": mix}
 
 
-@pytest.mark.parametrize("name", ["skillinfer_bayes", "skillinfer_bayes.population",
-                                  "skillinfer_bayes.predictive.profile"])
+@pytest.mark.parametrize("name", REAL_FIT_MODULES)
 def test_population_and_profile_examples_run_on_a_real_fit(name, example_globals, tmp_path,
                                                            monkeypatch):
     monkeypatch.chdir(tmp_path)  # the examples write scores.csv, leaderboard.nc, ...
