@@ -269,22 +269,20 @@ def build_mixture_model(
         factors = [pm.expand_packed_triangular(K, pm.LKJCholeskyCov(
             name, n=K, eta=prior.eta, sd_dist=sd_distribution(prior, K), compute_corr=False))
             for name in names]
-        chols = factors * C if shared_covariance else factors
-        covs = [chol @ chol.T for chol in chols]
+        stacked = pt.stack(factors)  # (C, K, K), or (1, K, K) when shared
+        covs = pt.broadcast_to(pt.matmul(stacked, stacked.mT), (C, K, K))
         register_jax()  # the likelihood's log-sum-exp in JAX's own form (numpyro)
-        stds = pt.stack([pt.sqrt(pt.diag(cov)) for cov in covs])
+        stds = pt.sqrt(pt.diagonal(covs, axis1=1, axis2=2))
         pm.Deterministic(f"{CHOL_VAR}_stds", stds, dims=("component", "benchmark"))
-        pm.Deterministic(
-            f"{CHOL_VAR}_corr",
-            pt.stack([cov / pt.outer(stds[c], stds[c]) for c, cov in enumerate(covs)]),
-            dims=("component", "benchmark", "benchmark_bis"))
+        pm.Deterministic(f"{CHOL_VAR}_corr", covs / (stds[:, :, None] * stds[:, None, :]),
+                         dims=("component", "benchmark", "benchmark_bis"))
         log_weights = pt.log(weights)
         if is_rows(data):
             values = pm.Data(ROW_VALUES, data[0])
             mask = pm.Data(ROW_MASK, data[1])
-            total = pt.sum(masked_mixture_loglik(values, mask, log_weights, mus, covs))
+            total = pt.sum(masked_mixture_loglik(values, mask, log_weights, mus,
+                                                 [covs[c] for c in range(C)]))
         else:
-            stacked = pt.stack(factors)  # (C, K, K), or (1, K, K) when shared
             total = sum(
                 pt.sum(mixture_pattern_loglik(pm.Data(f"rows_{p}",
                                                       quadratic_features(pattern.values)),
