@@ -585,7 +585,7 @@ class Population:
         Examples
         --------
         >>> mix = sib.Population.from_dataframe(df.iloc[:400], components=2, random_seed=0,
-        ...                                     draws=300, tune=500, progressbar=False)
+        ...                                     draws=500, tune=500, progressbar=False)
         >>> mix.component_weights().columns.tolist()
         ['weight', 'sd', 'lower', 'upper', 'entities']
         """

@@ -48,7 +48,7 @@ def example_globals() -> dict:
     pop = sib.Population.from_dataframe(df, normalize=False, random_seed=0, draws=300,
                                         tune=300, progressbar=False)
     mix = sib.Population.from_dataframe(df.iloc[:400], components=2, random_seed=0,
-                                        draws=300, tune=500, progressbar=False)
+                                        draws=500, tune=500, progressbar=False)
     return {"sib": sib, "np": np, "df": df, "pop": pop, "mix": mix}
 
 

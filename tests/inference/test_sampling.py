@@ -63,7 +63,7 @@ def test_the_staged_warmup_samples_the_posterior_of_the_windowed_one():
         post = idata["posterior"]
         summaries.append({name: (post[name].mean(("chain", "draw")).values,
                                  post[name].std(("chain", "draw")).values)
-                          for name in ("component_weights", "mu", "chol_stds")})
+                          for name in ("component_weights", "mu_std", "chol_stds")})
     staged, windowed = summaries
     for name, (mean, sd) in staged.items():
         # both are MCMC estimates (ESS in the hundreds at least): 5 sds / sqrt(200) apart
