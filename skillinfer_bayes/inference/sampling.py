@@ -3,10 +3,7 @@
 ``"numpyro"`` (the default when installed) compiles PyMC's log-density to JAX and runs numpyro's
 NUTS with a dense mass matrix (diagonal for the factor model, see :func:`dense_mass`), all
 chains vectorized inside a single compiled ``lax.scan``: one
-XLA compilation, no per-step Python dispatch. A model that starts near its mode (a mixture,
-started at EM) is warmed up in two stages from the curvature at the start
-(:func:`initial_inverse_mass`, :func:`pooled_covariance`) instead of numpyro's windows from the
-identity. The data (sufficient statistics, ``pm.Data``) are
+XLA compilation, no per-step Python dispatch. The data (sufficient statistics, ``pm.Data``) are
 arguments of the compiled run, so refitting data of the same shape (replications, prior
 comparisons, simulation studies) reuses it and costs about a second. ``"nutpie"`` and
 ``"pymc"`` go through ``pm.sample``.
@@ -233,7 +230,6 @@ def _compile_numpyro(model: pm.Model, draws: int, tune: int, chains: int,
     import jax.numpy as jnp
     import pytensor.tensor as pt
     from jax import lax
-    from jax.flatten_util import ravel_pytree
     from numpyro.infer.hmc import hmc
     from pytensor.compile.mode import JAX
     from pytensor.compile.sharedvalue import SharedVariable
@@ -280,22 +276,17 @@ def _compile_numpyro(model: pm.Model, draws: int, tune: int, chains: int,
     total = tune + draws
     report_every = max(1, total // 40)
 
-    def init(params, keys, data, num_warmup, inverse_mass):
-        return jax.vmap(
+    def run(params, keys, data):
+        state = jax.vmap(
             lambda p, k: init_kernel(
                 p,
-                num_warmup=num_warmup,
-                inverse_mass_matrix=inverse_mass,
-                adapt_mass_matrix=inverse_mass is None,
+                num_warmup=tune,
                 dense_mass=dense,
                 target_accept_prob=target_accept,
                 model_args=data,
                 rng_key=k,
             )
         )(params, keys)
-
-    def advance(state, data, first, n):
-        """``n`` NUTS iterations of every chain (numbered from ``first`` for the progress)."""
 
         def step(state, i):
             state = jax.vmap(lambda st: sample_kernel(st, model_args=data))(state)
@@ -316,25 +307,8 @@ def _compile_numpyro(model: pm.Model, draws: int, tune: int, chains: int,
             )
             return state, keep
 
-        return lax.scan(step, state, first + jnp.arange(n))
-
-    def run(params, keys, data, inverse_mass):
-        if inverse_mass is None:  # numpyro's windowed adaptation, from the identity
-            _, trace = advance(init(params, keys, data, tune, None), data, 0, total)
-            return jax.tree.map(lambda x: x[tune:], trace)
-        # Two stages from a start near the mode (see :func:`initial_inverse_mass`):
-        # step size only, with the Laplace metric; then the metric estimated from the
-        # second half of those draws, pooled over chains, and the step size again.
-        first = tune // 2
-        state, trace = advance(init(params, keys, data, first, inverse_mass), data, 0, first)
-        recent = jnp.concatenate(
-            [x[first // 2:].reshape(x.shape[0] - first // 2, x.shape[1], -1) for x in trace[0]],
-            axis=-1)  # (draws, chains, d), the order of ravel_pytree
-        metric = pooled_covariance(recent, dense)
-        keys = jax.vmap(lambda k: jax.random.fold_in(k, 1))(keys)
-        state = init(state.z, keys, data, tune - first, metric)
-        _, trace2 = advance(state, data, first, tune - first + draws)
-        return jax.tree.map(lambda x: x[tune - first:], trace2)
+        _, trace = lax.scan(step, state, jnp.arange(total))
+        return jax.tree.map(lambda x: x[tune:], trace)
 
     keep = posterior_dims(model)
     outputs = [v for v in model.unobserved_value_vars if v.name in keep]
@@ -342,16 +316,7 @@ def _compile_numpyro(model: pm.Model, draws: int, tune: int, chains: int,
     graph = jaxify(outputs)
     in_axes = (0,) * n_values + (None,) * len(data_vars)  # draws batched, data shared
     transform = jax.jit(jax.vmap(graph, in_axes=in_axes))
-
-    def curvature(params, data):
-        # the Hessian of the potential at one point, over the flattened parameters: one
-        # Hessian-vector product per column, in sequence (jax.hessian's batched form of the
-        # same hung XLA's CPU runtime on a six-component mixture)
-        flat, unravel = ravel_pytree(params)
-        gradient = jax.grad(lambda x: potential(unravel(x), data))
-        return lax.map(lambda v: jax.jvp(gradient, (flat,), (v,))[1], jnp.eye(flat.size))
-
-    return jax.jit(run), transform, names, jax.jit(curvature)
+    return jax.jit(run), transform, names
 
 
 def _initial_point(model: pm.Model) -> dict[str, np.ndarray]:
@@ -375,76 +340,14 @@ def _initial_point(model: pm.Model) -> dict[str, np.ndarray]:
     return {name: np.zeros(shape) for name, shape in shapes.items()}
 
 
-def _start(model: pm.Model) -> tuple[dict[str, np.ndarray], float, bool]:
-    """The chains' starting point, the half-width of their uniform jitter, and whether the
-    start is near the mode: a model's own start where its builder set one (a mixture's,
-    :func:`~skillinfer_bayes.models.mixture.starting_point`), else :func:`_initial_point` with
-    PyMC's jitter of 1."""
+def _start(model: pm.Model) -> tuple[dict[str, np.ndarray], float]:
+    """The chains' starting point and the half-width of their uniform jitter: a model's own
+    start where its builder set one (a mixture's, :func:`~skillinfer_bayes.models.mixture.
+    starting_point`), else :func:`_initial_point` with PyMC's jitter of 1."""
     own = getattr(model, START_ATTRIBUTE, None)
     if own is not None and sorted(own) == sorted(v.name for v in model.value_vars):
-        return own, START_JITTER, True
-    return _initial_point(model), 1.0, False
-
-
-#: The smallest curvature :func:`initial_inverse_mass` allows an unconstrained direction (a
-#: variance of at most 100 in the first adaptation window).
-MIN_CURVATURE = 1e-2
-
-
-def initial_inverse_mass(hessian: np.ndarray, dense: bool) -> np.ndarray:
-    """NUTS's first inverse mass matrix from the potential's Hessian at the start point.
-
-    numpyro starts the adaptation from the identity; on a posterior whose scales span orders of
-    magnitude (a mixture of thousands of rows: sds from 0.001 to 1) the first windows then take
-    trees of hundreds of steps. Started near the mode (a mixture's EM start), the inverse
-    Hessian is the Laplace approximation of the posterior covariance, and the adaptation starts
-    from it. The Hessian is symmetrized and its eigenvalues replaced by their absolute values,
-    floored at :data:`MIN_CURVATURE` (the start is near, not at, the mode: a few directions may
-    curve the wrong way).
-
-    Parameters
-    ----------
-    hessian : numpy.ndarray
-        (d, d) Hessian of the potential (the negative log density) on the unconstrained scale.
-    dense : bool
-        Return the (d, d) inverse; else the (d,) inverse of the diagonal.
-
-    Examples
-    --------
-    >>> initial_inverse_mass(np.array([[4.0, 0.0], [0.0, -0.5]]), dense=True).tolist()
-    [[0.25, 0.0], [0.0, 2.0]]
-    >>> initial_inverse_mass(np.array([[4.0, 1.0], [1.0, 0.0]]), dense=False).tolist()
-    [0.25, 100.0]
-    """
-    hessian = np.asarray(hessian, dtype=float)
-    if not dense:
-        return 1.0 / np.maximum(np.abs(np.diag(hessian)), MIN_CURVATURE)
-    values, vectors = np.linalg.eigh(0.5 * (hessian + hessian.T))
-    values = np.maximum(np.abs(values), MIN_CURVATURE)
-    return (vectors / values) @ vectors.T
-
-
-def pooled_covariance(draws, dense: bool):
-    """The metric of the second warm-up stage: the within-chain covariance of (T, chains, d)
-    draws, pooled over chains (chains in different modes do not inflate it), regularized as
-    Stan's: ``n / (n + 5) S + 1e-3 * 5 / (n + 5) I`` (the diagonal only, when not ``dense``).
-
-    Examples
-    --------
-    >>> import jax.numpy as jnp
-    >>> x = jnp.stack([jnp.array([[0.0], [2.0]]), jnp.array([[10.0], [12.0]])], axis=1)
-    >>> round(float(pooled_covariance(x, dense=False)[0]), 4)  # 4 / 9 * (1 + 1 + 1 + 1) / 2
-    0.8894
-    """
-    import jax.numpy as jnp
-
-    T, chains, d = draws.shape
-    centred = (draws - draws.mean(axis=0)).reshape(T * chains, d)
-    n = T * chains
-    if dense:
-        covariance = centred.T @ centred / (n - chains)
-        return n / (n + 5.0) * covariance + 1e-3 * 5.0 / (n + 5.0) * jnp.eye(d)
-    return n / (n + 5.0) * jnp.sum(centred**2, axis=0) / (n - chains) + 1e-3 * 5.0 / (n + 5.0)
+        return own, START_JITTER
+    return _initial_point(model), 1.0
 
 
 #: Set to "0" to leave JAX's persistent compilation cache alone.
@@ -486,27 +389,16 @@ def _sample_numpyro(
                                           progressbar, dense_mass(model))
     label = f"NUTS (numpyro), {chains} chains"
     store = compiled if compiled is not None else COMPILED_SAMPLERS  # (an empty one is falsy)
-    run, transform, names, curvature = store.get(
+    run, transform, names = store.get(
         key, lambda: _compile_numpyro(model, draws, tune, chains, target_accept, progressbar)
     )
     data = tuple(jnp.asarray(v.get_value()) for v in model.data_vars)
     rng = np.random.default_rng(random_seed)
-    start, jitter, near_mode = _start(model)
-    scale = {v.name: jitter for v in model.value_vars}
-    inverse_mass = None
-    if near_mode:  # the curvature at the start is the posterior's
-        hessian = curvature([jnp.asarray(start[v.name]) for v in model.value_vars], data)
-        inverse_mass = initial_inverse_mass(np.asarray(hessian), dense_mass(model))
-        # jitter within the Laplace sds: some parameters' posterior sd is far below 0.1
-        sds = np.sqrt(np.diag(inverse_mass) if inverse_mass.ndim == 2 else inverse_mass)
-        offsets = np.cumsum([0] + [np.size(start[v.name]) for v in model.value_vars])
-        scale = {v.name: np.minimum(jitter, sds[a:b].reshape(np.shape(start[v.name])))
-                 for v, a, b in zip(model.value_vars, offsets[:-1], offsets[1:])}
-        inverse_mass = jnp.asarray(inverse_mass)
+    start, jitter = _start(model)
     init_params = [
         jnp.asarray(
-            start[v.name] + scale[v.name] * rng.uniform(-1.0, 1.0,
-                                                        size=(chains, *np.shape(start[v.name])))
+            start[v.name] + rng.uniform(-jitter, jitter,
+                                        size=(chains, *np.shape(start[v.name])))
         )
         for v in model.value_vars
     ]
@@ -516,7 +408,7 @@ def _sample_numpyro(
     _PROGRESS.update(bar=bar, label=label)
     try:
         with bar:
-            trace = jax.block_until_ready(run(init_params, keys, data, inverse_mass))
+            trace = jax.block_until_ready(run(init_params, keys, data))
             bar.update(total - bar.n)
     finally:
         _PROGRESS.update(bar=None)

@@ -72,9 +72,8 @@ DIRECTION_DATA = "mean_direction"
 DEFAULT_CONCENTRATION = 0.5
 #: The model attribute holding the sampler's starting point (:func:`starting_point`).
 START_ATTRIBUTE = "skillinfer_start"
-#: The largest jitter of the chains around that start, on the unconstrained scale (small: a
-#: mixture's posterior has minor modes a wide jitter can drop a chain into; the numpyro backend
-#: jitters less where the Laplace sd at the start is smaller).
+#: The jitter of the chains around that start, on the unconstrained scale (small: a mixture's
+#: posterior has minor modes a wide jitter can drop a chain into).
 START_JITTER = 0.1
 
 
