@@ -321,7 +321,7 @@ def _compile_numpyro(model: pm.Model, draws: int, tune: int, chains: int,
     def run(params, keys, data, inverse_mass):
         if inverse_mass is None:  # numpyro's windowed adaptation, from the identity
             _, trace = advance(init(params, keys, data, tune, None), data, 0, total)
-            return jax.tree.map(lambda x: x[tune:], trace)
+            return jax.tree.map(lambda x: x[tune:], trace), jnp.ones(len(keys), dtype=bool)
         # Two stages from a start near the mode (see :func:`initial_inverse_mass`):
         # step size only, with the Laplace metric; then the metric estimated from the
         # second half of those draws, pooled over chains, and the step size again.
@@ -330,11 +330,16 @@ def _compile_numpyro(model: pm.Model, draws: int, tune: int, chains: int,
         recent = jnp.concatenate(
             [x[first // 2:].reshape(x.shape[0] - first // 2, x.shape[1], -1) for x in trace[0]],
             axis=-1)  # (draws, chains, d), the order of ravel_pytree
-        metric = pooled_covariance(recent, dense)
+        # a chain whose potential energy settled far above the best chain's is in a minor
+        # mode: it restarts stage 2 from the best chain's state
+        kept = in_main_mode(trace[5][first // 2:])
+        best = jnp.argmin(trace[5][first // 2:].mean(axis=0))
+        z = [jnp.where(kept.reshape((-1,) + (1,) * (x.ndim - 1)), x, x[best]) for x in state.z]
+        metric = pooled_covariance(recent, dense, kept)
         keys = jax.vmap(lambda k: jax.random.fold_in(k, 1))(keys)
-        state = init(state.z, keys, data, tune - first, metric)
+        state = init(z, keys, data, tune - first, metric)
         _, trace2 = advance(state, data, first, tune - first + draws)
-        return jax.tree.map(lambda x: x[tune - first:], trace2)
+        return jax.tree.map(lambda x: x[tune - first:], trace2), kept
 
     keep = posterior_dims(model)
     outputs = [v for v in model.unobserved_value_vars if v.name in keep]
@@ -424,10 +429,40 @@ def initial_inverse_mass(hessian: np.ndarray, dense: bool) -> np.ndarray:
     return (vectors / values) @ vectors.T
 
 
-def pooled_covariance(draws, dense: bool):
+#: A chain whose mean potential energy over the end of the first warm-up stage lies more than
+#: this many within-chain sds above the lowest chain's is in a minor mode (:func:`in_main_mode`).
+MODE_GAP_SDS = 5.0
+
+
+def in_main_mode(potential_energy):
+    """Which chains' (T, chains) potential energies put them in the main mode: their mean at
+    most :data:`MODE_GAP_SDS` pooled within-chain sds above the lowest chain's mean.
+
+    A mixture's posterior has minor modes (other clusterings of the population) whose log
+    density lies hundreds below the main one: on the leaderboard (C = 4) two chains of four
+    settled 190 below the others during the first warm-up stage, where large trial step sizes
+    carry chains far. Their posterior mass is negligible, and the second stage restarts them
+    from the best chain's state.
+
+    Examples
+    --------
+    >>> import jax.numpy as jnp
+    >>> energy = jnp.array([[100.0, 101.0, 290.0], [102.0, 100.0, 291.0]])
+    >>> in_main_mode(energy).tolist()
+    [True, True, False]
+    """
+    import jax.numpy as jnp
+
+    level = potential_energy.mean(axis=0)
+    spread = jnp.sqrt(jnp.mean(potential_energy.var(axis=0)))
+    return level <= level.min() + MODE_GAP_SDS * jnp.maximum(spread, 1e-6)
+
+
+def pooled_covariance(draws, dense: bool, kept=None):
     """The metric of the second warm-up stage: the within-chain covariance of (T, chains, d)
-    draws, pooled over chains (chains in different modes do not inflate it), regularized as
-    Stan's: ``n / (n + 5) S + 1e-3 * 5 / (n + 5) I`` (the diagonal only, when not ``dense``).
+    draws, pooled over chains (chains in different modes do not inflate it; only the chains
+    ``kept``, default all), regularized as Stan's: ``n / (n + 5) S + 1e-3 * 5 / (n + 5) I``
+    (the diagonal only, when not ``dense``).
 
     Examples
     --------
@@ -439,12 +474,14 @@ def pooled_covariance(draws, dense: bool):
     import jax.numpy as jnp
 
     T, chains, d = draws.shape
-    centred = (draws - draws.mean(axis=0)).reshape(T * chains, d)
-    n = T * chains
+    kept = jnp.ones(chains, dtype=bool) if kept is None else kept
+    centred = ((draws - draws.mean(axis=0)) * kept[None, :, None]).reshape(T * chains, d)
+    used = jnp.sum(kept)
+    n = T * used
     if dense:
-        covariance = centred.T @ centred / (n - chains)
+        covariance = centred.T @ centred / (n - used)
         return n / (n + 5.0) * covariance + 1e-3 * 5.0 / (n + 5.0) * jnp.eye(d)
-    return n / (n + 5.0) * jnp.sum(centred**2, axis=0) / (n - chains) + 1e-3 * 5.0 / (n + 5.0)
+    return n / (n + 5.0) * jnp.sum(centred**2, axis=0) / (n - used) + 1e-3 * 5.0 / (n + 5.0)
 
 
 #: Set to "0" to leave JAX's persistent compilation cache alone.
@@ -516,7 +553,7 @@ def _sample_numpyro(
     _PROGRESS.update(bar=bar, label=label)
     try:
         with bar:
-            trace = jax.block_until_ready(run(init_params, keys, data, inverse_mass))
+            trace, kept = jax.block_until_ready(run(init_params, keys, data, inverse_mass))
             bar.update(total - bar.n)
     finally:
         _PROGRESS.update(bar=None)
@@ -549,5 +586,6 @@ def _sample_numpyro(
         sample_stats=sample_stats,
         coords=posterior_coords(model),
         dims=posterior_dims(model),
-        attrs={"tuning_steps": tune},
+        # chains restarted from the best one between the warm-up stages (see in_main_mode)
+        attrs={"tuning_steps": tune, "warmup_restarts": int(np.sum(~np.asarray(kept)))},
     )

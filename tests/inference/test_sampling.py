@@ -41,6 +41,19 @@ def test_the_second_stage_metric_pools_within_chain_covariances():
     np.testing.assert_allclose(np.asarray(sampling.pooled_covariance(draws, dense=False)),
                                np.diag(got), rtol=1e-5)
     assert got[0, 0] < 1.3
+    # chains left out (restarted) do not count
+    kept = np.array([True, True, False, True])
+    only = np.asarray(sampling.pooled_covariance(draws, dense=True, kept=kept))
+    np.testing.assert_allclose(only, np.asarray(sampling.pooled_covariance(
+        draws[:, kept], dense=True)), rtol=1e-5)
+
+
+def test_chains_far_above_the_best_chains_energy_are_in_a_minor_mode():
+    rng = np.random.default_rng(4)
+    energy = rng.normal(1000.0, 8.0, size=(250, 4))  # sd sqrt(d / 2) for d = 128
+    energy[:, 1] += 190.0  # the leaderboard's gap
+    energy[:, 3] += 3.0  # the same mode, a little behind
+    assert np.asarray(sampling.in_main_mode(energy)).tolist() == [True, False, True, True]
 
 
 @pytest.mark.slow
