@@ -181,7 +181,7 @@ def test_prior_value_object():
     p = sib.Prior(eta=4, sd="exponential")
     assert repr(p) == (
         "Prior(eta=4.0, sd='exponential', sd_scale=1.0, sd_nu=3.0, mean_scale=1.0, "
-        "group_scale=0.5, weight_concentration=0.5)"
+        "group_scale=0.5, weight_concentration=0.5, component_floor=0.1)"
     )
     assert eval(repr(p), {"Prior": sib.Prior}) == p
     assert sib.Prior.from_dict(p.to_dict()) == p

@@ -49,6 +49,13 @@ class Prior:
         (``components=`` of :meth:`~skillinfer_bayes.Population.from_dataframe`); below 1 the
         prior favours few occupied components, so components the data do not support empty
         out (:mod:`~skillinfer_bayes.models.mixture`).
+    component_floor : float, default 0.1
+        The smallest sd a mixture component has in any latent dimension, as a fraction of that
+        dimension's sd in the data: each component's covariance is ``L L' + diag(floor^2)``.
+        It keeps components from collapsing onto rows that tie on a dimension (thousands of
+        models share a parameter count), which makes the likelihood unbounded and the
+        posterior a set of spikes NUTS cannot cross
+        (:func:`~skillinfer_bayes.models.mixture.component_floor`). 0 removes it.
 
     Examples
     --------
@@ -56,7 +63,7 @@ class Prior:
     >>> p = sib.Prior(eta=4.0, sd="exponential")
     >>> p  # doctest: +NORMALIZE_WHITESPACE
     Prior(eta=4.0, sd='exponential', sd_scale=1.0, sd_nu=3.0, mean_scale=1.0, group_scale=0.5,
-          weight_concentration=0.5)
+          weight_concentration=0.5, component_floor=0.1)
     >>> sib.Prior.from_dict(p.to_dict()) == p
     True
     """
@@ -68,6 +75,7 @@ class Prior:
     mean_scale: float = 1.0
     group_scale: float = 0.5
     weight_concentration: float = 0.5
+    component_floor: float = 0.1
 
     def __post_init__(self) -> None:
         for name in ("eta", "sd_scale", "sd_nu", "mean_scale", "group_scale",
@@ -80,6 +88,15 @@ class Prior:
                     f"Prior {name} must be a finite number > 0, got {value!r}."
                 )
             object.__setattr__(self, name, float(value))
+        floor = self.component_floor
+        if isinstance(floor, bool) or not isinstance(floor, (int, float)):
+            raise TypeError(f"Prior component_floor must be a number, got {floor!r}.")
+        if not (math.isfinite(floor) and 0 <= floor < 1):
+            raise ValueError(
+                f"Prior component_floor must be in [0, 1) (a fraction of each dimension's sd; "
+                f"0 removes the floor), got {floor!r}."
+            )
+        object.__setattr__(self, "component_floor", float(floor))
         if self.sd not in SD_FAMILIES:
             raise ValueError(
                 f"Unknown sd family {self.sd!r}; choose one of {sorted(SD_FAMILIES)}."

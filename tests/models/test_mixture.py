@@ -13,6 +13,7 @@ from scipy.stats import multivariate_normal
 from skillinfer_bayes.models.masked import masked_rows
 from skillinfer_bayes.models.mixture import (
     build_mixture_model,
+    component_floor,
     first_direction,
     rows_by_pattern,
 )
@@ -58,12 +59,49 @@ def test_the_mixture_likelihood_is_the_sum_of_the_rows_mixture_densities(form, s
     _, (loglik, weights, mus) = _evaluate(model, names, seed=1)
     # the covariances from the packed Cholesky factors' values
     _, packed = _evaluate(model, list(dict.fromkeys(chols)), seed=1)
+    # plus the floor: 0.1 of each dimension's sd in the data
+    floor = 0.1 * np.nanstd(X, axis=0)
+    np.testing.assert_allclose(component_floor(data, 4, 0.1), floor, rtol=1e-12)
     covs = []
     for c in range(3):
         L = np.zeros((4, 4))
         L[np.tril_indices(4)] = packed[0 if shared else c]
-        covs.append(L @ L.T)
+        covs.append(L @ L.T + np.diag(floor**2))
     assert float(loglik) == pytest.approx(_reference(X, weights, mus, covs), rel=1e-10)
+
+
+def test_the_floor_bounds_the_likelihood_of_a_component_collapsing_on_tied_rows():
+    """Rows that tie on a dimension (models of one parameter count): without the floor a
+    component narrowing onto them gains log density without bound; with it the gain stops."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 2))
+    X[:30, 1] = 0.5  # half the rows share one value
+    data = rows_by_pattern(X)
+
+    u = first_direction(data, 2)
+    basis = np.linalg.svd(u[:, None], full_matrices=True)[0]
+    basis[:, 0] = u
+    # component 1 centred on the tied value, component 0 below it along the ordering direction
+    coordinates = np.array([[0.0, 0.5], [0.0, 0.5]]) @ basis
+    coordinates[0, 0] = coordinates[1, 0] - 1.0
+
+    def logp_as_component_narrows(floor):
+        model = build_mixture_model(data, ["a", "b"], Prior(component_floor=floor), 2)
+        logp = model.compile_logp()
+        point = dict(model.skillinfer_start)
+        point["mean_level_ordered__"] = np.array([coordinates[0, 0], 0.0])  # a gap of e^0
+        point["mean_rest"] = coordinates[:, 1:]
+        name = "chol_1_cholesky-cov-packed__"
+        values = []
+        for log_sd in (-2.0, -6.0, -10.0, -14.0):  # component 1's sd of b: e^-2 ... e^-14
+            packed = np.array([0.0, 0.0, log_sd])  # (log L00, L10, log L11)
+            values.append(float(logp({**point, name: packed})))
+        return np.array(values)
+
+    assert np.all(np.isfinite(logp_as_component_narrows(0.1)))
+    assert np.all(np.diff(logp_as_component_narrows(0.1)) < 1e-6)  # nothing to gain
+    # without it, once the component holds only the tied rows: ever higher, without bound
+    assert np.all(np.diff(logp_as_component_narrows(0.0)[1:]) > 50.0)
 
 
 def test_both_data_forms_give_the_same_logp_and_gradient():

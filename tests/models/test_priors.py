@@ -247,3 +247,14 @@ def test_sbc_ranks_are_uniform():
     assert len(p) == 9
     assert (p > 0.01).all(), p
     assert (sbc.fits["divergences"] == 0).mean() > 0.95
+
+
+@pytest.mark.parametrize(("value", "error", "match"), [
+    (1.0, ValueError, r"component_floor must be in \[0, 1\).*got 1.0"),
+    (-0.1, ValueError, r"component_floor must be in \[0, 1\).*0 removes the floor"),
+    ("0.1", TypeError, r"component_floor must be a number, got '0.1'"),
+])
+def test_a_bad_component_floor_gets_a_clear_error(value, error, match):
+    with pytest.raises(error, match=match):
+        sib.Prior(component_floor=value)
+    assert sib.Prior(component_floor=0).component_floor == 0.0  # no floor is allowed
