@@ -4,6 +4,7 @@ quantities, and (slow) recovery and calibration of a real fit on simulated clust
 
 from __future__ import annotations
 
+import json
 import warnings
 
 import numpy as np
@@ -16,6 +17,7 @@ from scipy.stats import multivariate_normal
 
 import skillinfer_bayes as sib
 from skillinfer_bayes.inference import diagnostics
+from skillinfer_bayes.models.mixture import component_floor, rows_by_pattern
 
 FAST = dict(draws=200, tune=200, chains=2, random_seed=0, progressbar=False)
 
@@ -121,6 +123,23 @@ def test_the_prior_predictive_of_a_mixture_draws_components(mixture_pop):
     again = mixture_pop.sample_prior_predictive(draws=40, n_entities=30, random_seed=0)
     assert np.array_equal(prior["prior_predictive"]["scores"],
                           again["prior_predictive"]["scores"])
+    # the components' covariances have the model's floor
+    floor = component_floor(rows_by_pattern(mixture_pop.data.standardized()), 3,
+                            mixture_pop.prior.component_floor)
+    scale = mixture_pop.standardization["scale"].to_numpy()
+    assert np.all(prior["prior"]["sigma"].values >= scale * floor * (1 - 1e-9))
+
+
+def test_a_mixture_saved_before_the_floor_loads_without_one(mixture_pop, tmp_path,
+                                                             monkeypatch):
+    attrs = mixture_pop.idata.attrs
+    older = {k: v for k, v in json.loads(attrs["prior"]).items() if k != "component_floor"}
+    monkeypatch.setitem(attrs, "prior", json.dumps(older))  # as an older version wrote it
+    path = mixture_pop.to_netcdf(tmp_path / "older.nc")
+    monkeypatch.undo()
+    assert sib.Population.from_netcdf(path).prior.component_floor == 0.0
+    assert sib.Population.from_netcdf(mixture_pop.to_netcdf(tmp_path / "now.nc")).prior == \
+        mixture_pop.prior
 
 
 def test_a_saved_mixture_loads_and_predicts_the_same(mixture_pop, tmp_path):

@@ -3,9 +3,10 @@
 ``"numpyro"`` (the default when installed) compiles PyMC's log-density to JAX and runs numpyro's
 NUTS with a dense mass matrix (diagonal for the factor model, see :func:`dense_mass`), all
 chains vectorized inside a single compiled ``lax.scan``: one
-XLA compilation, no per-step Python dispatch. A model that starts near its mode (a mixture,
-started at EM) is warmed up in two stages from the curvature at the start
-(:func:`initial_inverse_mass`, :func:`pooled_covariance`) instead of numpyro's windows from the
+XLA compilation, no per-step Python dispatch. A model with its own start (a mixture, started
+at EM) starts at the posterior mode nearest it (:func:`posterior_mode`) and is warmed up in
+three stages from the curvature there (:func:`initial_inverse_mass`,
+:func:`pooled_covariance`, :func:`in_main_mode`) instead of numpyro's windows from the
 identity. The data (sufficient statistics, ``pm.Data``) are
 arguments of the compiled run, so refitting data of the same shape (replications, prior
 comparisons, simulation studies) reuses it and costs about a second. ``"nutpie"`` and
@@ -334,7 +335,7 @@ def _compile_numpyro(model: pm.Model, draws: int, tune: int, chains: int,
             state = init(z, keys, data, b - a, metric)
             state, trace = advance(state, data, a, b - a + (draws if last else 0))
             if last:
-                return jax.tree.map(lambda x: x[b - a:], trace), kept
+                return jax.tree.map(lambda x, skip=b - a: x[skip:], trace), kept
             half = (b - a) // 2
             recent = jnp.concatenate(
                 [x[half:].reshape(b - a - half, x.shape[1], -1) for x in trace[0]],
@@ -345,7 +346,7 @@ def _compile_numpyro(model: pm.Model, draws: int, tune: int, chains: int,
                  for x in state.z]
             metric = pooled_covariance(recent, dense, main)
             kept = kept & main
-            keys = jax.vmap(lambda k: jax.random.fold_in(k, stage + 1))(keys)
+            keys = jax.vmap(lambda k, n=stage + 1: jax.random.fold_in(k, n))(keys)
 
     keep = posterior_dims(model)
     outputs = [v for v in model.unobserved_value_vars if v.name in keep]
@@ -402,7 +403,7 @@ def _start(model: pm.Model) -> tuple[dict[str, np.ndarray], float, bool]:
 
 
 #: The smallest curvature :func:`initial_inverse_mass` allows an unconstrained direction (a
-#: variance of at most 100 in the first adaptation window).
+#: variance of at most 100 in the first warm-up stage).
 MIN_CURVATURE = 1e-2
 
 
@@ -411,11 +412,11 @@ def initial_inverse_mass(hessian: np.ndarray, dense: bool) -> np.ndarray:
 
     numpyro starts the adaptation from the identity; on a posterior whose scales span orders of
     magnitude (a mixture of thousands of rows: sds from 0.001 to 1) the first windows then take
-    trees of hundreds of steps. Started near the mode (a mixture's EM start), the inverse
-    Hessian is the Laplace approximation of the posterior covariance, and the adaptation starts
-    from it. The Hessian is symmetrized and its eigenvalues replaced by their absolute values,
-    floored at :data:`MIN_CURVATURE` (the start is near, not at, the mode: a few directions may
-    curve the wrong way).
+    trees of hundreds of steps. At the mode (:func:`posterior_mode`, from a mixture's EM start),
+    the inverse Hessian is the Laplace approximation of the posterior covariance, and the
+    adaptation starts from it. The Hessian is symmetrized and its eigenvalues replaced by their
+    absolute values, floored at :data:`MIN_CURVATURE` (where the optimizer stopped short of the
+    mode, a few directions may curve the wrong way).
 
     Parameters
     ----------
@@ -439,6 +440,9 @@ def initial_inverse_mass(hessian: np.ndarray, dense: bool) -> np.ndarray:
     return (vectors / values) @ vectors.T
 
 
+#: The fewest tuning steps for the staged warm-up (its first stages estimate a dense metric from
+#: the second half of their draws: 50 per chain at 400); below, numpyro's windowed adaptation.
+MIN_STAGED_TUNE = 400
 #: Where the warm-up stages of a model started near its mode end, as fractions of the tuning
 #: steps (see ``_compile_numpyro``).
 WARMUP_STAGES = (0.5, 0.75, 1.0)
@@ -471,7 +475,7 @@ def in_main_mode(potential_energy):
 
 
 def pooled_covariance(draws, dense: bool, kept=None):
-    """The metric of the second warm-up stage: the within-chain covariance of (T, chains, d)
+    """The metric of the later warm-up stages: the within-chain covariance of (T, chains, d)
     draws, pooled over chains (chains in different modes do not inflate it; only the chains
     ``kept``, default all), regularized as Stan's: ``n / (n + 5) S + 1e-3 * 5 / (n + 5) I``
     (the diagonal only, when not ``dense``).
@@ -521,7 +525,8 @@ def posterior_mode(value_and_grad, start: dict, model: pm.Model, data) -> dict:
     result = minimize(potential_and_gradient, np.asarray(flat, dtype=float), jac=True,
                       method="L-BFGS-B", options={"maxiter": 2000, "maxcor": 30})
     x = result.x if np.isfinite(result.fun) else np.asarray(flat, dtype=float)
-    return {v.name: np.asarray(value) for v, value in zip(model.value_vars, unravel(jnp.asarray(x)))}
+    values = unravel(jnp.asarray(x))
+    return {v.name: np.asarray(value) for v, value in zip(model.value_vars, values)}
 
 
 #: Set to "0" to leave JAX's persistent compilation cache alone.
@@ -571,7 +576,7 @@ def _sample_numpyro(
     start, jitter, near_mode = _start(model)
     scale = {v.name: jitter for v in model.value_vars}
     inverse_mass = None
-    if near_mode:  # the curvature at the start is the posterior's
+    if near_mode:  # the curvature at the mode is the posterior's
         start = posterior_mode(value_and_grad, start, model, data)
         hessian = curvature([jnp.asarray(start[v.name]) for v in model.value_vars], data)
         inverse_mass = initial_inverse_mass(np.asarray(hessian), dense_mass(model))
@@ -580,7 +585,8 @@ def _sample_numpyro(
         offsets = np.cumsum([0] + [np.size(start[v.name]) for v in model.value_vars])
         scale = {v.name: np.minimum(jitter, sds[a:b].reshape(np.shape(start[v.name])))
                  for v, a, b in zip(model.value_vars, offsets[:-1], offsets[1:])}
-        inverse_mass = jnp.asarray(inverse_mass)
+        # a short warm-up cannot estimate the stages' metrics: numpyro's windows
+        inverse_mass = jnp.asarray(inverse_mass) if tune >= MIN_STAGED_TUNE else None
     init_params = [
         jnp.asarray(
             start[v.name] + scale[v.name] * rng.uniform(-1.0, 1.0,

@@ -278,7 +278,10 @@ def _read(path: Path) -> SavedFit:
             f"{str(path)!r} is corrupted or was edited: its draws or attributes do not match "
             "the checksum recorded when it was saved. Refit and save it again."
         )
-    prior = Prior.from_dict(json.loads(attrs["prior"]))
+    saved_prior = json.loads(attrs["prior"])
+    # fits saved before the mixtures' covariance floor had none
+    saved_prior.setdefault("component_floor", 0.0)
+    prior = Prior.from_dict(saved_prior)
     # only what the checksums cover is used: any other group in the file is dropped
     drop_groups(idata, keep=("posterior", "sample_stats"))
     needed = {"mu", "Sigma", "mu_std", "chol_stds", "chol_corr"}

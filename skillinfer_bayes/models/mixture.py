@@ -8,8 +8,8 @@ standardized latent scale, as the LKJ model of :mod:`~skillinfer_bayes.models.mv
     t_c          ordered (t_1 < ... < t_C),  t_c ~ Normal(0, mean_scale)
     v_c          ~ Normal(0, mean_scale I_{K-1})
     mu_c         = t_c u + U_perp v_c                              component means
-    Sigma_c      = diag(sigma_c) Omega_c diag(sigma_c),  Omega_c ~ LKJ(eta)   (or one Sigma
-                   shared by all components)
+    Sigma_c      = diag(s_c) Omega_c diag(s_c) + diag(f^2),  Omega_c ~ LKJ(eta)   (or one
+                   Sigma shared by all components; f the floor, :func:`component_floor`)
     entity       p(z_i[observed]) = sum_c w_c N(z_i[observed]; mu_c, Sigma_c)
 
 - **Assignments marginalized.** No discrete parameter: each row's likelihood is the
@@ -72,6 +72,8 @@ DIRECTION_DATA = "mean_direction"
 DEFAULT_CONCENTRATION = 0.5
 #: The model attribute holding the sampler's starting point (:func:`starting_point`).
 START_ATTRIBUTE = "skillinfer_start"
+#: The ``pm.Data`` of the components' floor variances (:func:`component_floor`).
+FLOOR_DATA = "component_floor_variance"
 #: The largest jitter of the chains around that start, on the unconstrained scale (small: a
 #: mixture's posterior has minor modes a wide jitter can drop a chain into; the numpyro backend
 #: jitters less where the Laplace sd at the start is smaller).
@@ -273,7 +275,10 @@ def build_mixture_model(
         stacked = pt.stack(factors)  # (C, K, K), or (1, K, K) when shared
         floor = component_floor(data, K, prior.component_floor)
         if floor is not None:  # the floored covariances' factors (see component_floor)
-            stacked = pt.linalg.cholesky(pt.matmul(stacked, stacked.mT) + np.diag(floor**2))
+            # data, not a constant: a compiled sampler reused for other data takes their floor
+            floor_variance = pm.Data(FLOOR_DATA, floor**2)
+            stacked = pt.linalg.cholesky(pt.matmul(stacked, stacked.mT)
+                                         + pt.diag(floor_variance))
         covs = pt.broadcast_to(pt.matmul(stacked, stacked.mT), (C, K, K))
         register_jax()  # the likelihood's log-sum-exp in JAX's own form (numpyro)
         stds = pt.sqrt(pt.diagonal(covs, axis1=1, axis2=2))
@@ -300,7 +305,8 @@ def build_mixture_model(
 
 def starting_point(data, K: int, C: int, shared_covariance: bool,
                    basis: np.ndarray, floor: np.ndarray | None = None) -> dict[str, np.ndarray]:
-    """Where the chains start: a plug-in Gaussian mixture fitted by EM
+    """Where the chains start (before :func:`~skillinfer_bayes.inference.sampling.posterior_mode`
+    moves them to the posterior's mode): a plug-in Gaussian mixture fitted by EM
     (:class:`sklearn.mixture.GaussianMixture`, a fixed seed), its components sorted along the
     ordering direction, on the model's unconstrained scale.
 
@@ -309,7 +315,8 @@ def starting_point(data, K: int, C: int, shared_covariance: bool,
     of four at a log density 53 below the others). EM's solution lies in the main mode, and the
     chains start there with a small jitter (:data:`START_JITTER`). Rows with missing values
     enter EM with the missing entries at the mean (0 on the standardized scale); EM only
-    chooses the start.
+    chooses the start. With a ``floor`` (:func:`component_floor`) the packed factors hold
+    each EM covariance less ``diag(floor^2)``, its eigenvalues kept at 1e-4 or more.
 
     Returns
     -------

@@ -13,7 +13,7 @@ from skillinfer_bayes.data.prepared import score_values
 from skillinfer_bayes.inference.inference_data import InferenceData, from_dict, with_group
 from skillinfer_bayes.models.factor import build_factor_model
 from skillinfer_bayes.models.masked import masked_rows
-from skillinfer_bayes.models.mixture import WEIGHTS_VAR
+from skillinfer_bayes.models.mixture import WEIGHTS_VAR, component_floor, rows_by_pattern
 from skillinfer_bayes.models.mvn import CHOL_VAR, GROUP_SD_VAR, MEAN_VAR, population_priors
 from skillinfer_bayes.models.priors import Prior
 
@@ -80,7 +80,14 @@ def sample_prior_predictive(
     scale = pop.standardization["scale"].to_numpy()
     sd = params[f"{CHOL_VAR}_stds"]
     corr = params[f"{CHOL_VAR}_corr"]
-    L = np.linalg.cholesky(corr * sd[:, :, None] * sd[:, None, :])  # (draws C, K, K)
+    covariance = corr * sd[:, :, None] * sd[:, None, :]  # (draws C, K, K)
+    floor = None if C == 1 else component_floor(rows_by_pattern(pop.data.standardized()), K,
+                                                prior_choice.component_floor)
+    if floor is not None:  # the mixture's components, as the model has them
+        covariance = covariance + np.diag(floor**2)
+        sd = np.sqrt(np.diagonal(covariance, axis1=1, axis2=2))
+        corr = covariance / (sd[:, :, None] * sd[:, None, :])
+    L = np.linalg.cholesky(covariance)
     which = np.zeros((draws, n_entities), dtype=int)
     if C > 1:
         weights = rng.dirichlet(np.full(C, prior_choice.weight_concentration), size=draws)

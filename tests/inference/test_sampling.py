@@ -82,9 +82,21 @@ def test_the_warmup_starts_from_the_posterior_mode_near_the_em_start():
     assert logp(mode) == pytest.approx(-value, rel=1e-8) and logp(mode) > logp(start)
 
 
+@pytest.mark.parametrize("tune", [1, 3, 11, 150])
+def test_a_short_warmup_falls_back_to_numpyros_windows(tune):
+    rng = np.random.default_rng(6)
+    X = np.vstack([rng.normal(1.0, 0.5, (30, 2)), rng.normal(-1.0, 0.7, (20, 2))])
+    model = build_mixture_model(rows_by_pattern(X), ["a", "b"], Prior(), 2)
+    idata = sampling.sample_posterior(model, draws=5, tune=tune, chains=2, sampler="numpyro",
+                                      target_accept=0.8, random_seed=0, progressbar=False)
+    assert tune < sampling.MIN_STAGED_TUNE
+    assert np.all(np.isfinite(idata["posterior"]["mu_std"].values))
+    assert idata["posterior"]["mu_std"].shape == (2, 5, 2, 2)
+
+
 @pytest.mark.slow
 def test_the_staged_warmup_samples_the_posterior_of_the_windowed_one():
-    """A two-cluster mixture sampled from its EM start (the two-stage warm-up) and from the
+    """A two-cluster mixture sampled from its EM start (the staged warm-up) and from the
     identity (numpyro's windowed adaptation, the model's start removed): the same posterior
     means within Monte Carlo error."""
     rng = np.random.default_rng(2)
