@@ -236,6 +236,12 @@ def test_evaluate_takes_components(fake_sampler):
     assert set(res.summary.index.get_level_values("method")) == {
         "bayes", "plugin", "plugin_mixture"}
     assert (res.summary["coverage_90"] > 0.5).all()
+    # the one fit's diagnostics, the same as its population's
+    assert list(res.fits.index) == [0] and res.fits.index.name == "replication"
+    assert set(res.fits.columns) == {"divergences", "max_r_hat", "min_ess_bulk",
+                                     "min_ess_tail", "max_tree_depth_hits", "ok"}
+    plugin_only = sib.evaluate(df, methods=("plugin",), n_observed=1, progressbar=False)
+    assert plugin_only.fits.empty  # no fit ran
     with pytest.raises(ValueError, match="protocol='cells' takes no .*components"):
         sib.evaluate(df, protocol="cells", components=2)
 

@@ -44,7 +44,12 @@ from skillinfer_bayes.models.factor_em import fit_factor_em
 from skillinfer_bayes.models.priors import Prior
 from skillinfer_bayes.predictive.components import ComponentDraws
 from skillinfer_bayes.studies.parallel import check_n_jobs, fit_many
-from skillinfer_bayes.studies.scoring import LEVELS, EvaluationResult, predict_cells
+from skillinfer_bayes.studies.scoring import (
+    LEVELS,
+    EvaluationResult,
+    fit_table,
+    predict_cells,
+)
 
 #: Methods of the cell-holdout protocol.
 METHODS = ("bayes", "mean", "knn", "em")
@@ -296,4 +301,4 @@ def evaluate_cells(
                 "n_factors": n_factors, "em_factors": em_factors, "n_rows": len(X),
                 "n_known": int(known.sum())}
     return CellEvaluation(cells=pd.concat(frames, ignore_index=True), levels=levels,
-                          settings=settings)
+                          settings=settings, fits=fit_table(pops, "fold"))

@@ -44,7 +44,12 @@ from skillinfer_bayes.studies.protocol import (
     make_splits,
     protocol_table,
 )
-from skillinfer_bayes.studies.scoring import LEVELS, EvaluationResult, predict_cells
+from skillinfer_bayes.studies.scoring import (
+    LEVELS,
+    EvaluationResult,
+    fit_table,
+    predict_cells,
+)
 
 METHODS = ("bayes", "plugin", "diagonal", "mean", "plugin_mixture")
 #: The default methods of the fixed protocol.
@@ -325,7 +330,8 @@ def evaluate(
     Returns
     -------
     EvaluationResult
-        ``.cells``, ``.summary``, ``.by_benchmark``, ``.plot_calibration()``.
+        ``.cells``, ``.summary``, ``.by_benchmark``, ``.plot_calibration()`` and ``.fits``
+        (the "bayes" fits' sampler diagnostics, one row per replication).
 
     Examples
     --------
@@ -437,4 +443,5 @@ def evaluate(
         "covariance": covariance, "n_factors": n_factors, "components": components,
         "shared_covariance": shared_covariance,
     }
-    return EvaluationResult(cells=cells, levels=levels, settings=settings)
+    return EvaluationResult(cells=cells, levels=levels, settings=settings,
+                            fits=fit_table(pops))

@@ -60,11 +60,18 @@ class EvaluationResult:
         Interval levels of the ``lower`` / ``upper`` columns and of the coverage metrics.
     settings : dict
         The call's settings (protocol, sizes, seeds).
+    fits : pandas.DataFrame, optional
+        The sampler diagnostics of the "bayes" fits, one row per fit (``replication``):
+        divergences, ``max_r_hat``, ``min_ess_bulk``, ``min_ess_tail``,
+        ``max_tree_depth_hits``, ``ok`` (every check passes), as in
+        :meth:`Population.diagnostics`; empty when no fit ran. A metric is worth quoting
+        only from fits that are ``ok``.
     """
 
     cells: pd.DataFrame
     levels: tuple[float, ...] = LEVELS
     settings: dict = field(default_factory=dict)
+    fits: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def aggregate(self, by: list[str]) -> pd.DataFrame:
         """The summary metrics (MAE, RMSE, coverage, width_90, crps, log_score, n_cells)
@@ -135,6 +142,26 @@ class EvaluationResult:
         from skillinfer_bayes.plots import plot_calibration
 
         return plot_calibration(self.cells, n_observed=n_observed, bins=bins)
+
+
+#: The columns of :attr:`EvaluationResult.fits` (from :meth:`Population.diagnostics`).
+FIT_COLUMNS = ("divergences", "max_r_hat", "min_ess_bulk", "min_ess_tail",
+               "max_tree_depth_hits", "ok")
+
+
+def fit_table(pops: Sequence, label: str = "replication") -> pd.DataFrame:
+    """The sampler diagnostics of a study's fits, one row per fit (``None``: no fit ran).
+
+    Examples
+    --------
+    >>> fit_table([None]).empty
+    True
+    """
+    rows = {i: {key: pop.diagnostics()[key] for key in FIT_COLUMNS}
+            for i, pop in enumerate(pops) if pop is not None}
+    if not rows:
+        return pd.DataFrame(columns=list(FIT_COLUMNS))
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis(label)
 
 
 def _tag(level: float) -> str:

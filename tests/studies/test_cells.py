@@ -63,6 +63,9 @@ def test_the_cells_protocol_scores_every_hidden_cell_for_every_method(fake_sampl
                    "log_score", "n_cells"):
         assert column in res.summary.columns
     assert np.isfinite(res.cells[["mean", "std", "pit", "crps"]].to_numpy()).all()
+    # every fold's fit reports its sampler diagnostics
+    assert list(res.fits.index) == [0, 1] and res.fits.index.name == "fold"
+    assert (res.fits["divergences"] >= 0).all() and res.fits["max_r_hat"].notna().all()
     # the mean baseline predicts each benchmark's mean over the fold's visible cells
     visible = np.where(hidden[0], np.nan, df.to_numpy())
     first = res.cells.query("fold == 0 and method == 'mean'")
