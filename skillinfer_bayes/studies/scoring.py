@@ -268,16 +268,21 @@ def mixture_cells(
     chunk["mean"] = mixture_mean(m, w)
     chunk["std"] = np.sqrt(mixture_var(m, v, w))
     probs = np.array([p for L in levels for p in ((1 - L) / 2, (1 + L) / 2)])
-    if len(levels):
-        thin = np.arange(m.shape[-1]) if thin is None else thin
-        w_thin = None if w is None else w[..., thin] / w[..., thin].sum(axis=-1, keepdims=True)
-        q = mixture_quantile(probs, m[..., thin], sd[..., thin], rtol=QUANTILE_RTOL,
-                             weights=w_thin)
-        for i, L in enumerate(levels):
-            chunk[f"lower_{_tag(L)}"] = q[2 * i]
-            chunk[f"upper_{_tag(L)}"] = q[2 * i + 1]
     transformed = [] if transforms is None else [
         i for i, j in enumerate(u) if transforms[j].name != "identity"]
+    # the bounds of the latent-scale dimensions here; the transformed ones' below
+    plain = np.setdiff1d(np.arange(len(u)), transformed)
+    for L in levels:
+        chunk[f"lower_{_tag(L)}"] = np.full(chunk["pit"].shape, np.nan)
+        chunk[f"upper_{_tag(L)}"] = np.full(chunk["pit"].shape, np.nan)
+    if len(levels) and len(plain):
+        thin = np.arange(m.shape[-1]) if thin is None else thin
+        w_thin = None if w is None else w[..., thin] / w[..., thin].sum(axis=-1, keepdims=True)
+        q = mixture_quantile(probs, m[:, plain][..., thin], sd[plain][..., thin],
+                             rtol=QUANTILE_RTOL, weights=w_thin)
+        for i, L in enumerate(levels):
+            chunk[f"lower_{_tag(L)}"][:, plain] = q[2 * i]
+            chunk[f"upper_{_tag(L)}"][:, plain] = q[2 * i + 1]
     for i in transformed:  # these benchmarks' metrics on the score scale
         _score_scale_cells(chunk, i, transforms[u[i]], X[:, u[i]], m[:, i], sd[i],
                            None if w is None else w[:, 0], probs, levels)

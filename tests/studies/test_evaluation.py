@@ -142,3 +142,26 @@ def test_calibration_plot_draws_reliability_and_pit_panels():
     fig = res.plot_calibration(n_observed=1, bins=10)
     assert len(fig.axes) == 2
     assert [line.get_label() for line in fig.axes[0].lines] == ["ideal", "plugin", "mean"]
+
+
+def test_bounds_of_latent_and_transformed_benchmarks_side_by_side():
+    # one call holding a benchmark on the latent scale and a transformed one gives each the
+    # bounds it gets alone: latent quantiles for the first, the score-scale merge for the second
+    from skillinfer_bayes.data.transforms import Identity, Log
+
+    rng = np.random.default_rng(3)
+    S = 50
+    mu = rng.normal(size=(S, 3)) * 0.1 + np.array([1.0, 0.5, 0.0])
+    Sigma = np.tile(np.array([[1.0, 0.5, 0.3], [0.5, 1.0, 0.4], [0.3, 0.4, 1.0]]), (S, 1, 1))
+    draws = ComponentDraws.normal(mu, Sigma)
+    X = np.exp(rng.normal(size=(9, 3)))
+    X[:, 0] = np.log(X[:, 0])  # the first benchmark is on the latent scale
+    mixed = predict_cells(draws, X, [2], 0.1, transforms=[Identity(), Log(), Log()])
+    logged = predict_cells(draws, X, [2], 0.1, transforms=[Log(), Log(), Log()])
+    plain = predict_cells(draws, X, [2], 0.1, transforms=[Identity(), Identity(), Log()])
+    for key in ("lower_50", "upper_50", "lower_90", "upper_90", "lower_95", "upper_95"):
+        assert np.isfinite(mixed[key]).all()
+        np.testing.assert_allclose(mixed[key][:, 0], plain[key][:, 0], rtol=1e-12)
+        np.testing.assert_allclose(mixed[key][:, 1], logged[key][:, 1], rtol=1e-12)
+    # a transformed benchmark's bounds lie on its score scale: positive for the log
+    assert (mixed["lower_90"][:, 1] > 0).all()
