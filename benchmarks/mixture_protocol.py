@@ -7,7 +7,7 @@
 Runs ``sib.evaluate(df[["params_b", *BENCHMARKS]], random_seed=0, covariates={"params_b":
 "log"}, components=C)`` (the fixed split and metrics; only the prior and sampler settings
 given here change) and prints, per number of observed benchmarks, CRPS, MAE and 90% coverage,
-then the training fit's sampler diagnostics (``EvaluationResult.fits``) and the wall times of
+then the training fit's sampler diagnostics (``EvaluationResult.fits``) and the wall time of
 the whole run. A figure is worth quoting only from a fit whose diagnostics are ``ok``.
 """
 

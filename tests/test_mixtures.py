@@ -239,7 +239,11 @@ def test_evaluate_takes_components(fake_sampler):
     # the one fit's diagnostics, the same as its population's
     assert list(res.fits.index) == [0] and res.fits.index.name == "replication"
     assert set(res.fits.columns) == {"divergences", "max_r_hat", "min_ess_bulk",
-                                     "min_ess_tail", "max_tree_depth_hits", "ok"}
+                                     "min_ess_tail", "min_bfmi", "max_tree_depth_hits",
+                                     "max_r_hat_components", "ok", "problems"}
+    # a mixture's labelled r_hat is reported; ok agrees with the problems found
+    assert res.fits["max_r_hat_components"].notna().all()
+    assert (res.fits["ok"] == (res.fits["problems"] == "")).all()
     plugin_only = sib.evaluate(df, methods=("plugin",), n_observed=1, progressbar=False)
     assert plugin_only.fits.empty  # no fit ran
     with pytest.raises(ValueError, match="protocol='cells' takes no .*components"):

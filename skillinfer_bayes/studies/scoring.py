@@ -36,8 +36,8 @@ from skillinfer_bayes.predictive.scores import coverage, normal_mixture_scores
 LEVELS = (0.5, 0.9, 0.95)
 #: Entities conditioned at once (bounds memory: chunk x draws x K floats).
 _CHUNK = 128
-#: Posterior draws (evenly spaced) whose mixture gives the interval bounds in ``cells``;
-#: coverage, PIT, CRPS and log score always use every draw.
+#: Posterior draws (evenly spaced) whose mixture gives the interval bounds of untransformed
+#: benchmarks in ``cells``; coverage, PIT, CRPS and log score always use every draw.
 QUANTILE_DRAWS = 400
 #: Newton tolerance of those bounds (relative to the predictive sd): Newton converges
 #: quadratically, so the bounds are then exact to about 1e-5 sd.
@@ -61,11 +61,12 @@ class EvaluationResult:
     settings : dict
         The call's settings (protocol, sizes, seeds).
     fits : pandas.DataFrame, optional
-        The sampler diagnostics of the "bayes" fits, one row per fit (``replication``):
-        divergences, ``max_r_hat``, ``min_ess_bulk``, ``min_ess_tail``,
-        ``max_tree_depth_hits``, ``ok`` (every check passes), as in
-        :meth:`Population.diagnostics`; empty when no fit ran. A metric is worth quoting
-        only from fits that are ``ok``.
+        The sampler diagnostics of the "bayes" fits, one row per fit (``replication``, or
+        ``fold`` in the cell-holdout protocol): ``divergences``, ``max_r_hat``,
+        ``min_ess_bulk``, ``min_ess_tail``, ``min_bfmi``, ``max_tree_depth_hits``,
+        ``max_r_hat_components`` (mixtures; NaN otherwise), ``ok`` (every check passes) and
+        ``problems`` (what failed and what to do), as in :meth:`Population.diagnostics`;
+        empty when no fit ran. A metric from a fit with problems carries their caveats.
     """
 
     cells: pd.DataFrame
@@ -145,8 +146,8 @@ class EvaluationResult:
 
 
 #: The columns of :attr:`EvaluationResult.fits` (from :meth:`Population.diagnostics`).
-FIT_COLUMNS = ("divergences", "max_r_hat", "min_ess_bulk", "min_ess_tail",
-               "max_tree_depth_hits", "ok")
+FIT_COLUMNS = ("divergences", "max_r_hat", "min_ess_bulk", "min_ess_tail", "min_bfmi",
+               "max_tree_depth_hits", "max_r_hat_components", "ok", "problems")
 
 
 def fit_table(pops: Sequence, label: str = "replication") -> pd.DataFrame:
@@ -157,8 +158,12 @@ def fit_table(pops: Sequence, label: str = "replication") -> pd.DataFrame:
     >>> fit_table([None]).empty
     True
     """
-    rows = {i: {key: pop.diagnostics()[key] for key in FIT_COLUMNS}
-            for i, pop in enumerate(pops) if pop is not None}
+    rows = {}
+    for i, pop in enumerate(pops):
+        if pop is not None:
+            found = pop.diagnostics()
+            found["problems"] = " ".join(found["problems"])
+            rows[i] = {key: found.get(key, np.nan) for key in FIT_COLUMNS}
     if not rows:
         return pd.DataFrame(columns=list(FIT_COLUMNS))
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis(label)
@@ -184,9 +189,9 @@ def predict_cells(
     component is conditioned and reweighted as in :class:`Profile` (one code path,
     :func:`~skillinfer_bayes.predictive.components.condition_components`). Means, sds, PIT,
     log score and the first CRPS term are exact over all N components; the CRPS spread term is
-    estimated from ``CRPS_PAIRS`` random component pairs, and the interval bounds are the
-    quantiles of the mixture over ``QUANTILE_DRAWS`` evenly spaced components (coverage itself
-    comes from the exact PIT).
+    estimated from ``CRPS_PAIRS`` random component pairs, and the interval bounds of an
+    untransformed benchmark are the quantiles of the mixture over ``QUANTILE_DRAWS`` evenly
+    spaced components (coverage itself comes from the exact PIT).
 
     With ``transforms`` (one per benchmark, the fitted population's), ``X_test`` holds scores,
     the components are on the latent scale and ``noise`` is the latent noise sd; every metric
@@ -250,7 +255,8 @@ def mixture_cells(
     ``X`` (E, D) holds the true scores and ``Z`` their latent values (``X`` itself without
     ``transforms``); ``mixture`` is :func:`condition_components`' output for these E
     entities. Every metric is on the score scale (see :func:`predict_cells`); the interval
-    bounds come from the components ``thin`` (default: all), and none with ``levels=()``.
+    bounds of untransformed dimensions come from the components ``thin`` (default: all),
+    those of transformed ones from the merged mixture, and none with ``levels=()``.
 
     Returns
     -------

@@ -147,6 +147,7 @@ def test_calibration_plot_draws_reliability_and_pit_panels():
 def test_bounds_of_latent_and_transformed_benchmarks_side_by_side():
     # one call holding a benchmark on the latent scale and a transformed one gives each the
     # bounds it gets alone: latent quantiles for the first, the score-scale merge for the second
+    # (to Newton's tolerance: the batch's iterations stop when all its quantiles converge)
     from skillinfer_bayes.data.transforms import Identity, Log
 
     rng = np.random.default_rng(3)
@@ -161,7 +162,7 @@ def test_bounds_of_latent_and_transformed_benchmarks_side_by_side():
     plain = predict_cells(draws, X, [2], 0.1, transforms=[Identity(), Identity(), Log()])
     for key in ("lower_50", "upper_50", "lower_90", "upper_90", "lower_95", "upper_95"):
         assert np.isfinite(mixed[key]).all()
-        np.testing.assert_allclose(mixed[key][:, 0], plain[key][:, 0], rtol=1e-12)
-        np.testing.assert_allclose(mixed[key][:, 1], logged[key][:, 1], rtol=1e-12)
+        np.testing.assert_allclose(mixed[key][:, 0], plain[key][:, 0], rtol=1e-6)
+        np.testing.assert_allclose(mixed[key][:, 1], logged[key][:, 1], rtol=1e-6)
     # a transformed benchmark's bounds lie on its score scale: positive for the log
     assert (mixed["lower_90"][:, 1] > 0).all()
