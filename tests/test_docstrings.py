@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import doctest
 import importlib
+import warnings
 from pathlib import Path
 
 import pytest
+
+from skillinfer_bayes.inference.diagnostics import SamplerWarning
 
 PACKAGE = Path(__file__).resolve().parent.parent / "skillinfer_bayes"
 #: Run with the real fit's globals by the test below.
@@ -45,8 +48,13 @@ def example_globals() -> dict:
     import skillinfer_bayes as sib
 
     df = sib.datasets.open_llm_leaderboard().set_index("fullname")[sib.datasets.BENCHMARKS]
-    pop = sib.Population.from_dataframe(df, normalize=False, random_seed=0, draws=300,
-                                        tune=300, progressbar=False)
+    with warnings.catch_warnings():
+        # the examples' short run (4 x 300 draws): its r_hat sits at the 1.01 line, on one
+        # side or the other with the JAX / ArviZ release (1.011 on 2026-11-30); the examples
+        # are under test here, not its convergence
+        warnings.simplefilter("ignore", SamplerWarning)
+        pop = sib.Population.from_dataframe(df, normalize=False, random_seed=0, draws=300,
+                                            tune=300, progressbar=False)
     mix = sib.Population.from_dataframe(df.iloc[:400], components=2, random_seed=0,
                                         draws=500, tune=500, progressbar=False)
     return {"sib": sib, "np": np, "df": df, "pop": pop, "mix": mix}
@@ -56,9 +64,11 @@ def example_globals() -> dict:
 def test_population_and_profile_examples_run_on_a_real_fit(name, example_globals, tmp_path,
                                                            monkeypatch):
     monkeypatch.chdir(tmp_path)  # the examples write scores.csv, leaderboard.nc, ...
-    result = doctest.testmod(
-        importlib.import_module(name), extraglobs=dict(example_globals),
-        optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE,
-    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SamplerWarning)  # the examples' short runs (above)
+        result = doctest.testmod(
+            importlib.import_module(name), extraglobs=dict(example_globals),
+            optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE,
+        )
     assert result.failed == 0
     assert result.attempted >= (3 if name == "skillinfer_bayes" else 20)

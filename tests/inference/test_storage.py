@@ -89,6 +89,9 @@ def test_corrupted_and_foreign_files_are_refused(simulated_pop, tmp_path):
         sib.Population.from_netcdf(tmp_path / "plain.nc")
 
 
+# a short run whose r_hat sits at the 1.01 line (1.012 with 2026-11-30's releases): the cache
+# is under test here, not the convergence
+@pytest.mark.filterwarnings("ignore::skillinfer_bayes.inference.diagnostics.SamplerWarning")
 def test_the_fit_cache_loads_the_same_fit_instead_of_sampling(monkeypatch, tmp_path):
     from skillinfer_bayes.inference import sampling
 
