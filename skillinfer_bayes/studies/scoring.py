@@ -284,7 +284,8 @@ def mixture_cells(
     if len(levels) and len(plain):
         thin = np.arange(m.shape[-1]) if thin is None else thin
         w_thin = None if w is None else w[..., thin] / w[..., thin].sum(axis=-1, keepdims=True)
-        q = mixture_quantile(probs, m[:, plain][..., thin], sd[plain][..., thin],
+        # thinned first: the (E, |u|, N) means are not copied whole
+        q = mixture_quantile(probs, m[..., thin][:, plain], sd[..., thin][plain],
                              rtol=QUANTILE_RTOL, weights=w_thin)
         for i, L in enumerate(levels):
             chunk[f"lower_{_tag(L)}"][:, plain] = q[2 * i]
