@@ -10,7 +10,7 @@ Examples
 >>> import skillinfer_bayes as sib
 >>> df = sib.datasets.open_llm_leaderboard().set_index("fullname")[sib.datasets.BENCHMARKS]
 >>> pop = sib.Population.from_dataframe(df, normalize=False, random_seed=0,
-...                                     draws=300, tune=300, progressbar=False)
+...                                     draws=500, tune=500, progressbar=False)
 >>> pop.profile().observe("BBH", 55.93).predict(level=0.9).loc["GPQA"].round()
 mean        17.0
 median      18.0

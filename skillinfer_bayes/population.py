@@ -90,7 +90,7 @@ class Population:
     >>> import skillinfer_bayes as sib
     >>> df = sib.datasets.open_llm_leaderboard().set_index("fullname")[sib.datasets.BENCHMARKS]
     >>> pop = sib.Population.from_dataframe(df, normalize=False, random_seed=0,
-    ...                                     draws=300, tune=300, progressbar=False)
+    ...                                     draws=500, tune=500, progressbar=False)
     >>> p = pop.profile().observe("BBH", 55.9)
     >>> round(p.mean("MMLU-PRO"))
     50
@@ -346,7 +346,7 @@ class Population:
         --------
         >>> df.to_csv("scores.csv")
         >>> from_file = sib.Population.from_csv("scores.csv", normalize=False, random_seed=0,
-        ...                                     draws=300, tune=300, progressbar=False)
+        ...                                     draws=500, tune=500, progressbar=False)
         >>> from_file.matrix.shape
         (4576, 6)
         """
@@ -372,7 +372,7 @@ class Population:
         >>> df.reset_index().to_parquet("scores.parquet")
         >>> from_file = sib.Population.from_parquet(
         ...     "scores.parquet", index_col="fullname", normalize=False, random_seed=0,
-        ...     draws=300, tune=300, progressbar=False)
+        ...     draws=500, tune=500, progressbar=False)
         >>> from_file.matrix.shape
         (4576, 6)
         """
@@ -968,7 +968,7 @@ class Population:
         --------
         >>> mu, Sigma = pop.predictive_draws()
         >>> mu.shape, Sigma.shape
-        ((1200, 6), (1200, 6, 6))
+        ((2000, 6), (2000, 6, 6))
         """
         if self.groups is None:
             if group is not None:
@@ -1077,7 +1077,7 @@ class Population:
         benchmark
         IFEval      70.0    74.0  13.0   44.0   84.0       NaN
         BBH         56.0    56.0   0.0   55.0   57.0      56.0
-        MATH Lvl 5  44.0    46.0  11.0   20.0   58.0       NaN
+        MATH Lvl 5  43.0    46.0  11.0   20.0   58.0       NaN
         GPQA        17.0    18.0   3.0   10.0   21.0       NaN
         MUSR        19.0    19.0   5.0   11.0   26.0       NaN
         MMLU-PRO    50.0    50.0   2.0   47.0   53.0       NaN

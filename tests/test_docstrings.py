@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import doctest
 import importlib
-import warnings
 from pathlib import Path
 
 import pytest
-
-from skillinfer_bayes.inference.diagnostics import SamplerWarning
 
 PACKAGE = Path(__file__).resolve().parent.parent / "skillinfer_bayes"
 #: Run with the real fit's globals by the test below.
@@ -41,20 +38,15 @@ def test_docstring_examples(name):
 @pytest.fixture(scope="module")
 def example_globals() -> dict:
     """What the examples of Population and Profile assume: ``sib``, ``np``, the leaderboard
-    ``df`` and ``pop``, the small fit of the class example (4 chains x 300 draws), and
+    ``df`` and ``pop``, the fit of the class example (4 chains x 500 draws), and
     ``mix``, a two-component mixture of the first 400 models (the component examples)."""
     import numpy as np
 
     import skillinfer_bayes as sib
 
     df = sib.datasets.open_llm_leaderboard().set_index("fullname")[sib.datasets.BENCHMARKS]
-    with warnings.catch_warnings():
-        # the examples' short run (4 x 300 draws): its r_hat sits at the 1.01 line, on one
-        # side or the other with the JAX / ArviZ release (1.011 on 2026-11-30); the examples
-        # are under test here, not its convergence
-        warnings.simplefilter("ignore", SamplerWarning)
-        pop = sib.Population.from_dataframe(df, normalize=False, random_seed=0, draws=300,
-                                            tune=300, progressbar=False)
+    pop = sib.Population.from_dataframe(df, normalize=False, random_seed=0, draws=500,
+                                        tune=500, progressbar=False)
     mix = sib.Population.from_dataframe(df.iloc[:400], components=2, random_seed=0,
                                         draws=500, tune=500, progressbar=False)
     return {"sib": sib, "np": np, "df": df, "pop": pop, "mix": mix}
@@ -64,11 +56,9 @@ def example_globals() -> dict:
 def test_population_and_profile_examples_run_on_a_real_fit(name, example_globals, tmp_path,
                                                            monkeypatch):
     monkeypatch.chdir(tmp_path)  # the examples write scores.csv, leaderboard.nc, ...
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", SamplerWarning)  # the examples' short runs (above)
-        result = doctest.testmod(
-            importlib.import_module(name), extraglobs=dict(example_globals),
-            optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE,
-        )
+    result = doctest.testmod(
+        importlib.import_module(name), extraglobs=dict(example_globals),
+        optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE,
+    )
     assert result.failed == 0
     assert result.attempted >= (3 if name == "skillinfer_bayes" else 20)
