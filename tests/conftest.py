@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pandas as pd
 import pytest
 from helpers import LLAMA, fake_sample_posterior, simulate
 
 import skillinfer_bayes as sib
+
+
+def pytest_collection_modifyitems(items):
+    """The slowest tests first (their times measured in ``durations.json``; the others keep
+    their order after them): the two workers of ``-n 2 --dist load`` then share the long
+    tests instead of one of them finishing a notebook alone at the end (longest first is the
+    classic greedy balance of two machines). Every worker sorts the same way, as xdist needs.
+    ``python tests/durations.py LOG`` refreshes the times from a ``--durations=0`` run."""
+    seconds = json.loads(Path(__file__).with_name("durations.json").read_text())
+    items.sort(key=lambda item: -seconds.get(item.nodeid, 0.0))
 
 
 @pytest.fixture(scope="session", autouse=True)
