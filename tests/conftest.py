@@ -13,13 +13,19 @@ import skillinfer_bayes as sib
 
 
 def pytest_collection_modifyitems(items):
-    """The slowest tests first (their times measured in ``durations.json``; the others keep
-    their order after them): the two workers of ``-n 2 --dist load`` then share the long
-    tests instead of one of them finishing a notebook alone at the end (longest first is the
-    classic greedy balance of two machines). Every worker sorts the same way, as xdist needs.
+    """The slowest test files first, each file's tests kept together in their order (their
+    times are measured in ``durations.json``): the two workers of ``-n 2 --dist load`` then
+    share the long files instead of one of them finishing a notebook alone at the end
+    (longest first is the classic greedy balance of two machines). Files stay whole because
+    a module-scoped fixture (a fit) is torn down when the run leaves its file and would be
+    fitted again on the way back. Every worker sorts the same way, as xdist needs.
     ``python tests/durations.py LOG`` refreshes the times from a ``--durations=0`` run."""
     seconds = json.loads(Path(__file__).with_name("durations.json").read_text())
-    items.sort(key=lambda item: -seconds.get(item.nodeid, 0.0))
+    per_file: dict[str, float] = {}
+    for item in items:
+        path = item.nodeid.split("::")[0]
+        per_file[path] = per_file.get(path, 0.0) + seconds.get(item.nodeid, 0.0)
+    items.sort(key=lambda item: -per_file[item.nodeid.split("::")[0]])  # stable in a file
 
 
 @pytest.fixture(scope="session", autouse=True)
