@@ -189,9 +189,11 @@ def predict_cells(
     component is conditioned and reweighted as in :class:`Profile` (one code path,
     :func:`~skillinfer_bayes.predictive.components.condition_components`). Means, sds, PIT,
     log score and the first CRPS term are exact over all N components; the CRPS spread term is
-    estimated from ``CRPS_PAIRS`` random component pairs, and the interval bounds of an
-    untransformed benchmark are the quantiles of the mixture over ``QUANTILE_DRAWS`` evenly
-    spaced components (coverage itself comes from the exact PIT).
+    exact over all N^2 component pairs when they are at most ``CRPS_PAIRS`` (a plug-in
+    mixture), otherwise estimated from ``CRPS_PAIRS`` uniformly drawn pairs weighted by their
+    components' weights (noisy when a few components carry the weight), and the interval
+    bounds of an untransformed benchmark are the quantiles of the mixture over
+    ``QUANTILE_DRAWS`` evenly spaced components (coverage itself comes from the exact PIT).
 
     With ``transforms`` (one per benchmark, the fitted population's), ``X_test`` holds scores,
     the components are on the latent scale and ``noise`` is the latent noise sd; every metric
@@ -223,8 +225,10 @@ def predict_cells(
     u = np.setdiff1d(np.arange(K) if predicted is None else np.asarray(predicted, dtype=int), o)
     S = components.n_draws * components.n_components
     rng = np.random.default_rng(random_seed)
-    n_pairs = min(S * S, CRPS_PAIRS)
-    pairs = (rng.integers(S, size=n_pairs), rng.integers(S, size=n_pairs)) if S > 1 else None
+    if S * S <= CRPS_PAIRS:  # every pair: the CRPS spread term exactly (plug-in mixtures)
+        pairs = tuple(np.indices((S, S)).reshape(2, -1))
+    else:
+        pairs = (rng.integers(S, size=CRPS_PAIRS), rng.integers(S, size=CRPS_PAIRS))
     thin = np.unique(np.linspace(0, S - 1, min(S, QUANTILE_DRAWS)).round().astype(int))
     out: dict[str, list] = {}
     for start in range(0, len(X_test), _CHUNK):

@@ -166,3 +166,32 @@ def test_bounds_of_latent_and_transformed_benchmarks_side_by_side():
         np.testing.assert_allclose(mixed[key][:, 1], logged[key][:, 1], rtol=1e-6)
     # a transformed benchmark's bounds lie on its score scale: positive for the log
     assert (mixed["lower_90"][:, 1] > 0).all()
+
+
+def test_a_mixtures_crps_does_not_depend_on_how_often_its_draw_is_repeated():
+    """One 6-component draw and the same draw three times are the same predictive: the same
+    CRPS, equal to the quadrature of the conditioned mixture's CDF (the spread term over all
+    pairs; uniformly drawn pairs weighted by the conditioned weights gave 1.373 and 1.224
+    against 1.326)."""
+    from skillinfer_bayes.data.transforms import Identity
+    from skillinfer_bayes.predictive.components import condition_components
+    from skillinfer_bayes.predictive.marginals import score_crps
+
+    rng = np.random.default_rng(0)
+    C, K = 6, 4
+    means = rng.normal(scale=2.0, size=(1, C, K))
+    A = rng.normal(size=(1, C, K, K))
+    cov = A @ A.transpose(0, 1, 3, 2) / K + 0.2 * np.eye(K)
+    weights = rng.dirichlet(np.ones(C), size=1)
+    X = rng.normal(scale=2.0, size=(200, K))
+    one = predict_cells(ComponentDraws(means, cov, weights), X, [0], noise=0.0)["crps"]
+    three = predict_cells(ComponentDraws(*(np.repeat(a, 3, axis=0) for a in
+                                           (means, cov, weights))), X, [0], noise=0.0)["crps"]
+    np.testing.assert_allclose(three, one, rtol=1e-10)
+    mixture = condition_components(ComponentDraws(means, cov, weights), np.array([0]),
+                                   X[:, [0]], 0.0)
+    for j, k in enumerate((1, 2, 3)):
+        reference = score_crps(Identity(), X[:, k], mixture.means[:, :, k],
+                               np.sqrt(cov[0, :, k, k] - cov[0, :, k, 0] ** 2 / cov[0, :, 0, 0]),
+                               mixture.weights)
+        np.testing.assert_allclose(one[:, j], reference, rtol=5e-3)
