@@ -1,5 +1,5 @@
 """Write ``tests/durations.json``, the measured time of each slow test, from the output of
-``python -m pytest --durations=0`` (the conftest deals the slowest tests out first).
+``python -m pytest --durations=0`` (the conftest runs the slowest test files first).
 
     python -m pytest --durations=0 > durations.log; python tests/durations.py durations.log
 """
