@@ -2,12 +2,11 @@
 
 ``"numpyro"`` (the default when installed) compiles PyMC's log-density to JAX and runs numpyro's
 NUTS with a dense mass matrix (diagonal for the factor model, see :func:`dense_mass`), all
-chains vectorized inside a single compiled ``lax.scan``: one
-XLA compilation, no per-step Python dispatch. A model with its own start (a mixture, started
-at EM) starts at the posterior mode nearest it (:func:`posterior_mode`) and is warmed up in
-three stages from the curvature there (:func:`initial_inverse_mass`,
-:func:`pooled_covariance`, :func:`in_main_mode`) instead of numpyro's windows from the
-identity. The data (sufficient statistics, ``pm.Data``) are
+chains vectorized inside compiled ``lax.scan``s: no per-step Python dispatch. A model with
+its own start (a mixture, started at EM) starts at the posterior mode nearest it and is warmed
+up in three stages from the curvature there (:mod:`~skillinfer_bayes.inference.warmup`, one
+compiled scan for every stage and the draws) instead of numpyro's windows from the identity
+(one compiled run). The data (sufficient statistics, ``pm.Data``) are
 arguments of the compiled run, so refitting data of the same shape (replications, prior
 comparisons, simulation studies) reuses it and costs about a second. ``"nutpie"`` and
 ``"pymc"`` go through ``pm.sample``.
@@ -19,12 +18,22 @@ import importlib.util
 import os
 import warnings
 from collections import OrderedDict
+from functools import partial
 
 import numpy as np
 import pymc as pm
 
 from skillinfer_bayes.inference.inference_data import InferenceData, from_dict
 from skillinfer_bayes.inference.locations import cache_dir
+from skillinfer_bayes.inference.warmup import (
+    MIN_STAGED_TUNE,
+    finite_difference_hessian,
+    initial_inverse_mass,
+    posterior_mode,
+    restage,
+    run_stages,
+    stage_lengths,
+)
 from skillinfer_bayes.models.factor import LOADINGS_VAR, SPECIFIC_SD_VAR
 from skillinfer_bayes.models.mixture import START_ATTRIBUTE, START_JITTER, WEIGHTS_VAR
 from skillinfer_bayes.models.mvn import (
@@ -276,77 +285,85 @@ def _compile_numpyro(model: pm.Model, draws: int, tune: int, chains: int,
     def potential_fn_gen(*data):
         return lambda params: potential(params, data)
 
-    init_kernel, sample_kernel = hmc(potential_fn_gen=potential_fn_gen, algo="NUTS")
     dense = dense_mass(model)
     total = tune + draws
     report_every = max(1, total // 40)
 
-    def init(params, keys, data, num_warmup, inverse_mass):
-        return jax.vmap(
-            lambda p, k: init_kernel(
-                p,
-                num_warmup=num_warmup,
-                inverse_mass_matrix=inverse_mass,
-                adapt_mass_matrix=inverse_mass is None,
-                dense_mass=dense,
-                target_accept_prob=target_accept,
-                model_args=data,
-                rng_key=k,
-            )
-        )(params, keys)
+    def kernels():
+        """A NUTS kernel pair of its own: numpyro's ``sample_kernel`` reads the settings of
+        the last ``init_kernel`` traced with it, so the windowed and the staged runs must not
+        share one."""
+        return hmc(potential_fn_gen=potential_fn_gen, algo="NUTS")
 
-    def advance(state, data, first, n):
-        """``n`` NUTS iterations of every chain (numbered from ``first`` for the progress)."""
-
-        def step(state, i):
-            state = jax.vmap(lambda st: sample_kernel(st, model_args=data))(state)
-            if progressbar:
-                lax.cond(
-                    (i + 1) % report_every == 0,
-                    lambda: jax.debug.callback(_report, i),
-                    lambda: None,
+    def initializer(init_kernel, num_warmup):
+        def init(params, keys, data, inverse_mass):
+            return jax.vmap(
+                lambda p, k: init_kernel(
+                    p,
+                    num_warmup=num_warmup,
+                    inverse_mass_matrix=inverse_mass,
+                    adapt_mass_matrix=inverse_mass is None,
+                    dense_mass=dense,
+                    target_accept_prob=target_accept,
+                    model_args=data,
+                    rng_key=k,
                 )
-            keep = (
-                state.z,
-                state.diverging,
-                state.num_steps,
-                state.accept_prob,  # this draw's (mean_accept_prob is a running mean)
-                state.energy,
-                state.potential_energy,
-                state.adapt_state.step_size,
-            )
-            return state, keep
+            )(params, keys)
 
-        return lax.scan(step, state, first + jnp.arange(n))
+        return init
+
+    def stepper(sample_kernel):
+        def advance(state, data, first, n):
+            """``n`` NUTS iterations of every chain (numbered from ``first``, the progress)."""
+
+            def step(state, i):
+                state = jax.vmap(lambda st: sample_kernel(st, model_args=data))(state)
+                if progressbar:
+                    lax.cond(
+                        (i + 1) % report_every == 0,
+                        lambda: jax.debug.callback(_report, i),
+                        lambda: None,
+                    )
+                keep = (
+                    state.z,
+                    state.diverging,
+                    state.num_steps,
+                    state.accept_prob,  # this draw's (mean_accept_prob is a running mean)
+                    state.energy,
+                    state.potential_energy,
+                    state.adapt_state.step_size,
+                )
+                return state, keep
+
+            return lax.scan(step, state, first + jnp.arange(n))
+
+        return advance
+
+    # numpyro's windowed adaptation from the identity, all in one compiled function
+    windowed_init, windowed_sample = kernels()
+    windowed_init = initializer(windowed_init, tune)
+    windowed_advance = stepper(windowed_sample)
+
+    @jax.jit
+    def windowed(params, keys, data):
+        state = windowed_init(params, keys, data, None)
+        _, trace = windowed_advance(state, data, 0, total)
+        return jax.tree.map(lambda x: x[tune:], trace), jnp.ones(len(keys), dtype=bool)
+
+    # The staged warm-up from a start near the mode (:mod:`.warmup`): compiled pieces that
+    # every stage and the draws share (a stage's step size adapts over the shortest stage's
+    # steps, so that one compiled scan serves all).
+    staged_init, staged_sample = kernels()
+    staged = {
+        "init": jax.jit(initializer(staged_init, min(stage_lengths(tune)))),
+        "advance": jax.jit(stepper(staged_sample), static_argnums=3),
+        "restage": jax.jit(partial(restage, dense=dense), static_argnums=5),
+    }
 
     def run(params, keys, data, inverse_mass):
-        if inverse_mass is None:  # numpyro's windowed adaptation, from the identity
-            _, trace = advance(init(params, keys, data, tune, None), data, 0, total)
-            return jax.tree.map(lambda x: x[tune:], trace), jnp.ones(len(keys), dtype=bool)
-        # Stages from a start near the mode (see :func:`initial_inverse_mass`): step size
-        # only, with the Laplace metric; then twice the metric estimated from the second half
-        # of the previous stage's draws, pooled over chains, and the step size again. After
-        # each stage but the last, a chain whose potential energy settled far above the best
-        # chain's (a minor mode, :func:`in_main_mode`) restarts from the best chain's state.
-        ends = [int(round(tune * f)) for f in WARMUP_STAGES]
-        metric, z, kept = inverse_mass, params, jnp.ones(len(keys), dtype=bool)
-        for stage, (a, b) in enumerate(zip([0, *ends[:-1]], ends)):
-            last = stage == len(ends) - 1
-            state = init(z, keys, data, b - a, metric)
-            state, trace = advance(state, data, a, b - a + (draws if last else 0))
-            if last:
-                return jax.tree.map(lambda x, skip=b - a: x[skip:], trace), kept
-            half = (b - a) // 2
-            recent = jnp.concatenate(
-                [x[half:].reshape(b - a - half, x.shape[1], -1) for x in trace[0]],
-                axis=-1)  # (draws, chains, d), the order of ravel_pytree
-            main = in_main_mode(trace[5][half:])
-            best = jnp.argmin(trace[5][half:].mean(axis=0))
-            z = [jnp.where(main.reshape((-1,) + (1,) * (x.ndim - 1)), x, x[best])
-                 for x in state.z]
-            metric = pooled_covariance(recent, dense, main)
-            kept = kept & main
-            keys = jax.vmap(lambda k, n=stage + 1: jax.random.fold_in(k, n))(keys)
+        if inverse_mass is None:
+            return windowed(params, keys, data)
+        return run_stages(params, keys, data, inverse_mass, tune=tune, draws=draws, **staged)
 
     keep = posterior_dims(model)
     outputs = [v for v in model.unobserved_value_vars if v.name in keep]
@@ -355,19 +372,17 @@ def _compile_numpyro(model: pm.Model, draws: int, tune: int, chains: int,
     in_axes = (0,) * n_values + (None,) * len(data_vars)  # draws batched, data shared
     transform = jax.jit(jax.vmap(graph, in_axes=in_axes))
 
-    def curvature(params, data):
-        # the Hessian of the potential at one point, over the flattened parameters: one
-        # Hessian-vector product per column, in sequence (jax.hessian's batched form of the
-        # same hung XLA's CPU runtime on a six-component mixture)
-        flat, unravel = ravel_pytree(params)
-        gradient = jax.grad(lambda x: potential(unravel(x), data))
-        return lax.map(lambda v: jax.jvp(gradient, (flat,), (v,))[1], jnp.eye(flat.size))
-
+    @jax.jit
     def value_and_grad(flat, params, data):
         _, unravel = ravel_pytree(params)
         return jax.value_and_grad(lambda x: potential(unravel(x), data))(flat)
 
-    return jax.jit(run), transform, names, (jax.jit(curvature), jax.jit(value_and_grad))
+    def curvature(params, data):
+        flat = np.asarray(ravel_pytree(params)[0], dtype=float)
+        return finite_difference_hessian(
+            lambda x: np.asarray(value_and_grad(jnp.asarray(x), params, data)[1]), flat)
+
+    return run, transform, names, (curvature, value_and_grad)
 
 
 def _initial_point(model: pm.Model) -> dict[str, np.ndarray]:
@@ -400,143 +415,6 @@ def _start(model: pm.Model) -> tuple[dict[str, np.ndarray], float, bool]:
     if own is not None and sorted(own) == sorted(v.name for v in model.value_vars):
         return own, START_JITTER, True
     return _initial_point(model), 1.0, False
-
-
-#: The smallest curvature :func:`initial_inverse_mass` allows an unconstrained direction (a
-#: variance of at most 100 in the first warm-up stage).
-MIN_CURVATURE = 1e-2
-
-
-def initial_inverse_mass(hessian: np.ndarray, dense: bool) -> np.ndarray:
-    """NUTS's first inverse mass matrix from the potential's Hessian at the start point.
-
-    numpyro starts the adaptation from the identity; on a posterior whose scales span orders of
-    magnitude (a mixture of thousands of rows: sds from 0.001 to 1) the first windows then take
-    trees of hundreds of steps. At the mode (:func:`posterior_mode`, from a mixture's EM start),
-    the inverse Hessian is the Laplace approximation of the posterior covariance, and the
-    adaptation starts from it. The Hessian is symmetrized and its eigenvalues replaced by their
-    absolute values, floored at :data:`MIN_CURVATURE` (where the optimizer stopped short of the
-    mode, a few directions may curve the wrong way).
-
-    Parameters
-    ----------
-    hessian : numpy.ndarray
-        (d, d) Hessian of the potential (the negative log density) on the unconstrained scale.
-    dense : bool
-        Return the (d, d) inverse; else the (d,) inverse of the diagonal.
-
-    Examples
-    --------
-    >>> initial_inverse_mass(np.array([[4.0, 0.0], [0.0, -0.5]]), dense=True).tolist()
-    [[0.25, 0.0], [0.0, 2.0]]
-    >>> initial_inverse_mass(np.array([[4.0, 1.0], [1.0, 0.0]]), dense=False).tolist()
-    [0.25, 100.0]
-    """
-    hessian = np.asarray(hessian, dtype=float)
-    if not dense:
-        return 1.0 / np.maximum(np.abs(np.diag(hessian)), MIN_CURVATURE)
-    values, vectors = np.linalg.eigh(0.5 * (hessian + hessian.T))
-    values = np.maximum(np.abs(values), MIN_CURVATURE)
-    return (vectors / values) @ vectors.T
-
-
-#: The fewest tuning steps for the staged warm-up (its first stages estimate a dense metric from
-#: the second half of their draws: 50 per chain at 400); below, numpyro's windowed adaptation.
-MIN_STAGED_TUNE = 400
-#: Where the warm-up stages of a model started near its mode end, as fractions of the tuning
-#: steps (see ``_compile_numpyro``).
-WARMUP_STAGES = (0.5, 0.75, 1.0)
-#: A chain whose mean potential energy over the end of a warm-up stage lies more than this
-#: above the lowest chain's is in a minor mode (:func:`in_main_mode`).
-MODE_GAP = 10.0
-
-
-def in_main_mode(potential_energy):
-    """Which chains' (T, chains) potential energies put them in the main mode: their mean at
-    most :data:`MODE_GAP` above the lowest chain's mean.
-
-    A mixture's posterior has minor modes (other allocations of a few dozen borderline rows
-    between components) that NUTS rarely leaves: on the leaderboard (C = 4) chains settle 20
-    log-density units below the best one. Within one mode the chains' mean potentials differ
-    by about one unit (its sd over the draws, about 8 for 140 parameters, over the square root
-    of the effective draws); between modes of similar width the gap in the means is the log
-    of their mass ratio, so a chain 10 units above the best lies in a mode with about e^-10
-    of its mass, and the next warm-up stage restarts it from the best chain's state.
-
-    Examples
-    --------
-    >>> import jax.numpy as jnp
-    >>> energy = jnp.array([[100.0, 101.0, 120.0], [102.0, 100.0, 121.0]])
-    >>> in_main_mode(energy).tolist()
-    [True, True, False]
-    """
-    level = potential_energy.mean(axis=0)
-    return level <= level.min() + MODE_GAP
-
-
-def pooled_covariance(draws, dense: bool, kept=None):
-    """The metric of the later warm-up stages: the within-chain covariance of (T, chains, d)
-    draws, pooled over chains (chains in different modes do not inflate it; only the chains
-    ``kept``, default all), regularized as Stan's: ``n / (n + 5) S + 1e-3 * 5 / (n + 5) I``
-    (the diagonal only, when not ``dense``).
-
-    Examples
-    --------
-    >>> import jax.numpy as jnp
-    >>> x = jnp.stack([jnp.array([[0.0], [2.0]]), jnp.array([[10.0], [12.0]])], axis=1)
-    >>> round(float(pooled_covariance(x, dense=False)[0]), 4)  # 4 / 9 * (1 + 1 + 1 + 1) / 2
-    0.8894
-    """
-    import jax.numpy as jnp
-
-    T, chains, d = draws.shape
-    kept = jnp.ones(chains, dtype=bool) if kept is None else kept
-    centred = ((draws - draws.mean(axis=0)) * kept[None, :, None]).reshape(T * chains, d)
-    used = jnp.sum(kept)
-    n = T * used
-    if dense:
-        covariance = centred.T @ centred / (n - used)
-        return n / (n + 5.0) * covariance + 1e-3 * 5.0 / (n + 5.0) * jnp.eye(d)
-    return n / (n + 5.0) * jnp.sum(centred**2, axis=0) / (n - used) + 1e-3 * 5.0 / (n + 5.0)
-
-
-def posterior_mode(value_and_grad, start: dict, model: pm.Model, data) -> dict:
-    """The posterior mode nearest ``start``: L-BFGS (:func:`scipy.optimize.minimize`) on the
-    unconstrained scale, with the compiled potential's value and gradient.
-
-    A mixture's EM start maximizes the likelihood without the priors and with its own
-    regularization; on the leaderboard (C = 4) the posterior's mode lies about 1,000 log-density
-    units above it, and the Hessian there, the first metric of the warm-up
-    (:func:`initial_inverse_mass`), describes the posterior, where the Hessian at the EM start
-    did not (a fit took 710 s with it, 100 s from the mode). A few hundred iterations, about
-    2 s.
-
-    Examples
-    --------
-    >>> import jax, jax.numpy as jnp
-    >>> with pm.Model() as model:
-    ...     x = pm.Normal("x", 3.0, 1.0)
-    >>> def value_and_grad(flat, params, data):  # the potential of Normal(3, 1)
-    ...     return jax.value_and_grad(lambda v: 0.5 * jnp.sum((v - 3.0) ** 2))(flat)
-    >>> round(float(posterior_mode(value_and_grad, {"x": np.array(0.0)}, model, ())["x"]), 4)
-    3.0
-    """
-    import jax.numpy as jnp
-    from jax.flatten_util import ravel_pytree
-    from scipy.optimize import minimize
-
-    params = [jnp.asarray(start[v.name]) for v in model.value_vars]
-    flat, unravel = ravel_pytree(params)
-
-    def potential_and_gradient(x):
-        value, gradient = value_and_grad(jnp.asarray(x), params, data)
-        return float(value), np.asarray(gradient, dtype=float)
-
-    result = minimize(potential_and_gradient, np.asarray(flat, dtype=float), jac=True,
-                      method="L-BFGS-B", options={"maxiter": 2000, "maxcor": 30})
-    x = result.x if np.isfinite(result.fun) else np.asarray(flat, dtype=float)
-    values = unravel(jnp.asarray(x))
-    return {v.name: np.asarray(value) for v, value in zip(model.value_vars, values)}
 
 
 #: Set to "0" to leave JAX's persistent compilation cache alone.
@@ -643,6 +521,6 @@ def _sample_numpyro(
         sample_stats=sample_stats,
         coords=posterior_coords(model),
         dims=posterior_dims(model),
-        # chains restarted from the best one between the warm-up stages (see in_main_mode)
+        # chains restarted from the best one between the warm-up stages (see warmup.in_main_mode)
         attrs={"tuning_steps": tune, "warmup_restarts": int(np.sum(~np.asarray(kept)))},
     )

@@ -1,0 +1,329 @@
+"""The staged warm-up of a model started near its posterior mode (a mixture, started at EM).
+
+numpyro's windowed adaptation starts from the identity metric; a mixture of thousands of rows
+has 140 or more parameters whose posterior sds span 0.001 to 1, and its first windows ran trees
+of hundreds of leapfrog steps. From a start near the mode the warm-up is instead:
+
+1. :func:`posterior_mode`: L-BFGS from the model's start to the mode nearest it;
+2. :func:`initial_inverse_mass`: the inverse Hessian there (the Laplace approximation) as the
+   first metric, the Hessian by central differences of the compiled gradient
+   (:func:`finite_difference_hessian`);
+3. stages ending at :data:`WARMUP_STAGES` of the tuning steps (:func:`stage_lengths`), each
+   adapting the step size, then estimating the next stage's metric from the second half of
+   its draws, pooled within chains (:func:`pooled_covariance`) and restarting chains left in
+   a minor mode from the best chain's state (:func:`in_main_mode`); :func:`run_stages` runs
+   them with one compiled NUTS scan for every stage and the draws (:func:`scan_lengths`).
+
+References
+----------
+.. [1] Stan Development Team. Stan Reference Manual, "HMC algorithm parameters: automatic
+   parameter tuning" (the regularization of :func:`pooled_covariance`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pymc as pm
+
+#: The smallest curvature :func:`initial_inverse_mass` allows an unconstrained direction (a
+#: variance of at most 100 in the first warm-up stage).
+MIN_CURVATURE = 1e-2
+
+
+def initial_inverse_mass(hessian: np.ndarray, dense: bool) -> np.ndarray:
+    """NUTS's first inverse mass matrix from the potential's Hessian at the start point.
+
+    numpyro starts the adaptation from the identity; on a posterior whose scales span orders of
+    magnitude (a mixture of thousands of rows: sds from 0.001 to 1) the first windows then take
+    trees of hundreds of steps. At the mode (:func:`posterior_mode`, from a mixture's EM start),
+    the inverse Hessian is the Laplace approximation of the posterior covariance, and the
+    adaptation starts from it. The Hessian is symmetrized and its eigenvalues replaced by their
+    absolute values, floored at :data:`MIN_CURVATURE` (where the optimizer stopped short of the
+    mode, a few directions may curve the wrong way).
+
+    Parameters
+    ----------
+    hessian : numpy.ndarray
+        (d, d) Hessian of the potential (the negative log density) on the unconstrained scale.
+    dense : bool
+        Return the (d, d) inverse; else the (d,) inverse of the diagonal.
+
+    Examples
+    --------
+    >>> initial_inverse_mass(np.array([[4.0, 0.0], [0.0, -0.5]]), dense=True).tolist()
+    [[0.25, 0.0], [0.0, 2.0]]
+    >>> initial_inverse_mass(np.array([[4.0, 1.0], [1.0, 0.0]]), dense=False).tolist()
+    [0.25, 100.0]
+    """
+    hessian = np.asarray(hessian, dtype=float)
+    if not dense:
+        return 1.0 / np.maximum(np.abs(np.diag(hessian)), MIN_CURVATURE)
+    values, vectors = np.linalg.eigh(0.5 * (hessian + hessian.T))
+    values = np.maximum(np.abs(values), MIN_CURVATURE)
+    return (vectors / values) @ vectors.T
+
+
+#: The fewest tuning steps for the staged warm-up (its first stages estimate a dense metric from
+#: the second half of their draws: 50 per chain at 400); below, numpyro's windowed adaptation.
+MIN_STAGED_TUNE = 400
+#: Where the warm-up stages of a model started near its mode end, as fractions of the tuning
+#: steps (see ``_compile_numpyro``).
+WARMUP_STAGES = (0.5, 0.75, 1.0)
+#: A chain whose mean potential energy over the end of a warm-up stage lies more than this
+#: above the lowest chain's is in a minor mode (:func:`in_main_mode`).
+MODE_GAP = 10.0
+
+
+def in_main_mode(potential_energy):
+    """Which chains' (T, chains) potential energies put them in the main mode: their mean at
+    most :data:`MODE_GAP` above the lowest chain's mean.
+
+    A mixture's posterior has minor modes (other allocations of a few dozen borderline rows
+    between components) that NUTS rarely leaves: on the leaderboard (C = 4) chains settle 20
+    log-density units below the best one. Within one mode the chains' mean potentials differ
+    by about one unit (its sd over the draws, about 8 for 140 parameters, over the square root
+    of the effective draws); between modes of similar width the gap in the means is the log
+    of their mass ratio, so a chain 10 units above the best lies in a mode with about e^-10
+    of its mass, and the next warm-up stage restarts it from the best chain's state.
+
+    Examples
+    --------
+    >>> import jax.numpy as jnp
+    >>> energy = jnp.array([[100.0, 101.0, 120.0], [102.0, 100.0, 121.0]])
+    >>> in_main_mode(energy).tolist()
+    [True, True, False]
+    """
+    level = potential_energy.mean(axis=0)
+    return level <= level.min() + MODE_GAP
+
+
+def pooled_covariance(draws, dense: bool, kept=None):
+    """The metric of the later warm-up stages: the within-chain covariance of (T, chains, d)
+    draws, pooled over chains (chains in different modes do not inflate it; only the chains
+    ``kept``, default all), regularized as Stan's: ``n / (n + 5) S + 1e-3 * 5 / (n + 5) I``
+    (the diagonal only, when not ``dense``).
+
+    Examples
+    --------
+    >>> import jax.numpy as jnp
+    >>> x = jnp.stack([jnp.array([[0.0], [2.0]]), jnp.array([[10.0], [12.0]])], axis=1)
+    >>> round(float(pooled_covariance(x, dense=False)[0]), 4)  # 4 / 9 * (1 + 1 + 1 + 1) / 2
+    0.8894
+    """
+    import jax.numpy as jnp
+
+    T, chains, d = draws.shape
+    kept = jnp.ones(chains, dtype=bool) if kept is None else kept
+    centred = ((draws - draws.mean(axis=0)) * kept[None, :, None]).reshape(T * chains, d)
+    used = jnp.sum(kept)
+    n = T * used
+    if dense:
+        covariance = centred.T @ centred / (n - used)
+        return n / (n + 5.0) * covariance + 1e-3 * 5.0 / (n + 5.0) * jnp.eye(d)
+    return n / (n + 5.0) * jnp.sum(centred**2, axis=0) / (n - used) + 1e-3 * 5.0 / (n + 5.0)
+
+
+def posterior_mode(value_and_grad, start: dict, model: pm.Model, data) -> dict:
+    """The posterior mode nearest ``start``: L-BFGS (:func:`scipy.optimize.minimize`) on the
+    unconstrained scale, with the compiled potential's value and gradient.
+
+    A mixture's EM start maximizes the likelihood without the priors and with its own
+    regularization; on the leaderboard (C = 4) the posterior's mode lies about 1,000 log-density
+    units above it, and the Hessian there, the first metric of the warm-up
+    (:func:`initial_inverse_mass`), describes the posterior, where the Hessian at the EM start
+    did not (a fit took 710 s with it, 100 s from the mode). A few hundred iterations, about
+    2 s.
+
+    Examples
+    --------
+    >>> import jax, jax.numpy as jnp
+    >>> with pm.Model() as model:
+    ...     x = pm.Normal("x", 3.0, 1.0)
+    >>> def value_and_grad(flat, params, data):  # the potential of Normal(3, 1)
+    ...     return jax.value_and_grad(lambda v: 0.5 * jnp.sum((v - 3.0) ** 2))(flat)
+    >>> round(float(posterior_mode(value_and_grad, {"x": np.array(0.0)}, model, ())["x"]), 4)
+    3.0
+    """
+    import jax.numpy as jnp
+    from jax.flatten_util import ravel_pytree
+    from scipy.optimize import minimize
+
+    params = [jnp.asarray(start[v.name]) for v in model.value_vars]
+    flat, unravel = ravel_pytree(params)
+
+    def potential_and_gradient(x):
+        value, gradient = value_and_grad(jnp.asarray(x), params, data)
+        return float(value), np.asarray(gradient, dtype=float)
+
+    result = minimize(potential_and_gradient, np.asarray(flat, dtype=float), jac=True,
+                      method="L-BFGS-B", options={"maxiter": 2000, "maxcor": 30})
+    x = result.x if np.isfinite(result.fun) else np.asarray(flat, dtype=float)
+    values = unravel(jnp.asarray(x))
+    return {v.name: np.asarray(value) for v, value in zip(model.value_vars, values)}
+
+
+
+#: The step of :func:`finite_difference_hessian`, relative to each coordinate (at least 1).
+HESSIAN_STEP = 1e-5
+
+
+def finite_difference_hessian(gradient: Callable[[np.ndarray], np.ndarray], x: np.ndarray,
+                              step: float = HESSIAN_STEP) -> np.ndarray:
+    """The (d, d) Hessian at ``x`` of a function whose gradient is ``gradient``: central
+    differences of the gradient, one coordinate at a time, symmetrized.
+
+    The first metric of the warm-up needs the Hessian once per fit. The compiled gradient is
+    there already (:func:`posterior_mode` uses it): 2 d calls of it take about 0.2 s for a
+    four-component mixture of the leaderboard (d = 143), where compiling JAX's exact Hessian
+    (a Hessian-vector product per column) took 2.7 s. Its error, of order ``step^2`` times
+    the third derivatives, is far below what the metric needs.
+
+    Parameters
+    ----------
+    gradient : callable
+        (d,) array -> (d,) gradient.
+    x : numpy.ndarray
+        (d,) point.
+    step : float, default :data:`HESSIAN_STEP`
+        Coordinate j moves by ``step * max(1, |x_j|)`` each way.
+
+    Examples
+    --------
+    >>> A = np.array([[2.0, 0.5], [0.5, 1.0]])
+    >>> gradient = lambda x: A @ x + x**3  # of x'Ax / 2 + sum(x^4) / 4
+    >>> finite_difference_hessian(gradient, np.array([1.0, 0.0])).round(6).tolist()
+    [[5.0, 0.5], [0.5, 1.0]]
+    """
+    x = np.asarray(x, dtype=float)
+    h = step * np.maximum(1.0, np.abs(x))
+    columns = []
+    for j in range(x.size):
+        move = np.zeros_like(x)
+        move[j] = h[j]
+        columns.append((np.asarray(gradient(x + move)) - np.asarray(gradient(x - move)))
+                       / (2.0 * h[j]))
+    hessian = np.column_stack(columns) if columns else np.zeros((0, 0))
+    return 0.5 * (hessian + hessian.T)
+
+
+def stage_lengths(tune: int) -> list[int]:
+    """The warm-up stages' numbers of steps: they end at :data:`WARMUP_STAGES` of ``tune``.
+
+    Examples
+    --------
+    >>> stage_lengths(1000), stage_lengths(401)
+    ([500, 250, 250], [200, 101, 100])
+    """
+    ends = [int(round(tune * f)) for f in WARMUP_STAGES]
+    return [int(n) for n in np.diff([0, *ends])]
+
+
+def scan_lengths(steps: int, size: int) -> list[int]:
+    """``steps`` cut into scans of ``size`` steps and one shorter remainder.
+
+    Every stage adapts its step size over the shortest stage's length, and every scan of that
+    length runs the same compiled NUTS steps: with 1,000 tuning steps and 1,000 draws all scans
+    have 250 steps, and the sampler compiles once.
+
+    Examples
+    --------
+    >>> scan_lengths(500, 250), scan_lengths(1100, 250), scan_lengths(90, 250)
+    ([250, 250], [250, 250, 250, 250, 100], [90])
+    """
+    return [size] * (steps // size) + ([steps % size] if steps % size else [])
+
+
+def run_stages(params, keys, data, inverse_mass, *, tune: int, draws: int,
+               init: Callable, advance: Callable, restage: Callable):
+    """The staged warm-up and the draws of vectorized chains (see the module docstring).
+
+    Parameters
+    ----------
+    params : list of arrays
+        The chains' starting values, (chains, ...) per value variable.
+    keys : array
+        The chains' random keys.
+    data : tuple of arrays
+        The model's data (arguments of the compiled functions).
+    inverse_mass : array
+        The first stage's metric (:func:`initial_inverse_mass`).
+    tune, draws : int
+    init : callable
+        ``init(params, keys, data, inverse_mass)``: the chains' NUTS states, adapting the step
+        size over their first ``min(stage_lengths(tune))`` steps.
+    advance : callable
+        ``advance(state, data, first, n)``: ``n`` steps of every chain, numbered from ``first``
+        (for the progress), and their trace (``z``, ..., the potential energy at index 5).
+    restage : callable
+        ``restage(z_trace, energy, z, kept, keys, stage)`` on the second half of a stage's
+        draws: the next stage's start, metric, chains kept and keys.
+
+    Returns
+    -------
+    tuple
+        The draws' trace (after the warm-up) and which chains were never restarted.
+    """
+    import jax
+    import jax.numpy as jnp
+
+    def concatenate(pieces):
+        if len(pieces) == 1:
+            return pieces[0]
+        return jax.tree.map(lambda *x: jnp.concatenate(x), *pieces)
+
+    lengths = stage_lengths(tune)
+    size = min(lengths)
+    metric, z, kept = inverse_mass, params, jnp.ones(len(keys), dtype=bool)
+    first = 0
+    for stage, length in enumerate(lengths):
+        state = init(z, keys, data, metric)
+        pieces = []
+        for n in scan_lengths(length, size):
+            state, trace = advance(state, data, first, n)
+            pieces.append(trace)
+            first += n
+        if stage == len(lengths) - 1:
+            break
+        trace = jax.tree.map(lambda x, half=length // 2: x[half:], concatenate(pieces))
+        z, metric, kept, keys = restage(trace[0], trace[5], state.z, kept, keys, stage + 1)
+    pieces = []
+    for n in scan_lengths(draws, size):
+        state, trace = advance(state, data, first, n)
+        pieces.append(trace)
+        first += n
+    return concatenate(pieces), kept
+
+
+def restage(z_trace, energy, z, kept, keys, stage: int, dense: bool):
+    """Between two warm-up stages: from the second half of the last stage's draws
+    (``z_trace`` (T, chains, ...) per variable, potential ``energy`` (T, chains)), the next
+    stage's start (a chain outside the main mode, :func:`in_main_mode`, restarts from the best
+    chain's last state ``z``), its metric (:func:`pooled_covariance` over the chains in the
+    main mode), the chains ``kept`` so far and the keys folded with ``stage``.
+
+    Examples
+    --------
+    >>> import jax, jax.numpy as jnp
+    >>> T, rng = 50, np.random.default_rng(0)
+    >>> z_trace = [jnp.asarray(rng.normal(size=(T, 3, 2)))]
+    >>> energy = jnp.asarray(np.c_[np.zeros(T), np.zeros(T), np.full(T, 30.0)])
+    >>> last = [jnp.asarray([[0.0, 0.0], [1.0, 1.0], [9.0, 9.0]])]
+    >>> keys = jax.random.split(jax.random.PRNGKey(0), 3)
+    >>> z, metric, kept, keys = restage(z_trace, energy, last, jnp.ones(3, bool), keys, 1,
+    ...                                 dense=True)
+    >>> np.asarray(z[0]).tolist(), np.asarray(kept).tolist(), metric.shape
+    ([[0.0, 0.0], [1.0, 1.0], [0.0, 0.0]], [True, True, False], (2, 2))
+    """
+    import jax
+    import jax.numpy as jnp
+
+    T, chains = energy.shape
+    recent = jnp.concatenate([x.reshape(T, chains, -1) for x in z_trace], axis=-1)
+    main = in_main_mode(energy)
+    best = jnp.argmin(energy.mean(axis=0))
+    start = [jnp.where(main.reshape((-1,) + (1,) * (x.ndim - 1)), x, x[best]) for x in z]
+    metric = pooled_covariance(recent, dense, main)
+    keys = jax.vmap(lambda k: jax.random.fold_in(k, stage))(keys)
+    return start, metric, kept & main, keys
