@@ -268,10 +268,14 @@ def test_the_plugin_mixture_is_sklearns_em_fit():
 def test_a_real_fit_recovers_known_clusters_and_is_calibrated():
     """Two clusters of known means and weights: each recovered within 2 posterior sds of the
     truth and of the sample's own cluster estimates (the means and shares of the simulated rows
-    given their true labels, which an exact posterior centres on; this seed's sample puts one
-    cluster mean 1.98 standard errors from the truth); new entities' predictive intervals cover
-    at their levels (PIT within 0.02)."""
-    rng = np.random.default_rng(11)
+    given their true labels, which an exact posterior centres on); new entities' predictive
+    intervals cover at their levels (PIT within 0.02).
+
+    The sample must itself lie near the truth for the check against the truth to test the fit:
+    seed 11's put a cluster mean 2.03 standard errors from it, and the check passed or failed
+    with the Monte Carlo noise. Seed 13 is the first after it whose clusters' means and shares
+    all lie within 1.5 standard errors of the truth (asserted below, before the fit)."""
+    rng = np.random.default_rng(13)
     means = np.array([[-1.5, -1.0, -0.5], [1.5, 1.0, 1.5]])
     cov = np.array([[1.0, 0.6, 0.3], [0.6, 1.0, 0.5], [0.3, 0.5, 1.0]]) * 0.5
     weights = np.array([0.35, 0.65])
@@ -283,6 +287,11 @@ def test_a_real_fit_recovers_known_clusters_and_is_calibrated():
     X, which = draw(600)
     sample_means = np.stack([X[which == c].mean(axis=0) for c in range(2)])
     sample_weights = np.bincount(which, minlength=2) / len(which)
+    counts = np.bincount(which, minlength=2)
+    standard_errors = np.sqrt(np.diag(cov)[None, :] / counts[:, None])
+    assert np.all(np.abs(sample_means - means) < 1.5 * standard_errors)
+    assert np.all(np.abs(sample_weights - weights)
+                  < 1.5 * np.sqrt(weights * (1 - weights) / len(which)))
     df = pd.DataFrame(X, columns=["a", "b", "c"])
     pop = sib.Population.from_dataframe(df, normalize=False, transform=None, components=2,
                                         random_seed=1, draws=500, tune=500, progressbar=False)
@@ -293,8 +302,9 @@ def test_a_real_fit_recovers_known_clusters_and_is_calibrated():
     table = pop.component_weights()
     assert np.all(np.abs(table["weight"] - sample_weights) < 2 * table["sd"])
     assert np.all(np.abs(table["weight"] - weights) < 2 * table["sd"])
-    # PIT of new entities' unobserved scores given one observed score
-    new = draw(400)[0]
+    # PIT of new entities' unobserved scores given one observed score: 2,000 entities, so
+    # that 0.02 is 2.5 binomial standard errors at 50% (0.018 with the 400 used before)
+    new = draw(2000)[0]
     components = pop.predictive_components()
     from skillinfer_bayes.predictive.components import condition_components
     from skillinfer_bayes.predictive.mixture import mixture_cdf
