@@ -357,7 +357,7 @@ def _compile_numpyro(model: pm.Model, draws: int, tune: int, chains: int,
     staged = {
         "init": jax.jit(initializer(staged_init, min(stage_lengths(tune)))),
         "advance": jax.jit(stepper(staged_sample), static_argnums=3),
-        "restage": jax.jit(partial(restage, dense=dense), static_argnums=5),
+        "restage": jax.jit(partial(restage, dense=dense), static_argnums=4),
     }
 
     def run(params, keys, data, inverse_mass):

@@ -34,7 +34,7 @@ def test_the_second_stage_metric_pools_within_chain_covariances():
     n = 300 * 4
     within = sum(np.cov(draws[:, c].T) * 299 for c in range(4)) / (n - 4)
     np.testing.assert_allclose(got, n / (n + 5) * within + 1e-3 * 5 / (n + 5) * np.eye(3),
-                               rtol=1e-5)
+                               rtol=1e-5, atol=1e-7)
     np.testing.assert_allclose(np.asarray(warmup.pooled_covariance(draws, dense=False)),
                                np.diag(got), rtol=1e-5)
     assert got[0, 0] < 1.3
@@ -42,7 +42,29 @@ def test_the_second_stage_metric_pools_within_chain_covariances():
     kept = np.array([True, True, False, True])
     only = np.asarray(warmup.pooled_covariance(draws, dense=True, kept=kept))
     np.testing.assert_allclose(only, np.asarray(warmup.pooled_covariance(
-        draws[:, kept], dense=True)), rtol=1e-5)
+        draws[:, kept], dense=True)), rtol=1e-5, atol=1e-7)
+
+
+def test_the_metric_of_several_windows_centres_each_chain_within_each_window():
+    rng = np.random.default_rng(3)
+    cov = np.array([[1.0, 0.5], [0.5, 2.0]])
+    first = rng.multivariate_normal([0.0, 0.0], cov, size=(200, 3))
+    second = rng.multivariate_normal([0.0, 0.0], cov, size=(100, 3))
+    second[:, 1] += 30.0  # chain 1 restarted elsewhere between the windows
+    masks = [np.array([True, False, True]), np.array([True, True, True])]
+    got = np.asarray(warmup.pooled_covariance([first, second], dense=True, kept=masks))
+    scatter, n, means = np.zeros((2, 2)), 0, 0
+    for window, mask in zip([first, second], masks):
+        for c in np.flatnonzero(mask):
+            centred = window[:, c] - window[:, c].mean(axis=0)
+            scatter += centred.T @ centred
+            n, means = n + len(window), means + 1
+    expected = n / (n + 5) * scatter / (n - means) + 1e-3 * 5 / (n + 5) * np.eye(2)
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(got, cov, rtol=0.15)  # 700 draws of the truth
+    np.testing.assert_allclose(
+        np.asarray(warmup.pooled_covariance([first, second], dense=False, kept=masks)),
+        np.diag(got), rtol=1e-5)
 
 
 def test_chains_far_above_the_best_chains_energy_are_in_a_minor_mode():
