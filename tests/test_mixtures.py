@@ -293,8 +293,9 @@ def test_a_real_fit_recovers_known_clusters_and_is_calibrated():
     assert np.all(np.abs(sample_weights - weights)
                   < 1.5 * np.sqrt(weights * (1 - weights) / len(which)))
     df = pd.DataFrame(X, columns=["a", "b", "c"])
+    # 4 x 1000 draws: with 4 x 500, r_hat was 1.008-1.013 over seeds 1-4 (bulk ESS 570-750)
     pop = sib.Population.from_dataframe(df, normalize=False, transform=None, components=2,
-                                        random_seed=1, draws=500, tune=500, progressbar=False)
+                                        random_seed=1, draws=1000, tune=500, progressbar=False)
     assert pop.diagnostics()["ok"]
     mu = pop.component_mu_draws
     assert np.all(np.abs(mu.mean(axis=0) - sample_means) < 2 * mu.std(axis=0))

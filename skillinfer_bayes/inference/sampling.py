@@ -27,12 +27,12 @@ from skillinfer_bayes.inference.inference_data import InferenceData, from_dict
 from skillinfer_bayes.inference.locations import cache_dir
 from skillinfer_bayes.inference.warmup import (
     MIN_STAGED_TUNE,
+    adapt_step,
     finite_difference_hessian,
     initial_inverse_mass,
     posterior_mode,
     restage,
     run_stages,
-    stage_lengths,
 )
 from skillinfer_bayes.models.factor import LOADINGS_VAR, SPECIFIC_SD_VAR
 from skillinfer_bayes.models.mixture import START_ATTRIBUTE, START_JITTER, WEIGHTS_VAR
@@ -296,11 +296,14 @@ def _compile_numpyro(model: pm.Model, draws: int, tune: int, chains: int,
         return hmc(potential_fn_gen=potential_fn_gen, algo="NUTS")
 
     def initializer(init_kernel, num_warmup):
-        def init(params, keys, data, inverse_mass):
+        def init(params, keys, data, inverse_mass, step_size=None):
+            if step_size is None:
+                step_size = jnp.ones(len(keys))  # numpyro's default
             return jax.vmap(
-                lambda p, k: init_kernel(
+                lambda p, k, e: init_kernel(
                     p,
                     num_warmup=num_warmup,
+                    step_size=e,
                     inverse_mass_matrix=inverse_mass,
                     adapt_mass_matrix=inverse_mass is None,
                     dense_mass=dense,
@@ -308,7 +311,7 @@ def _compile_numpyro(model: pm.Model, draws: int, tune: int, chains: int,
                     model_args=data,
                     rng_key=k,
                 )
-            )(params, keys)
+            )(params, keys, step_size)
 
         return init
 
@@ -350,13 +353,38 @@ def _compile_numpyro(model: pm.Model, draws: int, tune: int, chains: int,
         _, trace = windowed_advance(state, data, 0, total)
         return jax.tree.map(lambda x: x[tune:], trace), jnp.ones(len(keys), dtype=bool)
 
-    # The staged warm-up from a start near the mode (:mod:`.warmup`): compiled pieces that
-    # every stage and the draws share (a stage's step size adapts over the shortest stage's
-    # steps, so that one compiled scan serves all).
+    # The staged warm-up from a start near the mode (:mod:`.warmup`): numpyro's kernel without
+    # its adaptation (no warm-up steps), the step size adapted by :func:`.warmup.adapt_step`
+    # inside one compiled scan that serves every stage and the draws.
     staged_init, staged_sample = kernels()
+
+    def adaptive_advance(state, step_state, data, first, adapting, final):
+        """``len(adapting)`` NUTS iterations of every chain, numbered from ``first`` (the
+        progress); where ``adapting``, each chain's step size follows dual averaging
+        (``step_state``), its average where ``final``."""
+
+        def step(carry, inputs):
+            state, step_state = carry
+            i, adapt, last = inputs
+            state = jax.vmap(lambda st: staged_sample(st, model_args=data))(state)
+            size, step_state = adapt_step(step_state, state.adapt_state.step_size,
+                                          state.accept_prob, target_accept, adapt, last)
+            state = state._replace(adapt_state=state.adapt_state._replace(step_size=size))
+            if progressbar:
+                lax.cond((i + 1) % report_every == 0,
+                         lambda: jax.debug.callback(_report, i), lambda: None)
+            keep = (state.z, state.diverging, state.num_steps, state.accept_prob,
+                    state.energy, state.potential_energy, state.adapt_state.step_size)
+            return (state, step_state), keep
+
+        steps = first + jnp.arange(adapting.shape[0])
+        (state, step_state), trace = lax.scan(step, (state, step_state),
+                                              (steps, adapting, final))
+        return state, step_state, trace
+
     staged = {
-        "init": jax.jit(initializer(staged_init, min(stage_lengths(tune)))),
-        "advance": jax.jit(stepper(staged_sample), static_argnums=3),
+        "init": jax.jit(initializer(staged_init, 0)),
+        "advance": jax.jit(adaptive_advance),
         "restage": jax.jit(partial(restage, dense=dense), static_argnums=4),
     }
 

@@ -40,7 +40,7 @@ def test_the_jax_form_gives_the_same_value_and_gradient():
     rng = np.random.default_rng(0)
     for x in (X, rng.normal(0.0, 30.0, size=(500, 4)) - 50.0):
         weights = w[rng.integers(0, 3, size=len(x))] if len(x) > 3 else w
-        value, gradient = jax.value_and_grad(lambda x: (f(x) * weights).sum())(x)
+        value, gradient = jax.value_and_grad(lambda x, w=weights: (f(x) * w).sum())(x)
         rows = np.asarray(f(x))
         assert rows.dtype == np.float64
         np.testing.assert_allclose(rows, scipy_logsumexp(x, axis=-1), rtol=0, atol=1e-6)
