@@ -31,7 +31,7 @@ from skillinfer_bayes.predictive.marginals import (
     score_moments,
 )
 from skillinfer_bayes.predictive.mixture import mixture_mean, mixture_quantile, mixture_var
-from skillinfer_bayes.predictive.scores import coverage, normal_mixture_scores
+from skillinfer_bayes.predictive.scores import coverage, normal_mixture_scores, weighted_pairs
 
 LEVELS = (0.5, 0.9, 0.95)
 #: Entities conditioned at once (bounds memory: chunk x draws x K floats).
@@ -190,8 +190,9 @@ def predict_cells(
     :func:`~skillinfer_bayes.predictive.components.condition_components`). Means, sds, PIT,
     log score and the first CRPS term are exact over all N components; the CRPS spread term is
     exact over all N^2 component pairs when they are at most ``CRPS_PAIRS`` (a plug-in
-    mixture), otherwise estimated from ``CRPS_PAIRS`` uniformly drawn pairs weighted by their
-    components' weights (noisy when a few components carry the weight), and the interval
+    mixture), otherwise estimated from ``CRPS_PAIRS`` pairs drawn for each entity from its
+    conditioned weights (:func:`~skillinfer_bayes.predictive.scores.weighted_pairs`;
+    uniformly when the components are equally weighted), and the interval
     bounds of an untransformed benchmark are the quantiles of the mixture over
     ``QUANTILE_DRAWS`` evenly spaced components (coverage itself comes from the exact PIT).
 
@@ -227,8 +228,10 @@ def predict_cells(
     rng = np.random.default_rng(random_seed)
     if S * S <= CRPS_PAIRS:  # every pair: the CRPS spread term exactly (plug-in mixtures)
         pairs = tuple(np.indices((S, S)).reshape(2, -1))
-    else:
+    elif components.n_components == 1:  # equal weights: uniform pairs, shared
         pairs = (rng.integers(S, size=CRPS_PAIRS), rng.integers(S, size=CRPS_PAIRS))
+    else:  # drawn per entity from its conditioned weights, in mixture_cells
+        pairs = rng
     thin = np.unique(np.linspace(0, S - 1, min(S, QUANTILE_DRAWS)).round().astype(int))
     out: dict[str, list] = {}
     for start in range(0, len(X_test), _CHUNK):
@@ -249,7 +252,7 @@ def mixture_cells(
     Z: np.ndarray,
     dims: Sequence[int],
     transforms: Sequence | None = None,
-    pairs: tuple[np.ndarray, np.ndarray] | None = None,
+    pairs: tuple[np.ndarray, np.ndarray] | np.random.Generator | None = None,
     levels: Sequence[float] = LEVELS,
     thin: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
@@ -261,6 +264,8 @@ def mixture_cells(
     entities. Every metric is on the score scale (see :func:`predict_cells`); the interval
     bounds of untransformed dimensions come from the components ``thin`` (default: all),
     those of transformed ones from the merged mixture, and none with ``levels=()``.
+    ``pairs`` are the CRPS spread term's component pairs, shared by the entities, or a
+    random generator that draws ``CRPS_PAIRS`` of them per entity from its weights.
 
     Returns
     -------
@@ -274,7 +279,14 @@ def mixture_cells(
     v = np.ascontiguousarray(np.maximum(var, 1e-300).T[u])  # (|u|, N)
     sd = np.sqrt(v)
     w = None if mixture.weights is None else mixture.weights[:, None, :]  # (E, 1, N)
-    chunk = normal_mixture_scores(Z[:, u], m, sd, pairs=pairs, weights=w)
+    from_weights = isinstance(pairs, np.random.Generator) and w is not None
+    if from_weights:
+        pairs = tuple(p[:, None, :] for p in weighted_pairs(w[:, 0], CRPS_PAIRS, pairs))
+    elif isinstance(pairs, np.random.Generator):
+        pairs = (pairs.integers(m.shape[-1], size=CRPS_PAIRS),
+                 pairs.integers(m.shape[-1], size=CRPS_PAIRS))
+    chunk = normal_mixture_scores(Z[:, u], m, sd, pairs=pairs, weights=w,
+                                  pairs_from_weights=from_weights)
     chunk["mean"] = mixture_mean(m, w)
     chunk["std"] = np.sqrt(mixture_var(m, v, w))
     probs = np.array([p for L in levels for p in ((1 - L) / 2, (1 + L) / 2)])
