@@ -33,6 +33,7 @@ from skillinfer_bayes.inference.warmup import (
     posterior_mode,
     restage,
     run_stages,
+    start_step_adaptation,
 )
 from skillinfer_bayes.models.factor import LOADINGS_VAR, SPECIFIC_SD_VAR
 from skillinfer_bayes.models.mixture import START_ATTRIBUTE, START_JITTER, WEIGHTS_VAR
@@ -316,17 +317,21 @@ def _compile_numpyro(model: pm.Model, draws: int, tune: int, chains: int,
         return init
 
     def stepper(sample_kernel):
-        def advance(state, data, first, n):
-            """``n`` NUTS iterations of every chain (numbered from ``first``, the progress)."""
+        def advance(state, step_state, data, first, adapting, final):
+            """``len(adapting)`` NUTS iterations of every chain, numbered from ``first`` (the
+            progress); where ``adapting``, each chain's step size follows dual averaging
+            (``step_state``, :func:`.warmup.adapt_step`), its average where ``final``."""
 
-            def step(state, i):
+            def step(carry, inputs):
+                state, step_state = carry
+                i, adapt, last = inputs
                 state = jax.vmap(lambda st: sample_kernel(st, model_args=data))(state)
+                size, step_state = adapt_step(step_state, state.adapt_state.step_size,
+                                              state.accept_prob, target_accept, adapt, last)
+                state = state._replace(adapt_state=state.adapt_state._replace(step_size=size))
                 if progressbar:
-                    lax.cond(
-                        (i + 1) % report_every == 0,
-                        lambda: jax.debug.callback(_report, i),
-                        lambda: None,
-                    )
+                    lax.cond((i + 1) % report_every == 0,
+                             lambda: jax.debug.callback(_report, i), lambda: None)
                 keep = (
                     state.z,
                     state.diverging,
@@ -336,13 +341,17 @@ def _compile_numpyro(model: pm.Model, draws: int, tune: int, chains: int,
                     state.potential_energy,
                     state.adapt_state.step_size,
                 )
-                return state, keep
+                return (state, step_state), keep
 
-            return lax.scan(step, state, first + jnp.arange(n))
+            steps = first + jnp.arange(adapting.shape[0])
+            (state, step_state), trace = lax.scan(step, (state, step_state),
+                                                  (steps, adapting, final))
+            return state, step_state, trace
 
         return advance
 
-    # numpyro's windowed adaptation from the identity, all in one compiled function
+    # numpyro's windowed adaptation from the identity (inside its kernel), all in one
+    # compiled function
     windowed_init, windowed_sample = kernels()
     windowed_init = initializer(windowed_init, tune)
     windowed_advance = stepper(windowed_sample)
@@ -350,41 +359,18 @@ def _compile_numpyro(model: pm.Model, draws: int, tune: int, chains: int,
     @jax.jit
     def windowed(params, keys, data):
         state = windowed_init(params, keys, data, None)
-        _, trace = windowed_advance(state, data, 0, total)
+        off = jnp.zeros(total, dtype=bool)  # the kernel adapts its own step size
+        step_state = start_step_adaptation(jnp.ones(len(keys)))
+        _, _, trace = windowed_advance(state, step_state, data, 0, off, off)
         return jax.tree.map(lambda x: x[tune:], trace), jnp.ones(len(keys), dtype=bool)
 
     # The staged warm-up from a start near the mode (:mod:`.warmup`): numpyro's kernel without
     # its adaptation (no warm-up steps), the step size adapted by :func:`.warmup.adapt_step`
     # inside one compiled scan that serves every stage and the draws.
     staged_init, staged_sample = kernels()
-
-    def adaptive_advance(state, step_state, data, first, adapting, final):
-        """``len(adapting)`` NUTS iterations of every chain, numbered from ``first`` (the
-        progress); where ``adapting``, each chain's step size follows dual averaging
-        (``step_state``), its average where ``final``."""
-
-        def step(carry, inputs):
-            state, step_state = carry
-            i, adapt, last = inputs
-            state = jax.vmap(lambda st: staged_sample(st, model_args=data))(state)
-            size, step_state = adapt_step(step_state, state.adapt_state.step_size,
-                                          state.accept_prob, target_accept, adapt, last)
-            state = state._replace(adapt_state=state.adapt_state._replace(step_size=size))
-            if progressbar:
-                lax.cond((i + 1) % report_every == 0,
-                         lambda: jax.debug.callback(_report, i), lambda: None)
-            keep = (state.z, state.diverging, state.num_steps, state.accept_prob,
-                    state.energy, state.potential_energy, state.adapt_state.step_size)
-            return (state, step_state), keep
-
-        steps = first + jnp.arange(adapting.shape[0])
-        (state, step_state), trace = lax.scan(step, (state, step_state),
-                                              (steps, adapting, final))
-        return state, step_state, trace
-
     staged = {
         "init": jax.jit(initializer(staged_init, 0)),
-        "advance": jax.jit(adaptive_advance),
+        "advance": jax.jit(stepper(staged_sample)),
         "restage": jax.jit(partial(restage, dense=dense), static_argnums=4),
     }
 
