@@ -168,11 +168,9 @@ def test_bounds_of_latent_and_transformed_benchmarks_side_by_side():
     assert (mixed["lower_90"][:, 1] > 0).all()
 
 
-def test_a_mixtures_crps_does_not_depend_on_how_often_its_draw_is_repeated():
-    """One 6-component draw and the same draw three times are the same predictive: the same
-    CRPS, equal to the quadrature of the conditioned mixture's CDF (the spread term over all
-    pairs; uniformly drawn pairs weighted by the conditioned weights gave 1.373 and 1.224
-    against 1.326)."""
+def six_component_draw(n_rows: int):
+    """One random 6-component draw of 4 benchmarks, ``n_rows`` test rows, and the exact CRPS
+    (quadrature of the conditioned mixture's CDF) of benchmarks 1-3 given benchmark 0."""
     from skillinfer_bayes.data.transforms import Identity
     from skillinfer_bayes.predictive.components import condition_components
     from skillinfer_bayes.predictive.marginals import score_crps
@@ -183,18 +181,28 @@ def test_a_mixtures_crps_does_not_depend_on_how_often_its_draw_is_repeated():
     A = rng.normal(size=(1, C, K, K))
     cov = A @ A.transpose(0, 1, 3, 2) / K + 0.2 * np.eye(K)
     weights = rng.dirichlet(np.ones(C), size=1)
-    X = rng.normal(scale=2.0, size=(200, K))
-    one = predict_cells(ComponentDraws(means, cov, weights), X, [0], noise=0.0)["crps"]
-    three = predict_cells(ComponentDraws(*(np.repeat(a, 3, axis=0) for a in
-                                           (means, cov, weights))), X, [0], noise=0.0)["crps"]
-    np.testing.assert_allclose(three, one, rtol=1e-10)
+    X = rng.normal(scale=2.0, size=(n_rows, K))
     mixture = condition_components(ComponentDraws(means, cov, weights), np.array([0]),
                                    X[:, [0]], 0.0)
-    for j, k in enumerate((1, 2, 3)):
-        reference = score_crps(Identity(), X[:, k], mixture.means[:, :, k],
-                               np.sqrt(cov[0, :, k, k] - cov[0, :, k, 0] ** 2 / cov[0, :, 0, 0]),
-                               mixture.weights)
-        np.testing.assert_allclose(one[:, j], reference, rtol=5e-3)
+    sds = np.column_stack([np.sqrt(cov[0, :, k, k] - cov[0, :, k, 0] ** 2 / cov[0, :, 0, 0])
+                           for k in (1, 2, 3)])  # (C, 3)
+    reference = np.column_stack([
+        score_crps(Identity(), X[:, k], mixture.means[:, :, k], sds[:, j], mixture.weights)
+        for j, k in enumerate((1, 2, 3))])
+    return (means, cov, weights), X, sds, reference
+
+
+def test_a_mixtures_crps_does_not_depend_on_how_often_its_draw_is_repeated():
+    """One 6-component draw and the same draw three times are the same predictive: the same
+    CRPS, equal to the quadrature of the conditioned mixture's CDF (the spread term over all
+    pairs; uniformly drawn pairs weighted by the conditioned weights gave 1.373 and 1.224
+    against 1.326)."""
+    draw, X, _, reference = six_component_draw(200)
+    one = predict_cells(ComponentDraws(*draw), X, [0], noise=0.0)["crps"]
+    three = predict_cells(ComponentDraws(*(np.repeat(a, 3, axis=0) for a in draw)), X, [0],
+                          noise=0.0)["crps"]
+    np.testing.assert_allclose(three, one, rtol=1e-10)
+    np.testing.assert_allclose(one, reference, rtol=5e-3)
 
 
 def test_a_large_mixtures_crps_draws_each_entitys_pairs_from_its_weights():
@@ -203,35 +211,22 @@ def test_a_large_mixtures_crps_draws_each_entitys_pairs_from_its_weights():
     quadrature of the conditioned mixture within Monte Carlo error (mean error -0.0002 over
     900 cells); uniform pairs reweighted by their weights, the former estimate, were 0.035 too
     high on average (the mean CRPS is 1.32)."""
-    from skillinfer_bayes.data.transforms import Identity
     from skillinfer_bayes.predictive.components import condition_components
-    from skillinfer_bayes.predictive.marginals import score_crps
     from skillinfer_bayes.predictive.scores import normal_mixture_scores
     from skillinfer_bayes.studies.scoring import CRPS_PAIRS
 
-    rng = np.random.default_rng(0)
-    C, K = 6, 4
-    means = rng.normal(scale=2.0, size=(1, C, K))
-    A = rng.normal(size=(1, C, K, K))
-    cov = A @ A.transpose(0, 1, 3, 2) / K + 0.2 * np.eye(K)
-    weights = rng.dirichlet(np.ones(C), size=1)
-    X = rng.normal(scale=2.0, size=(300, K))
-    many = ComponentDraws(*(np.repeat(a, 400, axis=0) for a in (means, cov, weights)))
+    draw, X, sds, reference = six_component_draw(300)
+    many = ComponentDraws(*(np.repeat(a, 400, axis=0) for a in draw))
     got = predict_cells(many, X, [0], noise=0.0, random_seed=1)["crps"]
-    mixture = condition_components(ComponentDraws(means, cov, weights), np.array([0]),
-                                   X[:, [0]], 0.0)
-    sds = {k: np.sqrt(cov[0, :, k, k] - cov[0, :, k, 0] ** 2 / cov[0, :, 0, 0])
-           for k in (1, 2, 3)}
-    reference = np.column_stack([
-        score_crps(Identity(), X[:, k], mixture.means[:, :, k], sds[k], mixture.weights)
-        for k in (1, 2, 3)])
     # per cell the estimate's error is about 0.3 / sqrt(1000); over 900 cells it averages out
     assert abs(np.mean(got - reference)) < 3e-3
     np.testing.assert_allclose(got, reference, rtol=0.1, atol=0.05)
     # the former estimator on the same mixtures: uniform pairs, reweighted
+    rng = np.random.default_rng(2)
     big = condition_components(many, np.array([0]), X[:, [0]], 0.0)
-    pairs = (rng.integers(C * 400, size=CRPS_PAIRS), rng.integers(C * 400, size=CRPS_PAIRS))
-    sd_all = np.tile(np.column_stack([sds[k] for k in (1, 2, 3)]).T, 400)  # (3, 2400)
-    former = normal_mixture_scores(X[:, 1:], np.swapaxes(big.means, 1, 2)[:, 1:], sd_all,
-                                   pairs=pairs, weights=big.weights[:, None, :])["crps"]
+    S = many.n_draws * many.n_components
+    pairs = (rng.integers(S, size=CRPS_PAIRS), rng.integers(S, size=CRPS_PAIRS))
+    former = normal_mixture_scores(X[:, 1:], np.swapaxes(big.means, 1, 2)[:, 1:],
+                                   np.tile(sds.T, 400), pairs=pairs,
+                                   weights=big.weights[:, None, :])["crps"]
     assert abs(np.mean(former - reference)) > 5 * abs(np.mean(got - reference))
