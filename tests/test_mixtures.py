@@ -316,3 +316,18 @@ def test_a_real_fit_recovers_known_clusters_and_is_calibrated():
     for level in (0.5, 0.9, 0.95):
         inside = np.mean(np.abs(pit - 0.5) <= level / 2)
         assert abs(inside - level) <= 0.02, (level, inside)
+
+
+def test_evaluation_curves_of_a_mixture_score_one_predictive_alike_under_every_rule(
+        fake_sampler):
+    """A mixture's curves draw each model's CRPS pairs from its conditioned weights, the same
+    pairs for the same predictive: before any observation every rule scores the same."""
+    rng = np.random.default_rng(0)
+    X = np.vstack([rng.normal(1.0, 0.5, (80, 3)), rng.normal(-1.0, 0.6, (70, 3))])
+    curve = sib.evaluation_curve(pd.DataFrame(X, columns=["a", "b", "c"]), random_seed=1,
+                                 components=2, transform=None, draws=200, tune=400, chains=2,
+                                 progressbar=False)
+    first = curve.steps[curve.steps["n_observed"] == 0]
+    assert len(first) == len(curve.steps["rule"].unique()) > 1
+    assert np.allclose(first["crps"], first["crps"].iloc[0], rtol=1e-12)
+    assert (curve.steps.groupby("rule")["crps_all"].apply(lambda c: c.iloc[-1] < c.iloc[0])).all()

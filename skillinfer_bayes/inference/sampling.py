@@ -239,7 +239,8 @@ def dense_mass(model: pm.Model) -> bool:
 
 def _compile_numpyro(model: pm.Model, draws: int, tune: int, chains: int,
                      target_accept: float, progressbar: bool):
-    """Build the jitted NUTS run and the draw transform for this model's structure."""
+    """Build the NUTS run (compiled pieces), the draw transform, the kept variables' names and
+    the potential's curvature and compiled value-and-gradient, for this model's structure."""
     import jax
     import jax.numpy as jnp
     import pytensor.tensor as pt

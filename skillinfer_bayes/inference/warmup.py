@@ -76,11 +76,11 @@ def initial_inverse_mass(hessian: np.ndarray, dense: bool) -> np.ndarray:
     return (vectors / values) @ vectors.T
 
 
-#: The fewest tuning steps for the staged warm-up (its first stages estimate a dense metric from
-#: the second half of their draws: 50 per chain at 400); below, numpyro's windowed adaptation.
+#: The fewest tuning steps for the staged warm-up (its first stage estimates a dense metric from
+#: the second half of its draws: 100 per chain at 400); below, numpyro's windowed adaptation.
 MIN_STAGED_TUNE = 400
 #: Where the warm-up stages of a model started near its mode end, as fractions of the tuning
-#: steps (see ``_compile_numpyro``).
+#: steps (see :func:`run_stages`).
 WARMUP_STAGES = (0.5, 0.75, 1.0)
 #: A chain whose mean potential energy over the end of a warm-up stage lies more than this
 #: above the lowest chain's is in a minor mode (:func:`in_main_mode`).

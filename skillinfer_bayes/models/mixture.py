@@ -307,7 +307,7 @@ def build_mixture_model(
 
 def starting_point(data, K: int, C: int, shared_covariance: bool,
                    basis: np.ndarray, floor: np.ndarray | None = None) -> dict[str, np.ndarray]:
-    """Where the chains start (before :func:`~skillinfer_bayes.inference.sampling.posterior_mode`
+    """Where the chains start (before :func:`~skillinfer_bayes.inference.warmup.posterior_mode`
     moves them to the posterior's mode): a plug-in Gaussian mixture fitted by EM
     (:class:`sklearn.mixture.GaussianMixture`, a fixed seed), its components sorted along the
     ordering direction, on the model's unconstrained scale.

@@ -62,7 +62,8 @@ def normal_mixture_scores(
         give an unbiased estimate; for S = 1 the term is exact.
     weights : numpy.ndarray, optional
         (..., S) component weights (broadcastable to ``means``); default equal. Shared
-        ``pairs`` are then weighted by ``w_s w_t`` (exact over all S^2 pairs).
+        ``pairs`` are then weighted by ``w_s w_t`` and normalized: exact over all S^2 pairs,
+        biased over a sample of them (use ``pairs_from_weights``).
     pairs_from_weights : bool, default False
         ``pairs`` are (..., P) indices per mixture (broadcastable to ``means`` but for the last
         axis), each drawn from that mixture's weights (:func:`weighted_pairs`): the spread term

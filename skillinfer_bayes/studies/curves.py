@@ -22,7 +22,7 @@ from skillinfer_bayes.population import Population
 from skillinfer_bayes.predictive.active import expected_variance_reduction
 from skillinfer_bayes.predictive.components import condition_components
 from skillinfer_bayes.studies.protocol import complete_rows, make_splits
-from skillinfer_bayes.studies.scoring import mixture_cells
+from skillinfer_bayes.studies.scoring import mixture_cells, spread_pairs
 
 RULES = ("most_informative", "most_uncertain", "random")
 
@@ -164,9 +164,6 @@ def evaluation_curve(
     Z_test = X_test if transforms is None else latent_values(X_test, transforms)
     E = len(X_test)
     components = pop.predictive_components()
-    pairs_rng = np.random.default_rng(seed)
-    S = components.n_draws * components.n_components
-    pairs = (pairs_rng.integers(S, size=1000), pairs_rng.integers(S, size=1000))
     rows, order_rows = [], []
     for rule in rules:
         rng = np.random.default_rng([random_seed, RULES.index(rule)])
@@ -180,6 +177,8 @@ def evaluation_curve(
                 members = np.flatnonzero(which.reshape(-1) == g)
                 mixture = condition_components(components, o, Z_test[members][:, o],
                                                latent_noise**2, full_cov=True)
+                # the same pairs for the same predictive, whatever the rule and the step
+                pairs = spread_pairs(components, np.random.default_rng(seed))
                 cells = mixture_cells(mixture, X_test[members], Z_test[members], np.arange(K),
                                       transforms, pairs, levels=())
                 err = np.abs(cells["mean"] - X_test[members])

@@ -225,13 +225,7 @@ def predict_cells(
     o = np.asarray(observed, dtype=int)
     u = np.setdiff1d(np.arange(K) if predicted is None else np.asarray(predicted, dtype=int), o)
     S = components.n_draws * components.n_components
-    rng = np.random.default_rng(random_seed)
-    if S * S <= CRPS_PAIRS:  # every pair: the CRPS spread term exactly (plug-in mixtures)
-        pairs = tuple(np.indices((S, S)).reshape(2, -1))
-    elif components.n_components == 1:  # equal weights: uniform pairs, shared
-        pairs = (rng.integers(S, size=CRPS_PAIRS), rng.integers(S, size=CRPS_PAIRS))
-    else:  # drawn per entity from its conditioned weights, in mixture_cells
-        pairs = rng
+    pairs = spread_pairs(components, np.random.default_rng(random_seed))
     thin = np.unique(np.linspace(0, S - 1, min(S, QUANTILE_DRAWS)).round().astype(int))
     out: dict[str, list] = {}
     for start in range(0, len(X_test), _CHUNK):
@@ -244,6 +238,27 @@ def predict_cells(
     result = {key: np.concatenate(parts) for key, parts in out.items()}
     result["unobserved"] = u
     return result
+
+
+def spread_pairs(components: ComponentDraws, rng: np.random.Generator):
+    """The component pairs of the CRPS spread term for :func:`mixture_cells`: all of them when
+    they are at most ``CRPS_PAIRS`` (exact; a plug-in mixture), ``CRPS_PAIRS`` uniform pairs
+    shared by the entities when each draw has one component (equal weights), otherwise ``rng``
+    itself, from which :func:`mixture_cells` draws each entity's pairs from its conditioned
+    weights (:func:`~skillinfer_bayes.predictive.scores.weighted_pairs`).
+
+    Examples
+    --------
+    >>> normal = ComponentDraws.normal(np.zeros((3, 2)), np.tile(np.eye(2), (3, 1, 1)))
+    >>> [p.tolist() for p in spread_pairs(normal, np.random.default_rng(0))]
+    [[0, 0, 0, 1, 1, 1, 2, 2, 2], [0, 1, 2, 0, 1, 2, 0, 1, 2]]
+    """
+    S = components.n_draws * components.n_components
+    if S * S <= CRPS_PAIRS:
+        return tuple(np.indices((S, S)).reshape(2, -1))
+    if components.n_components == 1:
+        return (rng.integers(S, size=CRPS_PAIRS), rng.integers(S, size=CRPS_PAIRS))
+    return rng
 
 
 def mixture_cells(
