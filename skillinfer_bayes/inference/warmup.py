@@ -390,15 +390,17 @@ def run_stages(params, keys, data, inverse_mass, *, tune: int, draws: int,
     for stage, length in enumerate(lengths):
         state = init(z, keys, data, metric, step_size)
         step_state = start_step_adaptation(step_size)
-        pieces = []
-        for n, end in zip(scan_lengths(length, size), np.cumsum(scan_lengths(length, size))):
+        last = stage == len(lengths) - 1
+        pieces, scans = [], scan_lengths(length, size)
+        for n, end in zip(scans, np.cumsum(scans)):
             final = np.arange(end - n, end) == length - 1
             state, step_state, trace = advance(state, step_state, data, first,
                                                np.ones(n, dtype=bool), final)
-            pieces.append(trace)
+            if not last:  # the last stage's draws inform no metric
+                pieces.append(trace)
             first += n
         step_size = state.adapt_state.step_size
-        if stage == len(lengths) - 1:
+        if last:
             break
         # the first stage's first half is its burn-in (from the mode to the typical set)
         burn_in = length // 2 if stage == 0 else 0

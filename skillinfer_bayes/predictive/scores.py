@@ -157,6 +157,11 @@ def weighted_pairs(weights: np.ndarray, n_pairs: int,
     ([1, 1, 1, 1], [0, 2])
     """
     weights = np.asarray(weights, dtype=float)
+    if weights.ndim != 2 or not np.all(np.isfinite(weights)) or np.any(weights < 0) or np.any(
+            weights.sum(axis=1) <= 0):
+        raise ValueError(
+            "weighted_pairs needs (E, N) finite, non-negative weights with a positive sum in "
+            f"every row; got shape {weights.shape} (normalize each entity's weights first).")
     E, N = weights.shape
     cumulative = np.cumsum(weights, axis=1)
     cumulative /= cumulative[:, -1:]
