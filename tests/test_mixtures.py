@@ -238,7 +238,8 @@ def test_evaluate_takes_components(fake_sampler):
     assert (res.summary["coverage_90"] > 0.5).all()
     # the one fit's diagnostics, the same as its population's
     assert list(res.fits.index) == [0] and res.fits.index.name == "replication"
-    assert set(res.fits.columns) == {"divergences", "max_r_hat", "min_ess_bulk",
+    assert res.fits["components"].tolist() == [2]  # the number chosen, with "auto"
+    assert set(res.fits.columns) == {"components", "divergences", "max_r_hat", "min_ess_bulk",
                                      "min_ess_tail", "min_bfmi", "max_tree_depth_hits",
                                      "max_r_hat_components", "ok", "problems"}
     # a mixture's labelled r_hat is reported; ok agrees with the problems found

@@ -331,7 +331,8 @@ def evaluate(
     -------
     EvaluationResult
         ``.cells``, ``.summary``, ``.by_benchmark``, ``.plot_calibration()`` and ``.fits``
-        (the "bayes" fits' sampler diagnostics, one row per replication).
+        (the "bayes" fits' number of components, the one chosen with ``components="auto"``,
+        and their sampler diagnostics, one row per replication).
 
     Examples
     --------

@@ -151,7 +151,9 @@ FIT_COLUMNS = ("divergences", "max_r_hat", "min_ess_bulk", "min_ess_tail", "min_
 
 
 def fit_table(pops: Sequence, label: str = "replication") -> pd.DataFrame:
-    """The sampler diagnostics of a study's fits, one row per fit (``None``: no fit ran).
+    """The sampler diagnostics of a study's fits, one row per fit (``None``: no fit ran),
+    after the number of mixture components each fit has (``components``: the number chosen
+    by PSIS-LOO when a study asks for ``components="auto"``).
 
     Examples
     --------
@@ -163,9 +165,10 @@ def fit_table(pops: Sequence, label: str = "replication") -> pd.DataFrame:
         if pop is not None:
             found = pop.diagnostics()
             found["problems"] = " ".join(found["problems"])
-            rows[i] = {key: found.get(key, np.nan) for key in FIT_COLUMNS}
+            rows[i] = {"components": pop.n_components,
+                       **{key: found.get(key, np.nan) for key in FIT_COLUMNS}}
     if not rows:
-        return pd.DataFrame(columns=list(FIT_COLUMNS))
+        return pd.DataFrame(columns=["components", *FIT_COLUMNS])
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis(label)
 
 
