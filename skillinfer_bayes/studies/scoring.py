@@ -145,7 +145,8 @@ class EvaluationResult:
         return plot_calibration(self.cells, n_observed=n_observed, bins=bins)
 
 
-#: The columns of :attr:`EvaluationResult.fits` (from :meth:`Population.diagnostics`).
+#: The diagnostic columns of :attr:`EvaluationResult.fits` (from
+#: :meth:`Population.diagnostics`), after ``components``.
 FIT_COLUMNS = ("divergences", "max_r_hat", "min_ess_bulk", "min_ess_tail", "min_bfmi",
                "max_tree_depth_hits", "max_r_hat_components", "ok", "problems")
 
