@@ -59,6 +59,28 @@ def test_cli_bad_input_exits_nonzero_with_one_line():
     assert result.returncode == 2 and "is not a row of the data" in result.stderr
 
 
+def run_command_that_would_abort_at_exit(*args: str) -> subprocess.CompletedProcess:
+    """The command run through ``cli.run`` in a process whose interpreter teardown aborts
+    (an exit handler standing in for a native thread pool that dies while Python finalizes)."""
+    code = (
+        "import atexit, os, sys; atexit.register(os.abort); "
+        "from skillinfer_bayes.cli import run; run(sys.argv[1:])"
+    )
+    return subprocess.run([sys.executable, "-c", code, *args],
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_the_command_exits_with_its_status_without_interpreter_teardown():
+    result = run_command_that_would_abort_at_exit("predict", "--observe", "FOO=3", "--quiet")
+    assert result.returncode == 2, result.stderr
+    assert "unknown benchmark(s) ['FOO']" in result.stderr.strip().splitlines()[-1]
+    version = run_command_that_would_abort_at_exit("--version")
+    assert version.returncode == 0
+    assert version.stdout.strip() == f"skillinfer-bayes {sib.__version__}"
+    wrong = run_command_that_would_abort_at_exit("predict", "--no-such-option")
+    assert wrong.returncode == 2 and "unrecognized arguments: --no-such-option" in wrong.stderr
+
+
 FAST = ("--draws", "300", "--tune", "300", "--chains", "4", "--quiet")
 
 
