@@ -212,7 +212,7 @@ class Population:
             NUTS draws kept and tuning steps per chain, and number of chains.
         sampler : {"auto", "numpyro", "nutpie", "pymc"}, default "auto"
             NUTS backend; "auto" picks the fastest installed one (numpyro).
-        target_accept : float, default 0.8
+        target_accept : float, default 0.85
             NUTS target acceptance probability; raise it if divergences are reported.
         random_seed : int, optional
             Seed; the same seed gives the same posterior draws.

@@ -28,9 +28,9 @@ from skillinfer_bayes.inference.locations import cache_dir
 from skillinfer_bayes.inference.warmup import (
     MIN_STAGED_TUNE,
     adapt_step,
+    best_posterior_mode,
     finite_difference_hessian,
     initial_inverse_mass,
-    posterior_mode,
     restage,
     run_stages,
     start_step_adaptation,
@@ -421,15 +421,16 @@ def _initial_point(model: pm.Model) -> dict[str, np.ndarray]:
     return {name: np.zeros(shape) for name, shape in shapes.items()}
 
 
-def _start(model: pm.Model) -> tuple[dict[str, np.ndarray], float, bool]:
-    """The chains' starting point, the half-width of their uniform jitter, and whether the
-    start is near the mode: a model's own start where its builder set one (a mixture's,
-    :func:`~skillinfer_bayes.models.mixture.starting_point`), else :func:`_initial_point` with
-    PyMC's jitter of 1."""
+def _start(model: pm.Model) -> tuple[list[dict[str, np.ndarray]], float, bool]:
+    """The chains' candidate starting points, the half-width of their uniform jitter, and
+    whether the starts are near a mode: a model's own where its builder set them (a
+    mixture's, :func:`~skillinfer_bayes.models.mixture.starting_points`), else
+    :func:`_initial_point` with PyMC's jitter of 1."""
     own = getattr(model, START_ATTRIBUTE, None)
-    if own is not None and sorted(own) == sorted(v.name for v in model.value_vars):
+    names = sorted(v.name for v in model.value_vars)
+    if own and all(sorted(start) == names for start in own):
         return own, START_JITTER, True
-    return _initial_point(model), 1.0, False
+    return [_initial_point(model)], 1.0, False
 
 
 #: Set to "0" to leave JAX's persistent compilation cache alone.
@@ -476,11 +477,12 @@ def _sample_numpyro(
     )
     data = tuple(jnp.asarray(v.get_value()) for v in model.data_vars)
     rng = np.random.default_rng(random_seed)
-    start, jitter, near_mode = _start(model)
+    starts, jitter, near_mode = _start(model)
+    start = starts[0]
     scale = {v.name: jitter for v in model.value_vars}
     inverse_mass = None
     if near_mode:  # the curvature at the mode is the posterior's
-        start = posterior_mode(value_and_grad, start, model, data)
+        start = best_posterior_mode(value_and_grad, starts, model, data)
         hessian = curvature([jnp.asarray(start[v.name]) for v in model.value_vars], data)
         inverse_mass = initial_inverse_mass(np.asarray(hessian), dense_mass(model))
         # jitter within the Laplace sds: some parameters' posterior sd is far below 0.1

@@ -59,7 +59,8 @@ FORMAT_VERSION = 2
 
 #: Modules whose source defines the posterior of a fit (part of the cache key).
 MODEL_MODULES = ("models.mvn", "models.factor", "models.masked", "models.principal",
-                 "models.mixture", "inference.sampling",
+                 "models.mixture", "models.correlation", "models.logsumexp",
+                 "inference.sampling", "inference.warmup",
                  "data.sufficient_stats", "models.priors", "data.prepared", "data.transforms",
                  "inference.fitting", "data.checks")
 #: Libraries whose versions change the draws of a fit (part of the cache key).

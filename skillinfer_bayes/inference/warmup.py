@@ -4,7 +4,8 @@ numpyro's windowed adaptation starts from the identity metric; a mixture of thou
 has 140 or more parameters whose posterior sds span 0.001 to 1, and its first windows ran trees
 of hundreds of leapfrog steps. From a start near the mode the warm-up is instead:
 
-1. :func:`posterior_mode`: L-BFGS from the model's start to the mode nearest it;
+1. :func:`posterior_mode`: L-BFGS from each of the model's starts (a mixture's EM runs) to
+   the mode nearest it; the chains start at the highest (:func:`best_posterior_mode`);
 2. :func:`initial_inverse_mass`: the inverse Hessian there (the Laplace approximation) as the
    first metric, the Hessian by central differences of the compiled gradient
    (:func:`finite_difference_hessian`);
@@ -186,6 +187,36 @@ def posterior_mode(value_and_grad, start: dict, model: pm.Model, data) -> dict:
     values = unravel(jnp.asarray(x))
     return {v.name: np.asarray(value) for v, value in zip(model.value_vars, values)}
 
+
+
+def best_posterior_mode(value_and_grad, starts: list[dict], model: pm.Model, data) -> dict:
+    """The highest of the posterior modes :func:`posterior_mode` reaches from each of
+    ``starts`` (a mixture's EM starts,
+    :func:`~skillinfer_bayes.models.mixture.starting_points`): the chains start there.
+
+    Examples
+    --------
+    >>> import jax, jax.numpy as jnp
+    >>> with pm.Model() as model:
+    ...     x = pm.Normal("x", 0.0, 1.0)
+    >>> def value_and_grad(flat, params, data):  # two wells: x = -2 (deeper) and x = 2
+    ...     f = lambda v: -jnp.log(jnp.exp(-(v - 2.0) ** 2) + 2 * jnp.exp(-(v + 2.0) ** 2))
+    ...     return jax.value_and_grad(lambda v: jnp.sum(f(v)))(flat)
+    >>> starts = [{"x": np.array(1.0)}, {"x": np.array(-1.0)}]
+    >>> round(float(best_posterior_mode(value_and_grad, starts, model, ())["x"]), 2)
+    -2.0
+    """
+    import jax.numpy as jnp
+    from jax.flatten_util import ravel_pytree
+
+    best, lowest = None, np.inf
+    for start in starts:
+        mode = posterior_mode(value_and_grad, start, model, data)
+        params = [jnp.asarray(mode[v.name]) for v in model.value_vars]
+        value = float(value_and_grad(ravel_pytree(params)[0], params, data)[0])
+        if best is None or value < lowest:
+            best, lowest = mode, value
+    return best
 
 
 #: The step of :func:`finite_difference_hessian`, relative to each coordinate (at least 1).

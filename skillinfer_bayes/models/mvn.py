@@ -59,13 +59,18 @@ def centered_groups(stats: Sequence[PatternStats], n_groups: int) -> np.ndarray:
     return sizes >= CENTERED_MIN_SIZE
 
 
-def sd_distribution(prior: Prior, K: int):
-    """The PyMC distribution (``.dist``) of the K benchmark sds for ``prior.sd``."""
+def sd_distribution(prior: Prior, shape, name: str | None = None):
+    """The PyMC distribution of benchmark sds for ``prior.sd``: ``.dist`` of ``shape`` (an
+    int K or a tuple), or with a ``name`` the model's variable (inside a model context)."""
     if prior.sd == "halfnormal":
-        return pm.HalfNormal.dist(sigma=prior.sd_scale, shape=K)
-    if prior.sd == "exponential":
-        return pm.Exponential.dist(scale=prior.sd_scale, shape=K)
-    return pm.HalfStudentT.dist(nu=prior.sd_nu, sigma=prior.sd_scale, shape=K)
+        family, params = pm.HalfNormal, {"sigma": prior.sd_scale}
+    elif prior.sd == "exponential":
+        family, params = pm.Exponential, {"scale": prior.sd_scale}
+    else:
+        family, params = pm.HalfStudentT, {"nu": prior.sd_nu, "sigma": prior.sd_scale}
+    if name is None:
+        return family.dist(**params, shape=shape)
+    return family(name, **params, shape=shape)
 
 
 def pattern_loglik(

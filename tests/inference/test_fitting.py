@@ -35,7 +35,7 @@ def test_sampler_config_and_model_spec_check_their_values():
     config = sib.SamplerConfig(draws=300, chains=2)
     assert eval(repr(config), {"SamplerConfig": sib.SamplerConfig}) == config
     assert sib.SamplerConfig.resolve(config, tune=50, draws=None).to_dict() == {
-        "draws": 300, "tune": 50, "chains": 2, "target_accept": 0.8, "sampler": "auto",
+        "draws": 300, "tune": 50, "chains": 2, "target_accept": 0.85, "sampler": "auto",
         "progressbar": True}
     for kwargs, match in [({"draws": 0}, "draws must be a positive integer"),
                           ({"chains": 2.5}, "chains must be a positive integer"),

@@ -20,7 +20,7 @@ def test_the_warmup_starts_from_the_posterior_mode_near_the_em_start():
     model = build_mixture_model(rows_by_pattern(X), ["a", "b"], Prior(), 2)
     _, _, _, (_, value_and_grad) = sampling._compile_numpyro(model, 10, 10, 1, 0.8, False)
     data = tuple(jnp.asarray(v.get_value()) for v in model.data_vars)
-    start = getattr(model, START_ATTRIBUTE)
+    start = getattr(model, START_ATTRIBUTE)[0]
 
     def potential_and_gradient(point):
         params = [jnp.asarray(point[v.name]) for v in model.value_vars]

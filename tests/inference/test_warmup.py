@@ -96,7 +96,7 @@ def test_the_finite_difference_hessian_matches_jaxs_exact_one_on_a_mixture_poten
     _, _, _, (curvature, value_and_grad) = sampling._compile_numpyro(model, 10, 10, 1, 0.8,
                                                                      False)
     data = tuple(jnp.asarray(v.get_value()) for v in model.data_vars)
-    start = getattr(model, START_ATTRIBUTE)
+    start = getattr(model, START_ATTRIBUTE)[0]
     params = [jnp.asarray(start[v.name]) for v in model.value_vars]
     flat = ravel_pytree(params)[0]
     exact = jax.hessian(lambda x: value_and_grad(x, params, data)[0])(flat)

@@ -10,8 +10,10 @@ from helpers import assert_same_logp_and_gradient
 from scipy.special import logsumexp
 from scipy.stats import multivariate_normal
 
+from skillinfer_bayes.models.correlation import correlation_cholesky
 from skillinfer_bayes.models.masked import masked_rows
 from skillinfer_bayes.models.mixture import (
+    EM_STARTS,
     build_mixture_model,
     component_floor,
     first_direction,
@@ -54,19 +56,18 @@ def test_the_mixture_likelihood_is_the_sum_of_the_rows_mixture_densities(form, s
     X = _table()
     data = rows_by_pattern(X) if form == "patterns" else masked_rows(X)
     model = build_mixture_model(data, NAMES, Prior(), 3, shared_covariance=shared)
-    chols = ["chol"] * 3 if shared else [f"chol_{c}" for c in range(3)]
-    names = ["loglik", "component_weights", "mu_std"]
-    _, (loglik, weights, mus) = _evaluate(model, names, seed=1)
-    # the covariances from the packed Cholesky factors' values
-    _, packed = _evaluate(model, list(dict.fromkeys(chols)), seed=1)
-    # plus the floor: 0.1 of each dimension's sd in the data
+    names = ["loglik", "component_weights", "mu_std", "chol_sd", "chol_cpc"]
+    _, (loglik, weights, mus, sds, cpc) = _evaluate(model, names, seed=1)
+    assert sds.shape == ((1, 4) if shared else (3, 4))
+    # the covariances from the sds and the correlations' free values, plus the floor: 0.1 of
+    # each dimension's sd in the data
     floor = 0.1 * np.nanstd(X, axis=0)
     np.testing.assert_allclose(component_floor(data, 4, 0.1), floor, rtol=1e-12)
     covs = []
     for c in range(3):
-        L = np.zeros((4, 4))
-        L[np.tril_indices(4)] = packed[0 if shared else c]
-        covs.append(L @ L.T + np.diag(floor**2))
+        L = correlation_cholesky(cpc[0 if shared else c], 4)[0].eval()
+        sd = sds[0 if shared else c]
+        covs.append(sd[:, None] * (L @ L.T) * sd[None, :] + np.diag(floor**2))
     assert float(loglik) == pytest.approx(_reference(X, weights, mus, covs), rel=1e-10)
 
 
@@ -88,14 +89,14 @@ def test_the_floor_bounds_the_likelihood_of_a_component_collapsing_on_tied_rows(
     def logp_as_component_narrows(floor):
         model = build_mixture_model(data, ["a", "b"], Prior(component_floor=floor), 2)
         logp = model.compile_logp()
-        point = dict(model.skillinfer_start)
+        point = dict(model.skillinfer_start[0])
         point["mean_level_ordered__"] = np.array([coordinates[0, 0], 0.0])  # a gap of e^0
         point["mean_rest"] = coordinates[:, 1:]
-        name = "chol_1_cholesky-cov-packed__"
+        point["chol_cpc"] = np.zeros((2, 1))  # uncorrelated components
         values = []
         for log_sd in (-2.0, -6.0, -10.0, -14.0):  # component 1's sd of b: e^-2 ... e^-14
-            packed = np.array([0.0, 0.0, log_sd])  # (log L00, L10, log L11)
-            values.append(float(logp({**point, name: packed})))
+            log_sds = np.array([point["chol_sd_log__"][0], [0.0, log_sd]])
+            values.append(float(logp({**point, "chol_sd_log__": log_sds})))
         return np.array(values)
 
     assert np.all(np.isfinite(logp_as_component_narrows(0.1)))
@@ -135,14 +136,18 @@ def test_the_start_is_the_em_solution_on_the_models_unconstrained_scale():
     solution: weights summing to 1, increasing levels, valid Cholesky factors."""
     X = _table()
     model = build_mixture_model(rows_by_pattern(X), NAMES, Prior(), 2)
-    start = model.skillinfer_start
-    assert sorted(start) == sorted(v.name for v in model.value_vars)
+    starts = model.skillinfer_start  # one per EM run, the k-means one first
+    assert len(starts) == len(EM_STARTS)
     names = ["component_weights", "mean_level", "mu_std", "chol_stds"]
     outputs = model.replace_rvs_by_values([model[n] for n in names])
     fn = pytensor.function(model.value_vars, outputs, on_unused_input="ignore")
-    weights, level, mus, stds = fn(*[start[v.name] for v in model.value_vars])
-    assert np.isclose(weights.sum(), 1.0) and np.all(np.diff(level) > 0)
+    logp = model.compile_logp()
+    for start in starts:
+        assert sorted(start) == sorted(v.name for v in model.value_vars)
+        weights, level, mus, stds = fn(*[start[v.name] for v in model.value_vars])
+        assert np.isclose(weights.sum(), 1.0) and np.all(np.diff(level) > 0)
+        assert np.all(stds > 0) and np.isfinite(logp(start))
+    weights, level, mus, stds = fn(*[starts[0][v.name] for v in model.value_vars])
     # the table's two clusters: means near -1 and +1 (standardized by hand here: raw scale)
     assert np.allclose(np.sort(np.nanmean(mus, axis=1)), [-1.0, 1.0], atol=0.35)
     assert np.all((stds > 0.4) & (stds < 1.5))
-    assert np.all(np.isfinite(model.compile_logp()(start)))
