@@ -1,7 +1,5 @@
 """``python -m skillinfer_bayes``: the ``skillinfer-bayes`` command line."""
 
-import sys
+from skillinfer_bayes.cli import run
 
-from skillinfer_bayes.cli import main
-
-sys.exit(main())
+run()

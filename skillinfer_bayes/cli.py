@@ -573,8 +573,9 @@ def run(argv: Sequence[str] | None = None) -> NoReturn:
     (whose issue apache/arrow#34314 reports the same abort). So the command flushes its
     output, closes logging and leaves with :func:`os._exit` (150 of 150 clean in the same
     loops); its status is :func:`main`'s (argparse's 0 or 2 for ``--help`` and a wrong
-    option, 1 after a traceback, 130 after Ctrl-C). Call :func:`main` to run the command
-    inside a Python process.
+    option, 1 after a traceback, 130 after Ctrl-C, 120 when the output could not be
+    written). ``os._exit`` skips exit handlers: the command closes its own files before it
+    returns. Call :func:`main` to run the command inside a Python process.
     """
     try:
         status = main(argv)
@@ -588,9 +589,12 @@ def run(argv: Sequence[str] | None = None) -> NoReturn:
         status = EXIT_FAILURE
     for stream in (sys.stdout, sys.stderr):
         try:
-            stream.flush()
-        except (OSError, ValueError):  # a closed pipe (e.g. `| head`): nothing left to say
+            if stream is not None:
+                stream.flush()
+        except (BrokenPipeError, ValueError):  # a closed pipe (e.g. `| head`)
             pass
+        except OSError:  # output lost (a full disk): not a success, as Python's own 120
+            status = status or 120
     logging.shutdown()
     os._exit(status)
 

@@ -214,8 +214,8 @@ def best_posterior_mode(value_and_grad, starts: list[dict], model: pm.Model, dat
         mode = posterior_mode(value_and_grad, start, model, data)
         params = [jnp.asarray(mode[v.name]) for v in model.value_vars]
         value = float(value_and_grad(ravel_pytree(params)[0], params, data)[0])
-        if best is None or value < lowest:
-            best, lowest = mode, value
+        if best is None or (np.isfinite(value) and value < lowest):
+            best, lowest = mode, value if np.isfinite(value) else np.inf
     return best
 
 

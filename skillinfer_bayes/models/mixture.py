@@ -85,7 +85,7 @@ SD_VAR = f"{CHOL_VAR}_sd"
 CORR_VAR = f"{CHOL_VAR}_cpc"
 #: The default Dirichlet concentration of the weights (below 1: sparse).
 DEFAULT_CONCENTRATION = 0.5
-#: The model attribute holding the sampler's starting point (:func:`starting_point`).
+#: The model attribute holding the sampler's candidate starts (:func:`starting_points`).
 START_ATTRIBUTE = "skillinfer_start"
 #: The ``pm.Data`` of the components' floor variances (:func:`component_floor`).
 FLOOR_DATA = "component_floor_variance"
@@ -261,8 +261,8 @@ def build_mixture_model(
     -------
     pymc.Model
         Free variables ``component_weights`` (C), ``mean_level`` (C, ordered), ``mean_rest``
-        (C, K - 1), ``chol_sd`` (C, K) and ``chol_cpc`` (C, K (K - 1) / 2), one row of each
-        when shared, with the LKJ density of ``chol_cpc`` as the potential ``chol_cpc_prior``;
+        (C, K - 1), ``chol_sd`` (C, K) and, when K > 1, ``chol_cpc`` (C, K (K - 1) / 2) with
+        its LKJ density as the potential ``chol_cpc_prior`` (one row of each when shared);
         deterministics ``mu_std`` (C, K), ``chol_stds`` (C, K) and ``chol_corr`` (C, K, K)
         (the same shapes when shared);
         the likelihood as the potential ``loglik``.
@@ -414,7 +414,8 @@ def starting_point(data, K: int, C: int, shared_covariance: bool,
     covariances = np.stack(covariances)
     if floor is not None:  # the model adds diag(floor^2) to what sds and correlations hold
         values, vectors = np.linalg.eigh(covariances - np.diag(floor**2))
-        covariances = (vectors * np.maximum(values, 1e-4)[:, None, :]) @ vectors.mT
+        kept = vectors * np.maximum(values, 1e-4)[:, None, :]
+        covariances = kept @ np.swapaxes(vectors, -1, -2)
     sds = np.sqrt(np.diagonal(covariances, axis1=1, axis2=2))
     start[f"{SD_VAR}_log__"] = np.log(sds)
     if K > 1:

@@ -4,6 +4,7 @@ metric of the later stages, the restart of chains in minor modes, and the stages
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from skillinfer_bayes.inference import warmup
 
@@ -118,3 +119,20 @@ def test_every_scan_of_the_default_warmup_and_draws_has_the_same_length():
     for steps, size in [(1, 250), (400, 100), (1234, 250), (7, 3)]:
         pieces = warmup.scan_lengths(steps, size)
         assert sum(pieces) == steps and len(set(pieces)) <= 2 and max(pieces) <= size
+
+
+def test_the_best_mode_skips_a_start_whose_potential_is_not_finite():
+    import jax
+    import jax.numpy as jnp
+    import pymc as pm
+
+    with pm.Model() as model:
+        pm.Normal("x", 3.0, 1.0)
+
+    def value_and_grad(flat, params, data):  # Normal(3, 1), undefined from x = 10 on
+        return jax.value_and_grad(
+            lambda v: jnp.sum(jnp.where(v < 10.0, 0.5 * (v - 3.0) ** 2, jnp.nan)))(flat)
+
+    starts = [{"x": np.array(20.0)}, {"x": np.array(0.0)}]
+    mode = warmup.best_posterior_mode(value_and_grad, starts, model, ())
+    assert float(mode["x"]) == pytest.approx(3.0, abs=1e-4)

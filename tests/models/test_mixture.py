@@ -133,7 +133,7 @@ def test_bad_specifications_get_clear_errors():
 
 def test_the_start_is_the_em_solution_on_the_models_unconstrained_scale():
     """The sampler's start maps back (through PyMC's own transforms) to an ordered EM
-    solution: weights summing to 1, increasing levels, valid Cholesky factors."""
+    solution, from each EM run: weights summing to 1, increasing levels, positive sds."""
     X = _table()
     model = build_mixture_model(rows_by_pattern(X), NAMES, Prior(), 2)
     starts = model.skillinfer_start  # one per EM run, the k-means one first
