@@ -65,8 +65,8 @@ from pytensor.tensor.slinalg import solve_triangular
 from skillinfer_bayes.data.sufficient_stats import LOG_2PI
 from skillinfer_bayes.models.correlation import (
     correlation_cholesky,
-    lkj_cholesky_logp,
-    unconstrained_correlation,
+    partial_correlation_concentration,
+    partial_correlations,
 )
 from skillinfer_bayes.models.logsumexp import logsumexp, register_jax
 from skillinfer_bayes.models.masked import masked_mvn_loglik
@@ -261,8 +261,8 @@ def build_mixture_model(
     -------
     pymc.Model
         Free variables ``component_weights`` (C), ``mean_level`` (C, ordered), ``mean_rest``
-        (C, K - 1), ``chol_sd`` (C, K) and, when K > 1, ``chol_cpc`` (C, K (K - 1) / 2) with
-        its LKJ density as the potential ``chol_cpc_prior`` (one row of each when shared);
+        (C, K - 1), ``chol_sd`` (C, K) and, when K > 1, ``chol_cpc`` (C, K (K - 1) / 2, the
+        partial correlations z as ``(z + 1) / 2``), one row of each when shared;
         deterministics ``mu_std`` (C, K), ``chol_stds`` (C, K) and ``chol_corr`` (C, K, K)
         (the same shapes when shared);
         the likelihood as the potential ``loglik``.
@@ -288,11 +288,10 @@ def build_mixture_model(
             dims=("component", "benchmark"))
         covariances = 1 if shared_covariance else C
         sds = sd_distribution(prior, (covariances, K), name=SD_VAR)
-        if K > 1:
-            cpc = pm.Flat(CORR_VAR, shape=(covariances, K * (K - 1) // 2))
-            corr_factor, log_jacobian = correlation_cholesky(cpc, K)
-            pm.Potential(f"{CORR_VAR}_prior",
-                         pt.sum(lkj_cholesky_logp(corr_factor, prior.eta, K) + log_jacobian))
+        if K > 1:  # the partial correlations of LKJ(eta), as Beta((z + 1) / 2)
+            b = partial_correlation_concentration(K, prior.eta)
+            cpc = pm.Beta(CORR_VAR, alpha=b, beta=b, shape=(covariances, len(b)))
+            corr_factor = correlation_cholesky(2.0 * cpc - 1.0, K)
         else:
             corr_factor = pt.ones((covariances, 1, 1))
         stacked = sds[:, :, None] * corr_factor  # (C, K, K), or (1, K, K) when shared
@@ -376,7 +375,7 @@ def starting_point(data, K: int, C: int, shared_covariance: bool,
     -------
     dict
         Values of the model's value variables (``component_weights_simplex__``,
-        ``mean_level_ordered__``, ``mean_rest``, ``chol_sd_log__``, ``chol_cpc``).
+        ``mean_level_ordered__``, ``mean_rest``, ``chol_sd_log__``, ``chol_cpc_logodds__``).
 
     Examples
     --------
@@ -418,8 +417,8 @@ def starting_point(data, K: int, C: int, shared_covariance: bool,
     sds = np.sqrt(np.diagonal(covariances, axis1=1, axis2=2))
     start[f"{SD_VAR}_log__"] = np.log(sds)
     if K > 1:
-        start[CORR_VAR] = unconstrained_correlation(
-            covariances / (sds[:, :, None] * sds[:, None, :]))
+        z = partial_correlations(covariances / (sds[:, :, None] * sds[:, None, :]))
+        start[f"{CORR_VAR}_logodds__"] = 2.0 * np.arctanh(z)  # logit((z + 1) / 2)
     return start
 
 

@@ -65,7 +65,7 @@ def test_the_mixture_likelihood_is_the_sum_of_the_rows_mixture_densities(form, s
     np.testing.assert_allclose(component_floor(data, 4, 0.1), floor, rtol=1e-12)
     covs = []
     for c in range(3):
-        L = correlation_cholesky(cpc[0 if shared else c], 4)[0].eval()
+        L = correlation_cholesky(2.0 * cpc[0 if shared else c] - 1.0, 4).eval()
         sd = sds[0 if shared else c]
         covs.append(sd[:, None] * (L @ L.T) * sd[None, :] + np.diag(floor**2))
     assert float(loglik) == pytest.approx(_reference(X, weights, mus, covs), rel=1e-10)
@@ -92,7 +92,7 @@ def test_the_floor_bounds_the_likelihood_of_a_component_collapsing_on_tied_rows(
         point = dict(model.skillinfer_start[0])
         point["mean_level_ordered__"] = np.array([coordinates[0, 0], 0.0])  # a gap of e^0
         point["mean_rest"] = coordinates[:, 1:]
-        point["chol_cpc"] = np.zeros((2, 1))  # uncorrelated components
+        point["chol_cpc_logodds__"] = np.zeros((2, 1))  # uncorrelated components
         values = []
         for log_sd in (-2.0, -6.0, -10.0, -14.0):  # component 1's sd of b: e^-2 ... e^-14
             log_sds = np.array([point["chol_sd_log__"][0], [0.0, log_sd]])
