@@ -61,7 +61,16 @@ def centered_groups(stats: Sequence[PatternStats], n_groups: int) -> np.ndarray:
 
 def sd_distribution(prior: Prior, shape, name: str | None = None):
     """The PyMC distribution of benchmark sds for ``prior.sd``: ``.dist`` of ``shape`` (an
-    int K or a tuple), or with a ``name`` the model's variable (inside a model context)."""
+    int K or a tuple), or with a ``name`` the model's variable (inside a model context).
+
+    Examples
+    --------
+    >>> from skillinfer_bayes.models.priors import Prior
+    >>> with pm.Model() as model:
+    ...     sds = sd_distribution(Prior(), (2, 3), name="s")
+    >>> model["s"].type.shape, sd_distribution(Prior(sd="exponential"), 3).type.shape
+    ((2, 3), (3,))
+    """
     if prior.sd == "halfnormal":
         family, params = pm.HalfNormal, {"sigma": prior.sd_scale}
     elif prior.sd == "exponential":
