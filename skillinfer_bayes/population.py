@@ -27,6 +27,7 @@ from skillinfer_bayes.data.transforms import DEFAULT_BOUNDS, DEFAULT_TRANSFORM
 from skillinfer_bayes.inference import diagnostics, storage
 from skillinfer_bayes.inference.fitting import ModelSpec, SamplerConfig, fit_cached
 from skillinfer_bayes.inference.inference_data import InferenceData, from_datasets, with_group
+from skillinfer_bayes.inference.model_choice import elpd_difference, significantly_better
 from skillinfer_bayes.models.factor import LOADINGS_VAR, SPECIFIC_SD_VAR
 from skillinfer_bayes.models.mixture import WEIGHTS_VAR, mixture_moments
 from skillinfer_bayes.models.priors import Prior
@@ -257,8 +258,9 @@ class Population:
             scores each), where the dense model's K (K - 1) / 2 correlations are too many.
         n_factors : int or "auto", optional
             The number of factors of ``covariance="factor"``. ``"auto"`` fits 1, 2, ...
-            factors and keeps the rank with the best PSIS-LOO (leave one entity out),
-            stopping once one more factor does not improve it (at most
+            factors and moves to one more factor only while its PSIS-LOO elpd (leave one
+            entity out) beats the current rank's by more than two standard errors of their
+            paired difference (:mod:`~skillinfer_bayes.inference.model_choice`; at most
             ``MAX_AUTO_FACTORS``); the comparison is :attr:`factor_selection` and
             ``print(pop)`` reports it.
         components : int or "auto", default 1
@@ -269,10 +271,12 @@ class Population:
             direction). A new entity's observed scores then also tell which cluster it is
             likely in (:meth:`Profile.component_probabilities
             <skillinfer_bayes.predictive.profile.Profile.component_probabilities>`).
-            ``"auto"`` fits 1, 2, ... components and keeps the number with the best PSIS-LOO,
-            stopping once one more component does not improve it (at most
-            ``MAX_AUTO_COMPONENTS``); the comparison is :attr:`component_selection` and
-            ``print(pop)`` reports it. Not with ``groups`` or ``covariance="factor"`` yet.
+            ``"auto"`` fits 1, 2, ... components and moves to one more component only while
+            its PSIS-LOO elpd beats the current number's by more than two standard errors of
+            their paired difference (so a small population, whose LOO cannot tell, keeps one
+            component; at most ``MAX_AUTO_COMPONENTS``); the comparison is
+            :attr:`component_selection` and ``print(pop)`` reports it. Not with ``groups`` or
+            ``covariance="factor"`` yet.
         shared_covariance : bool, default False
             With ``components``: one covariance for all components (they differ by their
             means only) instead of one each.
@@ -468,7 +472,7 @@ class Population:
     @property
     def factor_selection(self) -> pd.DataFrame | None:
         """How ``n_factors="auto"`` chose the rank: one row per rank fitted, with
-        ``elpd_loo``, ``se``, ``elpd_diff`` and ``dse`` (against the best), ``p_loo``,
+        ``elpd_loo``, ``se``, ``elpd_diff`` and ``dse`` (against the chosen), ``p_loo``,
         ``pareto_k_bad``, ``max_r_hat`` and ``chosen``; None for a rank given by hand.
 
         Examples
@@ -1232,8 +1236,10 @@ def _select_by_loo(cls, data: PreparedData, spec: ModelSpec, config: SamplerConf
                    random_seed: int | None, cache: bool, field: str, candidates: range,
                    shared_covariance: bool = False) -> Population:
     """``n_factors="auto"`` or ``components="auto"`` (``field``): fit each of ``candidates``
-    in turn and keep the one with the best PSIS-LOO, stopping at the first that does not
-    improve on the best so far. The comparison is saved as the ``factor_selection`` or
+    in turn; one is kept over the current choice only when its PSIS-LOO elpd beats it by more
+    than two standard errors of their paired difference
+    (:func:`~skillinfer_bayes.inference.model_choice.significantly_better`), and the search
+    stops at the first that does not. The comparison is saved as the ``factor_selection`` or
     ``component_selection`` attribute of the chosen fit."""
     import dataclasses
 
@@ -1241,7 +1247,7 @@ def _select_by_loo(cls, data: PreparedData, spec: ModelSpec, config: SamplerConf
         raise ValueError(f"n_factors='auto' needs at least two benchmarks; got "
                          f"{len(data.latent_names)}.")
     label = "factor(s)" if field == "n_factors" else "component(s)"
-    fitted, pointwise, rows = {}, {}, []
+    fitted, pointwise, rows, chosen = {}, {}, [], None
     for value in candidates:
         logger.info("%s='auto': fitting %d %s", field, value, label)
         if config.progressbar:
@@ -1262,15 +1268,13 @@ def _select_by_loo(cls, data: PreparedData, spec: ModelSpec, config: SamplerConf
                      "p_loo": float(loo.p_loo),
                      "pareto_k_bad": int((np.asarray(loo.pareto_k) > good_k).sum()),
                      "max_r_hat": float(pop.diagnostics()["max_r_hat"])})
-        best = max(rows, key=lambda row: row["elpd_loo"])
-        if len(rows) > 1 and rows[-1]["elpd_loo"] < best["elpd_loo"]:
+        if chosen is not None and not significantly_better(pointwise[value],
+                                                           pointwise[chosen]):
             break
-    chosen = best[field]
-    n = len(pointwise[chosen])
+        chosen = value
     for row in rows:
-        diff = pointwise[row[field]] - pointwise[chosen]
-        row["elpd_diff"] = float(diff.sum())
-        row["dse"] = float(np.sqrt(n * np.var(diff)))
+        row["elpd_diff"], row["dse"] = elpd_difference(pointwise[row[field]],
+                                                       pointwise[chosen])
         row["chosen"] = row[field] == chosen
     pop = fitted[chosen]
     attribute = "factor_selection" if field == "n_factors" else "component_selection"

@@ -110,3 +110,19 @@ def assert_same_logp_and_gradient(model, other, seed: int, scale: float = 0.4) -
     assert other.compile_logp()(point) == pytest.approx(model.compile_logp()(point), rel=1e-10)
     np.testing.assert_allclose(other.compile_dlogp()(point), model.compile_dlogp()(point),
                                rtol=1e-8)
+
+
+def assert_chosen_by_paired_loo(table: pd.DataFrame, chosen: int, most: int) -> None:
+    """A ``factor_selection`` / ``component_selection`` table follows the "auto" rule: 1, 2, ...
+    fitted in turn, the chosen number beat the one before it by more than two paired standard
+    errors (the table's differences are against the chosen), and the search stopped at the
+    first number after it that did not (or at ``most``)."""
+    assert list(table.index) == list(range(1, len(table) + 1))
+    assert table["chosen"].sum() == 1 and int(table.index[table["chosen"]][0]) == chosen
+    assert table.loc[chosen, "elpd_diff"] == 0.0
+    if chosen > 1:
+        assert -table.loc[chosen - 1, "elpd_diff"] > 2 * table.loc[chosen - 1, "dse"]
+    if len(table) == chosen + 1:
+        assert table.loc[chosen + 1, "elpd_diff"] <= 2 * table.loc[chosen + 1, "dse"]
+    else:
+        assert len(table) == chosen == most

@@ -20,6 +20,7 @@ import pandas as pd
 
 from skillinfer_bayes.data.transforms import DEFAULT_BOUNDS, DEFAULT_TRANSFORM
 from skillinfer_bayes.inference.fitting import SamplerConfig
+from skillinfer_bayes.inference.model_choice import elpd_difference
 from skillinfer_bayes.models.priors import Prior
 from skillinfer_bayes.studies.evaluation import score_cells
 from skillinfer_bayes.studies.parallel import check_n_jobs, fit_many
@@ -271,10 +272,8 @@ def compare_models(
     table = pd.DataFrame(records).set_index("prior")
     best = table["elpd_loo"].idxmax()
     table.insert(3, "elpd_diff", table["elpd_loo"] - table.loc[best, "elpd_loo"])
-    table.insert(4, "dse", [
-        float(np.sqrt(len(pointwise[n]) * np.var(pointwise[n] - pointwise[best])))
-        for n in table.index
-    ])
+    table.insert(4, "dse", [elpd_difference(pointwise[n], pointwise[best])[1]
+                            for n in table.index])
     table.insert(7, "warning", table["pareto_k_bad"] > 0)
     cells = pd.concat(frames, ignore_index=True)
     held_out = EvaluationResult(cells=cells).aggregate(["method"])
