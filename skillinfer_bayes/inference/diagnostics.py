@@ -180,6 +180,7 @@ def summarize(idata: az.InferenceData) -> dict:
     if is_mixture(posterior):
         labelled = diagnostics_table(idata, components=True)
         summary["max_r_hat_components"] = float(labelled["r_hat"].max())
+        summary["n_components"] = int(posterior.sizes["component"])
         if "lp" in stats:  # each chain's mean log density: different modes differ here
             lp = np.asarray(stats["lp"].values, dtype=float)
             summary["chain_mean_lp"] = [float(v) for v in lp.mean(axis=1)]
@@ -205,7 +206,8 @@ def problems(summary: dict) -> list[str]:
                 f"max r_hat = {summary['max_r_hat']:.3f} > {MAX_RHAT} on the mixture's "
                 f"label-invariant quantities: the chains settled in different modes (mean "
                 f"log density per chain: {lp}), i.e. different clusterings of the population. "
-                "Fit fewer components (or components='auto'), or run more tune and draws."
+                f"Fit fewer than {summary['n_components']} components, or run more tune and "
+                "draws."
             )
         else:
             found.append(
@@ -218,8 +220,8 @@ def problems(summary: dict) -> list[str]:
             "component-labelled parameters, while the label-invariant ones converged: the "
             "chains agree on the population but label its clusters differently, so "
             "component_weights() and component_probabilities() mix clusterings (predictions "
-            "are unaffected). Fit fewer components (or components='auto') for interpretable "
-            "components."
+            f"are unaffected). Fit fewer than {summary['n_components']} components for "
+            "interpretable ones."
         )
     if summary.get("min_bfmi", np.nan) < MIN_BFMI:
         found.append(
