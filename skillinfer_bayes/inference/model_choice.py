@@ -65,7 +65,7 @@ def significantly_better(pointwise: np.ndarray, reference: np.ndarray,
     >>> reference = np.zeros(100)
     >>> significantly_better(np.full(100, 0.1), reference)  # every entity better: se 0
     True
-    >>> noisy = np.random.default_rng(0).normal(0.02, 1.0, size=100)  # +2 of se 10
+    >>> noisy = np.random.default_rng(0).normal(0.02, 1.0, size=100)  # +10.1, se 9.6
     >>> significantly_better(noisy, reference)
     False
     """
