@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import warnings
 
+import arviz as az
 import numpy as np
 import pandas as pd
 import pytest
@@ -17,6 +18,7 @@ from scipy.stats import multivariate_normal
 
 import skillinfer_bayes as sib
 from skillinfer_bayes.inference import diagnostics
+from skillinfer_bayes.inference.relabel import relabel
 from skillinfer_bayes.models.mixture import component_floor, rows_by_pattern
 
 FAST = dict(draws=200, tune=200, chains=2, random_seed=0, progressbar=False)
@@ -218,12 +220,29 @@ def test_label_invariant_diagnostics_ignore_the_labels_but_see_different_modes()
     assert swapped["max_r_hat"] < 1.01  # the population is the same in every chain
     assert swapped["max_r_hat_components"] > 1.5
     (problem,) = diagnostics.problems(swapped)
-    assert "label its clusters differently" in problem and "predictions" in problem
+    assert "could not be matched" in problem and "predictions" in problem
     assert "fewer than 2 components" in problem
     modes = diagnostics.summarize(_posterior_with_modes([0, 0, -40, -40]))
     problem = diagnostics.problems(modes)[0]
     assert "settled in different modes" in problem and "-40" in problem
     assert "Fit fewer than 2 components" in problem  # the number fitted, whatever chose it
+
+
+def test_relabelling_matches_the_chains_labels():
+    """Chains that give the labels the other way round: after relabelling, the labelled
+    r_hat passes and the summary reports the draws whose labels changed."""
+    fake = _posterior_with_modes([0, 0, 0, 0], swap_labels=True)
+    posterior, switched = relabel(fake["posterior"], fake["sample_stats"]["lp"].values,
+                                  direction=np.array([1.0, 1.0]))
+    assert switched == 0.5  # the two swapped chains of four, whichever the pivot's
+    idata = az.InferenceData(posterior=posterior, sample_stats=fake["sample_stats"])
+    idata.attrs["label_switched_fraction"] = switched
+    summary = diagnostics.summarize(idata)
+    assert summary["max_r_hat_components"] < 1.01
+    assert summary["label_switched_fraction"] == 0.5
+    assert diagnostics.problems(summary) == []
+    # numbered along (1, 1): the component at -1 first, with weight 0.3
+    assert posterior["component_weights"].mean(("chain", "draw")).values[0] < 0.5
 
 
 def test_evaluate_takes_components(fake_sampler):
@@ -237,7 +256,7 @@ def test_evaluate_takes_components(fake_sampler):
     assert (res.summary["coverage_90"] > 0.5).all()
     # the one fit's diagnostics, the same as its population's
     assert list(res.fits.index) == [0] and res.fits.index.name == "replication"
-    assert res.fits["components"].tolist() == [2]  # the number chosen, with "auto"
+    assert res.fits["components"].tolist() == [2]  # the number fitted (chosen, with "auto")
     assert set(res.fits.columns) == {"components", "divergences", "max_r_hat", "min_ess_bulk",
                                      "min_ess_tail", "min_bfmi", "max_tree_depth_hits",
                                      "max_r_hat_components", "ok", "problems"}

@@ -3,9 +3,12 @@
 A mixture's component labels are not what its convergence is judged on: its headline r_hat
 and ESS are those of label-invariant quantities (:func:`label_invariant`): the population's
 mean, sds and correlations (the mixture's moments), the weights sorted by size and the log
-density. The component-labelled parameters get their own r_hat (``max_r_hat_components``):
-when only it fails, the chains agree on the population but give the labels to different
-clusters, so component summaries mix clusterings while predictions stay sound.
+density. The fit relabels the components after sampling
+(:mod:`~skillinfer_bayes.inference.relabel`; ``label_switched_fraction``, the draws whose
+labels it changed), and the component-labelled parameters get their own r_hat
+(``max_r_hat_components``): when only it fails, the chains agree on the population but
+their labels could not be matched to the same clusters (clusters that overlap), so
+component summaries mix clusterings while predictions stay sound.
 """
 
 from __future__ import annotations
@@ -158,7 +161,12 @@ def diagnostics_table(idata: az.InferenceData, components: bool = False) -> pd.D
 def summarize(idata: az.InferenceData) -> dict:
     """Headline diagnostics: chains, draws, divergences, max r_hat, min bulk/tail ESS, the
     lowest per-chain BFMI and the draws whose trajectory hit the maximum tree depth (NaN /
-    0 where the sampler did not record what they need)."""
+    0 where the sampler did not record what they need).
+
+    A mixture's also has ``n_components``, ``max_r_hat_components`` (the component-labelled
+    parameters), ``chain_mean_lp`` and ``chain_lp_sd`` (each chain's mean log density and
+    the chains' mean sd of it) and, after relabelling, ``label_switched_fraction``.
+    """
     table = diagnostics_table(idata)
     posterior = idata["posterior"]
     stats = idata["sample_stats"]
@@ -185,6 +193,9 @@ def summarize(idata: az.InferenceData) -> dict:
             lp = np.asarray(stats["lp"].values, dtype=float)
             summary["chain_mean_lp"] = [float(v) for v in lp.mean(axis=1)]
             summary["chain_lp_sd"] = float(np.mean(lp.std(axis=1)))
+        switched = getattr(idata, "attrs", {}).get("label_switched_fraction")
+        if switched is not None:
+            summary["label_switched_fraction"] = float(switched)
     return summary
 
 
@@ -218,8 +229,9 @@ def problems(summary: dict) -> list[str]:
         found.append(
             f"max r_hat = {summary['max_r_hat_components']:.3f} > {MAX_RHAT} on the "
             "component-labelled parameters, while the label-invariant ones converged: the "
-            "chains agree on the population but label its clusters differently, so "
-            "component_weights() and component_probabilities() mix clusterings (predictions "
+            "chains agree on the population but their labels could not be matched to the "
+            "same clusters (clusters that overlap), so component_weights() and "
+            "component_probabilities() mix clusterings (predictions "
             f"are unaffected). Fit fewer than {summary['n_components']} components for "
             "interpretable ones."
         )

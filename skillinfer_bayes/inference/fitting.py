@@ -36,10 +36,11 @@ from skillinfer_bayes.data.checks import check_positive_int, check_seed
 from skillinfer_bayes.data.prepared import PreparedData
 from skillinfer_bayes.inference import storage
 from skillinfer_bayes.inference.inference_data import InferenceData
+from skillinfer_bayes.inference.relabel import relabel
 from skillinfer_bayes.inference.sampling import SAMPLERS, resolve_sampler, sample_posterior
 from skillinfer_bayes.models.factor import build_factor_model
 from skillinfer_bayes.models.masked import masked_rows
-from skillinfer_bayes.models.mixture import build_mixture_model, rows_by_pattern
+from skillinfer_bayes.models.mixture import DIRECTION_DATA, build_mixture_model, rows_by_pattern
 from skillinfer_bayes.models.mvn import (
     CHOL_VAR,
     GROUP_MEAN_VAR,
@@ -215,7 +216,10 @@ def fit(
     arviz.InferenceData
         ``posterior`` with the standardized-scale variables the model samples and ``mu``,
         ``sigma``, ``corr``, ``Sigma`` (and ``group_mu``, ``group_sd``) on the data's scale;
-        ``sample_stats``; attributes recording the prior, settings, seed and fit time.
+        ``sample_stats``; attributes recording the prior, settings, seed and fit time. A
+        mixture's components are relabelled (:mod:`~skillinfer_bayes.inference.relabel`),
+        the fraction of draws whose labels changed in the attribute
+        ``label_switched_fraction``.
     """
     random_seed = check_seed(random_seed)
     model, structure = build_for(data, spec)
@@ -232,6 +236,13 @@ def fit(
         structure=structure,
     )
     elapsed = time.perf_counter() - started
+    switched = None
+    if spec.components > 1:  # consistent component labels across draws and chains
+        stats = idata["sample_stats"]
+        relabelled, switched = relabel(
+            idata["posterior"], stats["lp"].values if "lp" in stats else None,
+            direction=model[DIRECTION_DATA].get_value()[:, 0])
+        idata["posterior"] = relabelled
     add_data_scale_draws(idata, data.center, data.scale)
     idata.attrs.update(
         {
@@ -250,6 +261,8 @@ def fit(
             "fit_seconds": elapsed,
         }
     )
+    if switched is not None:
+        idata.attrs["label_switched_fraction"] = switched
     return idata
 
 

@@ -60,7 +60,7 @@ FORMAT_VERSION = 2
 #: Modules whose source defines the posterior of a fit (part of the cache key).
 MODEL_MODULES = ("models.mvn", "models.factor", "models.masked", "models.principal",
                  "models.mixture", "models.correlation", "models.logsumexp",
-                 "inference.sampling", "inference.warmup",
+                 "inference.sampling", "inference.warmup", "inference.relabel",
                  "data.sufficient_stats", "models.priors", "data.prepared", "data.transforms",
                  "inference.fitting", "data.checks")
 #: Libraries whose versions change the draws of a fit (part of the cache key).

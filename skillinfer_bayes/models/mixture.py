@@ -5,7 +5,7 @@ large ones), and a new entity's observed scores tell which cluster it is likely 
 standardized latent scale, as the LKJ model of :mod:`~skillinfer_bayes.models.mvn`:
 
     w            ~ Dirichlet(concentration 1_C)                    component weights
-    t_c          ordered (t_1 < ... < t_C),  t_c ~ Normal(0, mean_scale)
+    t_c          ~ Normal(0, mean_scale)
     v_c          ~ Normal(0, mean_scale I_{K-1})
     mu_c         = t_c u + U_perp v_c                              component means
     Sigma_c      = diag(s_c) Omega_c diag(s_c) + diag(f^2),  Omega_c ~ LKJ(eta)   (or one
@@ -16,13 +16,15 @@ standardized latent scale, as the LKJ model of :mod:`~skillinfer_bayes.models.mv
   log-sum-exp over components of ``log w_c`` plus the component's density of the row's observed
   scores, batched over rows and components (:func:`mixture_pattern_loglik` per missingness
   pattern, :func:`masked_mixture_loglik` per row when the patterns are many).
-- **Label switching: an ordering constraint.** The components are ordered by their means'
-  projections ``t_c`` on ``u``, the data's first principal direction (for a leaderboard: the
-  overall level of a model). With ``[u, U_perp]`` orthonormal and independent
-  ``Normal(0, mean_scale)`` coordinates, ``mu_c`` has the same exchangeable prior as independent
-  ``Normal(0, mean_scale I_K)`` means, restricted to one labelling: the posterior is that of the
-  exchangeable mixture with the labels sorted, and each label means the same cluster in every
-  chain.
+- **Label switching: relabelling after sampling.** The components are exchangeable: with
+  ``[u, U_perp]`` orthonormal (``u`` the data's first principal direction, for a leaderboard
+  the overall level of a model) and independent ``Normal(0, mean_scale)`` coordinates,
+  ``mu_c`` has the prior of independent ``Normal(0, mean_scale I_K)`` means. The sampler may
+  give the labels to the clusters in any order; the fit matches every draw's components to a
+  pivot and numbers them along ``u`` (:mod:`~skillinfer_bayes.inference.relabel`), so each
+  label means the same cluster in every chain. (An earlier form ordered ``t_c``: on the
+  leaderboard two clusters lie at similar levels, the constraint bound and the fits
+  diverged.)
 - **Covariances non-centred.** Each component's sds ``s_c`` and the free coordinates of its
   correlation matrix (canonical partial correlations, :mod:`~skillinfer_bayes.models.correlation`)
   are separate parameters, with the prior of PyMC's ``LKJCholeskyCov`` (sds independent of an
@@ -59,7 +61,6 @@ from dataclasses import dataclass
 import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
-from pymc.distributions.transforms import ordered
 from pytensor.tensor.slinalg import solve_triangular
 
 from skillinfer_bayes.data.sufficient_stats import LOG_2PI
@@ -79,6 +80,9 @@ WEIGHTS_VAR = "component_weights"
 LEVEL_VAR = "mean_level"
 REST_VAR = "mean_rest"
 DIRECTION_DATA = "mean_direction"
+#: The dims of ``mean_rest``'s coordinates and of the correlations' free values.
+REST_DIM = "mean_rest_dim"
+PAIR_DIM = "chol_cpc_dim"
 #: The components' sds (C, K) and the free coordinates of their correlation matrices
 #: (C, K (K - 1) / 2); one row of each when the covariance is shared.
 SD_VAR = f"{CHOL_VAR}_sd"
@@ -218,7 +222,7 @@ def masked_mixture_loglik(values, mask, log_weights, mus, covs):
 
 def first_direction(data: Sequence[PatternRows] | tuple[np.ndarray, np.ndarray],
                     K: int) -> np.ndarray:
-    """The unit vector the components are ordered along: the data's first principal direction
+    """The unit vector the components are numbered along: the data's first principal direction
     (:func:`~skillinfer_bayes.models.principal.principal_basis`), its largest entry positive.
 
     Examples
@@ -260,7 +264,7 @@ def build_mixture_model(
     Returns
     -------
     pymc.Model
-        Free variables ``component_weights`` (C), ``mean_level`` (C, ordered), ``mean_rest``
+        Free variables ``component_weights`` (C), ``mean_level`` (C), ``mean_rest``
         (C, K - 1), ``chol_sd`` (C, K) and, when K > 1, ``chol_cpc`` (C, K (K - 1) / 2, the
         partial correlations z as ``(z + 1) / 2``), one row of each when shared;
         deterministics ``mu_std`` (C, K), ``chol_stds`` (C, K) and ``chol_corr`` (C, K, K)
@@ -275,22 +279,26 @@ def build_mixture_model(
     basis = np.linalg.svd(u[:, None], full_matrices=True)[0]  # orthonormal, first column +-u
     basis[:, 0] = u
     coords = {"benchmark": list(benchmarks), "benchmark_bis": list(benchmarks),
-              "component": list(range(C))}
+              "component": list(range(C)), REST_DIM: list(range(K - 1))}
     with pm.Model(coords=coords) as model:
         weights = pm.Dirichlet(WEIGHTS_VAR, a=np.full(C, float(concentration)),
                                dims="component")
-        level = pm.Normal(LEVEL_VAR, 0.0, prior.mean_scale, dims="component",
-                          transform=ordered, initval=np.linspace(-1.0, 1.0, C))
-        rest = pm.Normal(REST_VAR, 0.0, prior.mean_scale, shape=(C, K - 1))
+        level = pm.Normal(LEVEL_VAR, 0.0, prior.mean_scale, dims="component")
+        rest = pm.Normal(REST_VAR, 0.0, prior.mean_scale, dims=("component", REST_DIM))
         directions = pm.Data(DIRECTION_DATA, basis)
         mus = pm.Deterministic(
             MEAN_VAR, pt.concatenate([level[:, None], rest], axis=1) @ directions.T,
             dims=("component", "benchmark"))
         covariances = 1 if shared_covariance else C
-        sds = sd_distribution(prior, (covariances, K), name=SD_VAR)
+        # per component: a ``component`` dim, so relabelling permutes them with the rest
+        labelled = {} if shared_covariance else {"dims": ("component", "benchmark")}
+        sds = sd_distribution(prior, (covariances, K), name=SD_VAR, **labelled)
         if K > 1:  # the partial correlations of LKJ(eta), as Beta((z + 1) / 2)
             b = partial_correlation_concentration(K, prior.eta)
-            cpc = pm.Beta(CORR_VAR, alpha=b, beta=b, shape=(covariances, len(b)))
+            if not shared_covariance:
+                model.add_coord(PAIR_DIM, list(range(len(b))))
+                labelled = {"dims": ("component", PAIR_DIM)}
+            cpc = pm.Beta(CORR_VAR, alpha=b, beta=b, shape=(covariances, len(b)), **labelled)
             corr_factor = correlation_cholesky(2.0 * cpc - 1.0, K)
         else:
             corr_factor = pt.ones((covariances, 1, 1))
@@ -360,7 +368,7 @@ def starting_point(data, K: int, C: int, shared_covariance: bool,
     """Where the chains start (before :func:`~skillinfer_bayes.inference.warmup.posterior_mode`
     moves them to the posterior's mode): a plug-in Gaussian mixture fitted by EM
     (:class:`sklearn.mixture.GaussianMixture`, initialized by ``init`` with ``seed``), its
-    components sorted along the ordering direction, on the model's unconstrained scale.
+    components numbered along ``basis[:, 0]`` (``u``), on the model's unconstrained scale.
 
     A mixture's posterior has minor modes (two components splitting one cluster while two
     others share one); chains started at random settle in them (on the leaderboard, one chain
@@ -375,7 +383,7 @@ def starting_point(data, K: int, C: int, shared_covariance: bool,
     -------
     dict
         Values of the model's value variables (``component_weights_simplex__``,
-        ``mean_level_ordered__``, ``mean_rest``, ``chol_sd_log__``, ``chol_cpc_logodds__``).
+        ``mean_level``, ``mean_rest``, ``chol_sd_log__``, ``chol_cpc_logodds__``).
 
     Examples
     --------
@@ -384,7 +392,7 @@ def starting_point(data, K: int, C: int, shared_covariance: bool,
     >>> u = first_direction(rows_by_pattern(X), 2)
     >>> basis = np.linalg.svd(u[:, None], full_matrices=True)[0]; basis[:, 0] = u
     >>> start = starting_point(rows_by_pattern(X), 2, 2, False, basis)
-    >>> round(float(np.exp(start["mean_level_ordered__"][1])))  # the clusters' distance
+    >>> round(float(np.ptp(start["mean_level"])))  # the clusters' distance along u
     6
     """
     from sklearn.exceptions import ConvergenceWarning
@@ -399,14 +407,13 @@ def starting_point(data, K: int, C: int, shared_covariance: bool,
     coordinates = gmm.means_ @ basis  # (C, K): the level along u, then the rest
     order = np.argsort(coordinates[:, 0], kind="stable")
     level = coordinates[order, 0]
-    gaps = np.maximum(np.diff(level), 1e-3)  # strictly ordered
     covariances = ([gmm.covariances_] if shared_covariance
                    else [gmm.covariances_[c] for c in order])
     weights = np.clip(gmm.weights_[order], 1e-6, None)
     log_w = np.log(weights / weights.sum())
     start = {
         f"{WEIGHTS_VAR}_simplex__": log_w[:-1] - log_w.mean(),
-        f"{LEVEL_VAR}_ordered__": np.concatenate([level[:1], np.log(gaps)]),
+        LEVEL_VAR: level,
         REST_VAR: coordinates[order, 1:],
     }
     covariances = np.stack(covariances)

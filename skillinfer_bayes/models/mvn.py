@@ -59,9 +59,10 @@ def centered_groups(stats: Sequence[PatternStats], n_groups: int) -> np.ndarray:
     return sizes >= CENTERED_MIN_SIZE
 
 
-def sd_distribution(prior: Prior, shape, name: str | None = None):
+def sd_distribution(prior: Prior, shape, name: str | None = None, **kwargs):
     """The PyMC distribution of benchmark sds for ``prior.sd``: ``.dist`` of ``shape`` (an
-    int K or a tuple), or with a ``name`` the model's variable (inside a model context).
+    int K or a tuple), or with a ``name`` the model's variable (inside a model context;
+    ``kwargs`` such as ``dims`` go to the distribution).
 
     Examples
     --------
@@ -79,7 +80,7 @@ def sd_distribution(prior: Prior, shape, name: str | None = None):
         family, params = pm.HalfStudentT, {"nu": prior.sd_nu, "sigma": prior.sd_scale}
     if name is None:
         return family.dist(**params, shape=shape)
-    return family(name, **params, shape=shape)
+    return family(name, **params, shape=shape, **kwargs)
 
 
 def pattern_loglik(
