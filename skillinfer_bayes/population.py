@@ -267,8 +267,9 @@ class Population:
             The number of clusters of the population: 1 is one multivariate normal; C >= 2 a
             mixture of C normals on the latent scale (:mod:`~skillinfer_bayes.models.mixture`:
             sparse Dirichlet weights, so components the data do not support empty out;
-            assignments marginalized; labels ordered along the data's first principal
-            direction). A new entity's observed scores then also tell which cluster it is
+            assignments marginalized; each draw's labels matched to a pivot draw's after
+            sampling and numbered along the data's first principal direction,
+            :mod:`~skillinfer_bayes.inference.relabel`). A new entity's observed scores then also tell which cluster it is
             likely in (:meth:`Profile.component_probabilities
             <skillinfer_bayes.predictive.profile.Profile.component_probabilities>`).
             ``"auto"`` fits 1, 2, ... components and moves to one more component only while
@@ -693,7 +694,15 @@ class Population:
         dict or pandas.DataFrame
             Headline: ``chains``, ``draws``, ``divergences``, ``max_r_hat``, ``min_ess_bulk``,
             ``min_ess_tail``, ``min_bfmi`` (lowest per-chain BFMI), ``max_tree_depth_hits``,
-            ``ok`` (all checks pass) and ``problems`` (what to do).
+            ``ok`` (all checks pass) and ``problems`` (what to do). A mixture's r_hat and
+            ESS are those of its label-invariant quantities; it also has
+            ``n_components``, ``max_r_hat_components`` (the component-labelled parameters,
+            after relabelling), ``chain_mean_lp``, ``chain_lp_sd`` and
+            ``label_switched_fraction`` (the draws whose labels relabelling changed; see
+            :mod:`~skillinfer_bayes.inference.diagnostics`).
+        per_parameter=True gives a mixture's label-invariant quantities; its
+        component-labelled parameters are ``diagnostics_table(pop.idata, components=True)``
+        of :mod:`~skillinfer_bayes.inference.diagnostics`.
 
         Examples
         --------
@@ -1191,7 +1200,11 @@ class Population:
             if self.n_components > 1:
                 shared = bool(int(self.idata.attrs.get("shared_covariance", 0)))
                 line += (f" ({'one shared covariance' if shared else 'a covariance each'}; "
-                         f"mean weights {', '.join(f'{w:.2f}' for w in weights)})")
+                         f"mean weights {', '.join(f'{w:.2f}' for w in weights)}")
+                switched = self.idata.attrs.get("label_switched_fraction")
+                if switched is not None:  # the draws whose labels relabelling changed
+                    line += f"; {float(switched):.0%} of draws relabelled"
+                line += ")"
             if table is not None:
                 line += (f", chosen by PSIS-LOO among {', '.join(map(str, table.index))} "
                          "(pop.component_selection)")

@@ -65,6 +65,7 @@ def test_a_mixture_population_has_its_components_everywhere(mixture_pop):
     assert np.allclose(np.diag(pop.correlation), 1.0)
     text = str(pop)
     assert "components: 3 (a covariance each; mean weights" in text
+    assert "of draws relabelled)" in text  # relabelling ran on the fit
     assert pop.summary()["n_components"] == 3
 
 
