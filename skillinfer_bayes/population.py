@@ -269,8 +269,8 @@ class Population:
             sparse Dirichlet weights, so components the data do not support empty out;
             assignments marginalized; each draw's labels matched to a pivot draw's after
             sampling and numbered along the data's first principal direction,
-            :mod:`~skillinfer_bayes.inference.relabel`). A new entity's observed scores then also tell which cluster it is
-            likely in (:meth:`Profile.component_probabilities
+            :mod:`~skillinfer_bayes.inference.relabel`). A new entity's observed scores
+            then also tell which cluster it is likely in (:meth:`Profile.component_probabilities
             <skillinfer_bayes.predictive.profile.Profile.component_probabilities>`).
             ``"auto"`` fits 1, 2, ... components and moves to one more component only while
             its PSIS-LOO elpd beats the current number's by more than two standard errors of
@@ -475,6 +475,9 @@ class Population:
         """How ``n_factors="auto"`` chose the rank: one row per rank fitted, with
         ``elpd_loo``, ``se``, ``elpd_diff`` and ``dse`` (against the chosen), ``p_loo``,
         ``pareto_k_bad``, ``max_r_hat`` and ``chosen``; None for a rank given by hand.
+        The row after the chosen one may have a positive ``elpd_diff``: a gain within two
+        of its standard errors ``dse``, which the rule does not take
+        (:mod:`~skillinfer_bayes.inference.model_choice`).
 
         Examples
         --------

@@ -165,6 +165,33 @@ def test_components_auto_adds_components_only_on_a_significant_loo_gain(fake_sam
     assert "(pop.component_selection)" in str(pop)
 
 
+def test_components_auto_moves_on_only_while_the_gain_is_significant(fake_sampler,
+                                                                      monkeypatch):
+    """The rule's branches, with LOO faked: 2 components beat 1 by far more than two paired
+    standard errors and are kept; 3 gain a little more, within them, and the search stops."""
+    from types import SimpleNamespace
+
+    df = simulate(60, seed=8)
+    noise = np.random.default_rng(0).normal(size=60)
+    gains = {1: 0.0 * noise, 2: 1.0 + 0.1 * noise, 3: 1.01 + 0.3 * noise}
+
+    def fake_loo(self, pointwise=False):
+        loo_i = gains[self.n_components] - 2.0
+        return SimpleNamespace(loo_i=loo_i, elpd_loo=loo_i.sum(), se=1.0, p_loo=3.0,
+                               pareto_k=np.zeros(60), good_k=0.7)
+
+    monkeypatch.setattr(sib.Population, "loo", fake_loo)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", sib.SamplerWarning)
+        pop = sib.Population.from_dataframe(df, normalize=False, transform=None,
+                                            components="auto", **FAST)
+    table = pop.component_selection
+    assert pop.n_components == 2 and list(table.index) == [1, 2, 3]
+    assert table.loc[1, "elpd_diff"] == pytest.approx(-60.0, rel=0.05)
+    assert 0 < table.loc[3, "elpd_diff"] < 2 * table.loc[3, "dse"]  # a gain, not taken
+    assert_chosen_by_paired_loo(table, 2, sib.population.MAX_AUTO_COMPONENTS)
+
+
 def test_bad_component_specifications_get_clear_errors(fake_sampler):
     df = simulate(40, seed=6)
     kwargs = dict(normalize=False, transform=None, **FAST)
