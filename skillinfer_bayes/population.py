@@ -699,8 +699,9 @@ class Population:
             ``min_ess_tail``, ``min_bfmi`` (lowest per-chain BFMI), ``max_tree_depth_hits``,
             ``ok`` (all checks pass) and ``problems`` (what to do). A mixture's r_hat and
             ESS are those of its label-invariant quantities; it also has
-            ``n_components``, ``max_r_hat_components`` (the component-labelled parameters,
-            after relabelling), ``chain_mean_lp``, ``chain_lp_sd`` and
+            ``n_components``, ``max_r_hat_components`` and ``worst_component_parameter``
+            (the component-labelled parameters, after relabelling), ``chain_mean_lp``,
+            ``chain_lp_sd`` and
             ``label_switched_fraction`` (the draws whose labels relabelling changed; see
             :mod:`~skillinfer_bayes.inference.diagnostics`).
         per_parameter=True gives a mixture's label-invariant quantities; its

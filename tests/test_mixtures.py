@@ -249,7 +249,13 @@ def test_label_invariant_diagnostics_ignore_the_labels_but_see_different_modes()
     assert swapped["max_r_hat_components"] > 1.5
     (problem,) = diagnostics.problems(swapped)
     assert "could not be matched" in problem and "predictions" in problem
-    assert "fewer than 2 components" in problem
+    assert "fewer than 2 components" in problem and "(worst: " in problem
+    # with no draw relabelled, a labelled r_hat that fails is slow mixing, not switching
+    (problem,) = diagnostics.problems({**swapped, "label_switched_fraction": 0.0})
+    assert "No draw's labels were switched" in problem and "Run more draws" in problem
+    assert "fewer than" not in problem
+    (problem,) = diagnostics.problems({**swapped, "label_switched_fraction": 0.25})
+    assert "changed the labels of 25% of draws" in problem
     modes = diagnostics.summarize(_posterior_with_modes([0, 0, -40, -40]))
     problem = diagnostics.problems(modes)[0]
     assert "settled in different modes" in problem and "-40" in problem

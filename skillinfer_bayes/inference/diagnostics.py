@@ -6,9 +6,10 @@ mean, sds and correlations (the mixture's moments), the weights sorted by size a
 density. The fit relabels the components after sampling
 (:mod:`~skillinfer_bayes.inference.relabel`; ``label_switched_fraction``, the draws whose
 labels it changed), and the component-labelled parameters get their own r_hat
-(``max_r_hat_components``): when only it fails, the chains agree on the population but
-their labels could not be matched to the same clusters (clusters that overlap), so
-component summaries mix clusterings while predictions stay sound.
+(``max_r_hat_components``): when only it fails, the chains agree on the population and
+predictions stay sound, but component summaries are uncertain: a component's own
+parameters mix slowly (no draw relabelled), or the labels could not be matched to the same
+clusters in every draw (clusters that overlap).
 """
 
 from __future__ import annotations
@@ -164,8 +165,9 @@ def summarize(idata: az.InferenceData) -> dict:
     0 where the sampler did not record what they need).
 
     A mixture's also has ``n_components``, ``max_r_hat_components`` (the component-labelled
-    parameters), ``chain_mean_lp`` and ``chain_lp_sd`` (each chain's mean log density and
-    the chains' mean sd of it) and, after relabelling, ``label_switched_fraction``.
+    parameters) and ``worst_component_parameter`` (the one of that r_hat),
+    ``chain_mean_lp`` and ``chain_lp_sd`` (each chain's mean log density and the chains'
+    mean sd of it) and, after relabelling, ``label_switched_fraction``.
     """
     table = diagnostics_table(idata)
     posterior = idata["posterior"]
@@ -188,6 +190,7 @@ def summarize(idata: az.InferenceData) -> dict:
     if is_mixture(posterior):
         labelled = diagnostics_table(idata, components=True)
         summary["max_r_hat_components"] = float(labelled["r_hat"].max())
+        summary["worst_component_parameter"] = str(labelled["r_hat"].idxmax())
         summary["n_components"] = int(posterior.sizes["component"])
         if "lp" in stats:  # each chain's mean log density: different modes differ here
             lp = np.asarray(stats["lp"].values, dtype=float)
@@ -226,15 +229,26 @@ def problems(summary: dict) -> list[str]:
                 "Run more tune and draws."
             )
     elif summary["chains"] > 1 and mixture and not summary["max_r_hat_components"] <= MAX_RHAT:
-        found.append(
+        worst = summary.get("worst_component_parameter")
+        message = (
             f"max r_hat = {summary['max_r_hat_components']:.3f} > {MAX_RHAT} on the "
-            "component-labelled parameters, while the label-invariant ones converged: the "
-            "chains agree on the population but their labels could not be matched to the "
-            "same clusters (clusters that overlap), so component_weights() and "
-            "component_probabilities() mix clusterings (predictions "
-            f"are unaffected). Fit fewer than {summary['n_components']} components for "
-            "interpretable ones."
-        )
+            "component-labelled parameters" + (f" (worst: {worst})" if worst else "")
+            + ", while the label-invariant ones converged: the chains agree on the "
+            "population and predictions are unaffected, but component_weights() and "
+            "component_probabilities() are less certain than they look. ")
+        switched = summary.get("label_switched_fraction")
+        if switched == 0:
+            message += ("No draw's labels were switched: a component's own parameters mix "
+                        "slowly (often a small or broad one). Run more draws for precise "
+                        "component summaries.")
+        else:
+            message += (
+                ("" if switched is None else
+                 f"Relabelling changed the labels of {switched:.0%} of draws; ")
+                + "the chains' labels could not be matched to the same clusters (clusters "
+                f"that overlap). Fit fewer than {summary['n_components']} components for "
+                "interpretable ones.")
+        found.append(message)
     if summary.get("min_bfmi", np.nan) < MIN_BFMI:
         found.append(
             f"min BFMI = {summary['min_bfmi']:.2f} < {MIN_BFMI}: the momentum resampling "
