@@ -701,9 +701,8 @@ class Population:
             ESS are those of its label-invariant quantities; it also has
             ``n_components``, ``max_r_hat_components`` and ``worst_component_parameter``
             (the component-labelled parameters, after relabelling), ``chain_mean_lp``,
-            ``chain_lp_sd`` and
-            ``label_switched_fraction`` (the draws whose labels relabelling changed; see
-            :mod:`~skillinfer_bayes.inference.diagnostics`).
+            ``chain_lp_sd`` and ``label_switched_fraction`` (the draws whose labels
+            relabelling changed; see :mod:`~skillinfer_bayes.inference.diagnostics`).
         per_parameter=True gives a mixture's label-invariant quantities; its
         component-labelled parameters are ``diagnostics_table(pop.idata, components=True)``
         of :mod:`~skillinfer_bayes.inference.diagnostics`.

@@ -111,6 +111,14 @@ def permute_components(posterior: xr.Dataset, permutations: np.ndarray) -> xr.Da
         variables, ``component``.
     permutations : numpy.ndarray
         (chains, draws, C) integer permutations.
+
+    Examples
+    --------
+    >>> posterior = xr.Dataset({"w": (("chain", "draw", "component"), [[[0.2, 0.8]]]),
+    ...                         "lp": (("chain", "draw"), [[-3.0]])})
+    >>> swapped = permute_components(posterior, np.array([[[1, 0]]]))
+    >>> swapped["w"].values.tolist(), swapped["lp"].values.tolist()
+    ([[[0.8, 0.2]]], [[-3.0]])
     """
     index = xr.DataArray(np.asarray(permutations), dims=("chain", "draw", "component"))
     out = {}
@@ -160,6 +168,12 @@ def relabel(posterior: xr.Dataset, lp: np.ndarray | None,
     means = posterior[MEAN_VAR].transpose("chain", "draw", "component", ...)
     chains, draws, C = means.shape[:3]
     flat = means.values.reshape(chains * draws, C, -1)
+    if lp is not None and np.shape(lp) != (chains, draws):
+        raise ValueError(f"lp must hold one log density per draw, shape {(chains, draws)}; "
+                         f"got shape {np.shape(lp)}. Pass sample_stats['lp'].values.")
+    if direction is not None and np.shape(direction) != (flat.shape[2],):
+        raise ValueError(f"direction must have one entry per benchmark, shape "
+                         f"{(flat.shape[2],)}; got shape {np.shape(direction)}.")
     pivot = 0 if lp is None else int(np.nanargmax(np.asarray(lp, dtype=float).ravel()))
     permutations = matching_permutations(flat, pivot)
     switched = float(np.mean(np.any(permutations != np.arange(C), axis=1)))

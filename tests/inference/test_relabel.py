@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
+import pytest
 import xarray as xr
 
 from skillinfer_bayes.inference.relabel import (
@@ -63,3 +64,14 @@ def test_consistent_labels_are_left_alone():
     relabelled, switched = relabel(posterior, lp=None, direction=np.array([1.0]))
     assert switched == 0.0
     np.testing.assert_array_equal(relabelled["mu_std"].values, means)
+
+
+def test_bad_inputs_get_clear_errors():
+    means = np.zeros((2, 5, 2, 3))
+    posterior = xr.Dataset({"mu_std": (("chain", "draw", "component", "benchmark"), means)})
+    with pytest.raises(ValueError, match=r"lp must hold one log density per draw, shape "
+                                         r"\(2, 5\); got shape \(10,\)"):
+        relabel(posterior, lp=np.zeros(10))
+    with pytest.raises(ValueError, match=r"direction must have one entry per benchmark, "
+                                         r"shape \(3,\); got shape \(2,\)"):
+        relabel(posterior, lp=None, direction=np.ones(2))
