@@ -21,9 +21,17 @@ observed     NaN
 Name: GPQA, dtype: float64
 """
 
+from skillinfer_bayes.banners import silence_third_party_banners
+
+silence_third_party_banners()  # before arviz or pytensor is imported
+
 from skillinfer_bayes import datasets
 from skillinfer_bayes._version import __version__
-from skillinfer_bayes.data.checks import OutOfRangeWarning, UnknownBenchmarkError
+from skillinfer_bayes.data.checks import (
+    OutOfBoundsWarning,
+    OutOfRangeWarning,
+    UnknownBenchmarkError,
+)
 from skillinfer_bayes.data.prepared import PreparedData, prepare
 from skillinfer_bayes.inference.diagnostics import SamplerWarning
 from skillinfer_bayes.inference.fitting import ModelSpec, SamplerConfig, fit
@@ -31,7 +39,9 @@ from skillinfer_bayes.inference.storage import PosteriorFileError
 from skillinfer_bayes.models.priors import Prior
 from skillinfer_bayes.plots import plot_prior_comparison, plot_prior_predictive, plot_sbc_ranks
 from skillinfer_bayes.population import Population, UnknownGroupWarning
+from skillinfer_bayes.predictive.composites import rank_agents
 from skillinfer_bayes.predictive.profile import Profile
+from skillinfer_bayes.predictive.types import MatchResult, Skill, Task
 from skillinfer_bayes.studies import validation
 from skillinfer_bayes.studies.curves import EvaluationCurve, evaluation_curve
 from skillinfer_bayes.studies.evaluation import EvaluationResult, evaluate
@@ -46,7 +56,9 @@ from skillinfer_bayes.studies.validation import held_out_evaluation
 __all__ = [
     "EvaluationCurve",
     "EvaluationResult",
+    "MatchResult",
     "ModelSpec",
+    "OutOfBoundsWarning",
     "OutOfRangeWarning",
     "Population",
     "PreparedData",
@@ -57,6 +69,8 @@ __all__ = [
     "SBCResult",
     "SamplerConfig",
     "SamplerWarning",
+    "Skill",
+    "Task",
     "UnknownBenchmarkError",
     "UnknownGroupWarning",
     "__version__",
@@ -71,6 +85,7 @@ __all__ = [
     "plot_prior_predictive",
     "plot_sbc_ranks",
     "prepare",
+    "rank_agents",
     "simulation_based_calibration",
     "validation",
 ]

@@ -31,6 +31,7 @@ import pandas as pd
 from skillinfer_bayes._version import __version__
 from skillinfer_bayes.data.checks import validate_scores
 from skillinfer_bayes.data.tables import read_table
+from skillinfer_bayes.data.transforms import DEFAULT_TRANSFORM, MIN_AUTO_COPULA_VALUES
 from skillinfer_bayes.datasets import BENCHMARKS, open_llm_leaderboard
 
 #: Exit statuses: a run that failed (bad data, an unusable file, ...) and a command line
@@ -140,7 +141,7 @@ def _scale_options(args: argparse.Namespace) -> dict:
             raise CLIError(f"--bounds takes LOWER,UPPER (e.g. 0,100), auto or none; got "
                            f"{args.bounds!r}.") from None
         bounds = (lower, upper)
-    transform = getattr(args, "transform", "copula")
+    transform = getattr(args, "transform", DEFAULT_TRANSFORM)
     n_factors = getattr(args, "n_factors", None)
     if n_factors is not None and n_factors != "auto":
         try:
@@ -400,9 +401,11 @@ def _add_data_options(p: argparse.ArgumentParser) -> None:
 def _add_fit_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("model and sampler")
     g.add_argument("--normalize", action="store_true", help="min-max scale scores to [0, 1]")
-    g.add_argument("--transform", default="copula", choices=["copula", "logit", "none"],
-                   help="each benchmark's map to the latent normal scale (copula; none: the "
-                   "normal on the scores)")
+    g.add_argument("--transform", default=DEFAULT_TRANSFORM,
+                   choices=["auto", "copula", "logit", "none"],
+                   help="each benchmark's map to the latent normal scale (auto, the default: "
+                   f"the copula with {MIN_AUTO_COPULA_VALUES} scores or more, else the logit "
+                   "of bounded scores, else none; none: the normal on the scores)")
     g.add_argument("--bounds", metavar="LOWER,UPPER", default="auto",
                    help="known bounds of the scores, e.g. 0,100 (needed by logit); auto "
                    "(default): 0,1 or 0,100 when every score lies inside; none")

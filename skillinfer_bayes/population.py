@@ -19,6 +19,7 @@ from skillinfer_bayes.data.checks import (
     check_level,
     check_noise,
     check_seed,
+    degenerate_columns,
 )
 from skillinfer_bayes.data.prepared import PreparedData, latent_values, prepare, score_values
 from skillinfer_bayes.data.sufficient_stats import pointwise_loglik
@@ -31,6 +32,7 @@ from skillinfer_bayes.inference.model_choice import elpd_difference, significant
 from skillinfer_bayes.models.factor import LOADINGS_VAR, SPECIFIC_SD_VAR
 from skillinfer_bayes.models.mixture import WEIGHTS_VAR, mixture_moments
 from skillinfer_bayes.models.priors import Prior
+from skillinfer_bayes.predictive.compat import SkillinferPopulationNames, skillinfer_covariance
 from skillinfer_bayes.predictive.components import ComponentDraws
 from skillinfer_bayes.predictive.conditioning import noise_from_sds
 from skillinfer_bayes.predictive.prior_predictive import sample_prior_predictive
@@ -49,7 +51,7 @@ class UnknownGroupWarning(UserWarning):
     """A profile asked for a group the population was not fitted with (population level used)."""
 
 
-class Population:
+class Population(SkillinferPopulationNames):
     """A population of entities (models) scored on K benchmarks, with a Bayesian posterior.
 
     The population covariance is not a point estimate: a hierarchical multivariate-normal
@@ -304,6 +306,7 @@ class Population:
         >>> bool(0.6 < pop.correlation.loc["a", "b"] < 0.8)
         True
         """
+        covariance = skillinfer_covariance(covariance)  # skillinfer's names mean "lkj"
         config = SamplerConfig.resolve(
             sampler_config, draws=draws, tune=tune, chains=chains, sampler=sampler,
             target_accept=target_accept, progressbar=progressbar,
@@ -556,7 +559,25 @@ class Population:
 
     @property
     def population_mean(self) -> pd.Series:
-        """Posterior-mean means of the benchmarks (and covariates), on the latent scale."""
+        """The mean score of a new entity before any observation, per benchmark (and
+        covariate), on the scores' own scale: skillinfer's ``population_mean`` (there the
+        mean of the table's rows; here the predictive mean, averaged over the posterior and
+        mapped back through each transform). :attr:`latent_mean` is the model's mean on the
+        latent scale.
+
+        Examples
+        --------
+        >>> bool((pop.population_mean - df.mean()).abs().max() < 1.0)
+        True
+        """
+        table = self.profile().predict(covariates=True)
+        return pd.Series(table["mean"].to_numpy(), index=self.latent_names, name="mean")
+
+    @property
+    def latent_mean(self) -> pd.Series:
+        """Posterior-mean means of the benchmarks (and covariates) on the latent scale the
+        model is a normal on (the scores themselves for untransformed benchmarks; about 0 for
+        a copula's normal scores)."""
         return pd.Series(self.mu_draws.mean(axis=0), index=self.latent_names, name="mean")
 
     @property
@@ -826,13 +847,14 @@ class Population:
         -------
         pandas.DataFrame
             Columns ``benchmark_a``, ``benchmark_b``, ``correlation`` (posterior mean), ``lower``,
-            ``upper``.
+            ``upper``, then skillinfer's names of the pair, ``feature_a`` and ``feature_b``
+            (the same values).
 
         Examples
         --------
         >>> pop.top_correlations(k=1).round(2)
-          benchmark_a benchmark_b  correlation  lower  upper
-        0         BBH    MMLU-PRO         0.94   0.94   0.94
+          benchmark_a benchmark_b  correlation  lower  upper feature_a feature_b
+        0         BBH    MMLU-PRO         0.94   0.94   0.94       BBH  MMLU-PRO
         """
         level = check_level(level)
         K = len(self.latent_names)
@@ -849,6 +871,7 @@ class Population:
                 "upper": upper,
             }
         )
+        table["feature_a"], table["feature_b"] = table["benchmark_a"], table["benchmark_b"]
         order = np.argsort(-table["correlation"].abs().to_numpy(), kind="stable")
         return table.iloc[order[:k]].reset_index(drop=True)
 
@@ -946,12 +969,18 @@ class Population:
         """Default observation noise sd of each benchmark, (K,).
 
         (K + P,): covariates are observed without noise (0). For the benchmarks:
-        5% of the mean posterior benchmark sd, as in skillinfer, for benchmarks on comparable
-        scales; a benchmark on a much smaller scale (sd below a third of the mean) gets 5% of
-        three times its own sd instead, so that its observations still inform the others
-        (:func:`skillinfer_bayes.predictive.conditioning.default_noise`). The sds are on the
+        5% of the mean posterior benchmark sd, as in skillinfer, over the benchmarks of the
+        same kind of scale (scores within ``(0, 1)`` -- every benchmark after ``normalize``
+        --, within ``(0, 100)``, or a scale of its own such as an Elo rating:
+        :meth:`PreparedData.scale_kinds
+        <skillinfer_bayes.data.prepared.PreparedData.scale_kinds>`), so a percentage's noise
+        does not depend on the Elo or dollar columns beside it; a benchmark on a much smaller
+        scale than its kind (sd below a third of the mean) gets 5% of three times its own sd
+        instead, so that its observations still inform the others
+        (:func:`skillinfer_bayes.predictive.conditioning.noise_from_sds`). The sds are on the
         scores' scale: the posterior's for untransformed benchmarks, the observed scores' for
-        transformed ones (the noise enters the latent scale through the transform's slope).
+        transformed ones (the noise enters the latent scale through the transform's slope; a
+        benchmark with one score takes its prior scale through the slope).
 
         Examples
         --------
@@ -962,11 +991,15 @@ class Population:
             K = len(self.benchmark_names)
             sd = np.sqrt(np.diagonal(self.Sigma_draws, axis1=1, axis2=2)).mean(axis=0)[:K]
             if self.data.transformed:  # transformed benchmarks: the observed scores' sd
-                observed_sd = np.nanstd(self.matrix.to_numpy(dtype=float), axis=0, ddof=1)
+                values = self.matrix.to_numpy(dtype=float)
+                degenerate = degenerate_columns(values)
+                observed_sd = self.data.scale[:K] / self.data.noise_slopes[:K]
+                observed_sd[~degenerate] = np.nanstd(values[:, ~degenerate], axis=0, ddof=1)
                 identity = np.array([t.name == "identity" for t in self.data.transforms[:K]])
                 sd = np.where(identity, sd, observed_sd)
             # covariates are known exactly
-            noise = np.concatenate([noise_from_sds(sd), np.zeros(len(self.covariate_names))])
+            noise = np.concatenate([noise_from_sds(sd, self.data.scale_kinds()),
+                                    np.zeros(len(self.covariate_names))])
             noise.flags.writeable = False
             self._default_noise = noise
         return self._default_noise.copy()

@@ -45,6 +45,14 @@ def test_cli_predict_holds_out_and_prints_the_table():
     assert "4575 entities x 6 benchmarks" in out
     assert "MMLU-PRO" in out and "true" in out and "MAE" in out
     assert "Fitting 4575 models" in result.stderr
+    for banner in ("FutureWarning", "ArviZ is undergoing", "BLAS"):  # no third-party banner
+        assert banner not in result.stderr, result.stderr
+
+
+def test_importing_the_package_prints_nothing():
+    result = subprocess.run([sys.executable, "-W", "default", "-c", "import skillinfer_bayes"],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0 and result.stderr == "" and result.stdout == ""
 
 
 def test_cli_bad_input_exits_nonzero_with_one_line():

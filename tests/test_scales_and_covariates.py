@@ -11,7 +11,7 @@ from scipy import stats
 
 import skillinfer_bayes as sib
 from skillinfer_bayes.data.checks import OutOfRangeWarning
-from skillinfer_bayes.data.transforms import Log, Logit
+from skillinfer_bayes.data.transforms import MIN_AUTO_COPULA_VALUES, Log, Logit
 from skillinfer_bayes.inference import storage
 from skillinfer_bayes.inference.inference_data import read_netcdf, write_netcdf
 from skillinfer_bayes.studies import scoring
@@ -65,7 +65,8 @@ def test_predictions_stay_in_bounds_and_covariates_are_observed_not_predicted(fa
     profile = pop.profile().observe("a", 99.0).observe("size", float(df["size"].median()))
     table = profile.predict(level=0.99)
     assert list(table.index) == ["a", "b"]
-    assert list(table.columns) == ["mean", "median", "std", "lower", "upper", "observed"]
+    assert list(table.columns) == ["mean", "median", "std", "lower", "upper", "observed",
+                                   "feature", "ci_lower", "ci_upper"]
     assert (table["lower"] >= 0).all() and (table["upper"] <= 100).all()
     assert (table["lower"] <= table["median"]).all() and (table["median"] <= table["upper"]).all()
     assert "size" in profile.predict(covariates=True).index
@@ -105,7 +106,8 @@ def test_bad_scales_and_covariates_get_clear_errors(fake_sampler):
     with pytest.raises(ValueError, match="transform 'logit' of benchmark 'a' needs its bounds"):
         sib.Population.from_dataframe(df, transform="logit", bounds=None, **fit)
     with pytest.raises(ValueError, match=r"Unknown transform 'probit' for benchmark 'a'; "
-                                         r"choose one of \[None, 'logit', 'log', 'copula'\]"):
+                                         r"choose one of \[None, 'logit', 'log', 'copula', "
+                                         r"'auto'\]"):
         sib.Population.from_dataframe(df, transform="probit", **fit)
     with pytest.raises(ValueError, match="transform names unknown benchmark"):
         sib.Population.from_dataframe(df, transform={"nope": "logit"}, **fit)
@@ -274,17 +276,22 @@ def test_every_new_bad_input_names_the_value_and_the_fix(fake_sampler, tmp_path,
 
 def test_the_default_is_the_copula_with_automatic_bounds(fake_sampler):
     rng = np.random.default_rng(12)
-    df = pd.DataFrame({"pct": rng.uniform(2, 98, 40), "share": rng.uniform(0, 1, 40),
-                       "elo": rng.normal(1200, 80, 40)}, index=[f"m{i}" for i in range(40)])
+    n = MIN_AUTO_COPULA_VALUES
+    df = pd.DataFrame({"pct": rng.uniform(2, 98, n), "share": rng.uniform(0, 1, n),
+                       "elo": rng.normal(1200, 80, n)}, index=[f"m{i}" for i in range(n)])
     fit = dict(normalize=False, random_seed=0, **FAKE)
     pop = sib.Population.from_dataframe(df, **fit)
     assert [t.name for t in pop.data.transforms] == ["copula"] * 3
+    # with fewer scores, "auto" takes the logit of bounded scores and the normal otherwise
+    fewer = sib.Population.from_dataframe(df.iloc[: n - 1], **fit)
+    assert [t.name for t in fewer.data.transforms] == ["logit", "logit", "identity"]
+    assert "transforms: logit (0 to 100): pct; logit (0 to 1): share; none: elo" in str(fewer)
     assert [t.bounds for t in pop.data.transforms] == [(0.0, 100.0), (0.0, 1.0),
                                                        (-np.inf, np.inf)]
     assert "transforms: copula (0 to 100): pct; copula (0 to 1): share; copula: elo" in str(pop)
     # a wide table's names are cut short, and a normalization's rounding is not shown
     wide = pd.DataFrame(rng.uniform(0, 1, (40, 12)), columns=[f"c{k}" for k in range(12)])
-    shown = str(sib.Population.from_dataframe(wide, random_seed=0, **FAKE))
+    shown = str(sib.Population.from_dataframe(wide, random_seed=0, transform="copula", **FAKE))
     assert "transforms: copula (0 to 1): c0, c1, c2, ... (12 in all)\n" in shown
     same = sib.Population.from_dataframe(df, transform="copula", bounds="auto", **fit)
     assert same.data.transform_specs() == pop.data.transform_specs()
@@ -299,12 +306,14 @@ def test_the_default_is_the_copula_with_automatic_bounds(fake_sampler):
     p = pop.profile().observe("elo", 1300.0).predict(level=0.99)
     assert p.loc["pct", "lower"] >= 0 and p.loc["pct", "upper"] <= 100
     assert p.loc["share", "lower"] >= 0 and p.loc["share", "upper"] <= 1
-    # a benchmark too sparse for the copula is named, with the way out
-    sparse = df.assign(pct=df["pct"].where(np.arange(40) < 4))
+    # a benchmark too sparse for a copula asked for is named, with the way out; the default
+    # takes its logit
+    sparse = df.assign(pct=df["pct"].where(np.arange(n) < 4))
     with pytest.raises(ValueError, match=r"Benchmark 'pct': a copula marginal needs at least "
                                          r"5 observed values; got 4\. .*transform=\{'pct': "
                                          r"None\}"):
-        sib.Population.from_dataframe(sparse, **fit)
+        sib.Population.from_dataframe(sparse, transform="copula", **fit)
+    assert sib.Population.from_dataframe(sparse, **fit).data.transforms[0].name == "logit"
     with pytest.raises(ValueError, match=r"bounds must be \(lower, upper\), 'auto', None or a "
                                          r"dict by benchmark; got 100"):
         sib.Population.from_dataframe(df, bounds=100, **fit)

@@ -56,9 +56,12 @@ def test_a_skillinfer_users_code_runs_and_agrees_where_the_posterior_is_sharp(ta
     assert set(theirs["one"]) <= set(ours["one"])
     for key in ("mean", "std"):
         assert ours["one"][key] == pytest.approx(theirs["one"][key], rel=0.03), key
-    # a documented difference: predict's default level is 0.9 here, 0.95 in skillinfer
+    # predict's default level is skillinfer's 0.95, its interval confidence_interval's
     assert (ours["one"]["ci_lower"], ours["one"]["ci_upper"]) == pytest.approx(
-        ours["interval_90"], rel=1e-12)
+        ours["ci"], rel=1e-12)
+    assert (ours["one"]["ci_lower"], ours["one"]["ci_upper"]) == pytest.approx(
+        (theirs["one"]["ci_lower"], theirs["one"]["ci_upper"]), rel=0.02)
+    assert ours["interval_90"][0] > ours["ci"][0]
     assert list(ours["table"].columns) == list(theirs["table"].columns)
     assert list(ours["detail"].columns) == list(theirs["detail"].columns)
     assert list(ours["detail"]["source"]) == list(theirs["detail"]["source"])

@@ -24,6 +24,32 @@ class OutOfRangeWarning(UserWarning):
     """An observed score lies far outside the population's range."""
 
 
+class OutOfBoundsWarning(OutOfRangeWarning):
+    """An observed score lies beyond bounds that were inferred from the population's scores
+    (``bounds="auto"``), not given: it is read as a score on the bound."""
+
+
+#: Fewest observed scores, all equal, that make a benchmark "constant" (an error); fewer equal
+#: scores are a sparse benchmark that is fitted.
+MIN_CONSTANT_SCORES = 5
+
+
+def degenerate_columns(values: np.ndarray) -> np.ndarray:
+    """(K,) bool: columns with fewer than two different observed values (one score, or a few
+    equal ones), whose spread the data cannot tell (:class:`~skillinfer_bayes.data.prepared.
+    PreparedData` gives them a prior scale).
+
+    Examples
+    --------
+    >>> degenerate_columns(np.array([[1.0, 2.0, np.nan], [1.0, 3.0, 5.0]])).tolist()
+    [True, False, True]
+    """
+    values = np.asarray(values, dtype=float)
+    with np.errstate(invalid="ignore"):
+        lo, hi = np.nanmin(values, axis=0), np.nanmax(values, axis=0)
+    return ~(hi > lo)
+
+
 def validate_scores(df: pd.DataFrame) -> pd.DataFrame:
     """Check a score table and return a float copy of it (the input is never modified).
 
@@ -34,8 +60,10 @@ def validate_scores(df: pd.DataFrame) -> pd.DataFrame:
     TypeError
         ``df`` is not a DataFrame, or has non-numeric columns.
     ValueError
-        Duplicate column names, infinite values, fewer than 2 rows, a benchmark with fewer than
-        2 observed scores, or a constant benchmark.
+        Duplicate column names, infinite values, fewer than 2 rows, a benchmark with no
+        observed score, or a constant benchmark (at least :data:`MIN_CONSTANT_SCORES` scores,
+        all equal). A benchmark with one score, or a few equal ones, is accepted: a new
+        benchmark starts with few models (see :func:`degenerate_columns`).
     """
     if not isinstance(df, pd.DataFrame):
         raise TypeError(
@@ -73,18 +101,21 @@ def validate_scores(df: pd.DataFrame) -> pd.DataFrame:
             "finite score."
         )
     counts = (~np.isnan(values)).sum(axis=0)
-    sparse = [str(c) for c, n in zip(df.columns, counts) if n < 2]
-    if sparse:
+    empty = [str(c) for c, n in zip(df.columns, counts) if n == 0]
+    if empty:
         raise ValueError(
-            f"Benchmark(s) {sparse} have fewer than 2 observed scores: drop those columns."
+            f"Benchmark(s) {empty} have no observed score: drop those columns (a benchmark "
+            "with one known score is fitted; its predictions carry the prior's uncertainty)."
         )
     with np.errstate(invalid="ignore"):
         spread = np.nanmax(values, axis=0) - np.nanmin(values, axis=0)
-    constant = [str(c) for c, s in zip(df.columns, spread) if s == 0]
+    constant = [f"{str(c)!r} ({n} scores, all {values[~np.isnan(values[:, j]), j][0]:g})"
+                for j, (c, s, n) in enumerate(zip(df.columns, spread, counts))
+                if s == 0 and n >= MIN_CONSTANT_SCORES]
     if constant:
         raise ValueError(
-            f"Benchmark(s) {constant} are constant across the population: they carry no "
-            "information about the others; drop those columns."
+            f"Benchmark(s) {', '.join(constant)} are constant across the population: they carry "
+            "no information about the others; drop those columns."
         )
     return pd.DataFrame(values, index=df.index.copy(), columns=list(names))
 
@@ -143,11 +174,13 @@ def check_scale(matrix: pd.DataFrame) -> None:
     ValueError: Benchmark 'a' has scores of magnitude 2e+60 with sd 5e+59: outside [1e-50, ...
     """
     values = matrix.to_numpy(dtype=float)
+    degenerate = degenerate_columns(values)
     with np.errstate(invalid="ignore", over="ignore"):
         sd = np.nanstd(values, axis=0)
         biggest = np.nanmax(np.abs(values), axis=0)
     for j, name in enumerate(matrix.columns):
-        if not (SCALE_LIMITS[0] <= sd[j] <= SCALE_LIMITS[1]) or biggest[j] > SCALE_LIMITS[1]:
+        small = not degenerate[j] and sd[j] < SCALE_LIMITS[0]
+        if small or sd[j] > SCALE_LIMITS[1] or biggest[j] > SCALE_LIMITS[1]:
             raise ValueError(
                 f"Benchmark {str(name)!r} has scores of magnitude {biggest[j]:.3g} with sd "
                 f"{sd[j]:.3g}: outside [{SCALE_LIMITS[0]:g}, {SCALE_LIMITS[1]:g}], where "

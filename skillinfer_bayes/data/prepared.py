@@ -32,6 +32,7 @@ import pandas as pd
 
 from skillinfer_bayes.data.checks import (
     check_scale,
+    degenerate_columns,
     split_covariates,
     split_groups,
     validate_scores,
@@ -43,6 +44,7 @@ from skillinfer_bayes.data.transforms import (
     Identity,
     Transform,
     resolve_transforms,
+    scale_kind,
 )
 
 
@@ -117,7 +119,7 @@ class PreparedData:
             codes = np.asarray(pd.Categorical(groups, list(group_names)).codes)
             codes.flags.writeable = False
         center = np.nanmean(values, axis=0)
-        scale = np.nanstd(values, axis=0, ddof=1)
+        scale = latent_scales(values, transforms)
         for array in (center, scale):
             array.flags.writeable = False
         stats = tuple(pattern_stats((values - center) / scale, codes))
@@ -166,6 +168,13 @@ class PreparedData:
             observed = ~np.isnan(values[:, k])
             total[observed] += transform.log_jacobian(values[observed, k])
         return total
+
+    def scale_kinds(self) -> list[tuple[float, float] | None]:
+        """Each benchmark's :func:`~skillinfer_bayes.data.transforms.scale_kind` on the fitted
+        scale (after ``normalize``, every benchmark is in ``(0, 1)``): benchmarks of one kind
+        share the default noise's scale."""
+        values = self.matrix.to_numpy(dtype=float)
+        return [scale_kind(values[:, k]) for k in range(values.shape[1])]
 
     @cached_property
     def noise_slopes(self) -> np.ndarray:
@@ -266,10 +275,11 @@ def prepare(
     matrix = validate_scores(scores)
     scaling = None
     fitted = matrix
-    if normalize:
+    if normalize:  # a benchmark with one distinct score keeps its units (range 1, as skillinfer)
         lo, hi = matrix.min(), matrix.max()
-        scaling = pd.DataFrame({"min": lo, "range": hi - lo})
-        fitted = (matrix - lo) / (hi - lo)
+        span = (hi - lo).where(hi > lo, 1.0)
+        scaling = pd.DataFrame({"min": lo, "range": span})
+        fitted = (matrix - lo) / span
     check_scale(fitted)  # before any transform is estimated from these numbers
     transforms = resolve_transforms(transform, bounds, matrix, scaling)
     if covariate_frame is not None:
@@ -280,6 +290,59 @@ def prepare(
     if labels is not None:
         labels = pd.Series(labels.to_numpy(), index=matrix.index, name="group")
     return PreparedData.from_fitted(matrix, scaling, labels, transforms, covariate_frame)
+
+
+#: The prior scale of a logit-scale dimension whose data cannot tell its spread (one score,
+#: or equal ones) and that no other dimension's spread stands in for: a latent sd of 1 spans
+#: about 25% to 75% of the bounds' range within one sd.
+FALLBACK_LOGIT_SCALE = 1.0
+
+
+def latent_scales(values: np.ndarray, transforms: Sequence[Transform]) -> np.ndarray:
+    """(K,) the standardization's scale of each latent dimension: the sd (ddof 1) of its
+    observed latent values or, for a dimension with fewer than two different values (a new
+    benchmark with one score, :func:`~skillinfer_bayes.data.checks.degenerate_columns`), a
+    prior scale: the median sd of the other dimensions of its kind (the same transform and
+    bounds; for the identity, scores inside the same ``(0, 1)`` or ``(0, 100)``), else 1 on a
+    logit scale (:data:`FALLBACK_LOGIT_SCALE`), else half the value's magnitude (at least 1).
+    Its predictions then carry the prior's uncertainty about its spread.
+
+    Examples
+    --------
+    >>> from skillinfer_bayes.data.transforms import Identity
+    >>> values = np.array([[10.0, 20.0, 1210.0, 1300.0], [30.0, np.nan, 1290.0, np.nan],
+    ...                    [50.0, np.nan, 1250.0, np.nan]])
+    >>> latent_scales(values, [Identity()] * 4).round(1).tolist()  # b borrows a's sd
+    [20.0, 20.0, 40.0, 650.0]
+    """
+    values = np.asarray(values, dtype=float)
+    degenerate = degenerate_columns(values)
+    scale = np.full(values.shape[1], np.nan)
+    scale[~degenerate] = np.nanstd(values[:, ~degenerate], axis=0, ddof=1)
+    if not degenerate.any():
+        return scale
+
+    def kind(j: int) -> tuple | None:
+        """Dimensions of one kind share a scale: the same transform and bounds, or for the
+        identity, the same :func:`~skillinfer_bayes.data.transforms.scale_kind` (unbounded
+        ones share nothing)."""
+        t = transforms[j]
+        if t.name != "identity":
+            return (t.name, tuple(float(b) for b in t.bounds))
+        common = scale_kind(values[:, j])
+        return None if common is None else ("identity", common)
+
+    for k in np.flatnonzero(degenerate):
+        own = kind(k)
+        peers = [scale[j] for j in range(len(transforms))
+                 if own is not None and not degenerate[j] and kind(j) == own]
+        if peers:
+            scale[k] = float(np.median(peers))
+        elif transforms[k].name in ("logit", "copula"):
+            scale[k] = FALLBACK_LOGIT_SCALE
+        else:
+            scale[k] = max(abs(float(np.nanmean(values[:, k]))), 1.0) / 2.0
+    return scale
 
 
 def _raw(matrix: pd.DataFrame, covariates: pd.DataFrame | None) -> np.ndarray:

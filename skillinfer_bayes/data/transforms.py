@@ -46,8 +46,9 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtr, ndtri
 
-#: Names accepted for a column's transform.
-TRANSFORMS = ("identity", "logit", "log", "copula")
+#: Names accepted for a column's transform (``"auto"`` resolves to one of the others per
+#: column, :func:`auto_transform`).
+TRANSFORMS = ("identity", "logit", "log", "copula", "auto")
 #: Default margin of the logit, as a fraction of ``upper - lower``.
 LOGIT_MARGIN = 0.005
 #: Points of the copula's tabulated CDF.
@@ -56,6 +57,12 @@ COPULA_GRID = 2048
 COPULA_REACH = 6.0
 #: Fewest observed values a copula is estimated from.
 MIN_COPULA_VALUES = 5
+#: Fewest observed values for which ``transform="auto"`` estimates a copula. Measured by
+#: ``benchmarks/transform_threshold.py``: the held-out log density of a leaderboard benchmark's
+#: scores (1,000 held-out models, 100 random training sets per size) under the copula beats
+#: the logit's on 5 of the 6 benchmarks from 50 training values on (by +0.07 nats per score on
+#: average; at 20 values it loses on all 6, at 30 on 2), and on Gaussian scores it never does.
+MIN_AUTO_COPULA_VALUES = 50
 
 
 @dataclass(frozen=True)
@@ -103,6 +110,10 @@ class Logit:
     lower: float
     upper: float
     margin: float | None = None
+    #: Whether the bounds were inferred from the scores (``bounds="auto"``) rather than given:
+    #: an observation beyond inferred bounds is read as a score on the bound, with a warning;
+    #: beyond given bounds it is an error.
+    inferred: bool = False
     name: str = field(default="logit", init=False)
 
     def __post_init__(self) -> None:
@@ -143,8 +154,11 @@ class Logit:
             return np.log(b - a) - np.log(x - a) - np.log(b - x)
 
     def to_dict(self) -> dict:
-        return {"name": self.name, "lower": float(self.lower), "upper": float(self.upper),
+        spec = {"name": self.name, "lower": float(self.lower), "upper": float(self.upper),
                 "margin": float(self.margin)}
+        if self.inferred:  # saved files of given bounds keep their former specification
+            spec["inferred"] = True
+        return spec
 
 
 @dataclass(frozen=True)
@@ -215,8 +229,9 @@ class Copula:
 
     @classmethod
     def fit(cls, values, bounds: tuple[float, float] | None = None,
-            margin: float | None = None) -> Copula:
-        """Estimate the marginal from a column's observed values (NaN ignored)."""
+            margin: float | None = None, inferred: bool = False) -> Copula:
+        """Estimate the marginal from a column's observed values (NaN ignored); ``inferred``
+        marks bounds found from the scores (see :attr:`Logit.inferred`)."""
         values = np.asarray(values, dtype=float)
         values = values[~np.isnan(values)]
         if len(values) < MIN_COPULA_VALUES:
@@ -224,7 +239,8 @@ class Copula:
                 f"a copula marginal needs at least {MIN_COPULA_VALUES} observed values; got "
                 f"{len(values)}."
             )
-        base = Identity() if bounds is None else Logit(*bounds, margin=margin)
+        base = (Identity() if bounds is None
+                else Logit(*bounds, margin=margin, inferred=inferred))
         u = np.asarray(base.forward(values), dtype=float)
         n = len(u)
         sd = u.std(ddof=1)
@@ -246,6 +262,11 @@ class Copula:
     @property
     def bounds(self) -> tuple[float, float]:
         return self.base.bounds
+
+    @property
+    def inferred(self) -> bool:
+        """Whether the bounds were inferred from the scores (:attr:`Logit.inferred`)."""
+        return bool(getattr(self.base, "inferred", False))
 
     def _slopes(self) -> tuple[float, float]:
         u, z = self.grid_u, self.grid_z
@@ -294,7 +315,8 @@ def transform_from_dict(spec: dict) -> Transform:
     if name == "log":
         return Log()
     if name == "logit":
-        return Logit(spec["lower"], spec["upper"], margin=spec["margin"])
+        return Logit(spec["lower"], spec["upper"], margin=spec["margin"],
+                     inferred=bool(spec.get("inferred", False)))
     if name == "copula":
         return Copula(transform_from_dict(spec["base"]), np.asarray(spec["grid_u"], float),
                       np.asarray(spec["grid_z"], float), float(spec["bandwidth"]))
@@ -303,10 +325,11 @@ def transform_from_dict(spec: dict) -> Transform:
 
 
 #: The default transform of every benchmark (and of those a per-benchmark dict leaves out):
-#: the copula, which the fixed protocol's held-out scores favour (CRPS 4.73 / 3.88 with one /
+#: ``"auto"`` (:func:`auto_transform`), the copula where a benchmark has enough scores to
+#: estimate it (the fixed protocol's held-out scores favour it: CRPS 4.73 / 3.88 with one /
 #: two observed benchmarks against 5.04 / 4.22 for the normal on the scores and 4.91 / 4.11 for
-#: the logit; see the README).
-DEFAULT_TRANSFORM: str | None = "copula"
+#: the logit), else the logit of a bounded benchmark, else the normal on the scores.
+DEFAULT_TRANSFORM: str | None = "auto"
 #: The default bounds: :func:`auto_bounds` per benchmark.
 DEFAULT_BOUNDS = "auto"
 #: The bounds ``bounds="auto"`` tries, in this order: proportions, then percentages.
@@ -340,6 +363,60 @@ def auto_bounds(values) -> tuple[float, float] | None:
     return None
 
 
+def scale_kind(values) -> tuple[float, float] | None:
+    """Which common scale a column's scores are on: the first of :data:`AUTO_BOUNDS` that holds
+    every observed value (proportions, then percentages), else ``None`` (a scale of its own:
+    Elo ratings, dollars, differences). Columns of one kind are compared with each other
+    (default noise, a sparse column's prior scale); unlike :func:`auto_bounds`, one value is
+    enough.
+
+    Examples
+    --------
+    >>> scale_kind([0.5]), scale_kind([3.0, np.nan, 97.5]), scale_kind([1210.0])
+    ((0.0, 1.0), (0.0, 100.0), None)
+    """
+    values = np.asarray(values, dtype=float)
+    observed = values[~np.isnan(values)]
+    if not len(observed):
+        return None
+    for lower, upper in AUTO_BOUNDS:
+        if lower <= observed.min() and observed.max() <= upper:
+            return lower, upper
+    return None
+
+
+def auto_transform(values, bounds: tuple[float, float] | None) -> str:
+    """The transform ``transform="auto"`` gives a column: ``"copula"`` with at least
+    :data:`MIN_AUTO_COPULA_VALUES` observed values (two of them different), else ``"logit"``
+    when the column has bounds, else ``"identity"`` (the normal on the scores).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> auto_transform(rng.uniform(0, 100, 200), (0.0, 100.0))
+    'copula'
+    >>> auto_transform([12.0, 40.5, np.nan], (0.0, 100.0)), auto_transform([1210.0, 1302.0], None)
+    ('logit', 'identity')
+    """
+    values = np.asarray(values, dtype=float)
+    observed = values[~np.isnan(values)]
+    if len(observed) >= MIN_AUTO_COPULA_VALUES and np.ptp(observed) > 0:
+        return "copula"
+    return "identity" if bounds is None else "logit"
+
+
+def bounds_inferred(transform: Transform) -> bool:
+    """Whether a transform's bounds were inferred from the scores (``bounds="auto"``) rather
+    than given.
+
+    Examples
+    --------
+    >>> bounds_inferred(Logit(0.0, 1.0, inferred=True)), bounds_inferred(Logit(0.0, 1.0))
+    (True, False)
+    """
+    return bool(getattr(transform, "inferred", False))
+
+
 def resolve_transforms(
     transform: str | None | Mapping,
     bounds: tuple[float, float] | Mapping | None,
@@ -352,8 +429,9 @@ def resolve_transforms(
     Parameters
     ----------
     transform : None, str or mapping
-        ``None`` or ``"identity"``, ``"logit"``, ``"log"`` or ``"copula"`` for every benchmark,
-        or ``{benchmark: transform}`` (benchmarks left out get :data:`DEFAULT_TRANSFORM`).
+        ``None`` or ``"identity"``, ``"logit"``, ``"log"``, ``"copula"`` or ``"auto"``
+        (:func:`auto_transform`, chosen per column) for every benchmark, or
+        ``{benchmark: transform}`` (benchmarks left out get :data:`DEFAULT_TRANSFORM`).
     bounds : (lower, upper), "auto", mapping or None
         Known bounds of the scores on the table's own scale: one pair for all benchmarks,
         ``"auto"`` (:func:`auto_bounds`: ``(0, 1)`` or ``(0, 100)`` when every observed value
@@ -382,7 +460,9 @@ def resolve_transforms(
     --------
     >>> df = pd.DataFrame({"a": [1.0, 50.0, 99.0, 20.0, 35.0, 60.0], "b": [3.0, 1, 2, 5, 4, 6]})
     >>> [t.name for t in resolve_transforms({"a": "logit"}, {"a": (0, 100)}, df)]
-    ['logit', 'copula']
+    ['logit', 'logit']
+    >>> [t.name for t in resolve_transforms({"b": "copula"}, None, df)]
+    ['identity', 'copula']
     >>> resolve_transforms("logit", None, df)
     Traceback (most recent call last):
     ...
@@ -397,12 +477,15 @@ def resolve_transforms(
         if not isinstance(kind, str) or kind not in TRANSFORMS:
             raise ValueError(
                 f"Unknown transform {kind!r} for {what} {name!r}; choose one of "
-                f"{[None, *TRANSFORMS[1:]]} (None: the identity)."
+                f"{[None, *TRANSFORMS[1:]]} (None: the identity; 'auto': chosen per "
+                f"{what} from its scores)."
             )
         values = matrix.iloc[:, k].to_numpy(dtype=float)
         limit = limits[k]
-        if isinstance(limit, str) and limit == "auto":
+        inferred = isinstance(limit, str) and limit == "auto"
+        if inferred:
             limit = auto_bounds(values)
+            inferred = limit is not None
         elif limit is not None:
             lower, upper = _check_bounds(name, limit)
             observed = values[~np.isnan(values)]
@@ -415,6 +498,8 @@ def resolve_transforms(
                     f"the score or the bounds (given as bounds={limit!r})."
                 )
             limit = (lower, upper)
+        if kind == "auto":
+            kind = auto_transform(values, limit)
         if scaling is not None:
             lo, span = float(scaling["min"].iloc[k]), float(scaling["range"].iloc[k])
             values = (values - lo) / span
@@ -441,10 +526,10 @@ def resolve_transforms(
                     f"transform 'logit' of {what} {name!r} needs its bounds: "
                     f"bounds=(lower, upper) or {{{name!r}: (lower, upper)}}."
                 )
-            fitted.append(Logit(*limit))
+            fitted.append(Logit(*limit, inferred=inferred))
         else:
             try:
-                fitted.append(Copula.fit(values, bounds=limit))
+                fitted.append(Copula.fit(values, bounds=limit, inferred=inferred))
             except ValueError as err:
                 raise ValueError(
                     f"{what.capitalize()} {name!r}: {err} Choose another transform for it, "

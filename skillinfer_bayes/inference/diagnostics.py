@@ -168,9 +168,18 @@ def summarize(idata: az.InferenceData) -> dict:
     parameters) and ``worst_component_parameter`` (the one of that r_hat),
     ``chain_mean_lp`` and ``chain_lp_sd`` (each chain's mean log density and the chains'
     mean sd of it) and, after relabelling, ``label_switched_fraction``.
+
+    A plug-in population's (``idata.attrs["plug_in"]``, ``Population.from_covariance``: one
+    given mean and covariance, no sampler) has ``plug_in: True``, NaN r_hat, ESS and BFMI and
+    no divergence, and :func:`problems` finds none.
     """
-    table = diagnostics_table(idata)
     posterior = idata["posterior"]
+    if getattr(idata, "attrs", {}).get("plug_in"):  # a given mean and covariance: no sampler
+        return {"chains": int(posterior.sizes["chain"]), "draws": int(posterior.sizes["draw"]),
+                "divergences": 0, "max_r_hat": np.nan, "min_ess_bulk": np.nan,
+                "min_ess_tail": np.nan, "min_bfmi": np.nan, "max_tree_depth_hits": 0,
+                "plug_in": True}
+    table = diagnostics_table(idata)
     stats = idata["sample_stats"]
     bfmi = np.nan
     if "energy" in stats and stats.sizes.get("draw", 0) > 1:
@@ -203,7 +212,10 @@ def summarize(idata: az.InferenceData) -> dict:
 
 
 def problems(summary: dict) -> list[str]:
-    """Human-readable descriptions of failed checks, each with what to do about it."""
+    """Human-readable descriptions of failed checks, each with what to do about it (none for
+    a plug-in population, which was not sampled)."""
+    if summary.get("plug_in"):
+        return []
     found = []
     if summary["divergences"] > 0:
         found.append(

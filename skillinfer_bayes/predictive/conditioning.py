@@ -23,6 +23,8 @@ References
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 #: Floor on the innovation variance, relative to the prior variance of that coordinate, so that
@@ -272,14 +274,28 @@ def default_noise(Sigma: np.ndarray) -> np.ndarray:
     return noise_from_sds(sd.reshape(-1, sd.shape[-1]).mean(axis=0))
 
 
-def noise_from_sds(sd: np.ndarray) -> np.ndarray:
-    """The rule of :func:`default_noise` for given (K,) benchmark sds.
+def noise_from_sds(sd: np.ndarray, kinds: Sequence | None = None) -> np.ndarray:
+    """The rule of :func:`default_noise` for given (K,) benchmark sds, applied within each
+    kind of scale: ``kinds`` (K labels; ``None`` labels a benchmark on a scale of its own)
+    keeps a percentage benchmark's noise from depending on an Elo or dollar column beside it.
 
     Examples
     --------
     >>> noise_from_sds(np.array([10.0, 10.0, 1.0])).round(3).tolist()
     [0.35, 0.35, 0.15]
+    >>> noise_from_sds(np.array([10.0, 20.0, 150.0]), [(0, 100), (0, 100), None]).tolist()
+    [0.75, 0.75, 7.5]
     """
     sd = np.asarray(sd, dtype=float)
-    noise = DEFAULT_NOISE_FRACTION * np.minimum(sd.mean(), NOISE_SD_CAP * sd)
-    return np.maximum(noise, 1e-8 * np.maximum(sd, 1e-300))
+    if kinds is None:
+        noise = DEFAULT_NOISE_FRACTION * np.minimum(sd.mean(), NOISE_SD_CAP * sd)
+        return np.maximum(noise, 1e-8 * np.maximum(sd, 1e-300))
+    kinds = list(kinds)
+    if len(kinds) != len(sd):
+        raise ValueError(f"{len(kinds)} scale kinds for {len(sd)} benchmarks.")
+    noise = np.empty_like(sd)
+    labels = [("own", k) if kind is None else ("kind", kind) for k, kind in enumerate(kinds)]
+    for label in dict.fromkeys(labels):
+        members = np.array([lab == label for lab in labels])
+        noise[members] = noise_from_sds(sd[members])
+    return noise

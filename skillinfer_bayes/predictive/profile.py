@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from skillinfer_bayes.data.checks import (
+    OutOfBoundsWarning,
     OutOfRangeWarning,
     check_level,
     check_positive_int,
@@ -18,7 +19,9 @@ from skillinfer_bayes.data.checks import (
     resolve_benchmark,
 )
 from skillinfer_bayes.data.prepared import latent_values, score_values
+from skillinfer_bayes.data.transforms import bounds_inferred
 from skillinfer_bayes.predictive.active import expected_variance_reduction, resolve_target
+from skillinfer_bayes.predictive.compat import SkillinferProfileNames
 from skillinfer_bayes.predictive.components import (
     ComponentDraws,
     ConditionedMixture,
@@ -34,11 +37,15 @@ if TYPE_CHECKING:
 #: lie before it triggers an :class:`OutOfRangeWarning`.
 RANGE_TOLERANCE = 0.25
 
-#: Columns of :meth:`Profile.predict`.
+#: Columns of :meth:`Profile.predict`: this library's, then skillinfer's names of the same
+#: values (``feature`` the benchmark, ``ci_lower`` / ``ci_upper`` the interval's ends).
 _COLUMNS = pd.Index(["mean", "median", "std", "lower", "upper", "observed"])
+_SKILLINFER_COLUMNS = ("feature", "ci_lower", "ci_upper")
+#: The default probability of :meth:`Profile.predict`'s interval: skillinfer's.
+DEFAULT_LEVEL = 0.95
 
 
-class Profile:
+class Profile(SkillinferProfileNames):
     """What is known of one entity: observed scores and the predictive of all benchmarks.
 
     Created by :meth:`Population.profile`. Every prediction conditions **each** posterior draw
@@ -89,6 +96,9 @@ class Profile:
         # median score (one figure per benchmark, as on the score scale)
         self._noise_var = (self._noise * population.data.noise_slopes) ** 2
         self._observed: dict[int, float] = {}
+        # what the model conditions on: the observed values, a value beyond an inferred bound
+        # read as on the bound (same keys and order as _observed)
+        self._latent_inputs: dict[int, float] = {}
         self._moments: tuple[np.ndarray, np.ndarray, np.ndarray | None] | None = None
         self._score_moments: tuple[np.ndarray, np.ndarray] | None = None
 
@@ -148,32 +158,69 @@ class Profile:
                 f"observations must be a mapping {{benchmark: score}}, got "
                 f"{type(observations).__name__}."
             )
-        checked = {}
+        checked, latent = {}, {}
         for benchmark, value in observations.items():
             j = resolve_benchmark(benchmark, self.latent_names)
             name = self.latent_names[j]
             checked[j] = check_value(name, value)
-            lower, upper = self.transforms[j].bounds
-            if not lower <= checked[j] <= upper:
-                raise ValueError(
-                    f"Observed {name} = {checked[j]:g} is outside its bounds [{lower:g}, "
-                    f"{upper:g}] (on the fitted scale): check the score and its scale."
-                )
-            if not np.isfinite(self.transforms[j].forward(checked[j])):
+            latent[j] = self._within_bounds(name, j, checked[j])
+            if not np.isfinite(self.transforms[j].forward(latent[j])):
                 raise ValueError(
                     f"Observed {name} = {checked[j]:g} has no value on the latent scale of its "
                     f"transform {self.transforms[j].name!r} (a log needs a positive value); "
                     "leave an unknown value unobserved."
                 )
-            self._warn_if_out_of_range(name, j, checked[j])
+        for j, value in checked.items():  # warn only once every value passed
+            if latent[j] != value:
+                lower, upper = self.transforms[j].bounds
+                bound = lower if value < lower else upper
+                warnings.warn(
+                    f"Observed {self.latent_names[j]} = {value:g} lies beyond its bound "
+                    f"{bound:g}, which was inferred from the population's scores (bounds="
+                    f"'auto'): it is read as a score on the bound (the model's scores stay "
+                    f"within [{lower:g}, {upper:g}]). If such scores are valid, refit with "
+                    f"bounds={{{self.latent_names[j]!r}: None}} (or the true bounds).",
+                    OutOfBoundsWarning,
+                    stacklevel=3,
+                )
+            else:
+                self._warn_if_out_of_range(self.latent_names[j], j, value)
         self._observed.update(checked)
+        self._latent_inputs.update(latent)
         self._moments = self._score_moments = None
         return self
+
+    def _within_bounds(self, name: str, j: int, value: float) -> float:
+        """The value the model conditions on: ``value`` itself inside the benchmark's bounds;
+        beyond bounds inferred from the scores, the bound (a warning follows); beyond given
+        bounds, an error (that says so when the population was normalized)."""
+        transform = self.transforms[j]
+        lower, upper = transform.bounds
+        if lower <= value <= upper:
+            return value
+        normalized = self.population.data.normalized and j < self._n_scores
+        span = upper - lower
+        far = value < lower - span or value > upper + span  # on another scale altogether
+        if bounds_inferred(transform) and not (normalized and far):
+            return float(np.clip(value, lower, upper))
+        if normalized:
+            lo, width = (float(v) for v in self.population.scaling.iloc[j][["min", "range"]])
+            raise ValueError(
+                f"Observed {name} = {value:g} is outside its bounds [{lower:g}, {upper:g}] on "
+                f"the normalized scale: this population was fitted with normalize=True, so "
+                f"observations are (score - {lo:g}) / {width:g}, e.g. "
+                f"{(value - lo) / width:.4g} for a score of {value:g}. To observe scores in "
+                "their own units, fit with normalize=False."
+            )
+        raise ValueError(
+            f"Observed {name} = {value:g} is outside its bounds [{lower:g}, {upper:g}] (given "
+            "when the population was fitted): check the score and its scale."
+        )
 
     def _warn_if_out_of_range(self, name: str, j: int, value: float) -> None:
         lo, hi = (float(b) for b in self.population.score_range[:, j])
         slack = RANGE_TOLERANCE * (hi - lo)
-        if not lo - slack <= value <= hi + slack:
+        if hi > lo and not lo - slack <= value <= hi + slack:  # (one score: no range to judge)
             warnings.warn(
                 f"Observed {name} = {value:g} is far outside the population's range "
                 f"[{lo:g}, {hi:g}]: check its scale (normalize=True expects [0, 1] scores); "
@@ -181,12 +228,6 @@ class Profile:
                 OutOfRangeWarning,
                 stacklevel=3,
             )
-
-    def _observed_arrays(self) -> tuple[np.ndarray, np.ndarray]:
-        """The observed benchmarks' indices and values, in observation order."""
-        n = len(self._observed)
-        return (np.fromiter(self._observed, dtype=int, count=n),
-                np.fromiter(self._observed.values(), dtype=float, count=n))
 
     @property
     def feature_names(self) -> list[str]:
@@ -217,11 +258,26 @@ class Profile:
         transform's slope at the benchmark's median score
         (:meth:`~skillinfer_bayes.data.prepared.PreparedData.noise_slopes`).
         """
-        idx, vals = self._observed_arrays()
+        idx = np.fromiter(self._latent_inputs, dtype=int, count=len(self._latent_inputs))
+        vals = np.fromiter(self._latent_inputs.values(), dtype=float, count=len(idx))
         if not self._transformed:
             return idx, vals, self._noise_var
         latent = latent_values(vals, [self.transforms[j] for j in idx])
         return idx, latent, self._noise_var
+
+    def latent_observations(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """What every prediction conditions on: the observed indices (in observation order),
+        their values on the latent scale and the (K,) latent noise variances (public for
+        :mod:`~skillinfer_bayes.predictive.composites`, which draws from the same
+        conditional).
+
+        Examples
+        --------
+        >>> idx, latent, noise_var = pop.profile().observe("BBH", 55.93).latent_observations()
+        >>> idx.tolist(), latent.shape, noise_var.shape
+        ([1], (1,), (6,))
+        """
+        return self._latent_observations()
 
     def _conditioned(self, full_cov: bool = False) -> ConditionedMixture:
         """The components conditioned on the observations (on the latent scale)."""
@@ -274,29 +330,36 @@ class Profile:
             return values[: self._n_scores].copy()
         return float(values[resolve_benchmark(benchmark, self.latent_names)])
 
-    def mean(self, benchmark: str | int | None = None) -> float | np.ndarray:
+    def mean(self, benchmark: str | int | None = None, *,
+             feature: str | int | None = None) -> float | np.ndarray:
         """Predictive mean of one benchmark (float) or of all (array in benchmark order).
 
-        Not clipped to any range.
+        Not clipped to any range. ``feature=`` is skillinfer's name of ``benchmark``.
 
         Examples
         --------
         >>> round(pop.profile().observe("BBH", 55.93).mean("MMLU-PRO"))
         50
         """
+        if feature is not None:
+            benchmark = _benchmark_argument(benchmark, feature)
         return self._select(benchmark, self._moments_on_score_scale()[0])
 
-    def std(self, benchmark: str | int | None = None) -> float | np.ndarray:
+    def std(self, benchmark: str | int | None = None, *,
+            feature: str | int | None = None) -> float | np.ndarray:
         """Predictive standard deviation (law of total variance over posterior draws).
 
         ``sqrt(mean_s C_s + var_s m_s)``: the conditional variance averaged over draws plus the
-        spread of the conditional means, i.e. the covariance's own uncertainty.
+        spread of the conditional means, i.e. the covariance's own uncertainty. ``feature=`` is
+        skillinfer's name of ``benchmark``.
 
         Examples
         --------
         >>> round(pop.profile().observe("BBH", 55.93).std("MMLU-PRO"))
         2
         """
+        if feature is not None:
+            benchmark = _benchmark_argument(benchmark, feature)
         return self._select(benchmark, np.sqrt(self._moments_on_score_scale()[1]))
 
     def interval(self, benchmark: str | int, level: float = 0.9) -> tuple[float, float]:
@@ -329,7 +392,8 @@ class Profile:
         return self._score_moments
 
     def predict(
-        self, benchmark: str | int | None = None, level: float = 0.9, detail: bool = False, *,
+        self, benchmark: str | int | None = None, level: float = DEFAULT_LEVEL,
+        detail: bool = False, *,
         feature: str | int | None = None, covariates: bool = False,
     ) -> pd.DataFrame | dict:
         """The predictive distribution of every benchmark, or of one.
@@ -340,8 +404,9 @@ class Profile:
             One benchmark (as skillinfer's ``predict(feature)``): returns a dict. A float here
             is read as ``level`` (``predict(0.5)``, this method's first argument before).
             ``feature=`` is accepted as skillinfer's name of this argument.
-        level : float, default 0.9
-            Probability of the central predictive interval (skillinfer's default is 0.95).
+        level : float, default 0.95
+            Probability of the central predictive interval (skillinfer's default; the
+            command line and the evaluation protocol report 90% intervals).
         detail : bool, default False
             Add ``confidence`` (1 - predictive sd / sd before any observation, in [0, 1]) and
             ``source`` (``"observed"`` or ``"predicted"``), as skillinfer does.
@@ -353,7 +418,10 @@ class Profile:
         -------
         pandas.DataFrame or dict
             Indexed by benchmark; columns ``mean``, ``median``, ``std``, ``lower``, ``upper``
-            and ``observed`` (the observed score, NaN if not observed). With ``benchmark``: a
+            and ``observed`` (the observed score, NaN if not observed), then skillinfer's
+            names ``feature`` (the benchmark), ``ci_lower`` and ``ci_upper`` (``lower`` and
+            ``upper`` again), so a skillinfer user's ``predict()["ci_lower"]`` works. With
+            ``benchmark``: a
             dict with ``benchmark``, ``mean``, ``median``, ``std``, ``lower``, ``upper``,
             ``observed`` and skillinfer's names, ``feature``, ``ci_lower`` and ``ci_upper``.
             Unlike skillinfer's Gaussian, the bounds and the median are exact quantiles of the
@@ -364,7 +432,7 @@ class Profile:
         Examples
         --------
         >>> pop.profile().observe("BBH", 55.93).predict(level=0.9).columns.tolist()
-        ['mean', 'median', 'std', 'lower', 'upper', 'observed']
+        ['mean', 'median', 'std', 'lower', 'upper', 'observed', 'feature', 'ci_lower', 'ci_upper']
         >>> round(pop.profile().observe("BBH", 55.93).predict("GPQA")["ci_upper"])
         21
         """
@@ -375,6 +443,7 @@ class Profile:
         if benchmark is not None:
             j = resolve_benchmark(benchmark, self.latent_names)
             row = self.predict(level=level, detail=detail, covariates=True).iloc[j]
+            row = row.drop(list(_SKILLINFER_COLUMNS))
             result = {"benchmark": self.latent_names[j], **{k: row[k] for k in row.index}}
             for key, value in result.items():
                 if isinstance(value, np.floating):
@@ -397,6 +466,8 @@ class Profile:
         rows = len(self.latent_names) if covariates else self._n_scores
         index = pd.Index(self.latent_names[:rows], name="benchmark")
         table = pd.DataFrame(values[:rows], index=index, columns=_COLUMNS)
+        table["feature"] = index
+        table["ci_lower"], table["ci_upper"] = table["lower"], table["upper"]
         if detail:
             table = table.assign(**self._detail(table["std"].to_numpy()))
         table.attrs["level"] = level
@@ -535,34 +606,33 @@ class Profile:
         scores = score_values(means + np.einsum("nij,nj->ni", root, z), self.transforms)
         return pd.DataFrame(scores[:, : self._n_scores], columns=self.benchmark_names)
 
-    def most_uncertain(self, k: int = 1) -> pd.DataFrame:
+    def most_uncertain(self, k: int = 10) -> pd.DataFrame:
         """The k unobserved benchmarks with the largest predictive sd (largest first).
 
         The simple rule for "which benchmark next?". The sds are on the scores' scale (as
-        :meth:`std`), also for transformed benchmarks.
+        :meth:`std`), also for transformed benchmarks. skillinfer's signature and columns;
+        unlike skillinfer, observed benchmarks are left out (they are no candidates to run
+        next), so fewer than k rows come back when fewer are unobserved.
 
         Returns
         -------
         pandas.DataFrame
-            Columns ``benchmark``, ``mean``, ``std``.
+            Columns ``benchmark``, ``mean``, ``std`` and ``feature`` (skillinfer's name of the
+            ``benchmark`` column, the same values).
 
         Examples
         --------
         >>> pop.profile().observe("BBH", 55.93).most_uncertain(k=1).round()
-          benchmark  mean   std
-        0    IFEval  70.0  13.0
+          benchmark  mean   std feature
+        0    IFEval  70.0  13.0  IFEval
         """
         k = check_positive_int("k", k)
         mean, std = self.mean(), self.std()
         candidates = [j for j in range(self._n_scores) if j not in self._observed]
         order = sorted(candidates, key=lambda j: -std[j])[:k]
-        return pd.DataFrame(
-            {
-                "benchmark": [self.benchmark_names[j] for j in order],
-                "mean": mean[order],
-                "std": std[order],
-            }
-        )
+        names = [self.benchmark_names[j] for j in order]
+        return pd.DataFrame({"benchmark": names, "mean": mean[order], "std": std[order],
+                             "feature": names})
 
     def most_informative(self, k: int = 1, target=None) -> pd.DataFrame:
         """Rank unobserved benchmarks by the expected reduction of predictive variance.
@@ -684,8 +754,9 @@ class Profile:
         """
         return float(np.sqrt(np.mean((self.mean() - self._truth(true_vector)) ** 2)))
 
-    def similarity(self, true_vector) -> float:
-        """Cosine similarity between the predictive means and ``true_vector``.
+    def similarity(self, true_vector=None, *, other=None) -> float:
+        """Cosine similarity between the predictive means and ``true_vector`` (``other=`` is
+        skillinfer's name of it).
 
         Examples
         --------
@@ -693,7 +764,10 @@ class Profile:
         >>> round(pop.profile().observe("BBH", 55.93).similarity(true_scores), 2)
         0.99
         """
-        a, b = self.mean(), self._truth(true_vector)
+        if (other is None) == (true_vector is None):
+            raise TypeError("Give the target vector once: similarity(true_vector) or "
+                            "skillinfer's similarity(other=...).")
+        a, b = self.mean(), self._truth(true_vector if other is None else other)
         norm = np.linalg.norm(a) * np.linalg.norm(b)
         return float(a @ b / norm) if norm > 0 else 0.0
 
@@ -709,8 +783,11 @@ class Profile:
             ``top_predicted`` (the 3 unobserved benchmarks with the highest predictive means,
             as skillinfer, with keys ``benchmark``, ``feature``, ``mean``, ``std``) and
             ``most_uncertain``; with ``true_vector`` also ``mae``,
-            ``rmse``, ``max_error``, ``cosine_similarity`` and ``coverage`` (share of
-            unobserved benchmarks whose true score lies in the central ``level`` interval).
+            ``rmse``, ``max_error``, ``cosine_similarity``, ``coverage`` (share of
+            unobserved benchmarks whose true score lies in the central ``level`` interval)
+            and skillinfer's ``coverage_95`` (share of all benchmarks, observed ones
+            included as skillinfer counts them, whose true score lies in the central 95%
+            interval).
 
         Examples
         --------
@@ -743,9 +820,16 @@ class Profile:
                     "cosine_similarity": self.similarity(truth),
                     "coverage": float(inside[unobserved].mean()) if unobserved.any() else np.nan,
                     "level": level,
+                    "coverage_95": self._coverage(truth, 0.95),
                 }
             )
         return result
+
+    def _coverage(self, truth: np.ndarray, level: float) -> float:
+        """Share of all benchmarks whose true score lies in the central ``level`` interval."""
+        table = self.predict(level=level)
+        inside = (truth >= table["lower"].to_numpy()) & (truth <= table["upper"].to_numpy())
+        return float(inside.mean())
 
     def _top_predicted(self, table: pd.DataFrame, k: int) -> list[dict]:
         """The k unobserved benchmarks with the highest predictive means (skillinfer's)."""
@@ -767,6 +851,7 @@ class Profile:
         """
         new = Profile(self.population, self.noise, self.components, self.group)
         new._observed = dict(self._observed)
+        new._latent_inputs = dict(self._latent_inputs)
         new._moments = self._moments
         return new
 

@@ -44,7 +44,8 @@ def test_predict_table(leaderboard_pop, truth):
     profile = leaderboard_pop.profile().observe("BBH", 55.93)
     table = profile.predict(level=0.9)
     assert list(table.index) == BENCHMARKS
-    assert list(table.columns) == ["mean", "median", "std", "lower", "upper", "observed"]
+    assert list(table.columns) == ["mean", "median", "std", "lower", "upper", "observed",
+                                   "feature", "ci_lower", "ci_upper"]
     # no transform: the predictive is nearly symmetric, the median close to the mean
     np.testing.assert_allclose(table["median"], table["mean"], atol=0.02 * table["std"].max())
     assert table.loc["BBH", "observed"] == 55.93
@@ -90,7 +91,7 @@ def test_sample_is_reproducible(leaderboard_pop):
 def test_most_uncertain_excludes_observed(leaderboard_pop):
     profile = leaderboard_pop.profile()
     first = profile.most_uncertain(k=6)
-    assert list(first.columns) == ["benchmark", "mean", "std"]
+    assert list(first.columns) == ["benchmark", "mean", "std", "feature"]
     assert first["std"].is_monotonic_decreasing
     profile.observe(first.iloc[0]["benchmark"], 50.0)
     assert first.iloc[0]["benchmark"] not in set(profile.most_uncertain(k=6)["benchmark"])
