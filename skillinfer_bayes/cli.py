@@ -294,7 +294,8 @@ def _predict(args: argparse.Namespace) -> int:
     if args.posterior is None:
         print(pop)
     profile = _profile(args, pop, truth)
-    table = profile.predict(level=args.level)
+    # skillinfer's duplicate names of the benchmark and the interval are not printed
+    table = profile.predict(level=args.level).drop(columns=["feature", "ci_lower", "ci_upper"])
     if truth is not None:
         table["true"] = truth[table.index].to_numpy()
     print()
@@ -327,7 +328,7 @@ def _next(args: argparse.Namespace) -> int:
     if args.rule == "most_uncertain":
         if args.target is not None:
             raise CLIError("--target applies to --rule most_informative only.")
-        table = profile.most_uncertain(k=args.k)
+        table = profile.most_uncertain(k=args.k).drop(columns="feature")
     else:
         try:
             weights, _ = resolve_target(_parse_target(args.target), pop.benchmark_names)

@@ -199,7 +199,10 @@ class Population(SkillinferPopulationNames):
         df : pandas.DataFrame
             Rows = entities (models), columns = benchmarks, numeric; ``NaN`` marks a missing
             score. Rows with missing scores are used exactly (grouped by missingness pattern),
-            never dropped or imputed. ``df`` is not modified.
+            never dropped or imputed. A benchmark with one score, or a few equal ones, is
+            kept: its scores centre its prior, and its predictions carry the prior's
+            uncertainty (:func:`~skillinfer_bayes.data.prepared.latent_scales`). ``df`` is not
+            modified.
         normalize : bool, default True
             Min-max scale each benchmark to [0, 1] first (as ``skillinfer`` does); predictions
             are then on that scale. Pass ``False`` to keep the original units (never clipped).
@@ -230,15 +233,17 @@ class Population(SkillinferPopulationNames):
             :mod:`~skillinfer_bayes.inference.locations`): the same data with the same
             settings and seed load the saved posterior instead of sampling again (logged at
             INFO level), and a new fit is saved there. ``False`` always samples and saves nothing.
-        transform : "copula", "logit", None or dict, default "copula"
+        transform : "auto", "copula", "logit", None or dict, default "auto"
             Each benchmark's map to the latent scale the model is a normal on
             (:mod:`~skillinfer_bayes.data.transforms`): ``"copula"`` (a smoothed empirical
-            CDF mapped to normal scores, a plug-in estimate; the default, which the held-out
-            scores favour) suits skewed or lumpy marginals, ``"logit"`` suits scores with
+            CDF mapped to normal scores, a plug-in estimate, which the held-out scores favour
+            on the leaderboard) suits skewed or lumpy marginals, ``"logit"`` suits scores with
             known ``bounds``, ``None`` keeps the normal on the scores themselves (the model
-            before transforms, and skillinfer's); ``{benchmark: transform}`` chooses per
-            benchmark (others: the default). Predictions map back: their intervals stay
-            inside the bounds.
+            before transforms, and skillinfer's); ``"auto"`` chooses per benchmark: the copula
+            with at least 50 scores, else the logit of bounded scores, else ``None``
+            (:func:`~skillinfer_bayes.data.transforms.auto_transform`; ``print(pop)`` shows the
+            choices); ``{benchmark: transform}`` chooses per benchmark (others: ``"auto"``).
+            Predictions map back: their intervals stay inside the bounds.
         bounds : (lower, upper), "auto", None or dict, default "auto"
             Known bounds of the scores in the table's units (e.g. ``(0, 100)``), for all
             benchmarks or ``{benchmark: (lower, upper)}``. ``"auto"`` gives a benchmark
@@ -246,7 +251,9 @@ class Population(SkillinferPopulationNames):
             (:func:`~skillinfer_bayes.data.transforms.auto_bounds`; ``print(pop)`` shows
             them); ``None``: no bounds. Needed by ``"logit"``; with ``"copula"`` the
             marginal is estimated on the logit scale and predictions stay inside the bounds.
-            A score outside given bounds is an error.
+            A score outside given bounds is an error; a new model's score beyond bounds that
+            ``"auto"`` inferred is read as a score on the bound, with an
+            :class:`~skillinfer_bayes.OutOfBoundsWarning`.
         covariates : str, list of str or dict, optional
             Columns of ``df`` known for free for every model (e.g. ``{"params_b": "log"}``,
             the parameter count on a log scale): extra dimensions of the latent normal, in

@@ -122,7 +122,7 @@ class PreparedData:
         scale = latent_scales(values, transforms)
         for array in (center, scale):
             array.flags.writeable = False
-        stats = tuple(pattern_stats((values - center) / scale, codes))
+        stats = tuple(pattern_stats(_fitted_values(values, center, scale), codes))
         return cls(matrix, scaling, groups, group_names, codes, transforms, covariates, center,
                    scale, stats)
 
@@ -199,8 +199,10 @@ class PreparedData:
         return self.scaling is not None
 
     def standardized(self) -> np.ndarray:
-        """(N, K) standardized latent scores ``(z - center) / scale`` (NaN = missing)."""
-        return (self.latent() - self.center) / self.scale
+        """(N, K) standardized latent scores ``(z - center) / scale`` that the model is fitted
+        to (NaN = missing): a dimension with fewer than two different values is left out of
+        the likelihood (all NaN here; see :func:`latent_scales`)."""
+        return _fitted_values(self.latent(), self.center, self.scale)
 
     def scale_like(self, df: pd.DataFrame) -> pd.DataFrame:
         """A table with this data's benchmarks, validated and put on the fitted scale the way
@@ -237,11 +239,12 @@ def prepare(
     groups : str, pandas.Series or array-like, optional
         Each entity's group: a column of ``df`` (then not a benchmark), a Series indexed like
         ``df`` or N labels.
-    transform : None, str or dict, default "copula"
-        The transform of each benchmark to the latent scale: ``"copula"`` (bounds optional),
-        ``"logit"`` (needs ``bounds``) or ``None`` (identity: the model is a normal on the
-        scores themselves); a dict ``{benchmark: transform}`` chooses per benchmark (others:
-        the default). See :mod:`~skillinfer_bayes.data.transforms` and
+    transform : None, str or dict, default "auto"
+        The transform of each benchmark to the latent scale: ``"auto"`` (chosen per benchmark,
+        :func:`~skillinfer_bayes.data.transforms.auto_transform`), ``"copula"`` (bounds
+        optional), ``"logit"`` (needs ``bounds``) or ``None`` (identity: the model is a normal
+        on the scores themselves); a dict ``{benchmark: transform}`` chooses per benchmark
+        (others: the default). See :mod:`~skillinfer_bayes.data.transforms` and
         :func:`~skillinfer_bayes.data.transforms.resolve_transforms`.
     bounds : (lower, upper), "auto", None or dict, default "auto"
         Known bounds of the scores, on the table's own scale (before ``normalize``): one pair
@@ -305,7 +308,8 @@ def latent_scales(values: np.ndarray, transforms: Sequence[Transform]) -> np.nda
     prior scale: the median sd of the other dimensions of its kind (the same transform and
     bounds; for the identity, scores inside the same ``(0, 1)`` or ``(0, 100)``), else 1 on a
     logit scale (:data:`FALLBACK_LOGIT_SCALE`), else half the value's magnitude (at least 1).
-    Its predictions then carry the prior's uncertainty about its spread.
+    Its predictions then carry the prior's uncertainty about its spread: its values only
+    centre its prior (:meth:`PreparedData.standardized` leaves them out of the likelihood).
 
     Examples
     --------
@@ -343,6 +347,15 @@ def latent_scales(values: np.ndarray, transforms: Sequence[Transform]) -> np.nda
         else:
             scale[k] = max(abs(float(np.nanmean(values[:, k]))), 1.0) / 2.0
     return scale
+
+
+def _fitted_values(values: np.ndarray, center: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """Standardized latent values, a dimension with fewer than two different values masked:
+    its equal scores would pull its sd to 0, where the likelihood grows without bound (a
+    spike NUTS cannot sample), so they only centre its prior."""
+    standardized = (values - center) / scale
+    standardized[:, degenerate_columns(values)] = np.nan
+    return standardized
 
 
 def _raw(matrix: pd.DataFrame, covariates: pd.DataFrame | None) -> np.ndarray:

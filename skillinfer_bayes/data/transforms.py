@@ -483,8 +483,9 @@ def resolve_transforms(
         values = matrix.iloc[:, k].to_numpy(dtype=float)
         limit = limits[k]
         inferred = isinstance(limit, str) and limit == "auto"
-        if inferred:
-            limit = auto_bounds(values)
+        if inferred:  # one score, or equal ones, cannot show a spread: where they lie will do
+            observed = values[~np.isnan(values)]
+            limit = auto_bounds(values) if np.ptp(observed) > 0 else scale_kind(values)
             inferred = limit is not None
         elif limit is not None:
             lower, upper = _check_bounds(name, limit)

@@ -300,7 +300,7 @@ def evaluate(
     n_jobs : int, default 1
         Parallel fits of the replications through joblib (-1: all cores; follows an active
         ``joblib.parallel_config(backend="dask")``). Results do not depend on it.
-    transform, bounds : default "copula", "auto"
+    transform, bounds : default "auto", "auto"
         Per-benchmark transforms of the "bayes" fits (as in
         :meth:`Population.from_dataframe`; the copula marginals are estimated from each
         fitted population only; ``transform=None`` is the normal on the scores, the model

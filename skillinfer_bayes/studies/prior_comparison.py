@@ -142,7 +142,7 @@ def compare_models(
         ``joblib.parallel_config(backend="dask")``). Results do not depend on it.
     progressbar : bool
         Progress over the fits.
-    transform, bounds : default "copula", "auto"
+    transform, bounds : default "auto", "auto"
         The scales of every model that does not set its own (see
         :meth:`Population.from_dataframe`); ``transform=None`` compares priors of the normal
         on the scores.
