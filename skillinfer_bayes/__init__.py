@@ -11,14 +11,17 @@ Examples
 >>> df = sib.datasets.open_llm_leaderboard().set_index("fullname")[sib.datasets.BENCHMARKS]
 >>> pop = sib.Population.from_dataframe(df, normalize=False, random_seed=0,
 ...                                     draws=500, tune=500, progressbar=False)
->>> pop.profile().observe("BBH", 55.93).predict(level=0.9).loc["GPQA"].round()
+>>> pop.profile().observe("BBH", 55.93).predict(level=0.9).round().loc["GPQA"]
 mean        17.0
 median      18.0
 std          3.0
 lower       10.0
 upper       21.0
 observed     NaN
-Name: GPQA, dtype: float64
+feature     GPQA
+ci_lower    10.0
+ci_upper    21.0
+Name: GPQA, dtype: object
 """
 
 from skillinfer_bayes.banners import silence_third_party_banners

@@ -1128,7 +1128,7 @@ class Population(SkillinferPopulationNames):
         Examples
         --------
         >>> profile = pop.profile().observe("BBH", 55.9)
-        >>> profile.predict(level=0.9).round()
+        >>> profile.predict(level=0.9).iloc[:, :6].round()  # (then skillinfer's names)
                     mean  median   std  lower  upper  observed
         benchmark
         IFEval      70.0    74.0  13.0   44.0   84.0       NaN

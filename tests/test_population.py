@@ -88,7 +88,9 @@ def test_top_correlations_and_pca_carry_intervals(simulated_pop):
     with pytest.raises(ValueError, match="n_components must be between 1 and 3"):
         simulated_pop.pca(n_components=4)
     top = simulated_pop.top_correlations(k=2)
-    assert list(top.columns) == ["benchmark_a", "benchmark_b", "correlation", "lower", "upper"]
+    assert list(top.columns) == ["benchmark_a", "benchmark_b", "correlation", "lower", "upper",
+                                 "feature_a", "feature_b"]  # skillinfer's names of the pair
+    assert top["feature_a"].equals(top["benchmark_a"])
     assert (top["benchmark_a"].iloc[0], top["benchmark_b"].iloc[0]) == ("a", "b")
     assert np.all((top["lower"] < top["correlation"]) & (top["correlation"] < top["upper"]))
     pca = simulated_pop.pca(n_components=2)
@@ -129,10 +131,10 @@ def test_from_csv_and_parquet(tmp_path, simulated_df):
         (pd.DataFrame({"a": [1.0, 2.0], "name": ["x", "y"]}), TypeError,
          r"Non-numeric column\(s\) \['name'\].*set_index"),
         (pd.DataFrame({"a": [1.0], "b": [2.0]}), ValueError, "at least 2 rows"),
-        (pd.DataFrame({"a": [1.0, np.nan, np.nan], "b": [1.0, 2.0, 3.0]}), ValueError,
-         r"\['a'\] have fewer than 2 observed"),
-        (pd.DataFrame({"a": [1.0, 1.0, 1.0], "b": [1.0, 2.0, 3.0]}), ValueError,
-         r"\['a'\] are constant"),
+        (pd.DataFrame({"a": [np.nan, np.nan, np.nan], "b": [1.0, 2.0, 3.0]}), ValueError,
+         r"\['a'\] have no observed score"),
+        (pd.DataFrame({"a": [1.0] * 5, "b": [1.0, 2.0, 3.0, 4.0, 5.0]}), ValueError,
+         r"'a' \(5 scores, all 1\) are constant"),
         (pd.DataFrame([[1.0, 2.0], [3.0, 4.0]], columns=["a", "a"]), ValueError,
          r"Duplicate benchmark column\(s\) \['a'\]"),
         (pd.DataFrame({"a": [1.0, np.inf, 3.0], "b": [1.0, 2.0, 3.0]}), ValueError,

@@ -67,10 +67,10 @@ def test_a_skill_stands_for_its_benchmark_name(plug_in):
     assert profile.observed == {"a": 2.0}
     assert profile.mean(sib.Skill("b")) == profile.mean("b")
     assert profile.to_dict()["observations"] == {"a": 2.0}
-    # (skillinfer's observe(Skill("a", score=2.0)), the score taken from the Skill, is not
-    # supported: observe needs the value)
+    # skillinfer's observe(Skill("a", score=2.0)): the score is taken from the Skill
+    assert plug_in.profile().observe(sib.Skill("a", score=2.0)).observed == {"a": 2.0}
     with pytest.raises(TypeError, match="needs the observed score"):
-        plug_in.profile().observe(sib.Skill("a", score=2.0))
+        plug_in.profile().observe(sib.Skill("a"))
 
 
 # ------------------------------------------------------------------ from_covariance

@@ -29,6 +29,7 @@ from skillinfer_bayes.predictive.components import (
 )
 from skillinfer_bayes.predictive.marginals import score_moments_by_row
 from skillinfer_bayes.predictive.mixture import average, mixture_quantile, mixture_var
+from skillinfer_bayes.predictive.types import Skill
 
 if TYPE_CHECKING:
     from skillinfer_bayes.population import Population
@@ -109,8 +110,10 @@ class Profile(SkillinferProfileNames):
 
         Parameters
         ----------
-        benchmark : str or int
-            Benchmark name (or position); ``feature=`` is skillinfer's name of this argument.
+        benchmark : str, int or Skill
+            Benchmark name (or position, or a :class:`~skillinfer_bayes.Skill`, whose
+            ``score`` is the value when ``value`` is not given, as in skillinfer);
+            ``feature=`` is skillinfer's name of this argument.
         value : float
             The observed score, on the population's scale.
 
@@ -130,9 +133,12 @@ class Profile(SkillinferProfileNames):
         Profile(6 benchmarks, observed={'BBH': 55.93, 'IFEval': 86.7}, noise=0.6294)
         """
         benchmark = _benchmark_argument(benchmark, feature)
+        if value is None and isinstance(benchmark, Skill) and benchmark.score is not None:
+            value = benchmark.score  # skillinfer's observe(Skill("BBH", score=55.9))
         if value is None:
             raise TypeError(f"observe({benchmark!r}) needs the observed score: "
-                            f"observe({benchmark!r}, value).")
+                            f"observe({benchmark!r}, value) or observe(Skill(name, "
+                            "score=value)).")
         return self.observe_many({benchmark: value})
 
     def observe_many(self, observations: Mapping[str | int, float]) -> Profile:
@@ -433,8 +439,8 @@ class Profile(SkillinferProfileNames):
         --------
         >>> pop.profile().observe("BBH", 55.93).predict(level=0.9).columns.tolist()
         ['mean', 'median', 'std', 'lower', 'upper', 'observed', 'feature', 'ci_lower', 'ci_upper']
-        >>> round(pop.profile().observe("BBH", 55.93).predict("GPQA")["ci_upper"])
-        21
+        >>> round(pop.profile().observe("BBH", 55.93).predict("GPQA")["ci_upper"])  # 95%
+        22
         """
         if feature is not None:
             benchmark = _benchmark_argument(benchmark, feature)
