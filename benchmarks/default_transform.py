@@ -30,6 +30,7 @@ def main() -> None:
     print("full leaderboard: 'auto' fits the same transforms as 'copula':", auto == copula)
     rows = {}
     variants = {"auto (the default)": "auto", "copula (the previous default)": "copula",
+                "logit (0, 100)": "logit",
                 "normal on the scores (None)": None}
     for label, transform in variants.items():
         t = time.perf_counter()

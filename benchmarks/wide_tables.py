@@ -141,18 +141,20 @@ def sparse() -> None:
     print(table.round(4).to_string())
 
 
-def calibration() -> None:
+def calibration(seeds: tuple[int, ...] = (0, 1, 2), models: tuple[str, ...] = ("defaults",
+                                                                             "none")) -> None:
     import skillinfer_bayes as sib
     from skillinfer_bayes.data.prepared import prepare
     from skillinfer_bayes.studies.cells import evaluate_cells
 
     N, K, r, known = 80, 50, 2, 0.35
     rows = []
-    for seed in (0, 1, 2):
+    for seed in seeds:
         table = sib.datasets.simulate_factor_table(N, K, r, known=known, random_seed=seed).table
         chosen = pd.Series([t.name for t in prepare(table).transforms]).value_counts()
         print(f"table seed {seed}: the default's transforms {chosen.to_dict()}", flush=True)
-        for label, options in (("defaults", {}), ("transform=None", {"transform": None})):
+        variants = {"defaults": ("defaults", {}), "none": ("transform=None", {"transform": None})}
+        for label, options in (variants[m] for m in models):
             t = time.perf_counter()
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -228,10 +230,16 @@ def leaderboard() -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("case", choices=("sparse", "wide", "leaderboard", "calibration"))
+    parser.add_argument("--seeds", default="0,1,2", help="calibration: the tables' seeds")
+    parser.add_argument("--models", default="defaults,none",
+                        help="calibration: defaults, none (transform=None) or both")
     parser.add_argument("--draws", type=int, default=1000,
                         help="draws and tuning steps per chain of the wide fit")
     args = parser.parse_args()
     if args.case == "wide":
         wide(args.draws)
+    elif args.case == "calibration":
+        calibration(tuple(int(v) for v in args.seeds.split(",")),
+                    tuple(args.models.split(",")))
     else:
         {"sparse": sparse, "leaderboard": leaderboard, "calibration": calibration}[args.case]()

@@ -31,7 +31,11 @@ import pandas as pd
 from skillinfer_bayes._version import __version__
 from skillinfer_bayes.data.checks import validate_scores
 from skillinfer_bayes.data.tables import read_table
-from skillinfer_bayes.data.transforms import DEFAULT_TRANSFORM, MIN_AUTO_COPULA_VALUES
+from skillinfer_bayes.data.transforms import (
+    DEFAULT_TRANSFORM,
+    MIN_AUTO_COPULA_TESTED,
+    MIN_AUTO_COPULA_VALUES,
+)
 from skillinfer_bayes.datasets import BENCHMARKS, open_llm_leaderboard
 
 #: Exit statuses: a run that failed (bad data, an unusable file, ...) and a command line
@@ -405,7 +409,8 @@ def _add_fit_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--transform", default=DEFAULT_TRANSFORM,
                    choices=["auto", "copula", "logit", "none"],
                    help="each benchmark's map to the latent normal scale (auto, the default: "
-                   f"the copula with {MIN_AUTO_COPULA_VALUES} scores or more, else the logit "
+                   f"the copula with {MIN_AUTO_COPULA_VALUES} scores or more, or "
+                   f"{MIN_AUTO_COPULA_TESTED} bounded ones that are not normal, else the logit "
                    "of bounded scores, else none; none: the normal on the scores)")
     g.add_argument("--bounds", metavar="LOWER,UPPER", default="auto",
                    help="known bounds of the scores, e.g. 0,100 (needed by logit); auto "

@@ -240,7 +240,8 @@ class Population(SkillinferPopulationNames):
             on the leaderboard) suits skewed or lumpy marginals, ``"logit"`` suits scores with
             known ``bounds``, ``None`` keeps the normal on the scores themselves (the model
             before transforms, and skillinfer's); ``"auto"`` chooses per benchmark: the copula
-            with at least 50 scores, else the logit of bounded scores, else ``None``
+            with at least 50 scores (or 20 bounded ones that are detectably not normal on the
+            logit scale), else the logit of bounded scores, else ``None``
             (:func:`~skillinfer_bayes.data.transforms.auto_transform`; ``print(pop)`` shows the
             choices); ``{benchmark: transform}`` chooses per benchmark (others: ``"auto"``).
             Predictions map back: their intervals stay inside the bounds.

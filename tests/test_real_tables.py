@@ -15,16 +15,16 @@ import pytest
 from scipy import stats
 
 import skillinfer_bayes as sib
-from skillinfer_bayes.data.transforms import MIN_AUTO_COPULA_VALUES
+from skillinfer_bayes.data.transforms import MIN_AUTO_COPULA_TESTED, MIN_AUTO_COPULA_VALUES
 
 FAKE = dict(draws=200, chains=2, progressbar=False)
 
 
 def frontier_table(n: int = 60, seed: int = 0) -> pd.DataFrame:
-    """Percentages of a rank-2 population, a third of the cells known, with a new benchmark
+    """Percentages of a rank-2 population, a quarter of the cells known, with a new benchmark
     of one score, one of three equal scores, one of four, one complete (for the copula) and
     an Elo rating known for 40 models."""
-    sim = sib.datasets.simulate_factor_table(n, 6, 2, known=0.35, random_seed=seed)
+    sim = sib.datasets.simulate_factor_table(n, 6, 2, known=0.25, random_seed=seed)
     pct = (50 + 15 * sim.complete).clip(0, 100)
     table = (50 + 15 * sim.table).clip(0, 100)
     first = np.arange(n)
@@ -165,8 +165,15 @@ def test_the_defaults_intervals_are_calibrated_on_small_gaussian_populations():
     assert stats.binomtest(int(hits.sum()), len(hits), 0.9).pvalue > 1e-4
 
 
-def test_auto_picks_the_copula_from_its_threshold():
+def test_auto_picks_the_copula_from_its_thresholds():
     rng = np.random.default_rng(6)
     scores = pd.DataFrame({"a": rng.uniform(5, 95, MIN_AUTO_COPULA_VALUES)})
     assert sib.prepare(scores).transforms[0].name == "copula"
-    assert sib.prepare(scores.iloc[1:]).transforms[0].name == "logit"
+    assert sib.prepare(scores.iloc[: MIN_AUTO_COPULA_TESTED - 1]).transforms[0].name == "logit"
+    # between the two, the copula where the scores are detectably not normal on the logit
+    # scale (a pile near 0 and a cluster near 70), the logit where they are
+    n = MIN_AUTO_COPULA_TESTED + 10
+    lumpy = np.concatenate([rng.uniform(0.5, 3.0, n // 2), rng.normal(70, 4, n - n // 2)])
+    normal = 100 / (1 + np.exp(-rng.normal(0.0, 0.8, n)))
+    both = sib.prepare(pd.DataFrame({"lumpy": lumpy, "normal": normal}))
+    assert [t.name for t in both.transforms] == ["copula", "logit"]

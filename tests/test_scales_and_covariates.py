@@ -11,7 +11,12 @@ from scipy import stats
 
 import skillinfer_bayes as sib
 from skillinfer_bayes.data.checks import OutOfRangeWarning
-from skillinfer_bayes.data.transforms import MIN_AUTO_COPULA_VALUES, Log, Logit
+from skillinfer_bayes.data.transforms import (
+    MIN_AUTO_COPULA_TESTED,
+    MIN_AUTO_COPULA_VALUES,
+    Log,
+    Logit,
+)
 from skillinfer_bayes.inference import storage
 from skillinfer_bayes.inference.inference_data import read_netcdf, write_netcdf
 from skillinfer_bayes.studies import scoring
@@ -283,7 +288,7 @@ def test_the_default_is_the_copula_with_automatic_bounds(fake_sampler):
     pop = sib.Population.from_dataframe(df, **fit)
     assert [t.name for t in pop.data.transforms] == ["copula"] * 3
     # with fewer scores, "auto" takes the logit of bounded scores and the normal otherwise
-    fewer = sib.Population.from_dataframe(df.iloc[: n - 1], **fit)
+    fewer = sib.Population.from_dataframe(df.iloc[: MIN_AUTO_COPULA_TESTED - 1], **fit)
     assert [t.name for t in fewer.data.transforms] == ["logit", "logit", "identity"]
     assert "transforms: logit (0 to 100): pct; logit (0 to 1): share; none: elo" in str(fewer)
     assert [t.bounds for t in pop.data.transforms] == [(0.0, 100.0), (0.0, 1.0),
