@@ -22,6 +22,7 @@ from functools import partial
 
 import numpy as np
 import pymc as pm
+import pytensor.tensor as pt
 
 from skillinfer_bayes.inference.inference_data import InferenceData, from_dict
 from skillinfer_bayes.inference.locations import cache_dir
@@ -237,13 +238,45 @@ def dense_mass(model: pm.Model) -> bool:
     return "factor" not in model.coords
 
 
+def widen_arange_constants(fgraph) -> None:
+    """Give every ``ARange`` of a rewritten graph start and step constants of its own dtype.
+
+    The rewrites leave ``arange(0, n, 1)`` with int8 constants (the smallest dtype that holds
+    them); PyTensor's JAX form calls ``jnp.arange(start, stop, step)``, and where ``n`` is a
+    static shape (a Python int) NumPy 2 refuses ``n - int8(0)`` for n > 127: a table of 128 or
+    more benchmarks failed after the whole sampling (``OverflowError: Python integer 133 out of
+    bounds for int8``), when its draws were turned into the model's variables.
+
+    Examples
+    --------
+    >>> import pytensor.tensor as pt
+    >>> from pytensor.graph.fg import FunctionGraph
+    >>> x = pt.vector("x")
+    >>> fg = FunctionGraph([x], [pt.arange(x.shape[0])])
+    >>> widen_arange_constants(fg)
+    >>> sorted({str(i.type.dtype) for n in fg.apply_nodes for i in n.inputs
+    ...         if type(n.op).__name__ == "ARange" and i.owner is None})
+    ['int64']
+    """
+    from pytensor.graph.basic import Constant
+    from pytensor.tensor.basic import ARange
+
+    for node in list(fgraph.toposort()):
+        if not isinstance(node.op, ARange):
+            continue
+        inputs = [pt.constant(np.asarray(i.data, dtype=node.op.dtype))
+                  if isinstance(i, Constant) and i.type.dtype != node.op.dtype else i
+                  for i in node.inputs]
+        if any(new is not old for new, old in zip(inputs, node.inputs)):
+            fgraph.replace(node.outputs[0], node.op(*inputs), reason="widen_arange_constants")
+
+
 def _compile_numpyro(model: pm.Model, draws: int, tune: int, chains: int,
                      target_accept: float, progressbar: bool):
     """Build the NUTS run (compiled pieces), the draw transform, the kept variables' names and
     the potential's curvature and compiled value-and-gradient, for this model's structure."""
     import jax
     import jax.numpy as jnp
-    import pytensor.tensor as pt
     from jax import lax
     from jax.flatten_util import ravel_pytree
     from numpyro.infer.hmc import hmc
@@ -269,6 +302,7 @@ def _compile_numpyro(model: pm.Model, draws: int, tune: int, chains: int,
         outputs = clone_replace(outputs, replace=others) if others else outputs
         fgraph = FunctionGraph(inputs=[*model.value_vars, *data_vars], outputs=outputs, clone=True)
         JAX.optimizer.rewrite(fgraph)
+        widen_arange_constants(fgraph)
         with warnings.catch_warnings():
             # parameter checks (e.g. sigma > 0 of a group mean's Normal) hold by construction:
             # every scale is a transformed positive variable

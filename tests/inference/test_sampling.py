@@ -83,3 +83,20 @@ def test_the_staged_warmup_samples_the_posterior_of_the_windowed_one():
         # both are MCMC estimates (ESS in the hundreds at least): 5 sds / sqrt(200) apart
         np.testing.assert_array_less(np.abs(mean - windowed[name][0]), 5 * sd / np.sqrt(200),
                                      err_msg=name)
+
+
+def test_a_table_of_more_than_127_benchmarks_samples_and_keeps_its_draws():
+    # the JAX form of the draws' transform met an int8 arange (issue 32: "Python integer 133
+    # out of bounds for int8" after the whole sampling); 133 benchmarks through the real path
+    import warnings
+
+    import skillinfer_bayes as sib
+
+    sim = sib.datasets.simulate_factor_table(40, 133, 2, known=0.3, random_seed=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", sib.SamplerWarning)  # 2 x 20 draws: not the question
+        pop = sib.Population.from_dataframe(
+            sim.table, covariance="factor", n_factors=2, transform=None, normalize=False,
+            random_seed=0, draws=20, tune=20, chains=2, progressbar=False, cache=False)
+    assert pop.Sigma_draws.shape == (40, 133, 133)
+    assert np.isfinite(pop.Sigma_draws).all()
