@@ -36,7 +36,7 @@ from skillinfer_bayes.predictive.compat import SkillinferPopulationNames, skilli
 from skillinfer_bayes.predictive.components import ComponentDraws
 from skillinfer_bayes.predictive.conditioning import noise_from_sds
 from skillinfer_bayes.predictive.prior_predictive import sample_prior_predictive
-from skillinfer_bayes.predictive.profile import Profile
+from skillinfer_bayes.predictive.profile import Profile, value_within_bounds, warn_beyond_bound
 
 logger = logging.getLogger(__name__)
 
@@ -1170,10 +1170,36 @@ class Population(SkillinferPopulationNames):
                     f"{self.benchmark_names}, or be a Series by benchmark; got {prior_mean!r}."
                 )
             known = ~np.isnan(start)
+            if prior_mean is not None:  # validated as an observation would be
+                start = self._prior_mean_within_bounds(start)
             latent = latent_values(start[None], self.data.transforms)[0]
+            if not np.isfinite(latent[known]).all():
+                bad = self.latent_names[np.flatnonzero(known & ~np.isfinite(latent))[0]]
+                raise ValueError(
+                    f"prior_mean of {bad} has no value on the latent scale of its transform "
+                    "(a log needs a positive value); leave it NaN to keep the population's."
+                )
             components = components.with_means(np.flatnonzero(known), latent[known])
         known = group is not None and str(group) in self.group_names
         return Profile(self, noise, components, str(group) if known else None)
+
+    def _prior_mean_within_bounds(self, start: np.ndarray) -> np.ndarray:
+        """A prior mean checked against each benchmark's bounds as an observation is
+        (:func:`~skillinfer_bayes.predictive.profile.value_within_bounds`): beyond given
+        bounds an error, beyond inferred ones the bound, with a warning."""
+        start = start.copy()
+        K = len(self.benchmark_names)
+        for j in np.flatnonzero(~np.isnan(start)):
+            name, transform = self.latent_names[j], self.data.transforms[j]
+            scaling = None
+            if self.data.normalized and j < K:
+                scaling = tuple(float(v) for v in self.scaling.iloc[j][["min", "range"]])
+            inside = value_within_bounds(name, transform, float(start[j]), scaling,
+                                         what="prior_mean of")
+            if inside != start[j]:
+                warn_beyond_bound(f"prior_mean of {name}", name, transform, float(start[j]))
+                start[j] = inside
+        return start
 
     # ------------------------------------------------------------------ display
     def summary(self) -> dict:

@@ -177,3 +177,19 @@ def test_auto_picks_the_copula_from_its_thresholds():
     normal = 100 / (1 + np.exp(-rng.normal(0.0, 0.8, n)))
     both = sib.prepare(pd.DataFrame({"lumpy": lumpy, "normal": normal}))
     assert [t.name for t in both.transforms] == ["copula", "logit"]
+
+
+def test_prior_mean_is_checked_against_the_bounds_as_an_observation(fake_sampler):
+    # issue 32, item 6: an out-of-bounds prior_mean gave an all-NaN row
+    rng = np.random.default_rng(7)
+    df = pd.DataFrame({"a": rng.uniform(10, 90, 60), "b": rng.uniform(10, 90, 60)})
+    given = sib.Population.from_dataframe(df, normalize=False, bounds=(0, 100), random_seed=0,
+                                          **FAKE)
+    with pytest.raises(ValueError, match=r"prior_mean of a = 120 is outside its bounds "
+                                         r"\[0, 100\] \(given"):
+        given.profile(prior_mean=pd.Series({"a": 120.0}))
+    inferred = sib.Population.from_dataframe(df, normalize=False, random_seed=0, **FAKE)
+    with pytest.warns(sib.OutOfBoundsWarning, match=r"prior_mean of a = 120 lies beyond its "
+                                                     r"bound 100"):
+        profile = inferred.profile(prior_mean=pd.Series({"a": 120.0}))
+    assert np.isfinite(profile.predict()[["mean", "lower", "upper"]].to_numpy()).all()

@@ -178,17 +178,8 @@ class Profile(SkillinferProfileNames):
                 )
         for j, value in checked.items():  # warn only once every value passed
             if latent[j] != value:
-                lower, upper = self.transforms[j].bounds
-                bound = lower if value < lower else upper
-                warnings.warn(
-                    f"Observed {self.latent_names[j]} = {value:g} lies beyond its bound "
-                    f"{bound:g}, which was inferred from the population's scores (bounds="
-                    f"'auto'): it is read as a score on the bound (the model's scores stay "
-                    f"within [{lower:g}, {upper:g}]). If such scores are valid, refit with "
-                    f"bounds={{{self.latent_names[j]!r}: None}} (or the true bounds).",
-                    OutOfBoundsWarning,
-                    stacklevel=3,
-                )
+                warn_beyond_bound(f"Observed {self.latent_names[j]}", self.latent_names[j],
+                                  self.transforms[j], value)
             else:
                 self._warn_if_out_of_range(self.latent_names[j], j, value)
         self._observed.update(checked)
@@ -197,31 +188,11 @@ class Profile(SkillinferProfileNames):
         return self
 
     def _within_bounds(self, name: str, j: int, value: float) -> float:
-        """The value the model conditions on: ``value`` itself inside the benchmark's bounds;
-        beyond bounds inferred from the scores, the bound (a warning follows); beyond given
-        bounds, an error (that says so when the population was normalized)."""
-        transform = self.transforms[j]
-        lower, upper = transform.bounds
-        if lower <= value <= upper:
-            return value
-        normalized = self.population.data.normalized and j < self._n_scores
-        span = upper - lower
-        far = value < lower - span or value > upper + span  # on another scale altogether
-        if bounds_inferred(transform) and not (normalized and far):
-            return float(np.clip(value, lower, upper))
-        if normalized:
-            lo, width = (float(v) for v in self.population.scaling.iloc[j][["min", "range"]])
-            raise ValueError(
-                f"Observed {name} = {value:g} is outside its bounds [{lower:g}, {upper:g}] on "
-                f"the normalized scale: this population was fitted with normalize=True, so "
-                f"observations are (score - {lo:g}) / {width:g}, e.g. "
-                f"{(value - lo) / width:.4g} for a score of {value:g}. To observe scores in "
-                "their own units, fit with normalize=False."
-            )
-        raise ValueError(
-            f"Observed {name} = {value:g} is outside its bounds [{lower:g}, {upper:g}] (given "
-            "when the population was fitted): check the score and its scale."
-        )
+        """:func:`value_within_bounds` for latent dimension ``j``."""
+        scaling = None
+        if self.population.data.normalized and j < self._n_scores:
+            scaling = tuple(float(v) for v in self.population.scaling.iloc[j][["min", "range"]])
+        return value_within_bounds(name, self.transforms[j], value, scaling)
 
     def _warn_if_out_of_range(self, name: str, j: int, value: float) -> None:
         lo, hi = (float(b) for b in self.population.score_range[:, j])
@@ -869,6 +840,63 @@ class Profile(SkillinferProfileNames):
             f"Profile({len(self.benchmark_names)} benchmarks, observed={self.observed}, "
             f"noise={noise}{group})"
         )
+
+
+def value_within_bounds(name: str, transform, value: float,
+                        scaling: tuple[float, float] | None = None,
+                        what: str = "Observed") -> float:
+    """The value the model conditions on for a score of one benchmark: ``value`` itself inside
+    the transform's bounds; beyond bounds inferred from the scores (``bounds="auto"``), the
+    bound (the caller warns: :func:`warn_beyond_bound`); beyond bounds given when the population
+    was fitted, a ``ValueError``. ``scaling`` = ``(min, range)`` of a normalized benchmark: its
+    error then explains the normalized scale (and a value beyond inferred bounds by more than
+    their range, surely a score in its own units, is an error too).
+
+    Examples
+    --------
+    >>> from skillinfer_bayes.data.transforms import Logit
+    >>> value_within_bounds("a", Logit(0.0, 100.0, inferred=True), -1.6)
+    0.0
+    >>> value_within_bounds("a", Logit(0.0, 100.0), -1.6)
+    Traceback (most recent call last):
+    ...
+    ValueError: Observed a = -1.6 is outside its bounds [0, 100] (given when the population ...
+    """
+    lower, upper = transform.bounds
+    if lower <= value <= upper:
+        return value
+    span = upper - lower
+    far = value < lower - span or value > upper + span  # on another scale altogether
+    if bounds_inferred(transform) and not (scaling is not None and far):
+        return float(np.clip(value, lower, upper))
+    if scaling is not None:
+        lo, width = scaling
+        raise ValueError(
+            f"{what} {name} = {value:g} is outside its bounds [{lower:g}, {upper:g}] on the "
+            f"normalized scale: this population was fitted with normalize=True, so scores are "
+            f"given as (score - {lo:g}) / {width:g}, e.g. {(value - lo) / width:.4g} for a "
+            f"score of {value:g}. To use scores in their own units, fit with normalize=False."
+        )
+    raise ValueError(
+        f"{what} {name} = {value:g} is outside its bounds [{lower:g}, {upper:g}] (given when "
+        "the population was fitted): check the score and its scale."
+    )
+
+
+def warn_beyond_bound(label: str, name: str, transform, value: float,
+                      stacklevel: int = 4) -> None:
+    """The :class:`~skillinfer_bayes.OutOfBoundsWarning` of a value beyond an inferred bound,
+    read as a score on it (``label``: what the value is, e.g. ``"Observed BBH"``)."""
+    lower, upper = transform.bounds
+    bound = lower if value < lower else upper
+    warnings.warn(
+        f"{label} = {value:g} lies beyond its bound {bound:g}, which was inferred from the "
+        f"population's scores (bounds='auto'): it is read as a score on the bound (the model's "
+        f"scores stay within [{lower:g}, {upper:g}]). If such scores are valid, refit with "
+        f"bounds={{{name!r}: None}} (or the true bounds).",
+        OutOfBoundsWarning,
+        stacklevel=stacklevel,
+    )
 
 
 def _benchmark_argument(benchmark, feature):
