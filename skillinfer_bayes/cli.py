@@ -222,6 +222,13 @@ def _population(args: argparse.Namespace):
     from skillinfer_bayes.population import Population
 
     if args.posterior is not None:
+        ignored = _ignored_with_posterior(args)
+        if ignored:
+            raise CLIError(
+                f"{', '.join(ignored)} would do nothing with --posterior: the model and its "
+                f"data are those saved in {args.posterior}. Drop them, or fit anew without "
+                "--posterior (--data, --benchmarks and --groups serve --hold-out only)."
+            )
         pop = Population.from_netcdf(args.posterior)
         truth = None
         if args.hold_out is not None:
@@ -403,8 +410,34 @@ def _add_data_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--groups", help="column of group labels for group-level means")
 
 
+#: The fit options (dest -> (option string, default)), which a saved posterior makes moot.
+FIT_OPTIONS: dict[str, tuple[str, object]] = {}
+#: Fit options that still matter next to --posterior.
+_KEPT_WITH_POSTERIOR = {"quiet"}
+
+
+def _ignored_with_posterior(args: argparse.Namespace) -> list[str]:
+    """The options given with --posterior that would do nothing: the fit options (the model
+    is the saved one) and, without --hold-out, the table's (--data, --benchmarks, ...)."""
+    ignored = [option for dest, (option, default) in FIT_OPTIONS.items()
+               if dest not in _KEPT_WITH_POSTERIOR and getattr(args, dest, default) != default]
+    if getattr(args, "hold_out", None) is None:
+        ignored += [f"--{name.replace('_', '-')}" for name in ("data", "benchmarks",
+                                                               "index_col", "groups")
+                    if getattr(args, name, None) is not None]
+    return ignored
+
+
 def _add_fit_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("model and sampler")
+    _record = g.add_argument
+
+    def add_argument(*names, **kwargs):  # every fit option is recorded in FIT_OPTIONS
+        action = _record(*names, **kwargs)
+        FIT_OPTIONS[action.dest] = (names[0], action.default)
+        return action
+
+    g.add_argument = add_argument
     g.add_argument("--normalize", action="store_true", help="min-max scale scores to [0, 1]")
     g.add_argument("--transform", default=DEFAULT_TRANSFORM,
                    choices=["auto", "copula", "logit", "none"],

@@ -164,6 +164,12 @@ def test_cli_subcommands_reject_bad_input_with_one_line(tmp_path, capsys, fake_s
           "--draws", "200", "--chains", "2", "--quiet"), 2, "Unknown benchmark 'NOPE'"),
         (("evaluate", "--methods", "bayes,magic"), 2, "Unknown method(s) ['magic']"),
         (("evaluate", "--n-observed", "one"), 2, "--n-observed takes integers"),
+        # options a saved posterior makes moot are refused, not ignored (issue 32, item 5)
+        (("predict", "--posterior", str(tmp_path / "missing.nc"), "--transform", "logit",
+          "--covariate", "nosuchcolumn:log", "--observe", "BBH=1"), 2,
+         "--transform, --covariate would do nothing with --posterior"),
+        (("predict", "--posterior", str(tmp_path / "missing.nc"), "--data", "other.csv",
+          "--observe", "BBH=1"), 2, "--data would do nothing with --posterior"),
     ]
     (tmp_path / "broken.nc").write_text("not a posterior")
     cases.append((("predict", "--posterior", str(tmp_path / "broken.nc")), 1,
