@@ -433,10 +433,15 @@ def test_population_refuses_non_finite_draws(saved):
 
 
 def test_cli_shows_and_clears_the_cache(monkeypatch, tmp_path, capsys, fake_sampler):
+    from skillinfer_bayes.inference.locations import compiled_sampler_dir
+
     monkeypatch.setenv(storage.CACHE_ENV, str(tmp_path / "cache"))
     sib.Population.from_dataframe(simulate(30, seed=18), random_seed=1, **FAKE)
+    compiled = compiled_sampler_dir()  # the package's folder, marked as its own
+    (compiled / "compiled-0").write_bytes(b"x" * 100)
+    # a user's own jax folder (issue 32, item 7: it was counted and deleted)
     (tmp_path / "cache" / "jax").mkdir()
-    (tmp_path / "cache" / "jax" / "compiled-0").write_bytes(b"x" * 100)
+    (tmp_path / "cache" / "jax" / "my-notes").write_text("mine")
     (tmp_path / "cache" / "notes.txt").write_text("mine")
     (tmp_path / "cache" / "mine.nc").write_text("a posterior saved here by hand")
     code, out, _ = cli(capsys, "cache")
@@ -444,7 +449,9 @@ def test_cli_shows_and_clears_the_cache(monkeypatch, tmp_path, capsys, fake_samp
     assert "Holds 1 cached fit(s) and 1 compiled-sampler file(s)" in out
     code, out, _ = cli(capsys, "cache", "--clear")
     assert code == 0 and "Removed 1 cached fit(s)" in out
-    assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == ["mine.nc", "notes.txt"]
+    assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == ["jax", "mine.nc",
+                                                                      "notes.txt"]
+    assert (tmp_path / "cache" / "jax" / "my-notes").read_text() == "mine"
     code, out, _ = cli(capsys, "cache")
     assert "Holds 0 cached fit(s) and 0 compiled-sampler file(s), 0.0 MB." in out
 

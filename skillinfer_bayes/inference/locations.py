@@ -2,9 +2,11 @@
 
 The folder is ``$SKILLINFER_BAYES_CACHE`` if set, else the platform's user cache folder for
 the package (``platformdirs``: ``~/.cache/skillinfer_bayes`` on Linux). Fits are ``*.nc`` files
-there; compiled samplers are in its ``jax`` subfolder (JAX's persistent compilation cache,
-which ``SKILLINFER_BAYES_JAX_CACHE=0`` leaves alone). ``skillinfer-bayes cache`` shows it and
-``skillinfer-bayes cache --clear`` empties it.
+there; compiled samplers are in its ``compiled_samplers`` subfolder (JAX's persistent
+compilation cache, which ``SKILLINFER_BAYES_JAX_CACHE=0`` leaves alone), marked as the
+package's by a file of its own (:data:`MARKER`). ``skillinfer-bayes cache`` shows them and
+``skillinfer-bayes cache --clear`` deletes them, and nothing else: a folder without the marker
+(a user's own ``jax`` folder, say) is neither counted nor deleted.
 """
 
 from __future__ import annotations
@@ -44,13 +46,46 @@ def cache_dir() -> Path:
     return expand(env) if env else Path(platformdirs.user_cache_dir("skillinfer_bayes"))
 
 
+#: The subfolder of the cache folder that holds compiled samplers.
+COMPILED_FOLDER = "compiled_samplers"
+#: The file that marks the compiled-sampler folder as this package's (what ``--clear`` may
+#: delete).
+MARKER = ".skillinfer_bayes_compiled_samplers"
+
+
+def compiled_sampler_dir() -> Path:
+    """The folder of compiled samplers inside :func:`cache_dir`, created with its
+    :data:`MARKER` (so that :func:`clear_cache` can prove it is the package's).
+
+    Examples
+    --------
+    >>> (compiled_sampler_dir() / MARKER).is_file()
+    True
+    """
+    folder = cache_dir() / COMPILED_FOLDER
+    folder.mkdir(parents=True, exist_ok=True)
+    marker = folder / MARKER
+    if not marker.exists():
+        marker.write_text("compiled samplers of skillinfer_bayes (skillinfer-bayes cache "
+                          "--clear deletes this folder)\n")
+    return folder
+
+
+def _owned_compiled_files(folder: Path) -> list[Path]:
+    """The compiled-sampler files of the cache ``folder``: only inside a folder that carries
+    the package's marker, the marker itself left out."""
+    compiled = folder / COMPILED_FOLDER
+    if not (compiled / MARKER).is_file():
+        return []
+    return [p for p in compiled.rglob("*") if p.is_file() and p.name != MARKER]
+
+
 def cache_contents() -> dict:
     """What the cache folder holds: ``folder``, ``fits`` (saved posteriors), ``compiled``
     (files of compiled samplers) and ``bytes`` (their total size)."""
     folder = cache_dir()
     fits = _cached_fits(folder)
-    compiled = [p for p in (folder / "jax").rglob("*") if p.is_file()] if (
-        folder / "jax").is_dir() else []
+    compiled = _owned_compiled_files(folder)
     size = sum(p.stat().st_size for p in [*fits, *compiled])
     return {"folder": folder, "fits": len(fits), "compiled": len(compiled), "bytes": size}
 
@@ -65,12 +100,12 @@ def _cached_fits(folder: Path) -> list[Path]:
 def clear_cache() -> dict:
     """Delete the cached fits and compiled samplers; returns what was there
     (:func:`cache_contents`). Other files in the folder (e.g. a posterior saved there by
-    hand) are left alone."""
+    hand, or a folder without the package's :data:`MARKER`) are left alone."""
     contents = cache_contents()
     folder = contents["folder"]
     if folder.is_dir():
         for path in _cached_fits(folder):
             path.unlink(missing_ok=True)
-        if (folder / "jax").is_dir():
-            shutil.rmtree(folder / "jax", ignore_errors=True)
+        if _owned_compiled_files(folder) or (folder / COMPILED_FOLDER / MARKER).is_file():
+            shutil.rmtree(folder / COMPILED_FOLDER, ignore_errors=True)
     return contents

@@ -25,7 +25,7 @@ import pymc as pm
 import pytensor.tensor as pt
 
 from skillinfer_bayes.inference.inference_data import InferenceData, from_dict
-from skillinfer_bayes.inference.locations import cache_dir
+from skillinfer_bayes.inference.locations import compiled_sampler_dir
 from skillinfer_bayes.inference.warmup import (
     MIN_STAGED_TUNE,
     adapt_step,
@@ -475,15 +475,16 @@ def _enable_compilation_cache() -> None:
     """Keep compiled samplers on disk (JAX's persistent compilation cache), so that a new
     Python process fitting a model of a known structure skips most of the XLA compilation.
 
-    The cache lives in the ``jax`` subfolder of the fit cache folder
-    (:func:`skillinfer_bayes.inference.locations.cache_dir`). A cache directory the user
-    configured for JAX is respected, and ``SKILLINFER_BAYES_JAX_CACHE=0`` turns this off.
+    The cache lives in the marked ``compiled_samplers`` subfolder of the fit cache folder
+    (:func:`skillinfer_bayes.inference.locations.compiled_sampler_dir`). A cache directory
+    the user configured for JAX is respected, and ``SKILLINFER_BAYES_JAX_CACHE=0`` turns this
+    off.
     """
     import jax
 
     if os.environ.get(JAX_CACHE_ENV, "1") == "0" or jax.config.jax_compilation_cache_dir:
         return
-    jax.config.update("jax_compilation_cache_dir", str(cache_dir() / "jax"))
+    jax.config.update("jax_compilation_cache_dir", str(compiled_sampler_dir()))
 
 
 def _sample_numpyro(
