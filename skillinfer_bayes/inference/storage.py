@@ -305,7 +305,9 @@ def check_same_data(path: str | os.PathLike, fitted: PreparedData, df: pd.DataFr
     """Raise :class:`PosteriorFileError` unless ``fitted`` (the data of the file at ``path``)
     is ``df`` (the table as passed to :meth:`Population.from_dataframe`, without a groups
     column), prepared the same way."""
-    fresh = prepare(df, normalize=fitted.normalized,
+    # the fitted transforms are compared as saved; the table is only scaled and validated (no
+    # transform is estimated, so a fit's own choices, e.g. transform=None, cannot differ)
+    fresh = prepare(df, normalize=fitted.normalized, transform=None, bounds=None,
                     covariates=fitted.covariate_names or None)
     if data_hash(fresh.matrix, fitted.groups, fresh.scaling, fitted.transforms,
                  fresh.covariates) != fitted.data_hash():

@@ -116,3 +116,26 @@ def test_the_fit_cache_loads_the_same_fit_instead_of_sampling(monkeypatch, tmp_p
     with pytest.raises(TypeError):
         sib.Population.from_dataframe(df, random_seed=7, cache=False, **kwargs)
     assert len(calls) == 3
+
+
+def test_a_file_loads_with_the_exact_table_whatever_its_transforms(tmp_path, fake_sampler):
+    # issue 32, item 4: the check re-prepared the table with the default transforms, which
+    # refused a benchmark of 4 scores that the fit (transform=None) had accepted
+    import numpy as np
+    import pandas as pd
+
+    import skillinfer_bayes as sib
+
+    rng = np.random.default_rng(11)
+    df = pd.DataFrame({"a": rng.normal(50, 10, 40), "b": rng.normal(30, 5, 40)},
+                      index=[f"m{i}" for i in range(40)])
+    df.loc[df.index[4:], "b"] = np.nan  # 4 scores
+    for transform in (None, "logit"):
+        pop = sib.Population.from_dataframe(df, normalize=False, transform=transform,
+                                            bounds=(0, 100), random_seed=0, draws=200,
+                                            chains=2, progressbar=False)
+        path = pop.to_netcdf(tmp_path / f"{transform}.nc")
+        loaded = sib.Population.from_netcdf(path, data=df)
+        assert loaded.data.data_hash() == pop.data.data_hash()
+        with pytest.raises(sib.PosteriorFileError, match="fitted to different data"):
+            sib.Population.from_netcdf(path, data=df.assign(a=df["a"] + 1))
