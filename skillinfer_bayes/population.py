@@ -32,7 +32,11 @@ from skillinfer_bayes.inference.model_choice import elpd_difference, significant
 from skillinfer_bayes.models.factor import LOADINGS_VAR, SPECIFIC_SD_VAR
 from skillinfer_bayes.models.mixture import WEIGHTS_VAR, mixture_moments
 from skillinfer_bayes.models.priors import Prior
-from skillinfer_bayes.predictive.compat import SkillinferPopulationNames, skillinfer_covariance
+from skillinfer_bayes.predictive.compat import (
+    PLUG_IN_ATTR,
+    SkillinferPopulationNames,
+    skillinfer_covariance,
+)
 from skillinfer_bayes.predictive.components import ComponentDraws
 from skillinfer_bayes.predictive.conditioning import noise_from_sds
 from skillinfer_bayes.predictive.prior_predictive import sample_prior_predictive
@@ -684,7 +688,7 @@ class Population(SkillinferPopulationNames):
         """Yield ``log w_c + log N(x_i; mu_c, Sigma_c)`` as (C, s, N) blocks of the draws, at
         most ``max_values`` numbers each (the full array can take gigabytes)."""
         C, S = self.n_components, self.n_draws
-        latent = self.data.latent()
+        latent = self.data.fitted_latent()
         step = max(1, max_values // (C * max(1, self.data.n_entities)))
         with np.errstate(divide="ignore"):
             log_w = np.log(self.component_weight_draws)
@@ -764,7 +768,7 @@ class Population(SkillinferPopulationNames):
                                  for terms in self._component_log_terms()])
         else:
             ll = pointwise_loglik(
-                self.data.latent(), self.mu_draws, self.Sigma_draws,
+                self.data.fitted_latent(), self.mu_draws, self.Sigma_draws,
                 self.data.group_codes, self.group_mu_draws,
             )
         if self.data.transformed:  # the density of the scores themselves: add log g'(x)
@@ -1061,20 +1065,45 @@ class Population(SkillinferPopulationNames):
         if self.n_components > 1:  # never grouped: the fitted components
             if group is not None:
                 self._require_groups(f"group={group!r}")
-            return ComponentDraws(self.component_mu_draws, self.component_Sigma_draws,
+            return ComponentDraws(self.component_mu_draws,
+                                  self._decoupled(self.component_Sigma_draws),
                                   self.component_weight_draws)
         mu, Sigma = self.predictive_draws(group, warn=warn)
         post = self.idata["posterior"]
         if LOADINGS_VAR not in post:
-            return ComponentDraws.normal(mu, Sigma)
+            return ComponentDraws.normal(mu, self._decoupled(Sigma))
         # a factor covariance (never grouped): conditioning through r x r systems, with the
         # loadings and specific variances on the data's scale, as Sigma
         K = len(self.latent_names)
         scale = self.data.scale
-        loadings = post[LOADINGS_VAR].values.reshape(-1, K, post.sizes["factor"])
-        specific = post[SPECIFIC_SD_VAR].values.reshape(-1, K)
-        return ComponentDraws.factor(mu, scale[:, None] * loadings, (scale * specific) ** 2,
-                                     Sigma)
+        loadings = scale[:, None] * post[LOADINGS_VAR].values.reshape(-1, K,
+                                                                      post.sizes["factor"])
+        specific = (scale * post[SPECIFIC_SD_VAR].values.reshape(-1, K)) ** 2
+        flat = self._left_out()
+        if flat.any():  # a left-out dimension: all its variance specific, no loading
+            specific = np.where(flat, np.diagonal(Sigma, axis1=1, axis2=2), specific)
+            loadings = np.where(flat[None, :, None], 0.0, loadings)
+        return ComponentDraws.factor(mu, loadings, specific, self._decoupled(Sigma))
+
+    def _left_out(self) -> np.ndarray:
+        """(K + P,) bool: the dimensions the likelihood left out (none for a plug-in
+        population, which has no likelihood: its one row is the given mean)."""
+        if self.idata.attrs.get(PLUG_IN_ATTR):
+            return np.zeros(len(self.latent_names), dtype=bool)
+        return self.data.degenerate
+
+    def _decoupled(self, Sigma: np.ndarray) -> np.ndarray:
+        """``Sigma`` (..., K, K) with the covariances between a dimension the likelihood left
+        out (fewer than two different values: :attr:`PreparedData.degenerate
+        <skillinfer_bayes.data.prepared.PreparedData.degenerate>`) and the others set to 0.
+        Its correlations are the prior's alone, whose sign no score tells: conditioning on
+        them would only spread the other predictions across draws, so in the predictive such
+        a benchmark is independent of every other (its variance kept)."""
+        flat = self._left_out()
+        if not flat.any():
+            return Sigma
+        keep = ~(flat[:, None] | flat[None, :]) | np.eye(len(flat), dtype=bool)
+        return Sigma * keep
 
     def entity(self, name) -> np.ndarray:
         """The fitted scores of the entity named ``name``, (K,) in benchmark order (NaN =
@@ -1180,8 +1209,11 @@ class Population(SkillinferPopulationNames):
                     "(a log needs a positive value); leave it NaN to keep the population's."
                 )
             components = components.with_means(np.flatnonzero(known), latent[known])
+            start_means = {self.latent_names[j]: float(start[j]) for j in np.flatnonzero(known)}
+        else:
+            start_means = None
         known = group is not None and str(group) in self.group_names
-        return Profile(self, noise, components, str(group) if known else None)
+        return Profile(self, noise, components, str(group) if known else None, start_means)
 
     def _prior_mean_within_bounds(self, start: np.ndarray) -> np.ndarray:
         """A prior mean checked against each benchmark's bounds as an observation is

@@ -193,3 +193,27 @@ def test_prior_mean_is_checked_against_the_bounds_as_an_observation(fake_sampler
                                                      r"bound 100"):
         profile = inferred.profile(prior_mean=pd.Series({"a": 120.0}))
     assert np.isfinite(profile.predict()[["mean", "lower", "upper"]].to_numpy()).all()
+
+
+def test_a_benchmark_of_one_score_is_independent_of_the_others_in_the_predictive(fake_sampler):
+    df = frontier_table()
+    pop = sib.Population.from_dataframe(df, normalize=False, random_seed=0, **FAKE)
+    first = pop.profile().observe("complete", 60.0)
+    both = first.copy().observe("new_1", 80.0)
+    others = [k for k, b in enumerate(pop.benchmark_names) if b != "new_1"]
+    np.testing.assert_allclose(both.mean()[others], first.mean()[others], rtol=1e-9)
+    np.testing.assert_allclose(both.std()[others], first.std()[others], rtol=1e-9)
+    assert np.isfinite(pop.log_likelihood().values).all()
+    # normalized, its scale is that of its kind (0-100 here), not the normalized others'
+    normalized = sib.Population.from_dataframe(df, random_seed=0, **FAKE)
+    assert normalized.scaling.loc["new_1", "range"] == 100.0
+    ratio = normalized.profile().std("new_1") * 100.0 / pop.profile().std("new_1")
+    assert 0.5 < ratio < 2.0
+
+
+def test_a_factor_model_of_a_sparse_table_with_a_benchmark_of_one_score(fake_sampler):
+    df = frontier_table()
+    pop = sib.Population.from_dataframe(df, normalize=False, covariance="factor", n_factors=2,
+                                        random_seed=0, **FAKE)
+    table = pop.profile().observe("new_1", 70.0).observe("b0", 40.0).predict()
+    assert np.isfinite(table[["mean", "lower", "upper"]].to_numpy()).all()

@@ -409,3 +409,13 @@ def test_rank_agents_edge_cases(simulated_pop, plug_in):
     table = sib.rank_agents({"a": 1.0}, {"p": plug_in.profile(), "q": twin.profile()})
     assert table["p_best"].sum() == pytest.approx(1.0)
     assert table["p_best"].min() > 0.45
+
+
+def test_to_dict_keeps_the_prior_mean_a_profile_started_from(plug_in):
+    # review finding: from_dict replayed the observations on the population's mean
+    for start in ({"prior_mean": [5.0, 5.0, 5.0][: len(plug_in.benchmark_names)]},
+                  {"prior_mean": pd.Series({plug_in.benchmark_names[0]: 3.0})}):
+        profile = plug_in.profile(noise=0.0, **start).observe(plug_in.benchmark_names[-1], 1.0)
+        again = sib.Profile.from_dict(profile.to_dict(), population=plug_in)
+        np.testing.assert_allclose(again.mean(), profile.mean(), rtol=1e-12)
+        assert again.prior_mean == profile.prior_mean

@@ -159,10 +159,28 @@ class PreparedData:
         """(N, K + P) latent values (each dimension's transform applied; NaN = missing)."""
         return latent_values(self.raw_values(), self.transforms)
 
+    def fitted_latent(self) -> np.ndarray:
+        """(N, K + P) the latent values the likelihood uses: :meth:`latent` with the
+        dimensions of fewer than two different values masked (see :meth:`standardized`)."""
+        values = self.latent()
+        values[:, self.degenerate] = np.nan
+        return values
+
+    @cached_property
+    def degenerate(self) -> np.ndarray:
+        """(K + P,) bool, read-only: dimensions with fewer than two different observed values,
+        which the likelihood leaves out (:func:`~skillinfer_bayes.data.checks.
+        degenerate_columns`)."""
+        flags = degenerate_columns(self.raw_values())
+        flags.flags.writeable = False
+        return flags
+
     def log_jacobian(self) -> np.ndarray:
-        """(N,) each entity's ``sum_k log g_k'(x_ik)`` over its observed values: what turns
-        the latent log-likelihood into the log-likelihood of the data themselves."""
-        values = self.raw_values()
+        """(N,) each entity's ``sum_k log g_k'(x_ik)`` over its observed values (of the
+        dimensions the likelihood uses): what turns the latent log-likelihood into the
+        log-likelihood of the data themselves."""
+        values = np.array(self.raw_values(), dtype=float)  # a copy: masked below
+        values[:, self.degenerate] = np.nan
         total = np.zeros(len(values))
         for k, transform in enumerate(self.transforms):
             observed = ~np.isnan(values[:, k])
@@ -209,8 +227,7 @@ class PreparedData:
         :func:`prepare` would (its own min-max scaling with ``normalize``)."""
         matrix = validate_scores(df)
         if self.scaling is not None:
-            lo, hi = matrix.min(), matrix.max()
-            matrix = (matrix - lo) / (hi - lo)
+            matrix = (matrix - matrix.min()) / normalizing_ranges(matrix)
         return matrix
 
     def data_hash(self) -> str:
@@ -278,11 +295,10 @@ def prepare(
     matrix = validate_scores(scores)
     scaling = None
     fitted = matrix
-    if normalize:  # a benchmark with one distinct score keeps its units (range 1, as skillinfer)
-        lo, hi = matrix.min(), matrix.max()
-        span = (hi - lo).where(hi > lo, 1.0)
-        scaling = pd.DataFrame({"min": lo, "range": span})
-        fitted = (matrix - lo) / span
+    if normalize:
+        lo = matrix.min()
+        scaling = pd.DataFrame({"min": lo, "range": normalizing_ranges(matrix)})
+        fitted = (matrix - lo) / scaling["range"]
     check_scale(fitted)  # before any transform is estimated from these numbers
     transforms = resolve_transforms(transform, bounds, matrix, scaling)
     if covariate_frame is not None:
@@ -293,6 +309,32 @@ def prepare(
     if labels is not None:
         labels = pd.Series(labels.to_numpy(), index=matrix.index, name="group")
     return PreparedData.from_fitted(matrix, scaling, labels, transforms, covariate_frame)
+
+
+def normalizing_ranges(matrix: pd.DataFrame) -> pd.Series:
+    """The range each benchmark is divided by under ``normalize=True``: its max - min, or, for
+    a benchmark with fewer than two different scores (which has no range), the width of its
+    kind of scale (100 for a score within 0-100, 1 within 0-1:
+    :func:`~skillinfer_bayes.data.transforms.scale_kind`), else the median range of the
+    others, so that its normalized scale is comparable with theirs.
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"a": [10.0, 60.0, 90.0], "b": [55.0, np.nan, np.nan],
+    ...                       "c": [1210.0, np.nan, 1210.0]})
+    >>> normalizing_ranges(table).tolist()
+    [80.0, 100.0, 80.0]
+    """
+    lo, hi = matrix.min(), matrix.max()
+    span = (hi - lo).astype(float)
+    flat = ~(hi > lo)
+    if flat.any():
+        others = span[~flat]
+        fallback = float(others.median()) if len(others) else 1.0
+        for name in span.index[flat]:
+            kind = scale_kind(matrix[name].to_numpy(dtype=float))
+            span[name] = kind[1] - kind[0] if kind is not None else fallback
+    return span
 
 
 #: The prior scale of a logit-scale dimension whose data cannot tell its spread (one score,

@@ -115,9 +115,14 @@ def factor_basis(data, K: int, n_factors: int) -> np.ndarray:
     if not (is_rows(data) and not np.all(data[1])):  # complete rows or pattern statistics
         return principal_basis(data, K)
     values, mask = data
-    estimate = fit_factor_em(np.where(mask > 0, values, np.nan), n_factors,
-                             max_iter=GAUGE_EM_ITERATIONS, tol=1e-6)
-    top = np.linalg.svd(estimate.loadings, full_matrices=False)[0]
+    observed = np.where(mask > 0, values, np.nan)
+    # a column of fewer than 2 scores (a benchmark the likelihood leaves out) loads on nothing
+    used = (~np.isnan(observed)).sum(axis=0) >= 2
+    estimate = fit_factor_em(observed[:, used], n_factors, max_iter=GAUGE_EM_ITERATIONS,
+                             tol=1e-6)
+    loadings = np.zeros((K, estimate.loadings.shape[1]))
+    loadings[used] = estimate.loadings
+    top = np.linalg.svd(loadings, full_matrices=False)[0]
     complement = np.linalg.eigh(np.eye(K) - top @ top.T)[1][:, n_factors:]
     basis = np.column_stack([top, complement])
     signs = np.sign(basis[np.argmax(np.abs(basis), axis=0), np.arange(K)])

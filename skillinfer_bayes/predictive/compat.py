@@ -391,8 +391,9 @@ class SkillinferProfileNames:
             benchmark), ``n_observations``, ``observed_features``, ``observations``
             (``{benchmark: score}`` in observation order) and ``noise`` (the sd of each latent
             dimension, benchmarks then covariates, as a list); and what ties it to its
-            population: ``benchmark_names``, ``latent_names``, ``group`` and
-            ``population_id`` (the fit's data hash and posterior draws:
+            population: ``benchmark_names``, ``latent_names``, ``group``, ``prior_mean``
+            (the means a ``prior_mean=`` or ``prior_entity=`` profile started from, else
+            ``None``) and ``population_id`` (the fit's data hash and posterior draws:
             :func:`~skillinfer_bayes.predictive.composites.population_id`), with
             ``skillinfer_bayes_version``.
 
@@ -418,6 +419,7 @@ class SkillinferProfileNames:
             "benchmark_names": list(self.benchmark_names),
             "latent_names": list(self.latent_names),
             "group": self.group,
+            "prior_mean": self.prior_mean,
             "population_id": population_id(self.population),
             "skillinfer_bayes_version": __version__,
         }
@@ -484,7 +486,9 @@ class SkillinferProfileNames:
         if isinstance(noise, Sequence) and not isinstance(noise, str) and \
                 len(noise) == len(population.latent_names) != len(fitted):
             noise = dict(zip(population.latent_names, noise))  # covariates' noise included
-        profile = population.profile(noise=noise, group=data.get("group"))
+        prior_mean = data.get("prior_mean")  # a profile started from other means
+        profile = population.profile(noise=noise, group=data.get("group"),
+                                     prior_mean=None if not prior_mean else pd.Series(prior_mean))
         observations = data.get("observations") or {}
         if isinstance(observations, list):  # skillinfer's list of scored Skills
             observations = {s.name: s.score for s in observations}

@@ -74,6 +74,7 @@ class Profile(SkillinferProfileNames):
         noise: float | np.ndarray,
         components: ComponentDraws | None = None,
         group: str | None = None,
+        prior_mean: Mapping[str, float] | None = None,
     ) -> None:
         self.population = population
         #: The latent dimensions: the benchmarks, then the covariates (observable, predicted
@@ -85,6 +86,9 @@ class Profile(SkillinferProfileNames):
         self._noise.flags.writeable = False
         #: The fitted group this entity belongs to (``None``: population level).
         self.group = group
+        #: The prior means this profile started from (``Population.profile(prior_mean=...)``
+        #: or ``prior_entity=``), ``{benchmark: score}``; ``None``: the population's.
+        self.prior_mean = None if prior_mean is None else dict(prior_mean)
         #: The posterior's components this profile conditions (:class:`ComponentDraws`).
         self.components = (population.predictive_components() if components is None
                            else components)
@@ -826,7 +830,8 @@ class Profile(SkillinferProfileNames):
         >>> profile.n_observations, what_if.n_observations
         (1, 2)
         """
-        new = Profile(self.population, self.noise, self.components, self.group)
+        new = Profile(self.population, self.noise, self.components, self.group,
+                      self.prior_mean)
         new._observed = dict(self._observed)
         new._latent_inputs = dict(self._latent_inputs)
         new._moments = self._moments
@@ -863,7 +868,7 @@ def value_within_bounds(name: str, transform, value: float,
     ValueError: Observed a = -1.6 is outside its bounds [0, 100] (given when the population ...
     """
     lower, upper = transform.bounds
-    if lower <= value <= upper:
+    if lower <= value <= upper or transform.name == "log":  # (a log's domain: checked later)
         return value
     span = upper - lower
     far = value < lower - span or value > upper + span  # on another scale altogether

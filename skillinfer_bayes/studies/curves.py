@@ -94,7 +94,7 @@ def evaluation_curve(
     benchmark for it (``"most_informative"``: the largest expected reduction of the summed
     predictive variance of the unobserved benchmarks; ``"most_uncertain"``: the largest
     predictive sd; ``"random"``: a seeded random unobserved one), its true score is
-    observed, and the predictive is scored. With transformed benchmarks (the default copula)
+    observed, and the predictive is scored. With transformed benchmarks (the default "auto")
     the rules rank as :meth:`Profile.most_uncertain` and :meth:`Profile.most_informative` do
     (sds on the scores' scale; variance reduction on the latent scale) and the metrics are
     those of the predictive on the scores' scale (:func:`~skillinfer_bayes.studies.

@@ -60,7 +60,7 @@ def held_out_evaluation(
     random stream). Differences: ``calibration_coverage`` is the share of unobserved scores in
     the exact central 90% interval of the predictive mixture (skillinfer: ``mean +- 1.645 sd``
     of its Gaussian) and ``mean_log_likelihood`` is the mean log density of the mixture.
-    With transformed benchmarks (the default copula) each refit estimates the same kinds of
+    With transformed benchmarks (the default "auto") each refit estimates the same kinds of
     transforms, with the same bounds, from its own rows; a noisy observation is clipped to its
     benchmark's bounds; the ``"kalman"`` mean, coverage and log density are those of the
     predictive on the scores' scale (:func:`~skillinfer_bayes.studies.scoring.
