@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from skillinfer_bayes.data.checks import split_covariates, split_groups, validate_scores
+from skillinfer_bayes.data.transforms import resolve_transforms
 
 #: Test models per replication in small-population studies.
 SMALL_POPULATION_TEST_MODELS = 100
@@ -56,12 +57,23 @@ def protocol_table(
     >>> matrix, _, cov, spec = protocol_table(df, covariates={"size": "log"})
     >>> list(matrix.columns), cov["size"].tolist(), spec
     (['a', 'b'], [7.0, nan], {'size': 'log'})
+    >>> protocol_table(df.assign(size=[0.0, 8.0, 5.0]), covariates={"size": "log"})
+    Traceback (most recent call last):
+    ...
+    ValueError: transform 'log' of covariate 'size' needs positive values; it has 0 (on the ...
     """
     scores, cov, spec = split_covariates(df, covariates)
     matrix, labels = complete_rows(scores, groups)
     if cov is None:
         return matrix, labels, None, spec
     keep = validate_scores(split_groups(scores, groups)[0]).notna().all(axis=1).to_numpy()
+    try:  # the held-out rows are checked as strictly as the fitted ones will be
+        resolve_transforms(spec, None, cov[keep], what="covariate")
+    except ValueError as err:
+        raise ValueError(
+            f"{err} The protocol holds out rows of this table, so every row's covariates must "
+            "be valid: write an unknown value as NaN (e.g. df['params_b'].replace(0, np.nan))."
+        ) from None
     return matrix, labels, cov[keep], spec
 
 

@@ -230,3 +230,17 @@ def test_a_large_mixtures_crps_draws_each_entitys_pairs_from_its_weights():
                                    np.tile(sds.T, 400), pairs=pairs,
                                    weights=big.weights[:, None, :])["crps"]
     assert abs(np.mean(former - reference)) > 5 * abs(np.mean(got - reference))
+
+
+def test_evaluate_checks_the_held_out_rows_covariates_before_fitting():
+    # issue 32, item 2: a held-out model with params_b = 0 under a log covariate gave NaN and
+    # -inf metrics; every row is now checked as the fitted ones are, before any fit
+    import pandas as pd
+
+    rng = np.random.default_rng(12)
+    df = pd.DataFrame({"a": rng.normal(50, 10, 60), "b": rng.normal(30, 5, 60),
+                       "params_b": rng.uniform(1, 70, 60)})
+    df.loc[7, "params_b"] = 0.0  # an unknown size written as 0
+    with pytest.raises(ValueError, match=r"covariate 'params_b' needs positive values; it has "
+                                         r"0 .*write an unknown value as NaN"):
+        sib.evaluate(df, covariates={"params_b": "log"}, random_seed=0, progressbar=False)
