@@ -384,3 +384,17 @@ def test_evaluation_curves_of_a_mixture_score_one_predictive_alike_under_every_r
     assert len(first) == len(curve.steps["rule"].unique()) > 1
     assert np.allclose(first["crps"], first["crps"].iloc[0], rtol=1e-12)
     assert (curve.steps.groupby("rule")["crps_all"].apply(lambda c: c.iloc[-1] < c.iloc[0])).all()
+
+
+def test_too_many_components_for_the_rows_advises_fewer_components():
+    # issue 32, item 8: 8 components on 12 rows failed r_hat and were told to run more draws
+    from skillinfer_bayes.inference.diagnostics import problems
+
+    summary = {"divergences": 0, "chains": 4, "max_r_hat": 1.30, "max_r_hat_components": 1.4,
+               "n_components": 8, "n_entities": 12, "dimensions": 3, "chain_mean_lp": [],
+               "chain_lp_sd": 1.0, "min_ess_bulk": 4000.0, "min_ess_tail": 4000.0}
+    (message,) = problems(summary)
+    assert "8 components are too many for 12 entities" in message
+    assert "fit at most 3 components; more draws will not help" in message
+    enough = {**summary, "n_entities": 4000}
+    assert "Run more tune and draws" in problems(enough)[0]

@@ -208,7 +208,28 @@ def summarize(idata: az.InferenceData) -> dict:
         switched = getattr(idata, "attrs", {}).get("label_switched_fraction")
         if switched is not None:
             summary["label_switched_fraction"] = float(switched)
+        rows = getattr(idata, "attrs", {}).get("n_entities")
+        if rows is not None:
+            summary["n_entities"] = int(rows)
+            summary["dimensions"] = int(posterior.sizes["benchmark"])
     return summary
+
+
+def too_many_components(summary: dict) -> bool:
+    """Whether a mixture has fewer rows than its components' covariances need: fewer than
+    ``C (K + 1)`` entities for C components of K dimensions (a full-rank covariance of each
+    needs K + 1 rows).
+
+    Examples
+    --------
+    >>> too_many_components({"n_components": 8, "n_entities": 12, "dimensions": 3})
+    True
+    >>> too_many_components({"n_components": 2, "n_entities": 300, "dimensions": 6})
+    False
+    """
+    if "n_components" not in summary or "n_entities" not in summary:
+        return False
+    return summary["n_entities"] < summary["n_components"] * (summary["dimensions"] + 1)
 
 
 def problems(summary: dict) -> list[str]:
@@ -234,6 +255,14 @@ def problems(summary: dict) -> list[str]:
                 f"log density per chain: {lp}), i.e. different clusterings of the population. "
                 f"Fit fewer than {summary['n_components']} components, or run more tune and "
                 "draws."
+            )
+        elif mixture and too_many_components(summary):
+            C, N, K = summary["n_components"], summary["n_entities"], summary["dimensions"]
+            found.append(
+                f"max r_hat = {summary['max_r_hat']:.3f} > {MAX_RHAT}: the chains disagree, "
+                f"and {C} components are too many for {N} entities (each component's "
+                f"covariance of {K} dimensions needs {K + 1} rows): fit at most "
+                f"{max(1, N // (K + 1))} components; more draws will not help."
             )
         else:
             found.append(
