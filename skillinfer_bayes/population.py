@@ -19,7 +19,6 @@ from skillinfer_bayes.data.checks import (
     check_level,
     check_noise,
     check_seed,
-    degenerate_columns,
 )
 from skillinfer_bayes.data.prepared import PreparedData, latent_values, prepare, score_values
 from skillinfer_bayes.data.sufficient_stats import pointwise_loglik
@@ -32,11 +31,7 @@ from skillinfer_bayes.inference.model_choice import elpd_difference, significant
 from skillinfer_bayes.models.factor import LOADINGS_VAR, SPECIFIC_SD_VAR
 from skillinfer_bayes.models.mixture import WEIGHTS_VAR, mixture_moments
 from skillinfer_bayes.models.priors import Prior
-from skillinfer_bayes.predictive.compat import (
-    PLUG_IN_ATTR,
-    SkillinferPopulationNames,
-    skillinfer_covariance,
-)
+from skillinfer_bayes.predictive.compat import SkillinferPopulationNames, skillinfer_covariance
 from skillinfer_bayes.predictive.components import ComponentDraws
 from skillinfer_bayes.predictive.conditioning import noise_from_sds
 from skillinfer_bayes.predictive.prior_predictive import sample_prior_predictive
@@ -1004,9 +999,9 @@ class Population(SkillinferPopulationNames):
             sd = np.sqrt(np.diagonal(self.Sigma_draws, axis1=1, axis2=2)).mean(axis=0)[:K]
             if self.data.transformed:  # transformed benchmarks: the observed scores' sd
                 values = self.matrix.to_numpy(dtype=float)
-                degenerate = degenerate_columns(values)
+                fitted = ~self.data.degenerate[:K]
                 observed_sd = self.data.scale[:K] / self.data.noise_slopes[:K]
-                observed_sd[~degenerate] = np.nanstd(values[:, ~degenerate], axis=0, ddof=1)
+                observed_sd[fitted] = np.nanstd(values[:, fitted], axis=0, ddof=1)
                 identity = np.array([t.name == "identity" for t in self.data.transforms[:K]])
                 sd = np.where(identity, sd, observed_sd)
             # covariates are known exactly
@@ -1079,18 +1074,11 @@ class Population(SkillinferPopulationNames):
         loadings = scale[:, None] * post[LOADINGS_VAR].values.reshape(-1, K,
                                                                       post.sizes["factor"])
         specific = (scale * post[SPECIFIC_SD_VAR].values.reshape(-1, K)) ** 2
-        flat = self._left_out()
+        flat = self.data.degenerate
         if flat.any():  # a left-out dimension: all its variance specific, no loading
             specific = np.where(flat, np.diagonal(Sigma, axis1=1, axis2=2), specific)
             loadings = np.where(flat[None, :, None], 0.0, loadings)
         return ComponentDraws.factor(mu, loadings, specific, self._decoupled(Sigma))
-
-    def _left_out(self) -> np.ndarray:
-        """(K + P,) bool: the dimensions the likelihood left out (none for a plug-in
-        population, which has no likelihood: its one row is the given mean)."""
-        if self.idata.attrs.get(PLUG_IN_ATTR):
-            return np.zeros(len(self.latent_names), dtype=bool)
-        return self.data.degenerate
 
     def _decoupled(self, Sigma: np.ndarray) -> np.ndarray:
         """``Sigma`` (..., K, K) with the covariances between a dimension the likelihood left
@@ -1099,7 +1087,7 @@ class Population(SkillinferPopulationNames):
         Its correlations are the prior's alone, whose sign no score tells: conditioning on
         them would only spread the other predictions across draws, so in the predictive such
         a benchmark is independent of every other (its variance kept)."""
-        flat = self._left_out()
+        flat = self.data.degenerate
         if not flat.any():
             return Sigma
         keep = ~(flat[:, None] | flat[None, :]) | np.eye(len(flat), dtype=bool)

@@ -217,3 +217,10 @@ def test_a_factor_model_of_a_sparse_table_with_a_benchmark_of_one_score(fake_sam
                                         random_seed=0, **FAKE)
     table = pop.profile().observe("new_1", 70.0).observe("b0", 40.0).predict()
     assert np.isfinite(table[["mean", "lower", "upper"]].to_numpy()).all()
+
+
+def test_noise_kinds_must_name_every_benchmark():
+    from skillinfer_bayes.predictive.conditioning import noise_from_sds
+
+    with pytest.raises(ValueError, match="2 scale kinds for 3 benchmarks"):
+        noise_from_sds(np.array([1.0, 2.0, 3.0]), [None, None])

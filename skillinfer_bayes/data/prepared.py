@@ -168,10 +168,12 @@ class PreparedData:
 
     @cached_property
     def degenerate(self) -> np.ndarray:
-        """(K + P,) bool, read-only: dimensions with fewer than two different observed values,
-        which the likelihood leaves out (:func:`~skillinfer_bayes.data.checks.
-        degenerate_columns`)."""
-        flags = degenerate_columns(self.raw_values())
+        """(K + P,) bool, read-only: the dimensions the likelihood leaves out, in no pattern of
+        :attr:`stats` (those with fewer than two different observed values:
+        :func:`~skillinfer_bayes.data.checks.degenerate_columns`)."""
+        flags = np.ones(len(self.center), dtype=bool)
+        for pattern in self.stats:
+            flags[pattern.observed] = False
         flags.flags.writeable = False
         return flags
 
@@ -220,7 +222,7 @@ class PreparedData:
         """(N, K) standardized latent scores ``(z - center) / scale`` that the model is fitted
         to (NaN = missing): a dimension with fewer than two different values is left out of
         the likelihood (all NaN here; see :func:`latent_scales`)."""
-        return _fitted_values(self.latent(), self.center, self.scale)
+        return (self.fitted_latent() - self.center) / self.scale
 
     def scale_like(self, df: pd.DataFrame) -> pd.DataFrame:
         """A table with this data's benchmarks, validated and put on the fitted scale the way

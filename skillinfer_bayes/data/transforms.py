@@ -365,15 +365,12 @@ def auto_bounds(values) -> tuple[float, float] | None:
     >>> auto_bounds([2e-9, 3e-9, 5e-9]) is None  # not proportions: a scale of its own
     True
     """
-    values = np.asarray(values, dtype=float)
-    observed = values[~np.isnan(values)]
-    if not len(observed):
+    kind = scale_kind(values)  # the narrowest range that holds them: a wider one asks more
+    if kind is None:
         return None
-    low, high = observed.min(), observed.max()
-    for lower, upper in AUTO_BOUNDS:
-        if low >= lower and high <= upper and high - low >= AUTO_MIN_SPREAD * (upper - lower):
-            return lower, upper
-    return None
+    values = np.asarray(values, dtype=float)
+    spread = np.ptp(values[~np.isnan(values)])
+    return kind if spread >= AUTO_MIN_SPREAD * (kind[1] - kind[0]) else None
 
 
 def scale_kind(values) -> tuple[float, float] | None:

@@ -160,7 +160,18 @@ def task_weights(task_vector: Task | Mapping | Sequence[float] | np.ndarray,
 
 def check_same_fit(profiles: Mapping[str, Profile]) -> None:
     """Refuse profiles of different fits (their draws cannot share posterior draws), naming
-    the agents of each fit."""
+    the agents of each fit.
+
+    Examples
+    --------
+    >>> import skillinfer_bayes as sib
+    >>> one = sib.Population.from_covariance([[1.0]], ["a"], [0.0])
+    >>> other = sib.Population.from_covariance([[2.0]], ["a"], [0.0])
+    >>> check_same_fit({"x": one.profile(), "y": other.profile()})
+    Traceback (most recent call last):
+    ...
+    ValueError: These profiles come from 2 different populations (fits): ['x']; ['y']. ...
+    """
     by_fit: dict[str, list[str]] = {}
     for name, profile in profiles.items():
         by_fit.setdefault(population_id(profile.population), []).append(str(name))

@@ -891,7 +891,17 @@ def value_within_bounds(name: str, transform, value: float,
 def warn_beyond_bound(label: str, name: str, transform, value: float,
                       stacklevel: int = 4) -> None:
     """The :class:`~skillinfer_bayes.OutOfBoundsWarning` of a value beyond an inferred bound,
-    read as a score on it (``label``: what the value is, e.g. ``"Observed BBH"``)."""
+    read as a score on it (``label``: what the value is, e.g. ``"Observed BBH"``).
+
+    Examples
+    --------
+    >>> from skillinfer_bayes.data.transforms import Logit
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     warn_beyond_bound("Observed a", "a", Logit(0.0, 100.0, inferred=True), -1.6)
+    >>> str(caught[0].message)[:50]
+    'Observed a = -1.6 lies beyond its bound 0, which w'
+    """
     lower, upper = transform.bounds
     bound = lower if value < lower else upper
     warnings.warn(
