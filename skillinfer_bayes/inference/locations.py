@@ -106,6 +106,6 @@ def clear_cache() -> dict:
     if folder.is_dir():
         for path in _cached_fits(folder):
             path.unlink(missing_ok=True)
-        if _owned_compiled_files(folder) or (folder / COMPILED_FOLDER / MARKER).is_file():
+        if (folder / COMPILED_FOLDER / MARKER).is_file():  # the package's own folder only
             shutil.rmtree(folder / COMPILED_FOLDER, ignore_errors=True)
     return contents

@@ -232,12 +232,22 @@ class Profile(SkillinferProfileNames):
         return len(self._observed)
 
     # ------------------------------------------------------------------ predictive
-    def _latent_observations(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Observed indices, their latent values and the (K,) latent noise variances.
+    def latent_observations(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """What every prediction conditions on: the observed indices (in observation order),
+        their values on the latent scale and the (K,) latent noise variances (public for
+        :mod:`~skillinfer_bayes.predictive.composites`, which draws from the same
+        conditional).
 
         A score x observed with noise sd r is the latent value g(x) with noise sd g' r, the
         transform's slope at the benchmark's median score
-        (:meth:`~skillinfer_bayes.data.prepared.PreparedData.noise_slopes`).
+        (:meth:`~skillinfer_bayes.data.prepared.PreparedData.noise_slopes`); a score beyond an
+        inferred bound enters as the bound.
+
+        Examples
+        --------
+        >>> idx, latent, noise_var = pop.profile().observe("BBH", 55.93).latent_observations()
+        >>> idx.tolist(), latent.shape, noise_var.shape
+        ([1], (1,), (6,))
         """
         idx = np.fromiter(self._latent_inputs, dtype=int, count=len(self._latent_inputs))
         vals = np.fromiter(self._latent_inputs.values(), dtype=float, count=len(idx))
@@ -246,23 +256,9 @@ class Profile(SkillinferProfileNames):
         latent = latent_values(vals, [self.transforms[j] for j in idx])
         return idx, latent, self._noise_var
 
-    def latent_observations(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """What every prediction conditions on: the observed indices (in observation order),
-        their values on the latent scale and the (K,) latent noise variances (public for
-        :mod:`~skillinfer_bayes.predictive.composites`, which draws from the same
-        conditional).
-
-        Examples
-        --------
-        >>> idx, latent, noise_var = pop.profile().observe("BBH", 55.93).latent_observations()
-        >>> idx.tolist(), latent.shape, noise_var.shape
-        ([1], (1,), (6,))
-        """
-        return self._latent_observations()
-
     def _conditioned(self, full_cov: bool = False) -> ConditionedMixture:
         """The components conditioned on the observations (on the latent scale)."""
-        idx, latent, noise_var = self._latent_observations()
+        idx, latent, noise_var = self.latent_observations()
         return condition_components(self.components, idx, latent, noise_var, full_cov)
 
     def _conditional(self) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
@@ -574,7 +570,7 @@ class Profile(SkillinferProfileNames):
         draws = self.components
         if draws.n_components == 1:
             chosen = draws.subset(rng.integers(draws.n_draws, size=n))
-            out = condition_components(chosen, *self._latent_observations(), full_cov=True)
+            out = condition_components(chosen, *self.latent_observations(), full_cov=True)
             means, covs = out.means, out.cov
         else:  # a component of a uniformly drawn posterior draw, by its conditional weight
             out = self._conditioned(full_cov=True)
