@@ -35,7 +35,12 @@ from skillinfer_bayes.predictive.compat import SkillinferPopulationNames, skilli
 from skillinfer_bayes.predictive.components import ComponentDraws
 from skillinfer_bayes.predictive.conditioning import noise_from_sds
 from skillinfer_bayes.predictive.prior_predictive import sample_prior_predictive
-from skillinfer_bayes.predictive.profile import Profile, value_within_bounds, warn_beyond_bound
+from skillinfer_bayes.predictive.profile import (
+    Profile,
+    value_within_bounds,
+    warn_beyond_bound,
+    warn_out_of_population,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -1206,7 +1211,9 @@ class Population(SkillinferPopulationNames):
     def _prior_mean_within_bounds(self, start: np.ndarray) -> np.ndarray:
         """A prior mean checked against each benchmark's bounds as an observation is
         (:func:`~skillinfer_bayes.predictive.profile.value_within_bounds`): beyond given
-        bounds an error, beyond inferred ones the bound, with a warning."""
+        bounds an error, beyond inferred ones the bound, with a warning (and beyond the
+        population's range a warning, :func:`~skillinfer_bayes.predictive.profile.
+        warn_out_of_population`)."""
         start = start.copy()
         K = len(self.benchmark_names)
         for j in np.flatnonzero(~np.isnan(start)):
@@ -1219,6 +1226,9 @@ class Population(SkillinferPopulationNames):
             if inside != start[j]:
                 warn_beyond_bound(f"prior_mean of {name}", name, transform, float(start[j]))
                 start[j] = inside
+            else:
+                warn_out_of_population(name, transform, inside, tuple(self.score_range[:, j]),
+                                       float(self.data.scale[j]), label="prior_mean of")
         return start
 
     # ------------------------------------------------------------------ display

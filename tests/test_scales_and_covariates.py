@@ -67,7 +67,9 @@ def test_predictions_stay_in_bounds_and_covariates_are_observed_not_predicted(fa
     pop = sib.Population.from_dataframe(df, normalize=False, random_seed=0, **SPEC, **FAKE)
     assert "logit (0 to 100): a, b; covariate, log: size" in str(pop)
     assert "+ 1 covariate(s)" in repr(pop)
-    profile = pop.profile().observe("a", 99.0).observe("size", float(df["size"].median()))
+    with pytest.warns(sib.OutOfRangeWarning, match=r"Observed a = 99 .* above its highest"):
+        profile = pop.profile().observe("a", 99.0)  # near the bound: intervals stay inside
+    profile.observe("size", float(df["size"].median()))
     table = profile.predict(level=0.99)
     assert list(table.index) == ["a", "b"]
     assert list(table.columns) == ["mean", "median", "std", "lower", "upper", "observed",
@@ -130,6 +132,11 @@ def test_bad_scales_and_covariates_get_clear_errors(fake_sampler):
         pop.profile().observe("a", 150.0)
     with pytest.warns(OutOfRangeWarning, match="Observed size = 1e"):
         pop.profile().observe("size", 1e6)
+    # a covariate just below the population's smallest: measured on its log scale
+    smallest = float(df["size"].min())
+    with pytest.warns(OutOfRangeWarning, match=rf"Observed size = {smallest / 2:g} .* latent sd "
+                                               r"below its lowest value \(transform 'log'\)"):
+        pop.profile().observe("size", smallest / 2)
 
 
 def test_the_protocol_scores_transformed_predictions_on_the_score_scale(fake_sampler,

@@ -105,12 +105,14 @@ def test_a_plug_in_population_predicts_everywhere_without_sampler_warnings(plug_
         assert profile.sample(5, random_seed=0).shape == (5, 3)
         assert profile.mean("b") == pytest.approx(float(table.loc["b", "mean"]))
         assert profile.most_informative(k=1)["benchmark"].tolist() in (["b"], ["c"])
-        profile.observe("c", 3.0 + 4 * 4.0)  # 4 sd away: inside the range with its slack
+        profile.observe("c", 3.0 + 2.5 * 4.0)  # 2.5 sd away: inside the nominal 3-sd range
         diagnostics = plug_in.diagnostics()
         assert diagnostics["ok"] and diagnostics["plug_in"] and diagnostics["problems"] == []
         assert "plug-in" in str(plug_in)
         assert plug_in.skill_vector("_population_mean").tolist() == MEAN.tolist()
-    with pytest.warns(sib.OutOfRangeWarning):
+    with pytest.warns(sib.OutOfRangeWarning, match=r"Observed c = 19 .* 1 latent sd above"):
+        plug_in.profile().observe("c", 3.0 + 4 * 4.0)  # 4 sd: beyond the nominal range
+    with pytest.warns(sib.OutOfRangeWarning, match="far outside"):
         plug_in.profile().observe("a", 1.0 + 20 * 2.0)
 
 

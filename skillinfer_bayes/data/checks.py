@@ -21,7 +21,8 @@ class UnknownBenchmarkError(KeyError):
 
 
 class OutOfRangeWarning(UserWarning):
-    """An observed score lies far outside the population's range."""
+    """An observed score (or covariate, or prior mean) lies outside the population's observed
+    range: the prediction extrapolates. The message says how far, in latent sds."""
 
 
 class OutOfBoundsWarning(OutOfRangeWarning):

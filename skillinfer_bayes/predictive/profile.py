@@ -34,8 +34,8 @@ from skillinfer_bayes.predictive.types import Skill
 if TYPE_CHECKING:
     from skillinfer_bayes.population import Population
 
-#: How far beyond the population's [min, max] (as a fraction of the range) an observation may
-#: lie before it triggers an :class:`OutOfRangeWarning`.
+#: Beyond the population's [min, max] by more than this fraction of the range, an observation's
+#: :class:`OutOfRangeWarning` also asks to check its scale.
 RANGE_TOLERANCE = 0.25
 
 #: Columns of :meth:`Profile.predict`: this library's, then skillinfer's names of the same
@@ -199,16 +199,10 @@ class Profile(SkillinferProfileNames):
         return value_within_bounds(name, self.transforms[j], value, scaling)
 
     def _warn_if_out_of_range(self, name: str, j: int, value: float) -> None:
+        """:func:`warn_out_of_population` for latent dimension ``j``."""
         lo, hi = (float(b) for b in self.population.score_range[:, j])
-        slack = RANGE_TOLERANCE * (hi - lo)
-        if hi > lo and not lo - slack <= value <= hi + slack:  # (one score: no range to judge)
-            warnings.warn(
-                f"Observed {name} = {value:g} is far outside the population's range "
-                f"[{lo:g}, {hi:g}]: check its scale (normalize=True expects [0, 1] scores); "
-                "predictions extrapolate the Gaussian model.",
-                OutOfRangeWarning,
-                stacklevel=3,
-            )
+        scale = float(self.population.standardization["scale"].iloc[j])
+        warn_out_of_population(name, self.transforms[j], value, (lo, hi), scale)
 
     @property
     def feature_names(self) -> list[str]:
@@ -917,3 +911,40 @@ def _benchmark_argument(benchmark, feature):
     if feature is None and benchmark is None:
         raise TypeError("Name a benchmark (by name or position).")
     return feature if benchmark is None else benchmark
+
+
+def warn_out_of_population(name: str, transform, value: float, score_range: tuple[float, float],
+                           latent_sd: float, label: str = "Observed") -> None:
+    """The :class:`~skillinfer_bayes.OutOfRangeWarning` of a value beyond the population's
+    observed range: how far out it lies is measured on the latent scale, in the population's
+    latent sds (``latent_sd``), where the model works and where a transform's steep tail can
+    turn a few points into many sds. Nothing happens inside the range or when the population
+    has a single value (no range to judge).
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from skillinfer_bayes.data.transforms import Log
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     warn_out_of_population("params_b", Log(), 0.5, (7.0, 70.0), 0.6)
+    >>> print(str(caught[0].message)[:92])
+    Observed params_b = 0.5 lies outside the population's range [7, 70]: 4.4 latent sd below its
+    """
+    lo, hi = score_range
+    if not hi > lo or lo <= value <= hi:
+        return
+    edge = lo if value < lo else hi
+    distance = abs(float(transform.forward(value) - transform.forward(edge))) / latent_sd
+    side = "below its lowest" if value < lo else "above its highest"
+    message = (
+        f"{label} {name} = {value:g} lies outside the population's range [{lo:g}, {hi:g}]: "
+        f"{distance:.2g} latent sd {side} value (transform {transform.name!r}). The prediction "
+        "extrapolates the model beyond the data it was fitted to, so its intervals may be too "
+        "narrow or misplaced."
+    )
+    slack = RANGE_TOLERANCE * (hi - lo)
+    if not lo - slack <= value <= hi + slack:
+        message += (" It is far outside the population's range: check its scale "
+                    "(normalize=True expects [0, 1] scores).")
+    warnings.warn(message, OutOfRangeWarning, stacklevel=4)

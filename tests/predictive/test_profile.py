@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -139,3 +141,23 @@ def test_observation_errors_are_clear_and_lose_nothing(leaderboard_pop):
 def test_far_out_of_range_observation_warns(leaderboard_pop):
     with pytest.warns(sib.OutOfRangeWarning, match="far outside the population's range"):
         leaderboard_pop.profile().observe("BBH", 0.56 * 1000)
+
+
+def test_an_observation_just_beyond_the_population_warns_with_its_latent_distance(
+        leaderboard_pop):
+    # issue 32: a score a little below the population's lowest (no 25% slack any more) warns,
+    # naming the benchmark, the value and how far out it lies in latent sds
+    lo = float(leaderboard_pop.score_range[0, 1])  # BBH's lowest score
+    scale = float(leaderboard_pop.standardization["scale"].iloc[1])
+    transform = leaderboard_pop.data.transforms[1]
+    below = 0.9 * lo
+    distance = float(transform.forward(lo) - transform.forward(below)) / scale
+    with pytest.warns(sib.OutOfRangeWarning,
+                      match=rf"Observed BBH = {below:g} lies outside the population's range "
+                            rf"\[{lo:g}, .*\]: {distance:.2g} latent sd below its lowest"):
+        leaderboard_pop.profile().observe("BBH", below)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # inside the range: silent
+        leaderboard_pop.profile().observe("BBH", lo)
+    with pytest.warns(sib.OutOfRangeWarning, match=r"prior_mean of BBH = .* below its lowest"):
+        leaderboard_pop.profile(prior_mean=pd.Series({"BBH": below}))
