@@ -15,6 +15,13 @@ Methods:
   have visible (root mean squared difference, at least ``KNN_MIN_OVERLAP`` in common) that know
   the hidden benchmark; the predictive is a normal with their inverse-distance weighted mean
   and sd (their spread, floored at 5% of the benchmark's sd).
+
+A baseline cannot predict a benchmark that a fold left with fewer than two visible scores
+(it has no sd): those cells are missing predictions, counted in the summary's ``n_missing``
+and left out of its metrics (:meth:`~skillinfer_bayes.studies.scoring.EvaluationResult.
+aggregate`). The hiding never leaves ``"bayes"`` short silently: a fold whose visible table
+its fit would refuse is an error before any sampling that names the hiding
+(:func:`check_fold`).
 - ``"em"``: the plug-in factor analysis of rank ``em_factors`` fitted by EM to the visible
   cells (:mod:`~skillinfer_bayes.models.factor_em`), conditioned on each entity's visible
   scores: the Bayesian factor model's reference without parameter uncertainty.
@@ -37,6 +44,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from skillinfer_bayes.data.checks import check_level, check_seed, validate_scores
+from skillinfer_bayes.data.prepared import prepare
 from skillinfer_bayes.data.transforms import DEFAULT_BOUNDS, DEFAULT_TRANSFORM
 from skillinfer_bayes.inference.fitting import SamplerConfig
 from skillinfer_bayes.models.factor import check_n_factors
@@ -113,6 +121,56 @@ def hide_cells(known: np.ndarray, hide_fraction: float, min_known: int,
     return hidden
 
 
+def visible_moments(visible: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(K,) mean and sd of each benchmark's visible scores; NaN (quietly) where fewer than
+    one / two are visible.
+
+    Examples
+    --------
+    >>> visible_moments(np.array([[1.0, 2.0, np.nan], [3.0, np.nan, np.nan]]))[1].tolist()
+    [1.4142135623730951, nan, nan]
+    """
+    count = (~np.isnan(visible)).sum(axis=0)
+    total = np.nansum(visible, axis=0)
+    mean = np.where(count > 0, total / np.maximum(count, 1), np.nan)
+    squares = np.nansum((visible - mean) ** 2, axis=0)
+    sd = np.where(count > 1, np.sqrt(squares / np.maximum(count - 1, 1)), np.nan)
+    return mean, sd
+
+
+def check_fold(X: np.ndarray, hidden: np.ndarray, names: Sequence[str], index: pd.Index,
+               fold: int, transform=DEFAULT_TRANSFORM, bounds=DEFAULT_BOUNDS) -> None:
+    """Prepare fold ``fold``'s visible table as its fit would; an error there is the hiding's
+    doing (the whole table was valid), so it is raised again naming the hiding, the
+    benchmarks it thinned and the fix.
+
+    Examples
+    --------
+    >>> X = np.arange(12.0).reshape(6, 2) + np.array([[0.0], [3.0], [1.0], [7.0], [2.0], [5.0]])
+    >>> hidden = np.zeros((6, 2), dtype=bool)
+    >>> hidden[:2, 1] = True
+    >>> check_fold(X, hidden, ["a", "b"], pd.RangeIndex(6), 0, transform="copula")
+    Traceback (most recent call last):
+    ...
+    ValueError: The cell protocol's fold 0 hid cells that its fit needs: ...
+    """
+    visible = pd.DataFrame(np.where(hidden, np.nan, X), columns=list(names), index=index)
+    try:
+        prepare(visible, normalize=False, transform=transform, bounds=bounds)
+    except ValueError as err:
+        known, left = (~np.isnan(X)).sum(axis=0), (~np.isnan(visible.to_numpy())).sum(axis=0)
+        thinned = np.flatnonzero(left < known)
+        named = [k for k in thinned if f"'{names[k]}'" in str(err)]  # the ones it is about
+        thinned = [f"{names[k]} ({left[k]} of {known[k]} known scores visible)"
+                   for k in (named or thinned)]
+        raise ValueError(
+            f"The cell protocol's fold {fold} hid cells that its fit needs: {err} The hiding "
+            f"left {', '.join(thinned)}. Hide fewer cells (a smaller hide_fraction, or a larger "
+            "min_known=: entities with fewer known scores are never hidden from) or follow the "
+            "fit's advice above."
+        ) from err
+
+
 def knn_moments(visible: np.ndarray, i: int, hidden: np.ndarray,
                 sd: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The k-nearest-neighbour predictive mean and sd of entity ``i``'s ``hidden`` benchmarks
@@ -136,6 +194,9 @@ def knn_moments(visible: np.ndarray, i: int, hidden: np.ndarray,
     means, sds = np.empty(len(hidden)), np.empty(len(hidden))
     for n, j in enumerate(hidden):
         candidates = np.flatnonzero(np.isfinite(dist) & ~np.isnan(visible[:, j]))
+        if not np.isfinite(sd[j]):  # fewer than 2 visible scores: no floor, no prediction
+            means[n] = sds[n] = np.nan
+            continue
         if len(candidates) == 0:  # no neighbour knows it: the benchmark's mean
             means[n], sds[n] = np.nanmean(visible[:, j]), sd[j]
             continue
@@ -243,6 +304,8 @@ def evaluate_cells(
     config = sampler_config or SamplerConfig()
     pops = [None] * folds
     if "bayes" in methods:
+        for f, h in enumerate(hidden):  # before any sampling: a fold the hiding left unfittable
+            check_fold(X, h, names, matrix.index, f, transform, bounds)
         jobs = [dict(df=pd.DataFrame(np.where(h, np.nan, X), columns=names,
                                      index=matrix.index),
                      normalize=False, prior=prior, sampler_config=config,
@@ -256,7 +319,7 @@ def evaluate_cells(
                desc="evaluate (cells): predicting", unit="method")
     for f, (h, pop) in enumerate(zip(hidden, pops)):
         visible = np.where(h, np.nan, X)
-        mean, sd = np.nanmean(visible, axis=0), np.nanstd(visible, axis=0, ddof=1)
+        mean, sd = visible_moments(visible)
         rows = np.flatnonzero(h.any(axis=1))
         for method in methods:
             # the fold's predictive, shared by its entities (each has its own observed set)
@@ -274,6 +337,11 @@ def evaluate_cells(
             parts = []
             for i in rows:
                 seen, unseen = np.flatnonzero(~np.isnan(visible[i])), np.flatnonzero(h[i])
+                if method in ("mean", "knn"):
+                    # a benchmark with fewer than 2 visible scores has no sd: its cells are
+                    # missing predictions, and observing it tells these diagonal baselines
+                    # nothing (so it is not conditioned on)
+                    seen = seen[np.isfinite(sd[seen])]
                 if method == "knn":  # its own neighbours: a normal per entity
                     m, s = knn_moments(visible, i, unseen, sd)
                     full_m, full_s = mean.copy(), sd.copy()

@@ -75,9 +75,19 @@ class EvaluationResult:
     fits: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def aggregate(self, by: list[str]) -> pd.DataFrame:
-        """The summary metrics (MAE, RMSE, coverage, width_90, crps, log_score, n_cells)
-        per group of ``by`` columns of :attr:`cells`."""
+        """The summary metrics (MAE, RMSE, coverage, width_90, crps, log_score, n_cells,
+        n_missing) per group of ``by`` columns of :attr:`cells`.
+
+        A cell a method could not predict (a NaN mean or PIT, e.g. the cell protocol's
+        ``"mean"`` baseline for a benchmark its hiding left with fewer than two visible
+        scores) is a **missing prediction**: counted in ``n_missing``, left out of every
+        metric and of ``n_cells`` (the cells scored), never scored as a miss.
+        """
         c = self.cells
+        predicted = np.isfinite(c["mean"].to_numpy(dtype=float)) & np.isfinite(
+            c["pit"].to_numpy(dtype=float))
+        missing = c.loc[~predicted, by].groupby(by, sort=False).size()
+        c = c[predicted]
         err = c["mean"] - c["true"]
         frame = c[by].assign(
             MAE=err.abs(),
@@ -97,6 +107,10 @@ class EvaluationResult:
         table = frame.groupby(by, sort=False).mean()
         table["RMSE"] = np.sqrt(table["RMSE"])
         table["n_cells"] = frame.groupby(by, sort=False).size()
+        if len(missing):  # groups with no scored cell at all still get their row
+            table = table.reindex(table.index.append(missing.index.difference(table.index)))
+            table["n_cells"] = table["n_cells"].fillna(0).astype(int)
+        table["n_missing"] = missing.reindex(table.index, fill_value=0).astype(int)
         return table
 
     @property

@@ -4,6 +4,7 @@ computations, the result tables, the bad inputs, and a factor model on a sparse 
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from helpers import simulate_sparse
 
@@ -120,6 +121,50 @@ def test_bad_cell_protocol_inputs_are_refused_with_the_fix(fake_sampler):
 
 
 @pytest.mark.slow
+def rare_benchmark_table() -> pd.DataFrame:
+    """Issue 32's table: 60 x 6, one benchmark known for only 3 models."""
+    rng = np.random.default_rng(0)
+    z = rng.normal(size=(60, 1))
+    X = 50 + 10 * (z @ np.ones((1, 6)) + 0.6 * rng.normal(size=(60, 6)))
+    df = pd.DataFrame(X, columns=[f"b{i}" for i in range(6)])
+    df.loc[rng.random(60) < 0.3, "b1"] = np.nan
+    df.loc[3:, "b5"] = np.nan
+    return df
+
+
+def test_cells_a_baseline_cannot_predict_are_counted_as_missing_not_as_misses():
+    # issue 32, item 3: the hiding leaves b5 with fewer than 2 visible scores in some folds;
+    # before, "mean" and "knn" scored those NaN predictions as misses (coverage 0.00) inside
+    # n_cells, and the entity that observed b5 got NaN for every benchmark
+    res = evaluate_cells(rare_benchmark_table(), methods=("mean", "knn"), random_seed=5,
+                         progressbar=False)
+    summary = res.summary
+    assert np.isfinite(summary.drop(columns="n_missing").to_numpy()).all()
+    assert summary["n_missing"].tolist() == [6, 6]  # b5's cells only
+    assert (summary["n_cells"] + summary["n_missing"]).tolist() == [366, 366]
+    b5 = res.by_benchmark.xs("b5", level="benchmark")
+    assert b5["n_cells"].tolist() == [0, 0] and b5["n_missing"].tolist() == [6, 6]
+    others = res.by_benchmark.drop(index="b5", level="benchmark")
+    assert (others["n_missing"] == 0).all()  # observing b5 no longer spoils the others
+    # with nothing missing the figures are what they were
+    full = evaluate_cells(rare_benchmark_table(), methods=("mean",), random_seed=0,
+                          progressbar=False).summary
+    assert full.loc["mean", "n_missing"] == 0
+    assert full.loc["mean", "MAE"] == pytest.approx(8.428844, abs=1e-6)
+
+
+def test_a_fold_its_hiding_leaves_unfittable_is_refused_before_sampling_naming_the_hiding():
+    df = rare_benchmark_table()
+    df.loc[:6, "b5"] = 40.0 + np.arange(7.0)  # 7 known: a copula fits the whole table
+    with pytest.raises(ValueError, match=r"fold \d hid cells that its fit needs: Benchmark "
+                                         r"'b5': a copula marginal needs at least 5 .* The "
+                                         r"hiding left .*b5 \(\d of 7 known scores visible\)"
+                                         r"\. Hide fewer cells \(a smaller hide_fraction, or a "
+                                         r"larger min_known="):
+        evaluate_cells(df, methods=("bayes",), transform="copula", random_seed=0,
+                       progressbar=False)
+
+
 def test_a_factor_model_beats_the_baselines_on_held_out_cells():
     df = simulate_sparse(60, 16, 0.5, seed=6)
     res = sib.evaluate(df, protocol="cells", folds=1, random_seed=0, covariance="factor",
