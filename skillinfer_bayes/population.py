@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import sys
@@ -23,11 +24,12 @@ from skillinfer_bayes.data.checks import (
 from skillinfer_bayes.data.prepared import PreparedData, latent_values, prepare, score_values
 from skillinfer_bayes.data.sufficient_stats import pointwise_loglik
 from skillinfer_bayes.data.tables import read_table
-from skillinfer_bayes.data.transforms import DEFAULT_BOUNDS, DEFAULT_TRANSFORM
+from skillinfer_bayes.data.transforms import DEFAULT_BOUNDS, DEFAULT_TRANSFORM, bounds_inferred
 from skillinfer_bayes.inference import diagnostics, storage
-from skillinfer_bayes.inference.fitting import ModelSpec, SamplerConfig, fit_cached
+from skillinfer_bayes.inference.fitting import SamplerConfig, fit_cached
 from skillinfer_bayes.inference.inference_data import InferenceData, from_datasets, with_group
 from skillinfer_bayes.inference.model_choice import elpd_difference, significantly_better
+from skillinfer_bayes.inference.spec import ModelSpec, spec_from_keywords
 from skillinfer_bayes.models.factor import LOADINGS_VAR, SPECIFIC_SD_VAR
 from skillinfer_bayes.models.mixture import WEIGHTS_VAR, mixture_moments
 from skillinfer_bayes.models.priors import Prior
@@ -195,6 +197,7 @@ class Population(SkillinferPopulationNames):
         n_factors: int | None = None,
         components: int | str = 1,
         shared_covariance: bool = False,
+        spec: ModelSpec | None = None,
     ) -> Population:
         """Fit the population model to a score table.
 
@@ -295,6 +298,12 @@ class Population(SkillinferPopulationNames):
         shared_covariance : bool, default False
             With ``components``: one covariance for all components (they differ by their
             means only) instead of one each.
+        spec : ModelSpec, optional
+            The whole model as one value (:class:`~skillinfer_bayes.ModelSpec`: ``prior``,
+            ``transform``, ``bounds``, ``covariates``, ``groups`` as a column name,
+            ``normalize``, ``covariance``, ``n_factors``, ``components``,
+            ``shared_covariance``); the keywords above build one when it is not given, and
+            may not be given beside it. ``pop.spec`` gives it back.
 
         Returns
         -------
@@ -318,34 +327,38 @@ class Population(SkillinferPopulationNames):
         >>> bool(0.6 < pop.correlation.loc["a", "b"] < 0.8)
         True
         """
-        covariance = skillinfer_covariance(covariance)  # skillinfer's names mean "lkj"
+        keywords = dict(prior=prior, transform=transform, bounds=bounds,
+                        covariates=covariates, normalize=normalize,
+                        covariance=skillinfer_covariance(covariance),  # skillinfer's names
+                        n_factors=n_factors, components=components,
+                        shared_covariance=shared_covariance)
+        labels = None  # groups given as data, not as a column name
+        if not (groups is None or isinstance(groups, str)):
+            labels, groups = groups, None
+        spec = spec_from_keywords(spec, groups=groups, **keywords)
         config = SamplerConfig.resolve(
             sampler_config, draws=draws, tune=tune, chains=chains, sampler=sampler,
             target_accept=target_accept, progressbar=progressbar,
         )
-        auto = covariance == "factor" and isinstance(n_factors, str) and n_factors == "auto"
-        auto_components = isinstance(components, str) and components == "auto"
-        if auto and auto_components:
-            raise ValueError("Choose n_factors or components by PSIS-LOO, not both at once; "
-                             "give one of them as a number.")
-        spec = ModelSpec(prior=Prior() if prior is None else prior, covariance=covariance,
-                         n_factors=1 if auto else n_factors,
-                         components=1 if auto_components else components,
-                         shared_covariance=shared_covariance and not auto_components)
         random_seed = check_seed(random_seed)
-        data = prepare(df, normalize=normalize, groups=groups, transform=transform,
-                       bounds=bounds, covariates=covariates)
-        if auto:
-            pop = _select_by_loo(cls, data, spec, config, random_seed, cache, "n_factors",
+        data = prepare(df, normalize=spec.normalize,
+                       groups=spec.groups if labels is None else labels,
+                       transform=spec.transform, bounds=spec.bounds,
+                       covariates=spec.covariates)
+        auto = spec.auto_field
+        if auto == "n_factors":
+            pop = _select_by_loo(cls, data, dataclasses.replace(spec, n_factors=1), config,
+                                 random_seed, cache, "n_factors",
                                  range(1, min(len(data.latent_names) - 1,
                                               MAX_AUTO_FACTORS) + 1))
-        elif auto_components:
-            if groups is not None:
+        elif auto == "components":
+            if data.group_names:
                 raise ValueError("components='auto' does not support groups= yet; fit "
                                  "without groups.")
-            pop = _select_by_loo(cls, data, spec, config, random_seed, cache, "components",
-                                 range(1, MAX_AUTO_COMPONENTS + 1),
-                                 shared_covariance=shared_covariance)
+            pop = _select_by_loo(cls, data, dataclasses.replace(
+                spec, components=1, shared_covariance=False), config, random_seed, cache,
+                "components", range(1, MAX_AUTO_COMPONENTS + 1),
+                shared_covariance=spec.shared_covariance)
         else:
             pop = cls(data, fit_cached(data, spec, config, random_seed, cache=cache),
                       spec.prior)
@@ -479,6 +492,44 @@ class Population(SkillinferPopulationNames):
     def feature_names(self) -> list[str]:
         """skillinfer's name of :attr:`benchmark_names`."""
         return self.benchmark_names
+
+    @property
+    def spec(self) -> ModelSpec:
+        """The model this population was fitted as (:class:`~skillinfer_bayes.ModelSpec`),
+        with ``"auto"`` numbers of factors or components resolved to the chosen one:
+        ``Population.from_dataframe(df, spec=pop.spec, random_seed=...)`` refits it. A file
+        saved before specifications were stored gives the one its attributes and transforms
+        record. Groups given as labels (not a column name) are not part of it.
+
+        Examples
+        --------
+        >>> spec = pop.spec
+        >>> spec.normalize, spec.covariance, spec.components
+        (False, 'lkj', 1)
+        >>> sib.ModelSpec.from_dict(spec.to_dict()) == spec
+        True
+        """
+        saved = self.idata.attrs.get("model_spec")
+        if saved:
+            return ModelSpec.from_dict(json.loads(saved))
+        K = len(self.benchmark_names)
+        transforms = self.data.transforms
+        names = self.latent_names
+        n_factors = int(self.idata.attrs.get("n_factors", -1))
+        return ModelSpec(
+            prior=self.prior,
+            transform={names[k]: None if t.name == "identity" else t.name
+                       for k, t in enumerate(transforms[:K])},
+            bounds={names[k]: "auto" if bounds_inferred(t) else
+                    (None if t.name == "identity" else t.bounds)
+                    for k, t in enumerate(transforms[:K])},
+            covariates={names[k]: t.name for k, t in enumerate(transforms) if k >= K} or None,
+            normalize=self.data.normalized,
+            covariance=self.covariance_structure,
+            n_factors=None if n_factors < 0 else n_factors,
+            components=self.n_components,
+            shared_covariance=bool(int(self.idata.attrs.get("shared_covariance", 0))),
+        )
 
     @property
     def covariance_structure(self) -> str:
@@ -1354,8 +1405,6 @@ def _select_by_loo(cls, data: PreparedData, spec: ModelSpec, config: SamplerConf
     (:func:`~skillinfer_bayes.inference.model_choice.significantly_better`), and the search
     stops at the first that does not. The comparison is saved as the ``factor_selection`` or
     ``component_selection`` attribute of the chosen fit."""
-    import dataclasses
-
     if field == "n_factors" and len(data.latent_names) < 2:
         raise ValueError(f"n_factors='auto' needs at least two benchmarks; got "
                          f"{len(data.latent_names)}.")

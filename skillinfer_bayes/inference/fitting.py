@@ -26,7 +26,7 @@ import json
 import logging
 import time
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import xarray as xr
@@ -38,6 +38,7 @@ from skillinfer_bayes.inference import storage
 from skillinfer_bayes.inference.inference_data import InferenceData
 from skillinfer_bayes.inference.relabel import relabel
 from skillinfer_bayes.inference.sampling import SAMPLERS, resolve_sampler, sample_posterior
+from skillinfer_bayes.inference.spec import COVARIANCES, ModelSpec  # noqa: F401 - re-exported
 from skillinfer_bayes.models.factor import build_factor_model
 from skillinfer_bayes.models.masked import masked_rows
 from skillinfer_bayes.models.mixture import DIRECTION_DATA, build_mixture_model, rows_by_pattern
@@ -50,12 +51,9 @@ from skillinfer_bayes.models.mvn import (
     structure_key,
     uses_rows,
 )
-from skillinfer_bayes.models.priors import Prior
 
 logger = logging.getLogger(__name__)
 
-#: Covariance structures of the population model.
-COVARIANCES = ("lkj", "factor")
 
 
 @dataclass(frozen=True)
@@ -117,92 +115,6 @@ class SamplerConfig:
         return dataclasses.asdict(self)
 
 
-@dataclass(frozen=True)
-class ModelSpec:
-    """Which population model to fit.
-
-    Parameters
-    ----------
-    prior : Prior
-        Prior choices on the standardized scale.
-    covariance : {"lkj", "factor"}
-        Covariance structure: ``"lkj"``, a dense covariance with an LKJ prior on the
-        correlations; ``"factor"``, ``Lambda Lambda' + diag(psi^2)`` with ``n_factors``
-        factors (:mod:`~skillinfer_bayes.models.factor`), for wide tables.
-    n_factors : int, optional
-        The number of factors of ``"factor"`` (required there, unused by ``"lkj"``).
-    components : int, default 1
-        The number of mixture components: 1 is the multivariate-normal population; C >= 2
-        the mixture of C normals of :mod:`~skillinfer_bayes.models.mixture` (``"lkj"``
-        covariances only).
-    shared_covariance : bool, default False
-        With ``components >= 2``: one covariance for all components (they differ by their
-        means only) instead of one per component.
-
-    Examples
-    --------
-    >>> ModelSpec(components=3).to_dict()["components"]
-    3
-    """
-
-    prior: Prior = field(default_factory=Prior)
-    covariance: str = "lkj"
-    n_factors: int | None = None
-    components: int = 1
-    shared_covariance: bool = False
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.prior, Prior):
-            raise TypeError(
-                f"prior must be a skillinfer_bayes.Prior, got {type(self.prior).__name__}."
-            )
-        if self.covariance not in COVARIANCES:
-            raise ValueError(
-                f"Unknown covariance {self.covariance!r}; choose one of {list(COVARIANCES)}."
-            )
-        if self.covariance == "factor":
-            n = self.n_factors
-            if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-                raise ValueError(
-                    f"covariance='factor' needs n_factors, a positive integer (e.g. 2) or "
-                    f"'auto' (chosen by PSIS-LOO); got {n!r}."
-                )
-            object.__setattr__(self, "n_factors", int(n))
-        elif self.n_factors is not None:
-            raise ValueError(
-                f"n_factors={self.n_factors!r} is for covariance='factor'; the "
-                f"{self.covariance!r} covariance has none."
-            )
-        C = self.components
-        if isinstance(C, bool) or not isinstance(C, (int, np.integer)) or C < 1:
-            raise ValueError(
-                f"components must be a positive integer (1: one multivariate normal; 2 or "
-                f"more: a mixture) or 'auto' (chosen by PSIS-LOO); got {C!r}."
-            )
-        object.__setattr__(self, "components", int(C))
-        if C > 1 and self.covariance != "lkj":
-            raise ValueError(
-                f"components={C} needs covariance='lkj': mixtures of "
-                f"{self.covariance!r} covariances are not supported yet."
-            )
-        if self.shared_covariance and C == 1:
-            raise ValueError(
-                "shared_covariance=True is for mixtures (components >= 2); with one "
-                "component there is one covariance anyway."
-            )
-        object.__setattr__(self, "shared_covariance", bool(self.shared_covariance))
-
-    def to_dict(self) -> dict:
-        """The specification as a plain dict (the prior as its ``to_dict``)."""
-        spec = {"prior": self.prior.to_dict(), "covariance": self.covariance}
-        if self.n_factors is not None:
-            spec["n_factors"] = self.n_factors
-        if self.components > 1:
-            spec["components"] = self.components
-            spec["shared_covariance"] = self.shared_covariance
-        return spec
-
-
 def fit(
     data: PreparedData,
     spec: ModelSpec,
@@ -248,6 +160,9 @@ def fit(
         {
             "skillinfer_bayes_version": __version__,
             "prior": json.dumps(spec.prior.to_dict()),
+            # the data's own scaling (``data`` may have been prepared apart from ``spec``)
+            "model_spec": json.dumps(dataclasses.replace(
+                spec, normalize=data.normalized).to_dict()),
             "covariance": spec.covariance,
             "n_factors": -1 if spec.n_factors is None else spec.n_factors,
             "components": spec.components,
