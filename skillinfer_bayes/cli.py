@@ -37,6 +37,13 @@ from skillinfer_bayes.data.transforms import (
     MIN_AUTO_COPULA_VALUES,
 )
 from skillinfer_bayes.datasets import BENCHMARKS, open_llm_leaderboard
+from skillinfer_bayes.inference.fitting import SamplerConfig
+from skillinfer_bayes.inference.sampling import SAMPLERS
+from skillinfer_bayes.inference.spec import COVARIANCES, ModelSpec
+from skillinfer_bayes.models.priors import SD_FAMILIES, Prior
+
+#: The defaults the command line shows and uses: the dataclasses' own.
+SPEC, PRIOR, SAMPLER = ModelSpec(), Prior(), SamplerConfig()
 
 #: Exit statuses: a run that failed (bad data, an unusable file, ...) and a command line
 #: that is wrong (argparse's convention).
@@ -439,32 +446,37 @@ def _add_fit_options(p: argparse.ArgumentParser) -> None:
 
     g.add_argument = add_argument
     g.add_argument("--normalize", action="store_true", help="min-max scale scores to [0, 1]")
-    g.add_argument("--transform", default=DEFAULT_TRANSFORM,
+    g.add_argument("--transform", default=SPEC.transform,
                    choices=["auto", "copula", "logit", "none"],
                    help="each benchmark's map to the latent normal scale (auto, the default: "
                    f"the copula with {MIN_AUTO_COPULA_VALUES} scores or more, or "
                    f"{MIN_AUTO_COPULA_TESTED} bounded ones that are not normal, else the logit "
                    "of bounded scores, else none; none: the normal on the scores)")
-    g.add_argument("--bounds", metavar="LOWER,UPPER", default="auto",
+    g.add_argument("--bounds", metavar="LOWER,UPPER", default=SPEC.bounds,
                    help="known bounds of the scores, e.g. 0,100 (needed by logit); auto "
                    "(default): 0,1 or 0,100 when every score lies inside; none")
     g.add_argument("--covariate", action="append", metavar="NAME[:TRANSFORM]",
                    help="a column known for free, e.g. params_b:log (repeatable)")
-    g.add_argument("--covariance", default="lkj", choices=["lkj", "factor"],
+    g.add_argument("--covariance", default=SPEC.covariance, choices=list(COVARIANCES),
                    help="covariance structure: dense with an LKJ prior (lkj, the default) or "
                         "a factor model for wide tables (factor, with --n-factors)")
     g.add_argument("--n-factors", metavar="N|auto",
                    help="number of factors of --covariance factor, or auto (by PSIS-LOO)")
-    g.add_argument("--eta", type=float, default=2.0, help="LKJ concentration (2)")
-    g.add_argument("--sd-family", default="halfnormal",
-                   choices=["exponential", "halfnormal", "halfstudentt"],
-                   help="prior family of the benchmark sds (halfnormal)")
-    g.add_argument("--sd-scale", type=float, default=1.0, help="scale of that prior (1)")
-    g.add_argument("--mean-scale", type=float, default=1.0, help="sd of the mean prior (1)")
-    g.add_argument("--draws", type=int, default=1000, help="draws per chain (1000)")
-    g.add_argument("--tune", type=int, default=1000, help="tuning steps per chain (1000)")
-    g.add_argument("--chains", type=int, default=4, help="number of chains (4)")
-    g.add_argument("--sampler", default="auto", choices=["auto", "numpyro", "nutpie", "pymc"])
+    g.add_argument("--eta", type=float, default=PRIOR.eta,
+                   help=f"LKJ concentration ({PRIOR.eta:g})")
+    g.add_argument("--sd-family", default=PRIOR.sd, choices=list(SD_FAMILIES),
+                   help=f"prior family of the benchmark sds ({PRIOR.sd})")
+    g.add_argument("--sd-scale", type=float, default=PRIOR.sd_scale,
+                   help=f"scale of that prior ({PRIOR.sd_scale:g})")
+    g.add_argument("--mean-scale", type=float, default=PRIOR.mean_scale,
+                   help=f"sd of the mean prior ({PRIOR.mean_scale:g})")
+    g.add_argument("--draws", type=int, default=SAMPLER.draws,
+                   help=f"draws per chain ({SAMPLER.draws})")
+    g.add_argument("--tune", type=int, default=SAMPLER.tune,
+                   help=f"tuning steps per chain ({SAMPLER.tune})")
+    g.add_argument("--chains", type=int, default=SAMPLER.chains,
+                   help=f"number of chains ({SAMPLER.chains})")
+    g.add_argument("--sampler", default=SAMPLER.sampler, choices=sorted(SAMPLERS))
     g.add_argument("--seed", type=int, default=0, help="random seed (0)")
     g.add_argument("--no-cache", action="store_true",
                    help="always sample (default: reuse a cached fit of the same data/settings)")

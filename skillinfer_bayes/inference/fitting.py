@@ -38,7 +38,11 @@ from skillinfer_bayes.inference import storage
 from skillinfer_bayes.inference.inference_data import InferenceData
 from skillinfer_bayes.inference.relabel import relabel
 from skillinfer_bayes.inference.sampling import SAMPLERS, resolve_sampler, sample_posterior
-from skillinfer_bayes.inference.spec import COVARIANCES, ModelSpec  # noqa: F401 - re-exported
+from skillinfer_bayes.inference.spec import (  # noqa: F401 - COVARIANCES re-exported
+    COVARIANCES,
+    ModelSpec,
+    spec_from_keywords,
+)
 from skillinfer_bayes.models.factor import build_factor_model
 from skillinfer_bayes.models.masked import masked_rows
 from skillinfer_bayes.models.mixture import DIRECTION_DATA, build_mixture_model, rows_by_pattern
@@ -113,6 +117,59 @@ class SamplerConfig:
     def to_dict(self) -> dict:
         """The settings as a plain dict."""
         return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> SamplerConfig:
+        """Rebuild the settings from :meth:`to_dict` output; unknown keys are an error.
+
+        Examples
+        --------
+        >>> SamplerConfig.from_dict(SamplerConfig(draws=300).to_dict()).draws
+        300
+        """
+        known = [f.name for f in dataclasses.fields(cls)]
+        unknown = sorted(set(data) - set(known))
+        if unknown:
+            raise ValueError(f"Unknown SamplerConfig field(s) {unknown}; valid fields are "
+                             f"{sorted(known)}.")
+        return cls(**data)
+
+
+#: The keyword options of a study that say which model (:class:`ModelSpec`'s fields) and how
+#: to sample it (:class:`SamplerConfig`'s, but ``progressbar``, which studies take apart).
+MODEL_OPTIONS = tuple(f.name for f in dataclasses.fields(ModelSpec))
+SAMPLER_OPTIONS = tuple(f.name for f in dataclasses.fields(SamplerConfig)
+                        if f.name != "progressbar")
+
+
+def resolve_options(spec: ModelSpec | None, sampler_config: SamplerConfig | None,
+                    options: dict, where: str) -> tuple[ModelSpec, SamplerConfig]:
+    """The model and sampler settings of a study called with ``spec=``, ``sampler_config=``
+    and keyword ``options`` (any :class:`ModelSpec` or :class:`SamplerConfig` field, the
+    convenience of ``evaluate(df, transform=None, draws=500)``): the keywords override the
+    config's settings and build the spec (not beside one). ``where`` names the caller in
+    the error for an unknown keyword.
+
+    Examples
+    --------
+    >>> spec, config = resolve_options(None, None, {"transform": None, "draws": 300}, "f")
+    >>> spec.transform, config.draws
+    (None, 300)
+    >>> resolve_options(None, None, {"trasform": None}, "evaluate")
+    Traceback (most recent call last):
+    ...
+    TypeError: evaluate() got an unexpected keyword argument 'trasform'; ...
+    """
+    model = {k: v for k, v in options.items() if k in MODEL_OPTIONS}
+    sampler = {k: v for k, v in options.items() if k in SAMPLER_OPTIONS}
+    unknown = sorted(set(options) - set(model) - set(sampler))
+    if unknown:
+        raise TypeError(
+            f"{where}() got an unexpected keyword argument {unknown[0]!r}; its model options "
+            f"are {list(MODEL_OPTIONS)} (or spec=ModelSpec(...)) and its sampler options "
+            f"{list(SAMPLER_OPTIONS)} (or sampler_config=SamplerConfig(...))."
+        )
+    return spec_from_keywords(spec, **model), SamplerConfig.resolve(sampler_config, **sampler)
 
 
 def fit(

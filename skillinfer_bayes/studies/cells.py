@@ -36,6 +36,7 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -46,10 +47,9 @@ from tqdm.auto import tqdm
 from skillinfer_bayes.data.checks import check_level, check_seed, validate_scores
 from skillinfer_bayes.data.prepared import prepare
 from skillinfer_bayes.data.transforms import DEFAULT_BOUNDS, DEFAULT_TRANSFORM
-from skillinfer_bayes.inference.fitting import SamplerConfig
+from skillinfer_bayes.inference.fitting import ModelSpec, SamplerConfig, resolve_options
 from skillinfer_bayes.models.factor import check_n_factors
 from skillinfer_bayes.models.factor_em import fit_factor_em
-from skillinfer_bayes.models.priors import Prior
 from skillinfer_bayes.predictive.components import ComponentDraws
 from skillinfer_bayes.studies.parallel import check_n_jobs, fit_many
 from skillinfer_bayes.studies.scoring import (
@@ -217,15 +217,12 @@ def evaluate_cells(
     methods: Sequence[str] = DEFAULT_METHODS,
     random_seed: int = 0,
     levels: Sequence[float] = LEVELS,
-    prior: Prior | None = None,
-    sampler_config: SamplerConfig | None = None,
     n_jobs: int = 1,
     progressbar: bool = True,
-    transform=DEFAULT_TRANSFORM,
-    bounds=DEFAULT_BOUNDS,
-    covariance: str = "lkj",
-    n_factors: int | None = None,
     em_factors: int | None = None,
+    spec: ModelSpec | None = None,
+    sampler_config: SamplerConfig | None = None,
+    **options,
 ) -> CellEvaluation:
     """Run the cell-holdout protocol (the module docstring); ``evaluate(df,
     protocol="cells", ...)`` calls it.
@@ -246,12 +243,13 @@ def evaluate_cells(
         Seed of the hidden cells and of the fits.
     levels : sequence of float
         Central-interval levels reported (must include 0.9).
-    prior, sampler_config, n_jobs, progressbar :
+    n_jobs, progressbar :
         As in :func:`~skillinfer_bayes.evaluate`.
-    transform, bounds, covariance, n_factors :
-        The "bayes" model (as in :meth:`Population.from_dataframe`).
     em_factors : int, optional
-        The rank of the "em" method (default ``n_factors``).
+        The rank of the "em" method (default the spec's ``n_factors``).
+    spec, sampler_config, **options :
+        The "bayes" model and its sampler settings, as in :func:`~skillinfer_bayes.evaluate`
+        (fitted on the scores' own scale; no covariates, groups or components yet).
 
     Returns
     -------
@@ -270,6 +268,11 @@ def evaluate_cells(
     if unknown or not len(methods):
         raise ValueError(f"Unknown method(s) {unknown} for protocol='cells'; choose from "
                          f"{list(METHODS)}.")
+    spec, config = resolve_options(spec, sampler_config, options, "evaluate_cells")
+    if spec.groups is not None or spec.covariates is not None or spec.components != 1:
+        raise ValueError("protocol='cells' takes no groups, covariates or components yet; "
+                         "evaluate them with the default protocol='entities'.")
+    n_factors = spec.n_factors
     em_factors = n_factors if em_factors is None else em_factors
     if "em" in methods and (em_factors is None or isinstance(em_factors, str)):
         raise ValueError(f"The 'em' method needs a rank: pass em_factors=2, say (with "
@@ -301,16 +304,15 @@ def evaluate_cells(
                          "hide and predict.")
     rng = np.random.default_rng(random_seed)
     hidden = [hide_cells(known, hide_fraction, min_known, rng) for _ in range(folds)]
-    config = sampler_config or SamplerConfig()
     pops = [None] * folds
     if "bayes" in methods:
         for f, h in enumerate(hidden):  # before any sampling: a fold the hiding left unfittable
-            check_fold(X, h, names, matrix.index, f, transform, bounds)
+            check_fold(X, h, names, matrix.index, f, spec.transform, spec.bounds)
+        fit_spec = dataclasses.replace(spec, normalize=False)  # on the scores' own scale
         jobs = [dict(df=pd.DataFrame(np.where(h, np.nan, X), columns=names,
                                      index=matrix.index),
-                     normalize=False, prior=prior, sampler_config=config,
-                     random_seed=random_seed + 1 + f, cache=False, transform=transform,
-                     bounds=bounds, covariance=covariance, n_factors=n_factors)
+                     spec=fit_spec, sampler_config=config,
+                     random_seed=random_seed + 1 + f, cache=False)
                 for f, h in enumerate(hidden)]
         pops = fit_many(jobs, [f"fold {f}" for f in range(folds)], n_jobs, progressbar,
                         desc="evaluate (cells): fitting")
@@ -364,9 +366,7 @@ def evaluate_cells(
     bar.close()
     settings = {"protocol": "cells", "hide_fraction": hide_fraction, "folds": folds,
                 "min_known": min_known, "methods": tuple(methods), "random_seed": random_seed,
-                "draws": config.draws, "tune": config.tune, "chains": config.chains,
-                "transform": transform, "bounds": bounds, "covariance": covariance,
-                "n_factors": n_factors, "em_factors": em_factors, "n_rows": len(X),
-                "n_known": int(known.sum())}
+                "em_factors": em_factors, "n_rows": len(X), "n_known": int(known.sum()),
+                **config.to_dict(), **spec.to_dict()}
     return CellEvaluation(cells=pd.concat(frames, ignore_index=True), levels=levels,
                           settings=settings, fits=fit_table(pops, "fold"))

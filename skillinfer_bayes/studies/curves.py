@@ -10,6 +10,7 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -119,7 +120,8 @@ def evaluation_curve(
         fitted here with ``fit_kwargs`` and ``random_seed``, which the fit cache makes cheap
         to repeat).
     **fit_kwargs
-        Passed to :meth:`Population.from_dataframe` (``draws``, ``prior``, ...).
+        Passed to :meth:`Population.from_dataframe` (``spec=``, ``draws``, ``prior``, ...;
+        the fit is on the scores' own scale).
 
     Returns
     -------
@@ -151,10 +153,12 @@ def evaluation_curve(
     pop = population
     if pop is None:
         fit_kwargs.setdefault("progressbar", False)
+        if fit_kwargs.get("spec") is not None:  # on the scores' own scale
+            fit_kwargs["spec"] = dataclasses.replace(fit_kwargs["spec"], normalize=False)
+        else:
+            fit_kwargs["normalize"] = False
         pop = Population.from_dataframe(
-            pd.DataFrame(X[train], columns=names), normalize=False, random_seed=seed,
-            **fit_kwargs,
-        )
+            pd.DataFrame(X[train], columns=names), random_seed=seed, **fit_kwargs)
     elif list(pop.benchmark_names) != names:
         raise ValueError(f"population benchmarks {pop.benchmark_names} differ from df's {names}.")
     noise = pop.default_noise() if noise is None else check_noise(noise, names)

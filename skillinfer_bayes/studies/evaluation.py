@@ -23,6 +23,7 @@ Methods, all predicting through the same batched conditioning and mixture scorin
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections.abc import Sequence
 
@@ -31,10 +32,9 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from skillinfer_bayes.data.checks import check_level, check_noise, check_seed
-from skillinfer_bayes.data.transforms import DEFAULT_BOUNDS, DEFAULT_TRANSFORM
-from skillinfer_bayes.inference.fitting import SamplerConfig
+from skillinfer_bayes.inference.fitting import ModelSpec, SamplerConfig, resolve_options
 from skillinfer_bayes.models.mixture import mixture_moments
-from skillinfer_bayes.models.priors import Prior
+from skillinfer_bayes.predictive.compat import skillinfer_covariance
 from skillinfer_bayes.predictive.components import ComponentDraws
 from skillinfer_bayes.predictive.conditioning import default_noise
 from skillinfer_bayes.studies.cells import DEFAULT_METHODS as CELL_METHODS
@@ -230,28 +230,17 @@ def evaluate(
     replications: int = 1,
     levels: Sequence[float] = LEVELS,
     noise=None,
-    prior: Prior | None = None,
     groups: str | pd.Series | Sequence | None = None,
-    draws: int | None = None,
-    tune: int | None = None,
-    chains: int | None = None,
-    sampler: str | None = None,
-    target_accept: float | None = None,
-    sampler_config: SamplerConfig | None = None,
     n_jobs: int = 1,
     progressbar: bool = True,
-    transform: str | dict | None = DEFAULT_TRANSFORM,
-    bounds: tuple[float, float] | str | dict | None = DEFAULT_BOUNDS,
-    covariates: str | Sequence[str] | dict | None = None,
-    covariance: str = "lkj",
-    n_factors: int | None = None,
-    components: int | str = 1,
-    shared_covariance: bool = False,
     protocol: str = "entities",
     hide_fraction: float = 0.5,
     folds: int = 3,
     min_known: int = 2,
     em_factors: int | None = None,
+    spec: ModelSpec | None = None,
+    sampler_config: SamplerConfig | None = None,
+    **options,
 ) -> EvaluationResult:
     """Run the held-out calibration protocol for several methods on the same cells.
 
@@ -286,13 +275,6 @@ def evaluate(
         Observation noise sd, one for all benchmarks, one per benchmark or
         ``{benchmark: sd}`` (default: 5% of the mean population sd, per method, as
         skillinfer; see :func:`~skillinfer_bayes.predictive.conditioning.default_noise`).
-    prior : Prior, optional
-        Prior of the "bayes" fits.
-    draws, tune, chains, sampler, target_accept : optional
-        Sampler settings of the "bayes" fits (default: :class:`SamplerConfig`'s, 4 x 1000
-        draws after 1000 tuning steps); override ``sampler_config``.
-    sampler_config : SamplerConfig, optional
-        The sampler settings as one value.
     groups : str, pandas.Series or sequence, optional
         Group labels (a column of ``df`` or one per row) for a grouped "bayes" fit; each test
         model is predicted from its group's mean (population level for a group absent from
@@ -300,24 +282,6 @@ def evaluate(
     n_jobs : int, default 1
         Parallel fits of the replications through joblib (-1: all cores; follows an active
         ``joblib.parallel_config(backend="dask")``). Results do not depend on it.
-    transform, bounds : default "auto", "auto"
-        Per-benchmark transforms of the "bayes" fits (as in
-        :meth:`Population.from_dataframe`; the copula marginals are estimated from each
-        fitted population only; ``transform=None`` is the normal on the scores, the model
-        before transforms). Its metrics are then those of the predictive on the score
-        scale (:func:`predict_cells`); the other methods are unchanged.
-    covariates : str, list of str or dict, optional
-        Columns of ``df`` known for free (e.g. ``{"params_b": "log"}``), as in
-        :meth:`Population.from_dataframe`: the "bayes" fits include them, and every test
-        model observes its known covariates besides its ``n_observed`` benchmarks (the same
-        cells are predicted and scored). The other methods ignore them.
-    covariance, n_factors : optional
-        The covariance structure of the "bayes" fits (as in
-        :meth:`Population.from_dataframe`): ``"lkj"`` or ``"factor"`` with ``n_factors``.
-    components, shared_covariance : optional
-        The mixture components of the "bayes" fits (as in
-        :meth:`Population.from_dataframe`; ``"auto"`` chooses their number by PSIS-LOO in
-        each fit). Not with ``protocol="cells"`` yet.
     protocol : {"entities", "cells"}, default "entities"
         Which held-out protocol (above).
     hide_fraction, folds, min_known, em_factors :
@@ -326,6 +290,23 @@ def evaluate(
         of its "em" method, default ``n_factors``); unused by "entities".
     progressbar : bool
         Show progress over fits and observed sets.
+    spec : ModelSpec, optional
+        The model of the "bayes" fits (:class:`~skillinfer_bayes.ModelSpec`; default
+        ``ModelSpec()``, the default model). They are fitted on the scores' own scale
+        (``normalize`` is ignored); its ``covariates`` are columns of ``df`` that every test
+        model observes besides its ``n_observed`` benchmarks (the same cells are predicted and
+        scored); its ``transform`` is estimated from each fitted population only, and the
+        metrics are those of the predictive on the score scale. The other methods ignore the
+        spec but for ``components``, whose C the "plugin_mixture" method shares.
+        ``protocol="cells"`` takes no covariates, groups or components yet.
+    sampler_config : SamplerConfig, optional
+        The "bayes" fits' sampler settings (default :class:`SamplerConfig`'s, 4 x 1000 draws
+        after 1000 tuning steps).
+    **options
+        Any :class:`~skillinfer_bayes.ModelSpec` field (``transform=None``,
+        ``covariates={"params_b": "log"}``, ``components="auto"``, ...) or
+        :class:`~skillinfer_bayes.SamplerConfig` field (``draws=500``, ...): a convenience
+        that builds the spec (not beside one) and overrides the sampler config.
 
     Returns
     -------
@@ -344,20 +325,22 @@ def evaluate(
     """
     from skillinfer_bayes.studies.parallel import check_n_jobs, fit_many
 
+    if "covariance" in options:  # skillinfer's names of the dense covariance
+        options["covariance"] = skillinfer_covariance(options["covariance"])
+    spec, config = resolve_options(spec, sampler_config, options, "evaluate")
+    if groups is None:
+        groups = spec.groups
     if protocol == "cells":
-        config = SamplerConfig.resolve(sampler_config, draws=draws, tune=tune, chains=chains,
-                                       sampler=sampler, target_accept=target_accept)
-        if groups is not None or covariates is not None or noise is not None or \
-                components != 1:
+        if groups is not None or spec.covariates is not None or noise is not None or \
+                spec.components != 1:
             raise ValueError("protocol='cells' takes no groups, covariates, noise or "
                              "components yet; evaluate them with the default "
                              "protocol='entities'.")
         return evaluate_cells(
             df, hide_fraction=hide_fraction, folds=folds, min_known=min_known,
             methods=CELL_METHODS if methods is None else methods, random_seed=random_seed,
-            levels=levels, prior=prior, sampler_config=config, n_jobs=n_jobs,
-            progressbar=progressbar, transform=transform, bounds=bounds,
-            covariance=covariance, n_factors=n_factors, em_factors=em_factors,
+            levels=levels, n_jobs=n_jobs, progressbar=progressbar, em_factors=em_factors,
+            spec=spec, sampler_config=config,
         )
     if protocol != "entities":
         raise ValueError(f"Unknown protocol {protocol!r}; choose 'entities' (held-out models, "
@@ -366,7 +349,8 @@ def evaluate(
     random_seed = check_seed(random_seed)
     if random_seed is None:
         raise ValueError("random_seed must be an integer: it fixes the protocol's split.")
-    matrix, labels, covariate_frame, covariate_spec = protocol_table(df, groups, covariates)
+    matrix, labels, covariate_frame, covariate_spec = protocol_table(df, groups,
+                                                                     spec.covariates)
     C_all = None if covariate_frame is None else covariate_frame.to_numpy(dtype=float)
     X_all = matrix.to_numpy()
     names = list(matrix.columns)
@@ -379,23 +363,21 @@ def evaluate(
     if 0.9 not in levels:
         raise ValueError(f"levels must include 0.9 (for width_90); got {levels!r}.")
     check_n_jobs(n_jobs)
-    config = SamplerConfig.resolve(sampler_config, draws=draws, tune=tune, chains=chains,
-                                   sampler=sampler, target_accept=target_accept)
     splits = make_splits(n, test_fraction, population_size, replications, random_seed)
 
     combos = [c for k in n_obs for c in itertools.combinations(range(K), k)]
     pops = [None] * len(splits)
     if "bayes" in methods:
+        # the fits' model: on the scores' own scale, groups as each split's labels
+        fit_spec = dataclasses.replace(spec, normalize=False, groups=None,
+                                       covariates=covariate_spec or None)
         jobs = [
             dict(
                 df=pd.DataFrame(X_all[train], columns=names) if C_all is None else
                 pd.DataFrame(np.column_stack([X_all[train], C_all[train]]),
                              columns=[*names, *covariate_frame.columns]),
-                covariates=covariate_spec or None, normalize=False, prior=prior,
-                groups=None if labels is None else list(labels[train]), sampler_config=config,
-                random_seed=seed, cache=False, transform=transform, bounds=bounds,
-                covariance=covariance, n_factors=n_factors, components=components,
-                shared_covariance=shared_covariance,
+                spec=fit_spec, groups=None if labels is None else list(labels[train]),
+                sampler_config=config, random_seed=seed, cache=False,
             )
             for _, train, seed in splits
         ]
@@ -420,7 +402,7 @@ def evaluate(
                 test_covariates = None if C_all is None else C_all[test_idx]
             else:
                 transforms = test_covariates = None
-                fixed = _method_draws(method, X_train, components, seed)
+                fixed = _method_draws(method, X_train, spec.components, seed)
                 def draws_for(g, fixed=fixed):
                     return fixed
                 test_groups = None
@@ -438,11 +420,8 @@ def evaluate(
     settings = {
         "test_fraction": test_fraction, "n_observed": tuple(n_obs), "methods": tuple(methods),
         "random_seed": random_seed, "population_size": population_size,
-        "replications": len(splits), "n_rows": n, "draws": config.draws,
-        "tune": config.tune, "chains": config.chains, "groups": labels is not None,
-        "transform": transform, "bounds": bounds, "covariates": covariates,
-        "covariance": covariance, "n_factors": n_factors, "components": components,
-        "shared_covariance": shared_covariance,
+        "replications": len(splits), "n_rows": n, "groups": labels is not None,
+        **config.to_dict(), **spec.to_dict(),
     }
     return EvaluationResult(cells=cells, levels=levels, settings=settings,
                             fits=fit_table(pops))

@@ -10,6 +10,7 @@ are.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import warnings
 from collections.abc import Mapping, Sequence
@@ -18,8 +19,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from skillinfer_bayes.data.transforms import DEFAULT_BOUNDS, DEFAULT_TRANSFORM
-from skillinfer_bayes.inference.fitting import SamplerConfig
+from skillinfer_bayes.inference.fitting import (
+    MODEL_OPTIONS,
+    ModelSpec,
+    SamplerConfig,
+    resolve_options,
+)
 from skillinfer_bayes.inference.model_choice import elpd_difference
 from skillinfer_bayes.models.priors import Prior
 from skillinfer_bayes.studies.evaluation import score_cells
@@ -89,23 +94,18 @@ class PriorComparison:
 
 def compare_models(
     df: pd.DataFrame,
-    models: Mapping[str, Prior | tuple | Mapping],
+    models: Mapping[str, ModelSpec | Prior | tuple | Mapping],
     groups: str | pd.Series | Sequence | None = None,
     test_fraction: float = 0.2,
     n_observed: int | Sequence[int] = (1, 2),
     population_size: int | None = None,
     replications: int = 1,
     random_seed: int = 0,
-    draws: int | None = None,
-    tune: int | None = None,
-    chains: int | None = None,
-    sampler: str | None = None,
-    target_accept: float | None = None,
     sampler_config: SamplerConfig | None = None,
     n_jobs: int = 1,
     progressbar: bool = True,
-    transform: str | dict | None = DEFAULT_TRANSFORM,
-    bounds: tuple[float, float] | str | dict | None = DEFAULT_BOUNDS,
+    spec: ModelSpec | None = None,
+    **options,
 ) -> PriorComparison:
     """Fit the same populations under several models (priors, scales) and compare them.
 
@@ -119,33 +119,35 @@ def compare_models(
     ----------
     df : pandas.DataFrame
         Rows = models, columns = benchmarks; rows with a missing score are dropped.
-    models : mapping of str to Prior, (Prior, groups) or dict
-        The models to compare, by name: a prior; ``(Prior, groups)`` to compare pooled
-        against grouped means (``{"pooled": Prior(), "grouped": (Prior(), "family")}``); or a
-        dict with keys among ``prior``, ``groups``, ``transform``, ``bounds`` and
-        ``covariates`` (as in :meth:`Population.from_dataframe`), e.g.
-        ``{"raw": {"transform": None}, "logit": {"transform": "logit"}}``. The
-        covariates' columns are never benchmarks, whichever models use them.
+    models : mapping of str to ModelSpec, Prior, (Prior, groups) or dict
+        The models to compare, by name: a :class:`~skillinfer_bayes.ModelSpec`; a prior; ``(Prior,
+        groups)`` to compare pooled against grouped means (``{"pooled": Prior(),
+        "grouped": (Prior(), "family")}``); or a dict of ModelSpec fields that change the
+        base model (``spec``), e.g. ``{"raw": {"transform": None}, "mixture":
+        {"components": 2}}``, where ``groups`` may also be labels. The covariates' columns
+        are never benchmarks, whichever models use them; every fit is on the scores' own
+        scale (``normalize`` is ignored).
     groups : str, pandas.Series or sequence, optional
-        Group labels for every prior that does not set its own (see
+        Group labels for every model that does not set its own (see
         :meth:`Population.from_dataframe`).
     test_fraction, n_observed, population_size, replications, random_seed :
         The evaluation protocol (see :func:`~skillinfer_bayes.evaluate`).
-    draws, tune, chains, sampler, target_accept : optional
-        Sampler settings of every fit (raise ``target_accept``, e.g. to 0.95, when fits of
-        grouped means on small populations report divergences); override
-        ``sampler_config``.
     sampler_config : SamplerConfig, optional
-        The sampler settings as one value (default: :class:`SamplerConfig`'s).
+        The sampler settings of every fit (default: :class:`SamplerConfig`'s; raise
+        ``target_accept``, e.g. to 0.95, when fits of grouped means on small populations
+        report divergences).
     n_jobs : int, default 1
         Parallel fits through joblib (-1: all cores; a Dask cluster inside
         ``joblib.parallel_config(backend="dask")``). Results do not depend on it.
     progressbar : bool
         Progress over the fits.
-    transform, bounds : default "auto", "auto"
-        The scales of every model that does not set its own (see
-        :meth:`Population.from_dataframe`); ``transform=None`` compares priors of the normal
-        on the scores.
+    spec : ModelSpec, optional
+        The base model that the models given as a prior or a dict change (default
+        ``ModelSpec()``).
+    **options
+        ModelSpec fields of the base model (``transform=None`` compares priors of the normal
+        on the scores) or SamplerConfig fields (``draws=500``), as in
+        :func:`~skillinfer_bayes.evaluate`.
 
     Returns
     -------
@@ -166,10 +168,9 @@ def compare_models(
     >>> cmp.table[["elpd_loo", "se", "crps", "coverage_90"]]  # doctest: +SKIP
     """
 
-    specs = _check_models(models, groups, transform, bounds)
+    base, config = resolve_options(spec, sampler_config, options, "compare_models")
+    specs = check_models(models, groups, base)
     check_n_jobs(n_jobs)
-    config = SamplerConfig.resolve(sampler_config, draws=draws, tune=tune, chains=chains,
-                                   sampler=sampler, target_accept=target_accept)
     grouped_columns = sorted({s.groups for s in specs.values() if isinstance(s.groups, str)})
     covariate_columns = list(dict.fromkeys(c for s in specs.values()
                                            for c in (s.covariates or {})))
@@ -212,10 +213,9 @@ def compare_models(
             for column in own:
                 table[column] = C_all[column].to_numpy()[train]
             jobs.append(dict(
-                df=table, normalize=False, prior=spec.prior,
+                df=table, spec=dataclasses.replace(spec.model, normalize=False, groups=None),
                 groups=None if group_labels is None else list(group_labels[train]),
                 sampler_config=config, random_seed=seed, cache=False,
-                transform=spec.transform, bounds=spec.bounds, covariates=spec.covariates,
             ))
             labels.append(f"model {name!r}, replication {r}")
             keys.append((name, r))
@@ -292,7 +292,7 @@ def compare_models(
     }
     return PriorComparison(
         table=table, correlations=correlations, cells=cells,
-        priors={name: spec.prior for name, spec in specs.items()}, settings=settings,
+        priors={name: spec.model.prior for name, spec in specs.items()}, settings=settings,
     )
 
 
@@ -309,50 +309,64 @@ def compare_priors(df: pd.DataFrame, priors: Mapping[str, Prior | tuple | Mappin
 
 
 @dataclass(frozen=True)
-class ModelChoice:
-    """One model of :func:`compare_models`: a prior, its groups and its scales."""
+class Candidate:
+    """One model of :func:`compare_models`: its specification, and its groups (a column
+    name, labels, or None), which the split protocol needs apart from the fits."""
 
-    prior: Prior
+    model: ModelSpec
     groups: object = None
-    transform: object = DEFAULT_TRANSFORM
-    bounds: object = DEFAULT_BOUNDS
-    covariates: dict | None = None
+
+    @property
+    def covariates(self) -> dict | None:
+        return self.model.covariates
 
 
-#: Keys of a model given as a dict to :func:`compare_models`.
-MODEL_KEYS = ("prior", "groups", "transform", "bounds", "covariates")
+def check_models(models, groups, base: ModelSpec) -> dict[str, Candidate]:
+    """:func:`compare_models`' ``models`` as :class:`Candidate` s, each model given as a prior
+    or a dict built on ``base``.
 
-
-def _check_models(models, groups, transform=DEFAULT_TRANSFORM,
-                  bounds=DEFAULT_BOUNDS) -> dict[str, ModelChoice]:
+    Examples
+    --------
+    >>> out = check_models({"raw": {"transform": None}, "eta=3": Prior(eta=3.0)}, None,
+    ...                    ModelSpec())
+    >>> out["raw"].model.transform, out["eta=3"].model.prior.eta
+    (None, 3.0)
+    """
     if not isinstance(models, Mapping) or not models:
         raise ValueError(
             "priors must be a non-empty mapping {name: Prior}, e.g. "
             "{'eta=1': Prior(eta=1), 'eta=10': Prior(eta=10)}."
         )
-    specs = {}
-    for name, spec in models.items():
-        if isinstance(spec, Mapping):
-            unknown = sorted(set(spec) - set(MODEL_KEYS))
+    candidates = {}
+    for name, model in models.items():
+        labels = groups
+        if isinstance(model, ModelSpec):
+            spec = model
+            labels = model.groups if model.groups is not None else groups
+        elif isinstance(model, Mapping):
+            unknown = sorted(set(model) - set(MODEL_OPTIONS))
             if unknown:
                 raise ValueError(f"model {name!r} has unknown key(s) {unknown}; a model is a "
-                                 f"dict with keys among {list(MODEL_KEYS)}.")
-            covariates = spec.get("covariates")
-            if isinstance(covariates, str):
-                covariates = [covariates]
-            if covariates is not None and not isinstance(covariates, Mapping):
-                covariates = dict.fromkeys(covariates)
-            choice = ModelChoice(spec.get("prior", Prior()), spec.get("groups", groups),
-                                 spec.get("transform", transform), spec.get("bounds", bounds),
-                                 None if not covariates else dict(covariates))
-        elif isinstance(spec, tuple) and len(spec) == 2:
-            choice = ModelChoice(spec[0], spec[1], transform, bounds)
+                                 f"dict with keys among {list(MODEL_OPTIONS)}.")
+            fields = dict(model)
+            labels = fields.pop("groups", groups)
+            spec = replaced(base, name, **fields)
+        elif isinstance(model, tuple) and len(model) == 2:
+            spec, labels = replaced(base, name, prior=model[0]), model[1]
         else:
-            choice = ModelChoice(spec, groups, transform, bounds)
-        if not isinstance(choice.prior, Prior):
-            raise TypeError(
-                f"priors[{name!r}] must be a skillinfer_bayes.Prior, (Prior, groups) or a "
-                f"dict with keys among {list(MODEL_KEYS)}; got {type(choice.prior).__name__}."
-            )
-        specs[str(name)] = choice
-    return specs
+            spec = replaced(base, name, prior=model)
+        candidates[str(name)] = Candidate(dataclasses.replace(spec, groups=None), labels)
+    return candidates
+
+
+def replaced(base: ModelSpec, name, **fields) -> ModelSpec:
+    """``base`` with ``fields`` changed; a prior that is not one is refused naming the
+    model."""
+    prior = fields.get("prior", base.prior)
+    if not isinstance(prior, Prior):
+        raise TypeError(
+            f"priors[{name!r}] must be a skillinfer_bayes.Prior, (Prior, groups), a "
+            f"ModelSpec or a dict with keys among {list(MODEL_OPTIONS)}; got "
+            f"{type(prior).__name__}."
+        )
+    return dataclasses.replace(base, **fields)

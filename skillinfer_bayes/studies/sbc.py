@@ -22,6 +22,7 @@ from skillinfer_bayes.data.checks import check_positive_int
 from skillinfer_bayes.data.sufficient_stats import pattern_stats
 from skillinfer_bayes.inference import diagnostics
 from skillinfer_bayes.inference.sampling import sample_posterior
+from skillinfer_bayes.inference.spec import ModelSpec
 from skillinfer_bayes.models.factor import build_factor_model, check_n_factors
 from skillinfer_bayes.models.mvn import CHOL_VAR, MEAN_VAR, build_model, structure_key
 from skillinfer_bayes.models.priors import Prior
@@ -159,6 +160,7 @@ def simulation_based_calibration(
     n_jobs: int = 1,
     progressbar: bool = True,
     n_factors: int | None = None,
+    spec: ModelSpec | None = None,
 ) -> SBCResult:
     """Simulation-based calibration of the population model under ``prior``.
 
@@ -194,6 +196,11 @@ def simulation_based_calibration(
     n_factors : int, optional
         Calibrate the factor-covariance model with this many factors (default: the LKJ
         model).
+    spec : ModelSpec, optional
+        The model as one value instead of ``prior`` and ``n_factors``: its prior and
+        covariance structure (the scores are simulated on the latent scale, so transforms,
+        bounds and scaling do not enter; covariates, groups and mixtures are not calibrated
+        here).
 
     Returns
     -------
@@ -213,6 +220,17 @@ def simulation_based_calibration(
     >>> sbc.p_values.min() > 0.01  # doctest: +SKIP
     True
     """
+    if spec is not None:
+        if not isinstance(spec, ModelSpec):
+            raise TypeError(f"spec must be a skillinfer_bayes.ModelSpec, got "
+                            f"{type(spec).__name__}.")
+        if prior is not None or n_factors is not None:
+            raise ValueError("Give the model as spec= or as prior= / n_factors=, not both.")
+        if spec.covariates or spec.groups or spec.components != 1 or spec.auto_field:
+            raise ValueError("simulation_based_calibration calibrates the one-population "
+                             "model with a fixed number of factors: no covariates, groups, "
+                             f"components or 'auto' numbers; got {spec!r}.")
+        prior, n_factors = spec.prior, spec.n_factors
     prior = Prior() if prior is None else prior
     if not isinstance(prior, Prior):
         raise TypeError(f"prior must be a skillinfer_bayes.Prior, got {type(prior).__name__}.")

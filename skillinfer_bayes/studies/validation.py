@@ -9,12 +9,14 @@ methods side by side).
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 
 from skillinfer_bayes.data.checks import check_positive_int, check_seed
 from skillinfer_bayes.data.prepared import latent_values
-from skillinfer_bayes.inference.fitting import SamplerConfig
+from skillinfer_bayes.inference.fitting import ModelSpec, SamplerConfig
 from skillinfer_bayes.population import Population
 from skillinfer_bayes.predictive.components import condition_components
 from skillinfer_bayes.predictive.scores import coverage
@@ -40,6 +42,7 @@ def held_out_evaluation(
     sampler_config: SamplerConfig | None = None,
     n_jobs: int = 1,
     progressbar: bool = False,
+    spec: ModelSpec | None = None,
 ) -> pd.DataFrame:
     """Hold out entities, observe a fraction of their benchmarks, predict the rest.
 
@@ -86,6 +89,9 @@ def held_out_evaluation(
         Fits run in parallel (see :func:`~skillinfer_bayes.studies.parallel.fit_many`).
     progressbar : bool, default False
         Show the fits' progress.
+    spec : ModelSpec, optional
+        The refits' model (default ``pop.spec`` with each benchmark's transform kind and
+        bounds pinned to ``pop``'s); fitted on ``pop.matrix``'s scale.
 
     Returns
     -------
@@ -154,10 +160,14 @@ def held_out_evaluation(
              for name, t in zip(pop.benchmark_names, transforms)}
     limits = {name: t.bounds if np.isfinite(t.bounds).all() else None
               for name, t in zip(pop.benchmark_names, transforms)}
-    jobs = [dict(df=pd.DataFrame(R[train], columns=pop.benchmark_names), normalize=False,
-                 prior=pop.prior, sampler_config=sampler_config, random_seed=seed + split,
-                 cache=False, transform=kinds, bounds=limits,
-                 covariance=pop.covariance_structure, n_factors=pop.n_factors)
+    if spec is None:  # pop's model, its scales pinned (pop.matrix is on the fitted scale)
+        spec = dataclasses.replace(pop.spec, transform=kinds, bounds=limits)
+    elif not isinstance(spec, ModelSpec):
+        raise TypeError(f"spec must be a skillinfer_bayes.ModelSpec, got "
+                        f"{type(spec).__name__}.")
+    spec = dataclasses.replace(spec, normalize=False, groups=None)
+    jobs = [dict(df=pd.DataFrame(R[train], columns=pop.benchmark_names), spec=spec,
+                 sampler_config=sampler_config, random_seed=seed + split, cache=False)
             for split, (_, train) in enumerate(splits)]
     fits = fit_many(jobs, [f"split {s}" for s in range(n_splits)], n_jobs, progressbar,
                     desc="held_out_evaluation: fitting")
