@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import sys
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -28,7 +27,7 @@ from skillinfer_bayes.data.transforms import DEFAULT_BOUNDS, DEFAULT_TRANSFORM, 
 from skillinfer_bayes.inference import diagnostics, storage
 from skillinfer_bayes.inference.fitting import SamplerConfig, fit_cached
 from skillinfer_bayes.inference.inference_data import InferenceData, from_datasets, with_group
-from skillinfer_bayes.inference.model_choice import elpd_difference, significantly_better
+from skillinfer_bayes.inference.model_choice import select_by_loo
 from skillinfer_bayes.inference.spec import ModelSpec, spec_from_keywords
 from skillinfer_bayes.models.factor import LOADINGS_VAR, SPECIFIC_SD_VAR
 from skillinfer_bayes.models.mixture import WEIGHTS_VAR, mixture_moments
@@ -36,6 +35,7 @@ from skillinfer_bayes.models.priors import Prior
 from skillinfer_bayes.predictive.compat import SkillinferPopulationNames, skillinfer_covariance
 from skillinfer_bayes.predictive.components import ComponentDraws
 from skillinfer_bayes.predictive.conditioning import noise_from_sds
+from skillinfer_bayes.predictive.display import population_repr, population_text
 from skillinfer_bayes.predictive.prior_predictive import sample_prior_predictive
 from skillinfer_bayes.predictive.profile import (
     Profile,
@@ -346,18 +346,25 @@ class Population(SkillinferPopulationNames):
                        transform=spec.transform, bounds=spec.bounds,
                        covariates=spec.covariates)
         auto = spec.auto_field
+
+        def fit_one(spec: ModelSpec) -> Population:
+            return cls(data, fit_cached(data, spec, config, random_seed, cache=cache),
+                       spec.prior)
+
         if auto == "n_factors":
-            pop = _select_by_loo(cls, data, dataclasses.replace(spec, n_factors=1), config,
-                                 random_seed, cache, "n_factors",
-                                 range(1, min(len(data.latent_names) - 1,
-                                              MAX_AUTO_FACTORS) + 1))
+            if len(data.latent_names) < 2:
+                raise ValueError(f"n_factors='auto' needs at least two benchmarks; got "
+                                 f"{len(data.latent_names)}.")
+            pop = select_by_loo(fit_one, dataclasses.replace(spec, n_factors=1), "n_factors",
+                                range(1, min(len(data.latent_names) - 1,
+                                             MAX_AUTO_FACTORS) + 1), config.progressbar)
         elif auto == "components":
             if data.group_names:
                 raise ValueError("components='auto' does not support groups= yet; fit "
                                  "without groups.")
-            pop = _select_by_loo(cls, data, dataclasses.replace(
-                spec, components=1, shared_covariance=False), config, random_seed, cache,
-                "components", range(1, MAX_AUTO_COMPONENTS + 1),
+            pop = select_by_loo(fit_one, dataclasses.replace(
+                spec, components=1, shared_covariance=False), "components",
+                range(1, MAX_AUTO_COMPONENTS + 1), config.progressbar,
                 shared_covariance=spec.shared_covariance)
         else:
             pop = cls(data, fit_cached(data, spec, config, random_seed, cache=cache),
@@ -1298,147 +1305,7 @@ class Population(SkillinferPopulationNames):
         }
 
     def __repr__(self) -> str:
-        d = self._diagnostics
-        return (
-            f"Population({len(self.entity_names)} entities x {len(self.benchmark_names)} "
-            f"benchmarks"
-            + (f" + {len(self.covariate_names)} covariate(s)" if self.covariate_names else "")
-            + f", {d['chains']} chains x {d['draws']} draws)"
-        )
-
-    def _transforms_line(self) -> str:
-        """The benchmarks' transforms, grouped: ``copula (0-100): A, B; none: C``."""
-        by_kind: dict[str, list[str]] = {}
-        for name, transform in zip(self.latent_names, self.data.transforms):
-            label = "none" if transform.name == "identity" else transform.name
-            if name in self.covariate_names:
-                label = f"covariate, {label}"
-            lower, upper = transform.bounds
-            if np.isfinite(lower) and np.isfinite(upper):
-                if self.data.scaling is not None and name in self.data.scaling.index:
-                    lo = float(self.data.scaling.loc[name, "min"])
-                    span = float(self.data.scaling.loc[name, "range"])
-                    lower, upper = lo + span * lower, lo + span * upper
-                # the rounding of the normalization's round trip (1e-17 for a 0) is not shown
-                lower, upper = (round(v, 10) + 0.0 for v in (lower, upper))
-                label += f" ({lower:g} to {upper:g})"
-            by_kind.setdefault(label, []).append(name)
-        if list(by_kind) == ["none"]:
-            return "none (the model is a normal on the scores)"
-
-        def listed(names: list[str]) -> str:  # a wide table's names would fill the screen
-            if len(names) <= 8:
-                return ", ".join(names)
-            return f"{', '.join(names[:3])}, ... ({len(names)} in all)"
-
-        return "; ".join(f"{kind}: {listed(names)}" for kind, names in by_kind.items())
-
-    def _covariance_lines(self) -> list[str]:
-        """The factor covariance and the mixture components, and how their numbers were
-        chosen (nothing for one LKJ covariance)."""
-        lines = []
-        if self.covariance_structure == "factor":
-            line = f"  covariance: factor, {self.n_factors} factor(s)"
-            table = self.factor_selection
-            if table is not None:
-                line += (f", chosen by PSIS-LOO among {', '.join(map(str, table.index))} "
-                         "(pop.factor_selection)")
-            lines.append(line)
-        table = self.component_selection
-        if self.n_components > 1 or table is not None:
-            weights = self.component_weight_draws.mean(axis=0)
-            line = f"  components: {self.n_components}"
-            if self.n_components > 1:
-                shared = bool(int(self.idata.attrs.get("shared_covariance", 0)))
-                line += (f" ({'one shared covariance' if shared else 'a covariance each'}; "
-                         f"mean weights {', '.join(f'{w:.2f}' for w in weights)}")
-                switched = self.idata.attrs.get("label_switched_fraction")
-                if switched is not None:  # the draws whose labels relabelling changed
-                    line += f"; {float(switched):.0%} of draws relabelled"
-                line += ")"
-            if table is not None:
-                line += (f", chosen by PSIS-LOO among {', '.join(map(str, table.index))} "
-                         "(pop.component_selection)")
-            lines.append(line)
-        return lines
+        return population_repr(self)
 
     def __str__(self) -> str:
-        d = self.diagnostics()
-        n_missing = int(np.isnan(self.matrix.to_numpy()).sum())
-        lines = [
-            repr(self),
-            f"  prior: {self.prior!r}",
-            f"  transforms: {self._transforms_line()}",
-            *self._covariance_lines(),
-            f"  data: {n_missing} missing scores in {len(self.data.stats)} missingness pattern(s)"
-            + (f"; {len(self.group_names)} groups" if self.groups is not None else ""),
-            f"  sampler: {self.idata.attrs.get('sampler', '?')}; divergences {d['divergences']}, "
-            f"max r_hat {d['max_r_hat']:.3f}, min ESS bulk {d['min_ess_bulk']:.0f} / "
-            f"tail {d['min_ess_tail']:.0f}, min BFMI {d['min_bfmi']:.2f}"
-            + ("" if d["ok"] else "  (CHECKS FAILED)"),
-            "",
-            "  Top benchmark correlations (posterior mean, 90% interval):",
-        ]
-        K = len(self.latent_names)
-        top = self.top_correlations(k=min(5, K * (K - 1) // 2))
-        if top.empty:
-            lines[-1] = "  One benchmark: no correlations (observations inform only itself)."
-        wa = max((len(a) for a in top["benchmark_a"]), default=0)
-        wb = max((len(b) for b in top["benchmark_b"]), default=0)
-        for row in top.itertuples():
-            lines.append(
-                f"    {row.benchmark_a:>{wa}} <-> {row.benchmark_b:<{wb}}  "
-                f"r = {row.correlation:+.3f}"
-                f"  [{row.lower:+.3f}, {row.upper:+.3f}]"
-            )
-        for problem in d["problems"]:
-            lines.append(f"  WARNING: {problem}")
-        return "\n".join(lines)
-
-
-def _select_by_loo(cls, data: PreparedData, spec: ModelSpec, config: SamplerConfig,
-                   random_seed: int | None, cache: bool, field: str, candidates: range,
-                   shared_covariance: bool = False) -> Population:
-    """``n_factors="auto"`` or ``components="auto"`` (``field``): fit each of ``candidates``
-    in turn; one is kept over the current choice only when its PSIS-LOO elpd beats it by more
-    than two standard errors of their paired difference
-    (:func:`~skillinfer_bayes.inference.model_choice.significantly_better`), and the search
-    stops at the first that does not. The comparison is saved as the ``factor_selection`` or
-    ``component_selection`` attribute of the chosen fit."""
-    if field == "n_factors" and len(data.latent_names) < 2:
-        raise ValueError(f"n_factors='auto' needs at least two benchmarks; got "
-                         f"{len(data.latent_names)}.")
-    label = "factor(s)" if field == "n_factors" else "component(s)"
-    fitted, pointwise, rows, chosen = {}, {}, [], None
-    for value in candidates:
-        logger.info("%s='auto': fitting %d %s", field, value, label)
-        if config.progressbar:
-            print(f"{field}='auto': fitting {value} {label}", file=sys.stderr, flush=True)
-        changes = {field: value}
-        if field == "components":
-            changes["shared_covariance"] = shared_covariance and value > 1
-        candidate_spec = dataclasses.replace(spec, **changes)
-        pop = cls(data, fit_cached(data, candidate_spec, config, random_seed, cache=cache),
-                  spec.prior)
-        with warnings.catch_warnings():  # reported as pareto_k_bad
-            warnings.filterwarnings("ignore", message=".*Pareto k.*")
-            warnings.filterwarnings("ignore", message=".*shape parameter of Pareto.*")
-            loo = pop.loo(pointwise=True)
-        fitted[value], pointwise[value] = pop, np.asarray(loo.loo_i)
-        good_k = float(getattr(loo, "good_k", 0.7))
-        rows.append({field: value, "elpd_loo": float(loo.elpd_loo), "se": float(loo.se),
-                     "p_loo": float(loo.p_loo),
-                     "pareto_k_bad": int((np.asarray(loo.pareto_k) > good_k).sum()),
-                     "max_r_hat": float(pop.diagnostics()["max_r_hat"])})
-        if chosen is not None and not significantly_better(pointwise[value],
-                                                           pointwise[chosen]):
-            break
-        chosen = value
-    for row in rows:
-        row["elpd_diff"], row["dse"] = elpd_difference(pointwise[row[field]],
-                                                       pointwise[chosen])
-        row["chosen"] = row[field] == chosen
-    pop = fitted[chosen]
-    attribute = "factor_selection" if field == "n_factors" else "component_selection"
-    pop.idata.attrs[attribute] = json.dumps(rows)
-    return pop
+        return population_text(self)

@@ -24,7 +24,15 @@ References
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import logging
+import sys
+import warnings
+
 import numpy as np
+
+logger = logging.getLogger(__name__)
 
 #: How many standard errors of the paired difference a larger model's elpd gain must exceed.
 SIGNIFICANT_SE = 2.0
@@ -75,3 +83,63 @@ def significantly_better(pointwise: np.ndarray, reference: np.ndarray,
     """
     diff, se = elpd_difference(pointwise, reference)
     return diff > threshold * se
+
+
+def select_by_loo(fit_one, spec, field: str, candidates, progressbar: bool = True,
+                  shared_covariance: bool = False):
+    """``n_factors="auto"`` or ``components="auto"`` (``field``): fit each of ``candidates``
+    in turn (``fit_one(spec)`` returns a fitted population, which has ``loo`` and
+    ``diagnostics``); one is kept over the current choice only when its PSIS-LOO elpd beats
+    it by more than :data:`SIGNIFICANT_SE` standard errors of their paired difference
+    (:func:`significantly_better`), and the search stops at the first that does not. The
+    comparison is saved as the ``factor_selection`` or ``component_selection`` attribute of
+    the chosen fit, which is returned.
+
+    Examples
+    --------
+    >>> class Fit:  # a stand-in population whose elpd gains 10 per component up to 2
+    ...     def __init__(self, spec):
+    ...         self.spec, self.idata = spec, type("I", (), {"attrs": {}})()
+    ...     def loo(self, pointwise):
+    ...         c = min(self.spec.components, 2)
+    ...         loo_i = np.full(50, 0.2 * c) + np.linspace(0, 0.01, 50)
+    ...         return type("L", (), dict(loo_i=loo_i, elpd_loo=loo_i.sum(), se=1.0,
+    ...                                   p_loo=1.0, pareto_k=np.zeros(50)))()
+    ...     def diagnostics(self):
+    ...         return {"max_r_hat": 1.0}
+    >>> from skillinfer_bayes.inference.spec import ModelSpec
+    >>> select_by_loo(Fit, ModelSpec(), "components", range(1, 5), False).spec.components
+    2
+    """
+    label = "factor(s)" if field == "n_factors" else "component(s)"
+    fitted, pointwise, rows, chosen = {}, {}, [], None
+    for value in candidates:
+        logger.info("%s='auto': fitting %d %s", field, value, label)
+        if progressbar:
+            print(f"{field}='auto': fitting {value} {label}", file=sys.stderr, flush=True)
+        changes = {field: value}
+        if field == "components":
+            changes["shared_covariance"] = shared_covariance and value > 1
+        pop = fit_one(dataclasses.replace(spec, **changes))
+        with warnings.catch_warnings():  # reported as pareto_k_bad
+            warnings.filterwarnings("ignore", message=".*Pareto k.*")
+            warnings.filterwarnings("ignore", message=".*shape parameter of Pareto.*")
+            loo = pop.loo(pointwise=True)
+        fitted[value], pointwise[value] = pop, np.asarray(loo.loo_i)
+        good_k = float(getattr(loo, "good_k", 0.7))
+        rows.append({field: value, "elpd_loo": float(loo.elpd_loo), "se": float(loo.se),
+                     "p_loo": float(loo.p_loo),
+                     "pareto_k_bad": int((np.asarray(loo.pareto_k) > good_k).sum()),
+                     "max_r_hat": float(pop.diagnostics()["max_r_hat"])})
+        if chosen is not None and not significantly_better(pointwise[value],
+                                                           pointwise[chosen]):
+            break
+        chosen = value
+    for row in rows:
+        row["elpd_diff"], row["dse"] = elpd_difference(pointwise[row[field]],
+                                                       pointwise[chosen])
+        row["chosen"] = row[field] == chosen
+    pop = fitted[chosen]
+    attribute = "factor_selection" if field == "n_factors" else "component_selection"
+    pop.idata.attrs[attribute] = json.dumps(rows)
+    return pop
