@@ -89,34 +89,76 @@ class ModelSpec:
 
     Parameters
     ----------
-    prior : Prior
-        Prior choices on the standardized scale.
+    prior : Prior, optional
+        Prior choices on the standardized scale; default ``Prior()``.
     transform : "auto", "copula", "logit", None or dict, default "auto"
-        Each benchmark's map to the latent scale (``Population.from_dataframe``'s
-        ``transform``).
+        Each benchmark's map to the latent scale the model is a normal on
+        (:mod:`~skillinfer_bayes.data.transforms`): ``"copula"`` (a smoothed empirical
+        CDF mapped to normal scores, a plug-in estimate, which the held-out scores favour
+        on the leaderboard) suits skewed or lumpy marginals, ``"logit"`` suits scores with
+        known ``bounds``, ``None`` keeps the normal on the scores themselves (the model
+        before transforms, and skillinfer's); ``"auto"`` chooses per benchmark: the copula
+        with at least 50 scores (or 20 bounded ones that are detectably not normal on the
+        logit scale), else the logit of bounded scores, else ``None``
+        (:func:`~skillinfer_bayes.data.transforms.auto_transform`; ``print(pop)`` shows the
+        choices); ``{benchmark: transform}`` chooses per benchmark (others: ``"auto"``).
+        Predictions map back: their intervals stay inside the bounds.
     bounds : (lower, upper), "auto", None or dict, default "auto"
-        Known bounds of the scores (``from_dataframe``'s ``bounds``).
+        Known bounds of the scores in the table's units (e.g. ``(0, 100)``), for all
+        benchmarks or ``{benchmark: (lower, upper)}``. ``"auto"`` gives a benchmark
+        ``(0, 1)`` or ``(0, 100)`` when every observed score lies inside, else none
+        (:func:`~skillinfer_bayes.data.transforms.auto_bounds`; ``print(pop)`` shows
+        them); ``None``: no bounds. Needed by ``"logit"``; with ``"copula"`` the
+        marginal is estimated on the logit scale and predictions stay inside the bounds.
+        A score outside given bounds is an error; a new model's score beyond bounds that
+        ``"auto"`` inferred is read as a score on the bound, with an
+        :class:`~skillinfer_bayes.OutOfBoundsWarning`.
     covariates : str, list of str or dict, optional
-        Columns known for free for every model, with their transforms
-        (``{"params_b": "log"}``); stored as a dict.
+        Columns of ``df`` known for free for every model (e.g. ``{"params_b": "log"}``,
+        the parameter count on a log scale): extra dimensions of the latent normal, in
+        the likelihood where known (NaN allowed), observed with
+        ``profile.observe("params_b", 70.6)``, never predicted unless asked
+        (``predict(covariates=True)``).
     groups : str, optional
-        The column of each entity's group. Labels given as data (a Series or a list) are not
-        part of a specification: pass them to ``from_dataframe(groups=...)``.
+        The column of ``df`` that holds each entity's group (e.g. a size class or an
+        architecture; then not a benchmark). Each group gets its own mean, partially pooled
+        toward the population mean (``mu_g ~ Normal(mu, tau)``, ``tau ~
+        HalfNormal(prior.group_scale)``); the covariance is shared. Predict for a member with
+        ``pop.profile(group=...)``. Labels given as data (a Series or a list) are not part of a
+        specification: pass them to ``Population.from_dataframe(df, groups=labels)``.
     normalize : bool, default True
-        Min-max scale each benchmark to [0, 1] first (as skillinfer does).
-    covariance : {"lkj", "factor"}
-        Covariance structure: ``"lkj"``, a dense covariance with an LKJ prior on the
-        correlations; ``"factor"``, ``Lambda Lambda' + diag(psi^2)`` with ``n_factors``
-        factors (:mod:`~skillinfer_bayes.models.factor`), for wide tables.
+        Min-max scale each benchmark to [0, 1] first (as ``skillinfer`` does); predictions
+        are then on that scale. Pass ``False`` to keep the original units (never clipped).
+    covariance : {"lkj", "factor"}, default "lkj"
+        The covariance structure: ``"lkj"``, dense with an LKJ prior on the correlations;
+        ``"factor"``, ``Lambda Lambda' + diag(psi^2)`` with ``n_factors`` factors
+        (:mod:`~skillinfer_bayes.models.factor`), for wide tables (many benchmarks, few
+        scores each), where the dense model's K (K - 1) / 2 correlations are too many.
     n_factors : int or "auto", optional
-        The number of factors of ``"factor"`` (required there, unused by ``"lkj"``).
+        The number of factors of ``covariance="factor"``. ``"auto"`` fits 1, 2, ...
+        factors and moves to one more factor only while its PSIS-LOO elpd (leave one
+        entity out) beats the current rank's by more than two standard errors of their
+        paired difference (:mod:`~skillinfer_bayes.inference.model_choice`; at most
+        ``MAX_AUTO_FACTORS``); the comparison is ``pop.factor_selection`` and
+        ``print(pop)`` reports it.
     components : int or "auto", default 1
-        The number of mixture components: 1 is the multivariate-normal population; C >= 2
-        the mixture of C normals of :mod:`~skillinfer_bayes.models.mixture` (``"lkj"``
-        covariances only).
+        The number of clusters of the population: 1 is one multivariate normal; C >= 2 a
+        mixture of C normals on the latent scale (:mod:`~skillinfer_bayes.models.mixture`:
+        sparse Dirichlet weights, so components the data do not support empty out;
+        assignments marginalized; each draw's labels matched to a pivot draw's after
+        sampling and numbered along the data's first principal direction,
+        :mod:`~skillinfer_bayes.inference.relabel`). A new entity's observed scores
+        then also tell which cluster it is likely in (:meth:`Profile.component_probabilities
+        <skillinfer_bayes.predictive.profile.Profile.component_probabilities>`).
+        ``"auto"`` fits 1, 2, ... components and moves to one more component only while
+        its PSIS-LOO elpd beats the current number's by more than two standard errors of
+        their paired difference (so a small population, whose LOO cannot tell, keeps one
+        component; at most ``MAX_AUTO_COMPONENTS``); the comparison is
+        ``pop.component_selection`` and ``print(pop)`` reports it. Not with ``groups`` or
+        ``covariance="factor"`` yet.
     shared_covariance : bool, default False
-        With ``components >= 2``: one covariance for all components (they differ by their
-        means only) instead of one per component.
+        With ``components``: one covariance for all components (they differ by their
+        means only) instead of one each.
 
     Examples
     --------
