@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -13,7 +12,6 @@ import arviz as az
 import numpy as np
 import pandas as pd
 import xarray as xr
-from scipy.special import logsumexp
 
 from skillinfer_bayes.data.checks import (
     check_level,
@@ -21,7 +19,6 @@ from skillinfer_bayes.data.checks import (
     check_seed,
 )
 from skillinfer_bayes.data.prepared import PreparedData, latent_values, prepare, score_values
-from skillinfer_bayes.data.sufficient_stats import pointwise_loglik
 from skillinfer_bayes.data.tables import read_table
 from skillinfer_bayes.data.transforms import DEFAULT_BOUNDS, DEFAULT_TRANSFORM, bounds_inferred
 from skillinfer_bayes.inference import diagnostics, storage
@@ -29,13 +26,11 @@ from skillinfer_bayes.inference.fitting import SamplerConfig, fit_cached
 from skillinfer_bayes.inference.inference_data import InferenceData, from_datasets, with_group
 from skillinfer_bayes.inference.model_choice import select_by_loo
 from skillinfer_bayes.inference.spec import ModelSpec, spec_from_keywords
-from skillinfer_bayes.models.factor import LOADINGS_VAR, SPECIFIC_SD_VAR
-from skillinfer_bayes.models.mixture import WEIGHTS_VAR, mixture_moments
 from skillinfer_bayes.models.priors import Prior
 from skillinfer_bayes.predictive.compat import SkillinferPopulationNames, skillinfer_covariance
 from skillinfer_bayes.predictive.components import ComponentDraws
-from skillinfer_bayes.predictive.conditioning import noise_from_sds
 from skillinfer_bayes.predictive.display import population_repr, population_text
+from skillinfer_bayes.predictive.posterior_draws import PosteriorDraws, UnknownGroupWarning  # noqa: F401
 from skillinfer_bayes.predictive.prior_predictive import sample_prior_predictive
 from skillinfer_bayes.predictive.profile import (
     Profile,
@@ -51,10 +46,6 @@ logger = logging.getLogger(__name__)
 MAX_AUTO_FACTORS = 8
 #: Most components ``components="auto"`` tries.
 MAX_AUTO_COMPONENTS = 8
-
-
-class UnknownGroupWarning(UserWarning):
-    """A profile asked for a group the population was not fitted with (population level used)."""
 
 
 class Population(SkillinferPopulationNames):
@@ -129,8 +120,6 @@ class Population(SkillinferPopulationNames):
         self.group_names = list(data.group_names)
         self.idata = idata
         self.prior = prior
-        posterior = idata["posterior"]
-        K = len(self.latent_names)
         #: (K + P,) centre and scale of the standardization the priors refer to.
         self.standardization = pd.DataFrame(
             {"center": data.center, "scale": data.scale}, index=self.latent_names
@@ -140,38 +129,23 @@ class Population(SkillinferPopulationNames):
         self.score_range = np.vstack([np.nanmin(raw, axis=0), np.nanmax(raw, axis=0)])
         #: Benchmark names as the index of prediction tables.
         self.benchmark_index = pd.Index(self.benchmark_names, name="benchmark")
+        #: The posterior as arrays, and a new entity's predictive draws
+        #: (:class:`~skillinfer_bayes.predictive.posterior_draws.PosteriorDraws`).
+        self.draws = draws = PosteriorDraws(data, idata)
         #: The number of mixture components (1: one multivariate normal).
-        self.n_components = int(posterior.sizes.get("component", 1))
-        C = self.n_components
-        #: (S, C) posterior draws of the component weights (ones for one component).
-        self.component_weight_draws = (
-            np.ascontiguousarray(posterior[WEIGHTS_VAR].values.reshape(-1, C)) if C > 1
-            else np.ones((posterior.sizes["chain"] * posterior.sizes["draw"], 1)))
-        #: (S, C, K) and (S, C, K, K) posterior draws of each component's mean and
-        #: covariance, on the data's scale.
-        self.component_mu_draws = np.ascontiguousarray(posterior["mu"].values.reshape(-1, C, K))
-        self.component_Sigma_draws = np.ascontiguousarray(
-            posterior["Sigma"].values.reshape(-1, C, K, K))
-        if C > 1:  # the population's mean and covariance: the mixture's moments
-            mu, Sigma = mixture_moments(self.component_weight_draws, self.component_mu_draws,
-                                        self.component_Sigma_draws)
-        else:
-            mu, Sigma = self.component_mu_draws[:, 0], self.component_Sigma_draws[:, 0]
-        #: (S, K) posterior draws of the mean (chains flattened), on the data's scale.
-        self.mu_draws = np.ascontiguousarray(mu)
-        #: (S, K, K) posterior draws of the covariance, on the data's scale.
-        self.Sigma_draws = np.ascontiguousarray(Sigma)
-        self.group_mu_draws = self.group_sd_draws = None
-        if self.groups is not None:
-            G = len(self.group_names)
-            gm = posterior["group_mu"].transpose("group", "chain", "draw", "benchmark").values
-            self.group_mu_draws = np.ascontiguousarray(gm.reshape(G, -1, K))
-            self.group_sd_draws = np.ascontiguousarray(posterior["group_sd"].values.reshape(-1, K))
+        self.n_components = draws.n_components
+        #: (S, C) component weights, (S, C, K) means and (S, C, K, K) covariances per draw.
+        self.component_weight_draws = draws.weights
+        self.component_mu_draws = draws.component_mu
+        self.component_Sigma_draws = draws.component_Sigma
+        #: (S, K) means and (S, K, K) covariances per draw (chains flattened), on the data's
+        #: scale (a mixture's moments).
+        self.mu_draws, self.Sigma_draws = draws.mu, draws.Sigma
+        self.group_mu_draws, self.group_sd_draws = draws.group_mu, draws.group_sd
         problem = diagnostics.non_finite_draws(idata)
         if problem:
             raise ValueError(problem)
         self._diagnostics = diagnostics.summarize(idata)
-        self._default_noise: np.ndarray | None = None
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -564,7 +538,7 @@ components, shared_covariance :
     def correlation(self) -> pd.DataFrame:
         """Posterior-mean correlation matrix, labelled by benchmark (and covariate), on the
         latent scale."""
-        return self._frame(self._correlation_draws().mean(axis=0))
+        return self._frame(self.draws.correlation_draws().mean(axis=0))
 
     @property
     def population_mean(self) -> pd.Series:
@@ -593,7 +567,7 @@ components, shared_covariance :
     def group_mean(self) -> pd.DataFrame:
         """Posterior-mean group means on the latent scale, one row per group (grouped
         populations only)."""
-        self._require_groups("group_mean")
+        self.draws.require_groups("group_mean")
         return pd.DataFrame(
             self.group_mu_draws.mean(axis=1), index=pd.Index(self.group_names, name="group"),
             columns=self.latent_names,
@@ -655,10 +629,7 @@ components, shared_covariance :
         >>> bool(np.allclose(probs.sum(axis=1), 1.0))
         True
         """
-        total = np.zeros((self.data.n_entities, self.n_components))
-        for terms in self._component_log_terms():  # (C, s, N)
-            log_r = terms - logsumexp(terms, axis=0, keepdims=True)
-            total += np.exp(log_r).sum(axis=1).T
+        total = self.draws.component_probabilities() * self.n_draws
         return pd.DataFrame(total / self.n_draws, index=self.matrix.index,
                             columns=pd.Index(range(self.n_components), name="component"))
 
@@ -680,36 +651,6 @@ components, shared_covariance :
         return pd.DataFrame(score_values(latent, self.data.transforms),
                             index=pd.Index(range(self.n_components), name="component"),
                             columns=self.latent_names)
-
-    def _component_log_terms(self, max_values: int = 20_000_000):
-        """Yield ``log w_c + log N(x_i; mu_c, Sigma_c)`` as (C, s, N) blocks of the draws, at
-        most ``max_values`` numbers each (the full array can take gigabytes)."""
-        C, S = self.n_components, self.n_draws
-        latent = self.data.fitted_latent()
-        step = max(1, max_values // (C * max(1, self.data.n_entities)))
-        with np.errstate(divide="ignore"):
-            log_w = np.log(self.component_weight_draws)
-        for start in range(0, S, step):
-            part = slice(start, min(S, start + step))
-            yield np.stack([
-                log_w[part, c, None] + pointwise_loglik(
-                    latent, self.component_mu_draws[part, c],
-                    self.component_Sigma_draws[part, c])
-                for c in range(C)])
-
-    def _correlation_draws(self) -> np.ndarray:
-        """(S, K, K) draws of the population's correlations (a mixture's: of its moments)."""
-        if self.n_components == 1:
-            return self.posterior["corr"].values.reshape(self.Sigma_draws.shape)
-        sd = np.sqrt(np.diagonal(self.Sigma_draws, axis1=1, axis2=2))
-        return self.Sigma_draws / (sd[:, :, None] * sd[:, None, :])
-
-    def _require_groups(self, what: str) -> None:
-        if self.groups is None:
-            raise ValueError(
-                f"{what} needs a grouped population; fit with "
-                "Population.from_dataframe(df, groups=...) first."
-            )
 
     def _frame(self, matrix: np.ndarray) -> pd.DataFrame:
         return pd.DataFrame(matrix, index=self.latent_names, columns=self.latent_names)
@@ -760,16 +701,7 @@ components, shared_covariance :
         ('chain', 'draw', 'entity')
         """
         chains, draws = self.posterior.sizes["chain"], self.posterior.sizes["draw"]
-        if self.n_components > 1:  # log sum_c w_c N(x_i; mu_c, Sigma_c), per draw
-            ll = np.concatenate([logsumexp(terms, axis=0)
-                                 for terms in self._component_log_terms()])
-        else:
-            ll = pointwise_loglik(
-                self.data.fitted_latent(), self.mu_draws, self.Sigma_draws,
-                self.data.group_codes, self.group_mu_draws,
-            )
-        if self.data.transformed:  # the density of the scores themselves: add log g'(x)
-            ll = ll + self.data.log_jacobian()
+        ll = self.draws.entity_log_likelihood()
         return xr.DataArray(
             ll.reshape(chains, draws, -1),
             dims=("chain", "draw", "entity"),
@@ -867,7 +799,7 @@ components, shared_covariance :
         """
         level = check_level(level)
         K = len(self.latent_names)
-        corr = self._correlation_draws()
+        corr = self.draws.correlation_draws()
         i, j = np.triu_indices(K, k=1)
         pairs = corr[:, i, j]
         lower, upper = np.quantile(pairs, [(1 - level) / 2, (1 + level) / 2], axis=0)
@@ -996,22 +928,7 @@ components, shared_covariance :
         >>> pop.default_noise().round(2)
         array([0.63, 0.63, 0.63, 0.63, 0.63, 0.63])
         """
-        if self._default_noise is None:
-            K = len(self.benchmark_names)
-            sd = np.sqrt(np.diagonal(self.Sigma_draws, axis1=1, axis2=2)).mean(axis=0)[:K]
-            if self.data.transformed:  # transformed benchmarks: the observed scores' sd
-                values = self.matrix.to_numpy(dtype=float)
-                fitted = ~self.data.degenerate[:K]
-                observed_sd = self.data.scale[:K] / self.data.noise_slopes[:K]
-                observed_sd[fitted] = np.nanstd(values[:, fitted], axis=0, ddof=1)
-                identity = np.array([t.name == "identity" for t in self.data.transforms[:K]])
-                sd = np.where(identity, sd, observed_sd)
-            # covariates are known exactly
-            noise = np.concatenate([noise_from_sds(sd, self.data.scale_kinds()),
-                                    np.zeros(len(self.covariate_names))])
-            noise.flags.writeable = False
-            self._default_noise = noise
-        return self._default_noise.copy()
+        return self.draws.default_noise()
 
     def predictive_draws(self, group=None, warn: bool = True) -> tuple[np.ndarray, np.ndarray]:
         """Posterior draws (S, K) of the mean and (S, K, K) of the covariance of a new entity.
@@ -1028,23 +945,7 @@ components, shared_covariance :
         >>> mu.shape, Sigma.shape
         ((2000, 6), (2000, 6, 6))
         """
-        if self.groups is None:
-            if group is not None:
-                self._require_groups(f"group={group!r}")
-            return self.mu_draws, self.Sigma_draws
-        if group is not None:
-            if str(group) in self.group_names:
-                return self.group_mu_draws[self.group_names.index(str(group))], self.Sigma_draws
-            if warn:
-                warnings.warn(
-                    f"Unknown group {group!r}: predicting at the population level (a new "
-                    f"group). Fitted groups: {self.group_names}.",
-                    UnknownGroupWarning,
-                    stacklevel=3,
-                )
-        K = len(self.latent_names)
-        between = self.group_sd_draws[:, :, None] ** 2 * np.eye(K)
-        return self.mu_draws, self.Sigma_draws + between
+        return self.draws.predictive_draws(group, warn)
 
     def predictive_components(self, group=None, warn: bool = True) -> ComponentDraws:
         """The posterior of a new entity's scores as mixture components per draw.
@@ -1059,41 +960,7 @@ components, shared_covariance :
         >>> pop.predictive_components().n_components
         1
         """
-        if self.n_components > 1:  # never grouped: the fitted components
-            if group is not None:
-                self._require_groups(f"group={group!r}")
-            return ComponentDraws(self.component_mu_draws,
-                                  self._decoupled(self.component_Sigma_draws),
-                                  self.component_weight_draws)
-        mu, Sigma = self.predictive_draws(group, warn=warn)
-        post = self.idata["posterior"]
-        if LOADINGS_VAR not in post:
-            return ComponentDraws.normal(mu, self._decoupled(Sigma))
-        # a factor covariance (never grouped): conditioning through r x r systems, with the
-        # loadings and specific variances on the data's scale, as Sigma
-        K = len(self.latent_names)
-        scale = self.data.scale
-        loadings = scale[:, None] * post[LOADINGS_VAR].values.reshape(-1, K,
-                                                                      post.sizes["factor"])
-        specific = (scale * post[SPECIFIC_SD_VAR].values.reshape(-1, K)) ** 2
-        flat = self.data.degenerate
-        if flat.any():  # a left-out dimension: all its variance specific, no loading
-            specific = np.where(flat, np.diagonal(Sigma, axis1=1, axis2=2), specific)
-            loadings = np.where(flat[None, :, None], 0.0, loadings)
-        return ComponentDraws.factor(mu, loadings, specific, self._decoupled(Sigma))
-
-    def _decoupled(self, Sigma: np.ndarray) -> np.ndarray:
-        """``Sigma`` (..., K, K) with the covariances between a dimension the likelihood left
-        out (fewer than two different values: :attr:`PreparedData.degenerate
-        <skillinfer_bayes.data.prepared.PreparedData.degenerate>`) and the others set to 0.
-        Its correlations are the prior's alone, whose sign no score tells: conditioning on
-        them would only spread the other predictions across draws, so in the predictive such
-        a benchmark is independent of every other (its variance kept)."""
-        flat = self.data.degenerate
-        if not flat.any():
-            return Sigma
-        keep = ~(flat[:, None] | flat[None, :]) | np.eye(len(flat), dtype=bool)
-        return Sigma * keep
+        return self.draws.predictive_components(group, warn)
 
     def entity(self, name) -> np.ndarray:
         """The fitted scores of the entity named ``name``, (K,) in benchmark order (NaN =
