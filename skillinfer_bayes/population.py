@@ -8,23 +8,21 @@ import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-import arviz as az
 import numpy as np
 import pandas as pd
 import xarray as xr
 
 from skillinfer_bayes.data.checks import (
-    check_level,
     check_noise,
     check_seed,
 )
-from skillinfer_bayes.data.prepared import PreparedData, latent_values, prepare, score_values
+from skillinfer_bayes.data.prepared import PreparedData, latent_values, prepare
 from skillinfer_bayes.data.tables import read_table
 from skillinfer_bayes.data.transforms import DEFAULT_BOUNDS, DEFAULT_TRANSFORM, bounds_inferred
 from skillinfer_bayes.inference import diagnostics, storage
 from skillinfer_bayes.inference.fitting import SamplerConfig, fit_cached
-from skillinfer_bayes.inference.inference_data import InferenceData, from_datasets, with_group
-from skillinfer_bayes.inference.model_choice import select_by_loo
+from skillinfer_bayes.inference.inference_data import InferenceData
+from skillinfer_bayes.inference.model_choice import LeaveOneOut, select_by_loo
 from skillinfer_bayes.inference.spec import ModelSpec, spec_from_keywords
 from skillinfer_bayes.models.priors import Prior
 from skillinfer_bayes.predictive.compat import SkillinferPopulationNames, skillinfer_covariance
@@ -38,6 +36,7 @@ from skillinfer_bayes.predictive.profile import (
     warn_beyond_bound,
     warn_out_of_population,
 )
+from skillinfer_bayes.predictive.summaries import PopulationSummaries
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +47,7 @@ MAX_AUTO_FACTORS = 8
 MAX_AUTO_COMPONENTS = 8
 
 
-class Population(SkillinferPopulationNames):
+class Population(SkillinferPopulationNames, PopulationSummaries, LeaveOneOut):
     """A population of entities (models) scored on K benchmarks, with a Bayesian posterior.
 
     The population covariance is not a point estimate: a hierarchical multivariate-normal
@@ -528,133 +527,6 @@ components, shared_covariance :
         """Posterior draws as an xarray Dataset (``idata["posterior"]``)."""
         return self.idata["posterior"]
 
-    @property
-    def covariance(self) -> pd.DataFrame:
-        """Posterior-mean covariance matrix, labelled by benchmark (and covariate), on the
-        latent scale (the scores themselves for untransformed benchmarks)."""
-        return self._frame(self.Sigma_draws.mean(axis=0))
-
-    @property
-    def correlation(self) -> pd.DataFrame:
-        """Posterior-mean correlation matrix, labelled by benchmark (and covariate), on the
-        latent scale."""
-        return self._frame(self.draws.correlation_draws().mean(axis=0))
-
-    @property
-    def population_mean(self) -> pd.Series:
-        """The mean score of a new entity before any observation, per benchmark (and
-        covariate), on the scores' own scale: skillinfer's ``population_mean`` (there the
-        mean of the table's rows; here the predictive mean, averaged over the posterior and
-        mapped back through each transform). :attr:`latent_mean` is the model's mean on the
-        latent scale.
-
-        Examples
-        --------
-        >>> bool((pop.population_mean - df.mean()).abs().max() < 1.0)
-        True
-        """
-        table = self.profile().predict(covariates=True)
-        return pd.Series(table["mean"].to_numpy(), index=self.latent_names, name="mean")
-
-    @property
-    def latent_mean(self) -> pd.Series:
-        """Posterior-mean means of the benchmarks (and covariates) on the latent scale the
-        model is a normal on (the scores themselves for untransformed benchmarks; about 0 for
-        a copula's normal scores)."""
-        return pd.Series(self.mu_draws.mean(axis=0), index=self.latent_names, name="mean")
-
-    @property
-    def group_mean(self) -> pd.DataFrame:
-        """Posterior-mean group means on the latent scale, one row per group (grouped
-        populations only)."""
-        self.draws.require_groups("group_mean")
-        return pd.DataFrame(
-            self.group_mu_draws.mean(axis=1), index=pd.Index(self.group_names, name="group"),
-            columns=self.latent_names,
-        )
-
-    # ------------------------------------------------------------------ mixture components
-    def component_weights(self, level: float = 0.9) -> pd.DataFrame:
-        """The posterior of the mixture weights, one row per component.
-
-        Components are labelled 0..C-1 in the order of their means along the data's first
-        principal direction (for a leaderboard: the overall level), the same in every chain
-        (:mod:`~skillinfer_bayes.models.mixture`). A component the data do not support has a
-        weight near 0 (the sparse Dirichlet prior empties it).
-
-        Parameters
-        ----------
-        level : float, default 0.9
-            Probability of the central credible interval.
-
-        Returns
-        -------
-        pandas.DataFrame
-            Index ``component``; columns ``weight`` (posterior mean), ``sd``, ``lower``,
-            ``upper`` and ``entities``, the expected number of fitted entities in the
-            component (the sum of their :meth:`component_probabilities`).
-
-        Examples
-        --------
-        >>> mix = sib.Population.from_dataframe(df.iloc[:400], components=2, random_seed=0,
-        ...                                     draws=500, tune=500, progressbar=False)
-        >>> mix.component_weights().columns.tolist()
-        ['weight', 'sd', 'lower', 'upper', 'entities']
-        """
-        level = check_level(level)
-        w = self.component_weight_draws
-        lower, upper = np.quantile(w, [(1 - level) / 2, (1 + level) / 2], axis=0)
-        return pd.DataFrame(
-            {"weight": w.mean(axis=0), "sd": w.std(axis=0), "lower": lower, "upper": upper,
-             "entities": self.component_probabilities().sum(axis=0).to_numpy()},
-            index=pd.Index(range(self.n_components), name="component"),
-        )
-
-    def component_probabilities(self) -> pd.DataFrame:
-        """Each fitted entity's posterior probability of belonging to each component.
-
-        ``P(c_i = c | data) = E[w_c N(x_i; mu_c, Sigma_c) / sum_d w_d N(x_i; mu_d, Sigma_d)]``,
-        each entity on its own observed scores (and covariates), averaged over the posterior
-        draws. For a new entity: :meth:`Profile.component_probabilities
-        <skillinfer_bayes.predictive.profile.Profile.component_probabilities>`.
-
-        Returns
-        -------
-        pandas.DataFrame
-            (N, C), indexed like :attr:`matrix`, columns the components; rows sum to 1.
-
-        Examples
-        --------
-        >>> probs = mix.component_probabilities()
-        >>> bool(np.allclose(probs.sum(axis=1), 1.0))
-        True
-        """
-        total = self.draws.component_probabilities() * self.n_draws
-        return pd.DataFrame(total / self.n_draws, index=self.matrix.index,
-                            columns=pd.Index(range(self.n_components), name="component"))
-
-    def component_means(self) -> pd.DataFrame:
-        """Each component's typical member: the posterior-mean latent mean of the component,
-        mapped back to the scores (its median score of each benchmark and covariate).
-
-        Returns
-        -------
-        pandas.DataFrame
-            (C, K + P), index ``component``, on the fitted scale.
-
-        Examples
-        --------
-        >>> mix.component_means().shape
-        (2, 6)
-        """
-        latent = self.component_mu_draws.mean(axis=0)  # (C, K)
-        return pd.DataFrame(score_values(latent, self.data.transforms),
-                            index=pd.Index(range(self.n_components), name="component"),
-                            columns=self.latent_names)
-
-    def _frame(self, matrix: np.ndarray) -> pd.DataFrame:
-        return pd.DataFrame(matrix, index=self.latent_names, columns=self.latent_names)
-
     def diagnostics(self, per_parameter: bool = False) -> dict | pd.DataFrame:
         """Sampler diagnostics.
 
@@ -687,182 +559,6 @@ components, shared_covariance :
             return diagnostics.diagnostics_table(self.idata)
         found = diagnostics.problems(self._diagnostics)
         return {**self._diagnostics, "ok": not found, "problems": found}
-
-    def log_likelihood(self) -> xr.DataArray:
-        """Per-entity log-likelihood at every posterior draw, ``(chain, draw, entity)``.
-
-        Each entity on its own observed scores, on the data's scale (see
-        :func:`~skillinfer_bayes.data.sufficient_stats.pointwise_loglik`). Entities are numbered
-        ``0..N-1`` (names may repeat); their names are the ``name`` coordinate.
-
-        Examples
-        --------
-        >>> pop.log_likelihood().dims
-        ('chain', 'draw', 'entity')
-        """
-        chains, draws = self.posterior.sizes["chain"], self.posterior.sizes["draw"]
-        ll = self.draws.entity_log_likelihood()
-        return xr.DataArray(
-            ll.reshape(chains, draws, -1),
-            dims=("chain", "draw", "entity"),
-            coords={
-                "chain": self.posterior["chain"].values,
-                "draw": self.posterior["draw"].values,
-                "entity": np.arange(ll.shape[1]),
-                "name": ("entity", np.asarray(self.entity_names, dtype=object)),
-            },
-            name="scores",
-        )
-
-    def loo(self, pointwise: bool = False):
-        """PSIS leave-one-entity-out cross-validation (``arviz.loo``).
-
-        Returns
-        -------
-        arviz.ELPDData
-            ``elpd_loo``, its ``se``, ``p_loo`` and the Pareto-k diagnostics (with
-            ``pointwise=True``, per entity).
-
-        References
-        ----------
-        .. [1] Vehtari, A., Gelman, A. and Gabry, J. (2017). Practical Bayesian model evaluation
-           using leave-one-out cross-validation and WAIC. *Statistics and Computing* 27,
-           1413-1432.
-
-        Examples
-        --------
-        >>> import warnings
-        >>> with warnings.catch_warnings():
-        ...     warnings.simplefilter("ignore")  # a few outlying models have Pareto k > 0.7
-        ...     loo = pop.loo()
-        >>> int(loo.n_data_points)
-        4576
-        """
-        ll = self.log_likelihood().drop_vars("name")
-        # the whole posterior, as az.loo(pop.compute_log_likelihood()) sees it (the relative
-        # efficiency of the draws comes from it)
-        idata = from_datasets(posterior=self.posterior, log_likelihood=xr.Dataset({"scores": ll}))
-        return az.loo(idata, pointwise=pointwise)
-
-    def compute_log_likelihood(self) -> InferenceData:
-        """Add the per-entity log-likelihood to ``pop.idata`` as its ``log_likelihood`` group.
-
-        Then ArviZ's own functions work on the population's InferenceData:
-        ``az.loo(pop.idata)`` (equal to :meth:`loo`), ``az.waic`` and
-        ``az.compare({"a": pop_a.idata, "b": pop_b.idata})`` to compare fits of the same
-        entities (e.g. under two priors). The group holds ``scores``, ``(chain, draw, entity)``
-        (see :meth:`log_likelihood`); it is not saved by :meth:`to_netcdf` (recompute it after
-        loading).
-
-        Returns
-        -------
-        arviz.InferenceData
-            ``pop.idata``, with the group added (or replaced).
-
-        Examples
-        --------
-        >>> import arviz as az
-        >>> import arviz as az
-        >>> "log_likelihood" in pop.compute_log_likelihood().groups()
-        True
-        >>> with warnings.catch_warnings():
-        ...     warnings.simplefilter("ignore")  # a few outlying models have Pareto k > 0.7
-        ...     bool(np.isclose(az.loo(pop.idata).elpd_loo, pop.loo().elpd_loo))
-        True
-        """
-        ll = self.log_likelihood()
-        ll = ll.assign_coords(name=("entity", np.asarray([str(e) for e in self.entity_names])))
-        return with_group(self.idata, "log_likelihood", xr.Dataset({"scores": ll}))
-
-    def top_correlations(self, k: int = 20, level: float = 0.9) -> pd.DataFrame:
-        """The k benchmark pairs with the strongest posterior-mean correlation (by |r|).
-
-        Parameters
-        ----------
-        k : int, default 20
-            Number of pairs.
-        level : float, default 0.9
-            Probability of the central credible interval.
-
-        Returns
-        -------
-        pandas.DataFrame
-            Columns ``benchmark_a``, ``benchmark_b``, ``correlation`` (posterior mean), ``lower``,
-            ``upper``, then skillinfer's names of the pair, ``feature_a`` and ``feature_b``
-            (the same values).
-
-        Examples
-        --------
-        >>> pop.top_correlations(k=1).round(2)
-          benchmark_a benchmark_b  correlation  lower  upper feature_a feature_b
-        0         BBH    MMLU-PRO         0.94   0.94   0.94       BBH  MMLU-PRO
-        """
-        level = check_level(level)
-        K = len(self.latent_names)
-        corr = self.draws.correlation_draws()
-        i, j = np.triu_indices(K, k=1)
-        pairs = corr[:, i, j]
-        lower, upper = np.quantile(pairs, [(1 - level) / 2, (1 + level) / 2], axis=0)
-        table = pd.DataFrame(
-            {
-                "benchmark_a": [self.latent_names[a] for a in i],
-                "benchmark_b": [self.latent_names[b] for b in j],
-                "correlation": pairs.mean(axis=0),
-                "lower": lower,
-                "upper": upper,
-            }
-        )
-        table["feature_a"], table["feature_b"] = table["benchmark_a"], table["benchmark_b"]
-        order = np.argsort(-table["correlation"].abs().to_numpy(), kind="stable")
-        return table.iloc[order[:k]].reset_index(drop=True)
-
-    def pca(self, n_components: int | None = None, level: float = 0.9) -> dict:
-        """Principal components of the population covariance, with posterior uncertainty
-        (of the latent dimensions, covariates included).
-
-        The eigen-decomposition is done for every posterior draw of the covariance, so the
-        explained-variance ratios come with credible intervals.
-
-        Parameters
-        ----------
-        n_components : int, optional
-            Number of components (default: all K).
-        level : float, default 0.9
-            Probability of the central credible intervals.
-
-        Returns
-        -------
-        dict
-            ``explained_variance_ratio`` and ``cumulative`` (posterior means), their
-            ``*_lower`` / ``*_upper`` bounds, and ``components`` (rows = eigenvectors of the
-            posterior-mean covariance).
-
-        Examples
-        --------
-        >>> pop.pca(n_components=1)["explained_variance_ratio"].round(2)
-        array([0.74])
-        """
-        level = check_level(level)
-        K = len(self.latent_names)
-        n = K if n_components is None else int(n_components)
-        if not 1 <= n <= K:
-            raise ValueError(f"n_components must be between 1 and {K}; got {n_components!r}.")
-        eig = np.linalg.eigvalsh(self.Sigma_draws)[:, ::-1]  # (S, K), descending
-        ratio = eig / eig.sum(axis=1, keepdims=True)
-        cumulative = np.cumsum(ratio, axis=1)
-        q = [(1 - level) / 2, (1 + level) / 2]
-        r_lo, r_hi = np.quantile(ratio[:, :n], q, axis=0)
-        c_lo, c_hi = np.quantile(cumulative[:, :n], q, axis=0)
-        _, vectors = np.linalg.eigh(self.Sigma_draws.mean(axis=0))
-        return {
-            "components": vectors[:, ::-1][:, :n].T,
-            "explained_variance_ratio": ratio[:, :n].mean(axis=0),
-            "explained_variance_ratio_lower": r_lo,
-            "explained_variance_ratio_upper": r_hi,
-            "cumulative": cumulative[:, :n].mean(axis=0),
-            "cumulative_lower": c_lo,
-            "cumulative_upper": c_hi,
-        }
 
     def sample_prior_predictive(
         self,
@@ -1096,20 +792,6 @@ components, shared_covariance :
         return start
 
     # ------------------------------------------------------------------ display
-    def summary(self) -> dict:
-        """Sizes, diagnostics and the top posterior correlations, as a dict."""
-        return {
-            "n_entities": len(self.entity_names),
-            "n_features": len(self.benchmark_names),
-            "n_missing": int(np.isnan(self.matrix.to_numpy()).sum()),
-            "n_patterns": len(self.data.stats),
-            "n_groups": len(self.group_names),
-            "n_components": self.n_components,
-            "prior": self.prior,
-            **self.diagnostics(),
-            "top_correlations": self.top_correlations(k=5).to_dict("records"),
-        }
-
     def __repr__(self) -> str:
         return population_repr(self)
 

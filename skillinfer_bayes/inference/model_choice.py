@@ -30,7 +30,11 @@ import logging
 import sys
 import warnings
 
+import arviz as az
 import numpy as np
+import xarray as xr
+
+from skillinfer_bayes.inference.inference_data import InferenceData, from_datasets, with_group
 
 logger = logging.getLogger(__name__)
 
@@ -143,3 +147,95 @@ def select_by_loo(fit_one, spec, field: str, candidates, progressbar: bool = Tru
     attribute = "factor_selection" if field == "n_factors" else "component_selection"
     pop.idata.attrs[attribute] = json.dumps(rows)
     return pop
+
+
+class LeaveOneOut:
+    """PSIS leave-one-entity-out cross-validation of a fitted population (mixed into
+    ``Population``: it works on any object with ``draws``, ``posterior``, ``idata`` and
+    ``entity_names``)."""
+
+    def log_likelihood(self) -> xr.DataArray:
+        """Per-entity log-likelihood at every posterior draw, ``(chain, draw, entity)``.
+
+        Each entity on its own observed scores, on the data's scale (see
+        :func:`~skillinfer_bayes.data.sufficient_stats.pointwise_loglik`). Entities are numbered
+        ``0..N-1`` (names may repeat); their names are the ``name`` coordinate.
+
+        Examples
+        --------
+        >>> pop.log_likelihood().dims
+        ('chain', 'draw', 'entity')
+        """
+        chains, draws = self.posterior.sizes["chain"], self.posterior.sizes["draw"]
+        ll = self.draws.entity_log_likelihood()
+        return xr.DataArray(
+            ll.reshape(chains, draws, -1),
+            dims=("chain", "draw", "entity"),
+            coords={
+                "chain": self.posterior["chain"].values,
+                "draw": self.posterior["draw"].values,
+                "entity": np.arange(ll.shape[1]),
+                "name": ("entity", np.asarray(self.entity_names, dtype=object)),
+            },
+            name="scores",
+        )
+
+    def loo(self, pointwise: bool = False):
+        """PSIS leave-one-entity-out cross-validation (``arviz.loo``).
+
+        Returns
+        -------
+        arviz.ELPDData
+            ``elpd_loo``, its ``se``, ``p_loo`` and the Pareto-k diagnostics (with
+            ``pointwise=True``, per entity).
+
+        References
+        ----------
+        .. [1] Vehtari, A., Gelman, A. and Gabry, J. (2017). Practical Bayesian model evaluation
+           using leave-one-out cross-validation and WAIC. *Statistics and Computing* 27,
+           1413-1432.
+
+        Examples
+        --------
+        >>> import warnings
+        >>> with warnings.catch_warnings():
+        ...     warnings.simplefilter("ignore")  # a few outlying models have Pareto k > 0.7
+        ...     loo = pop.loo()
+        >>> int(loo.n_data_points)
+        4576
+        """
+        ll = self.log_likelihood().drop_vars("name")
+        # the whole posterior, as az.loo(pop.compute_log_likelihood()) sees it (the relative
+        # efficiency of the draws comes from it)
+        idata = from_datasets(posterior=self.posterior, log_likelihood=xr.Dataset({"scores": ll}))
+        return az.loo(idata, pointwise=pointwise)
+
+    def compute_log_likelihood(self) -> InferenceData:
+        """Add the per-entity log-likelihood to ``pop.idata`` as its ``log_likelihood`` group.
+
+        Then ArviZ's own functions work on the population's InferenceData:
+        ``az.loo(pop.idata)`` (equal to :meth:`loo`), ``az.waic`` and
+        ``az.compare({"a": pop_a.idata, "b": pop_b.idata})`` to compare fits of the same
+        entities (e.g. under two priors). The group holds ``scores``, ``(chain, draw, entity)``
+        (see :meth:`log_likelihood`); it is not saved by :meth:`to_netcdf` (recompute it after
+        loading).
+
+        Returns
+        -------
+        arviz.InferenceData
+            ``pop.idata``, with the group added (or replaced).
+
+        Examples
+        --------
+        >>> import arviz as az
+        >>> import arviz as az
+        >>> "log_likelihood" in pop.compute_log_likelihood().groups()
+        True
+        >>> with warnings.catch_warnings():
+        ...     warnings.simplefilter("ignore")  # a few outlying models have Pareto k > 0.7
+        ...     bool(np.isclose(az.loo(pop.idata).elpd_loo, pop.loo().elpd_loo))
+        True
+        """
+        ll = self.log_likelihood()
+        ll = ll.assign_coords(name=("entity", np.asarray([str(e) for e in self.entity_names])))
+        return with_group(self.idata, "log_likelihood", xr.Dataset({"scores": ll}))
