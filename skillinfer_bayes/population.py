@@ -3,39 +3,33 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
-from collections.abc import Mapping, Sequence
-from pathlib import Path
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 import xarray as xr
 
 from skillinfer_bayes.data.checks import (
-    check_noise,
     check_seed,
 )
-from skillinfer_bayes.data.prepared import PreparedData, latent_values, prepare
-from skillinfer_bayes.data.tables import read_table
-from skillinfer_bayes.data.transforms import DEFAULT_BOUNDS, DEFAULT_TRANSFORM, bounds_inferred
-from skillinfer_bayes.inference import diagnostics, storage
+from skillinfer_bayes.data.prepared import PreparedData, prepare
+from skillinfer_bayes.data.transforms import DEFAULT_BOUNDS, DEFAULT_TRANSFORM
+from skillinfer_bayes.inference import diagnostics
+from skillinfer_bayes.inference.fit_record import FitRecord
 from skillinfer_bayes.inference.fitting import SamplerConfig, fit_cached
 from skillinfer_bayes.inference.inference_data import InferenceData
 from skillinfer_bayes.inference.model_choice import LeaveOneOut, select_by_loo
+from skillinfer_bayes.inference.population_files import PopulationFiles
 from skillinfer_bayes.inference.spec import ModelSpec, spec_from_keywords
 from skillinfer_bayes.models.priors import Prior
 from skillinfer_bayes.predictive.compat import SkillinferPopulationNames, skillinfer_covariance
 from skillinfer_bayes.predictive.components import ComponentDraws
 from skillinfer_bayes.predictive.display import population_repr, population_text
 from skillinfer_bayes.predictive.posterior_draws import PosteriorDraws, UnknownGroupWarning  # noqa: F401
-from skillinfer_bayes.predictive.prior_predictive import sample_prior_predictive
-from skillinfer_bayes.predictive.profile import (
-    Profile,
-    value_within_bounds,
-    warn_beyond_bound,
-    warn_out_of_population,
-)
+from skillinfer_bayes.predictive.prior_predictive import PriorPredictiveChecks
+from skillinfer_bayes.predictive.profile import Profile
+from skillinfer_bayes.predictive.starting import profile_noise, starting_means
 from skillinfer_bayes.predictive.summaries import PopulationSummaries
 
 logger = logging.getLogger(__name__)
@@ -47,7 +41,8 @@ MAX_AUTO_FACTORS = 8
 MAX_AUTO_COMPONENTS = 8
 
 
-class Population(SkillinferPopulationNames, PopulationSummaries, LeaveOneOut):
+class Population(SkillinferPopulationNames, PopulationFiles, FitRecord, PopulationSummaries,
+                 LeaveOneOut, PriorPredictiveChecks):
     """A population of entities (models) scored on K benchmarks, with a Bayesian posterior.
 
     The population covariance is not a point estimate: a hierarchical multivariate-normal
@@ -284,223 +279,11 @@ components, shared_covariance :
         diagnostics.warn_if_bad(pop._diagnostics)
         return pop
 
-    @classmethod
-    def from_csv(cls, path, index_col: int | str | None = 0, **kwargs) -> Population:
-        """Fit the population to a CSV file (first column = entity names by default).
-
-        ``path`` is a file (possibly compressed), a URL or an open file; it is read by
-        :func:`skillinfer_bayes.data.tables.read_table`, as the command line reads ``--data``: a
-        first column with a header that holds numbers is refused rather than taken for names
-        (name it, e.g. ``index_col="id"``), and ``index_col=None`` reads a file without a name
-        column. Extra keyword arguments go to :meth:`from_dataframe`.
-
-        Examples
-        --------
-        >>> df.to_csv("scores.csv")
-        >>> from_file = sib.Population.from_csv("scores.csv", normalize=False, random_seed=0,
-        ...                                     draws=500, tune=500, progressbar=False)
-        >>> from_file.matrix.shape
-        (4576, 6)
-        """
-        return cls.from_dataframe(read_table(path, index_col=index_col, format="csv"),
-                                  **kwargs)
-
-    @classmethod
-    def from_parquet(cls, path: str, index_col: str | None = None, **kwargs) -> Population:
-        """Fit the population to a Parquet file (local, or ``hf://`` when online).
-
-        Parameters
-        ----------
-        path : str
-            File path or URL understood by :func:`pandas.read_parquet`.
-        index_col : str, optional
-            Column to use as entity names (e.g. ``"fullname"``); by default the index stored
-            in the file (see :func:`skillinfer_bayes.data.tables.read_table`).
-        **kwargs
-            Passed to :meth:`from_dataframe`.
-
-        Examples
-        --------
-        >>> df.reset_index().to_parquet("scores.parquet")
-        >>> from_file = sib.Population.from_parquet(
-        ...     "scores.parquet", index_col="fullname", normalize=False, random_seed=0,
-        ...     draws=500, tune=500, progressbar=False)
-        >>> from_file.matrix.shape
-        (4576, 6)
-        """
-        return cls.from_dataframe(read_table(path, index_col=index_col, format="parquet"),
-                                  **kwargs)
-
-    # ------------------------------------------------------------------ saving
-    def to_netcdf(self, path) -> Path:
-        """Save the posterior and everything a Profile needs to a NetCDF file.
-
-        The file holds the posterior draws, the fitted scores with entity and benchmark names,
-        group labels, the scaling, the prior, the fit settings, the library version and a hash
-        of the data; :meth:`from_netcdf` reads it back and predicts bit-identically.
-
-        Parameters
-        ----------
-        path : str or path-like
-            Destination file (``~`` is expanded; written atomically: a temporary file unique
-            to this process and thread, then a rename).
-
-        Returns
-        -------
-        pathlib.Path
-
-        Examples
-        --------
-        >>> pop.to_netcdf("leaderboard.nc").name
-        'leaderboard.nc'
-        >>> same = sib.Population.from_netcdf("leaderboard.nc")
-        >>> bool((same.Sigma_draws == pop.Sigma_draws).all())
-        True
-        """
-        return storage.save(path, self.data, self.idata)
-
-    @classmethod
-    def from_netcdf(cls, path, data: pd.DataFrame | None = None) -> Population:
-        """Load a population saved by :meth:`to_netcdf` (no refit).
-
-        Parameters
-        ----------
-        path : str or path-like
-            The file.
-        data : pandas.DataFrame, optional
-            The score table you expect the file to have been fitted to (as passed to
-            :meth:`from_dataframe`, without a groups column): loading fails if it differs.
-
-        Returns
-        -------
-        Population
-
-        Raises
-        ------
-        FileNotFoundError
-            No file at ``path``.
-        PosteriorFileError
-            Whatever else is wrong with the file: unreadable or truncated, edited (its data,
-            draws or attributes do not match the checksums recorded when it was saved), with
-            non-finite draws, written in another file format version, or fitted to other data
-            than ``data``.
-
-        Examples
-        --------
-        >>> pop.to_netcdf("leaderboard.nc").name
-        'leaderboard.nc'
-        >>> same = sib.Population.from_netcdf("leaderboard.nc", data=df)
-        >>> sib.Population.from_netcdf("leaderboard.nc", data=df.iloc[:100])
-        Traceback (most recent call last):
-        ...
-        skillinfer_bayes.inference.storage.PosteriorFileError: ...
-        """
-        saved = storage.load(path, data=data)
-        try:
-            pop = cls(saved.data, saved.idata, saved.prior)
-        except Exception as err:  # noqa: BLE001 - a file that passed its checks but is unusable
-            raise storage.PosteriorFileError(
-                f"{str(path)!r} cannot be used ({type(err).__name__}: {err}); refit and save "
-                "it again."
-            ) from None
-        diagnostics.warn_if_bad(pop._diagnostics)
-        return pop
-
     # ------------------------------------------------------------------ posterior summaries
     @property
     def feature_names(self) -> list[str]:
         """skillinfer's name of :attr:`benchmark_names`."""
         return self.benchmark_names
-
-    @property
-    def spec(self) -> ModelSpec:
-        """The model this population was fitted as (:class:`~skillinfer_bayes.ModelSpec`),
-        with ``"auto"`` numbers of factors or components resolved to the chosen one:
-        ``Population.from_dataframe(df, spec=pop.spec, random_seed=...)`` refits it. A file
-        saved before specifications were stored gives the one its attributes and transforms
-        record. Groups given as labels (not a column name) are not part of it.
-
-        Examples
-        --------
-        >>> spec = pop.spec
-        >>> spec.normalize, spec.covariance, spec.components
-        (False, 'lkj', 1)
-        >>> sib.ModelSpec.from_dict(spec.to_dict()) == spec
-        True
-        """
-        saved = self.idata.attrs.get("model_spec")
-        if saved:
-            return ModelSpec.from_dict(json.loads(saved))
-        K = len(self.benchmark_names)
-        transforms = self.data.transforms
-        names = self.latent_names
-        n_factors = int(self.idata.attrs.get("n_factors", -1))
-        return ModelSpec(
-            prior=self.prior,
-            transform={names[k]: None if t.name == "identity" else t.name
-                       for k, t in enumerate(transforms[:K])},
-            bounds={names[k]: "auto" if bounds_inferred(t) else
-                    (None if t.name == "identity" else t.bounds)
-                    for k, t in enumerate(transforms[:K])},
-            covariates={names[k]: t.name for k, t in enumerate(transforms) if k >= K} or None,
-            normalize=self.data.normalized,
-            covariance=self.covariance_structure,
-            n_factors=None if n_factors < 0 else n_factors,
-            components=self.n_components,
-            shared_covariance=bool(int(self.idata.attrs.get("shared_covariance", 0))),
-        )
-
-    @property
-    def covariance_structure(self) -> str:
-        """The fitted covariance structure: ``"lkj"`` or ``"factor"``."""
-        return str(self.idata.attrs.get("covariance", "lkj"))
-
-    @property
-    def factor_selection(self) -> pd.DataFrame | None:
-        """How ``n_factors="auto"`` chose the rank: one row per rank fitted, with
-        ``elpd_loo``, ``se``, ``elpd_diff`` and ``dse`` (against the chosen), ``p_loo``,
-        ``pareto_k_bad``, ``max_r_hat`` and ``chosen``; None for a rank given by hand.
-        The row after the chosen one may have a positive ``elpd_diff``: a gain within two
-        of its standard errors ``dse``, which the rule does not take
-        (:mod:`~skillinfer_bayes.inference.model_choice`).
-
-        Examples
-        --------
-        >>> pop.factor_selection is None  # an LKJ population
-        True
-        """
-        saved = self.idata.attrs.get("factor_selection")
-        if not saved:
-            return None
-        return pd.DataFrame(json.loads(saved)).set_index("n_factors")
-
-    @property
-    def component_selection(self) -> pd.DataFrame | None:
-        """How ``components="auto"`` chose the number of components: one row per number
-        fitted, with the columns of :attr:`factor_selection`; None for a number given by
-        hand.
-
-        Examples
-        --------
-        >>> pop.component_selection is None
-        True
-        """
-        saved = self.idata.attrs.get("component_selection")
-        if not saved:
-            return None
-        return pd.DataFrame(json.loads(saved)).set_index("components")
-
-    @property
-    def n_factors(self) -> int | None:
-        """The number of factors of a ``"factor"`` covariance (None otherwise).
-
-        Examples
-        --------
-        >>> pop.covariance_structure, pop.n_factors
-        ('lkj', None)
-        """
-        n = int(self.idata.attrs.get("n_factors", -1))
-        return None if n < 0 else n
 
     @property
     def matrix(self) -> pd.DataFrame:
@@ -559,47 +342,6 @@ components, shared_covariance :
             return diagnostics.diagnostics_table(self.idata)
         found = diagnostics.problems(self._diagnostics)
         return {**self._diagnostics, "ok": not found, "problems": found}
-
-    def sample_prior_predictive(
-        self,
-        draws: int = 500,
-        n_entities: int = 100,
-        random_seed: int | None = None,
-        prior: Prior | None = None,
-    ) -> InferenceData:
-        """Draw from the prior and simulate populations from it, on the data's scale.
-
-        The prior refers to standardized scores; the draws are mapped back with this
-        population's own centre and scale, so they can be compared with its data.
-
-        Parameters
-        ----------
-        draws : int, default 500
-            Prior draws.
-        n_entities : int, default 100
-            Entities simulated per draw.
-        random_seed : int, optional
-            Seed.
-        prior : Prior, optional
-            Another prior to check on this data (default: the one the population was fitted
-            under); no refit is needed.
-
-        Returns
-        -------
-        arviz.InferenceData
-            ``prior`` (``mu``, ``sigma``, ``corr`` and, with groups, ``group_sd``; a
-            mixture's per component, with ``component_weights``) and
-            ``prior_predictive`` (``scores``: ``(chain, draw, entity, benchmark)``; with groups
-            each simulated entity belongs to a new group) and ``observed_data`` (``scores``).
-
-        Examples
-        --------
-        >>> prior = pop.sample_prior_predictive(draws=200, random_seed=0)
-        >>> fig = sib.plot_prior_predictive(prior, pop)
-        """
-        if prior is not None and not isinstance(prior, Prior):
-            raise TypeError(f"prior must be a skillinfer_bayes.Prior, got {type(prior).__name__}.")
-        return sample_prior_predictive(self, draws, n_entities, random_seed, prior)
 
     # ------------------------------------------------------------------ prediction
     def default_noise(self) -> np.ndarray:
@@ -721,75 +463,23 @@ components, shared_covariance :
         MUSR        19.0    19.0   5.0   11.0   26.0       NaN
         MMLU-PRO    50.0    50.0   2.0   47.0   53.0       NaN
         """
-        default = self.default_noise()
-        if noise is not None:
-            K = len(self.benchmark_names)
-            if isinstance(noise, Mapping):  # by name: a covariate may be given noise too
-                noise = check_noise(noise, self.latent_names, default)
-            else:  # one figure or one per benchmark; covariates stay exact
-                noise = np.concatenate([check_noise(noise, self.benchmark_names, default[:K]),
-                                        default[K:]])
-        else:
-            noise = default
+        noise = profile_noise(noise, self.default_noise(), self.benchmark_names,
+                              self.latent_names)
         components = self.predictive_components(group)
+        start_means = None
         if prior_entity is not None or prior_mean is not None:
             if prior_entity is not None and prior_mean is not None:
                 raise ValueError("Give prior_entity or prior_mean, not both.")
-            K = len(self.benchmark_names)
             if prior_entity is not None:
                 start = self.data.raw_values()[self._entity_row(prior_entity)]
-            elif isinstance(prior_mean, pd.Series):  # by benchmark name
-                start = prior_mean.set_axis([str(i) for i in prior_mean.index]).reindex(
-                    self.latent_names).to_numpy(dtype=float)
+                idx, latent, start_means = starting_means(start, self.data, self.score_range,
+                                                          validate=False)
             else:
-                start = np.asarray(prior_mean, dtype=float)
-                if start.shape == (K,):  # the covariates keep the population's means
-                    start = np.concatenate([start, np.full(len(self.covariate_names), np.nan)])
-            if start.shape != (len(self.latent_names),) or np.isinf(start).any():
-                raise ValueError(
-                    f"prior_mean must hold {K} finite means on the "
-                    f"fitted scale (NaN keeps the population's) in the order "
-                    f"{self.benchmark_names}, or be a Series by benchmark; got {prior_mean!r}."
-                )
-            known = ~np.isnan(start)
-            if prior_mean is not None:  # validated as an observation would be
-                start = self._prior_mean_within_bounds(start)
-            latent = latent_values(start[None], self.data.transforms)[0]
-            if not np.isfinite(latent[known]).all():
-                bad = self.latent_names[np.flatnonzero(known & ~np.isfinite(latent))[0]]
-                raise ValueError(
-                    f"prior_mean of {bad} has no value on the latent scale of its transform "
-                    "(a log needs a positive value); leave it NaN to keep the population's."
-                )
-            components = components.with_means(np.flatnonzero(known), latent[known])
-            start_means = {self.latent_names[j]: float(start[j]) for j in np.flatnonzero(known)}
-        else:
-            start_means = None
+                idx, latent, start_means = starting_means(prior_mean, self.data,
+                                                          self.score_range)
+            components = components.with_means(idx, latent)
         known = group is not None and str(group) in self.group_names
         return Profile(self, noise, components, str(group) if known else None, start_means)
-
-    def _prior_mean_within_bounds(self, start: np.ndarray) -> np.ndarray:
-        """A prior mean checked against each benchmark's bounds as an observation is
-        (:func:`~skillinfer_bayes.predictive.profile.value_within_bounds`): beyond given
-        bounds an error, beyond inferred ones the bound, with a warning (and beyond the
-        population's range a warning, :func:`~skillinfer_bayes.predictive.profile.
-        warn_out_of_population`)."""
-        start = start.copy()
-        K = len(self.benchmark_names)
-        for j in np.flatnonzero(~np.isnan(start)):
-            name, transform = self.latent_names[j], self.data.transforms[j]
-            scaling = None
-            if self.data.normalized and j < K:
-                scaling = tuple(float(v) for v in self.scaling.iloc[j][["min", "range"]])
-            inside = value_within_bounds(name, transform, float(start[j]), scaling,
-                                         what="prior_mean of")
-            if inside != start[j]:
-                warn_beyond_bound(f"prior_mean of {name}", name, transform, float(start[j]))
-                start[j] = inside
-            else:
-                warn_out_of_population(name, transform, inside, tuple(self.score_range[:, j]),
-                                       float(self.data.scale[j]), label="prior_mean of")
-        return start
 
     # ------------------------------------------------------------------ display
     def __repr__(self) -> str:

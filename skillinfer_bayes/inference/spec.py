@@ -39,24 +39,24 @@ def _is_auto(value) -> bool:
     return isinstance(value, str) and value == "auto"
 
 
-def _pair(value, what: str) -> tuple[float, float]:
-    if isinstance(value, (str, bytes)) or not hasattr(value, "__len__") or len(value) != 2:
-        raise ValueError(f"{what} must be a (lower, upper) pair, 'auto' or None; got {value!r}.")
-    try:
-        return float(value[0]), float(value[1])
-    except (TypeError, ValueError):
-        raise ValueError(f"{what} must hold two numbers; got {value!r}.") from None
+def _pair(value):
+    """A pair of numbers as a float tuple; anything else unchanged (the data layer's
+    :func:`~skillinfer_bayes.data.transforms.resolve_transforms` refuses a bad one, naming
+    the benchmark)."""
+    if isinstance(value, (tuple, list)) and len(value) == 2:
+        try:
+            return float(value[0]), float(value[1])
+        except (TypeError, ValueError):
+            return value
+    return value
 
 
 def canonical_bounds(bounds):
     """``bounds`` as the spec stores it: ``"auto"``, ``None``, a float pair, or a dict of
     those by benchmark (lists from JSON become pairs)."""
-    if bounds is None or _is_auto(bounds):
-        return bounds
     if isinstance(bounds, Mapping):
-        return {str(k): v if v is None or _is_auto(v) else _pair(v, f"bounds of {k!r}")
-                for k, v in bounds.items()}
-    return _pair(bounds, "bounds")
+        return {str(k): _pair(v) for k, v in bounds.items()}
+    return _pair(bounds)
 
 
 def canonical_covariates(covariates):

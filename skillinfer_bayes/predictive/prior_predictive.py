@@ -136,3 +136,47 @@ def sample_prior_predictive(
     )
     return with_group(idata, "observed_data", observed)
 
+
+class PriorPredictiveChecks:
+    """A fitted population's prior predictive check (mixed into ``Population``)."""
+
+    def sample_prior_predictive(
+        self,
+        draws: int = 500,
+        n_entities: int = 100,
+        random_seed: int | None = None,
+        prior: Prior | None = None,
+    ) -> InferenceData:
+        """Draw from the prior and simulate populations from it, on the data's scale.
+
+        The prior refers to standardized scores; the draws are mapped back with this
+        population's own centre and scale, so they can be compared with its data.
+
+        Parameters
+        ----------
+        draws : int, default 500
+            Prior draws.
+        n_entities : int, default 100
+            Entities simulated per draw.
+        random_seed : int, optional
+            Seed.
+        prior : Prior, optional
+            Another prior to check on this data (default: the one the population was fitted
+            under); no refit is needed.
+
+        Returns
+        -------
+        arviz.InferenceData
+            ``prior`` (``mu``, ``sigma``, ``corr`` and, with groups, ``group_sd``; a
+            mixture's per component, with ``component_weights``) and
+            ``prior_predictive`` (``scores``: ``(chain, draw, entity, benchmark)``; with groups
+            each simulated entity belongs to a new group) and ``observed_data`` (``scores``).
+
+        Examples
+        --------
+        >>> prior = pop.sample_prior_predictive(draws=200, random_seed=0)
+        >>> fig = sib.plot_prior_predictive(prior, pop)
+        """
+        if prior is not None and not isinstance(prior, Prior):
+            raise TypeError(f"prior must be a skillinfer_bayes.Prior, got {type(prior).__name__}.")
+        return sample_prior_predictive(self, draws, n_entities, random_seed, prior)

@@ -37,8 +37,6 @@ def test_bad_specs_are_refused_with_the_fix():
         sib.ModelSpec.from_dict({"draws": 100})
     with pytest.raises(ValueError, match="not both at once"):
         sib.ModelSpec(covariance="factor", n_factors="auto", components="auto")
-    with pytest.raises(ValueError, match=r"bounds must be a \(lower, upper\) pair"):
-        sib.ModelSpec(bounds=(0, 1, 2))
     with pytest.raises(TypeError, match=r"groups is a column name.*from_dataframe\(df, "
                                         r"groups=labels\)"):
         sib.ModelSpec(groups=["x", "y"])
