@@ -12,15 +12,18 @@ PACKAGE = Path(__file__).resolve().parent.parent / "skillinfer_bayes"
 #: Run with the real fit's globals by the test below: module -> the fewest examples it must
 #: run (what it has: an example that disappears fails the test).
 REAL_FIT_MODULES = {"skillinfer_bayes": 4, "skillinfer_bayes.population": 19,
-                    "skillinfer_bayes.predictive.profile": 43,
+                    "skillinfer_bayes.predictive.profile": 16,
+                    "skillinfer_bayes.predictive.accuracy": 8,
+                    "skillinfer_bayes.predictive.active": 12,
+                    "skillinfer_bayes.predictive.profile_views": 5,
                     "skillinfer_bayes.predictive.summaries": 9,
                     "skillinfer_bayes.predictive.display": 1,
                     "skillinfer_bayes.predictive.posterior_draws": 2,
+                    "skillinfer_bayes.predictive.starting": 3,
+                    "skillinfer_bayes.predictive.prior_predictive": 4,
                     "skillinfer_bayes.inference.model_choice": 17,
                     "skillinfer_bayes.inference.fit_record": 6,
-                    "skillinfer_bayes.predictive.starting": 2,
-                    "skillinfer_bayes.inference.population_files": 12,
-                    "skillinfer_bayes.predictive.prior_predictive": 4}
+                    "skillinfer_bayes.inference.population_files": 12}
 
 
 def has_examples(name: str) -> bool:

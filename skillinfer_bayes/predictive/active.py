@@ -33,8 +33,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import numpy as np
+import pandas as pd
 
-from skillinfer_bayes.data.checks import resolve_benchmark
+from skillinfer_bayes.data.checks import check_positive_int, resolve_benchmark
+from skillinfer_bayes.predictive.mixture import average
 
 
 def resolve_target(target, benchmark_names: Sequence[str]) -> tuple[np.ndarray | None, set[int]]:
@@ -236,3 +238,115 @@ def mixture_variance_reduction(
         second = np.einsum("sp,spt->st", point_w, cond**2)
         out[i] = np.mean(np.sum(second - first**2, axis=1))
     return out
+
+
+class NextBenchmark:
+    """Which benchmark a profile should observe next (mixed into
+    :class:`~skillinfer_bayes.predictive.profile.Profile`)."""
+
+    def most_uncertain(self, k: int = 10) -> pd.DataFrame:
+        """The k unobserved benchmarks with the largest predictive sd (largest first).
+
+        The simple rule for "which benchmark next?". The sds are on the scores' scale (as
+        :meth:`std`), also for transformed benchmarks. skillinfer's signature and columns;
+        unlike skillinfer, observed benchmarks are left out (they are no candidates to run
+        next), so fewer than k rows come back when fewer are unobserved.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``benchmark``, ``mean``, ``std`` and ``feature`` (skillinfer's name of the
+            ``benchmark`` column, the same values).
+
+        Examples
+        --------
+        >>> pop.profile().observe("BBH", 55.93).most_uncertain(k=1).round()
+          benchmark  mean   std feature
+        0    IFEval  70.0  13.0  IFEval
+        """
+        k = check_positive_int("k", k)
+        mean, std = self.mean(), self.std()
+        candidates = [j for j in range(len(self.benchmark_names)) if j not in self.observed_indices]
+        order = sorted(candidates, key=lambda j: -std[j])[:k]
+        names = [self.benchmark_names[j] for j in order]
+        return pd.DataFrame({"benchmark": names, "mean": mean[order], "std": std[order],
+                             "feature": names})
+
+    def most_informative(self, k: int = 1, target=None) -> pd.DataFrame:
+        """Rank unobserved benchmarks by the expected reduction of predictive variance.
+
+        With transformed benchmarks the variances are those of the latent scale (where the
+        reduction is exact per draw; the copula's latent scale is in population sds).
+
+        For every posterior draw the reduction from observing a benchmark is exact (it does
+        not depend on the value observed); the ranking averages it over the draws (see
+        :mod:`skillinfer_bayes.predictive.active`). For a mixture population it also counts
+        what the observation tells about which component the entity is in (the spread
+        between the components' means), by quadrature per draw. :meth:`most_uncertain` is
+        the simpler rule.
+
+        Parameters
+        ----------
+        k : int, default 1
+            Number of benchmarks returned (best first).
+        target : None, str or dict, optional
+            What to learn about: ``None`` = all unobserved benchmarks, the candidate included
+            (summed variances: the total uncertainty of the profile); a benchmark name =
+            that benchmark (not itself a candidate); a dict ``{benchmark: weight}`` = the
+            weighted combination ``sum w_i y_i`` (e.g. the average score).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``benchmark``, ``expected_variance_reduction``, ``target_sd_before`` and
+            ``expected_target_sd_after`` (square roots of the posterior-averaged target
+            variance before and after).
+
+        Examples
+        --------
+        >>> profile = pop.profile().observe("BBH", 55.93)
+        >>> profile.most_informative(k=2)["benchmark"].tolist()
+        ['IFEval', 'MUSR']
+        >>> profile.most_informative(target={"IFEval": 0.5, "GPQA": 0.5})["benchmark"].tolist()
+        ['IFEval']
+        """
+        k = check_positive_int("k", k)
+        weights, excluded = resolve_target(target, self.benchmark_names)
+        K = len(self.benchmark_names)
+        if weights is not None:  # the covariates are never a target
+            weights = np.concatenate([weights, np.zeros(len(self.latent_names) - K)])
+        unobserved = [j for j in range(K) if j not in self.observed_indices]
+        candidates = [j for j in unobserved if j not in excluded]
+        if not candidates:
+            return pd.DataFrame(columns=["benchmark", "expected_variance_reduction",
+                                         "target_sd_before", "expected_target_sd_after"])
+        out = self.conditioned(full_cov=True)
+        cov = out.cov
+        C = self.components.n_components
+        noise_var = self.latent_observations()[2]
+        gain = expected_variance_reduction(cov, candidates, unobserved, noise_var, weights,
+                                           component_weights=out.weights, means=out.means,
+                                           n_components=C)
+        if weights is None:  # (S C,) target variance per component
+            within = np.diagonal(cov, axis1=1, axis2=2)[:, unobserved].sum(axis=1)
+        else:
+            within = np.einsum("i,sij,j->s", weights, cov, weights)
+        if C == 1:
+            total = average(within, out.weights)
+        else:  # each draw's mixture variance: within + between its components' means
+            S = self.components.n_draws
+            w = out.weights.reshape(S, C) * S
+            targets = (np.eye(len(self.latent_names))[unobserved] if weights is None
+                       else weights[None])
+            tm = (out.means @ targets.T).reshape(S, C, -1)
+            spread = np.sum(np.einsum("sc,sct->st", w, tm**2)
+                            - np.einsum("sc,sct->st", w, tm) ** 2, axis=1)
+            total = float(np.mean(np.einsum("sc,sc->s", w, within.reshape(S, C)) + spread))
+        before = np.full(len(candidates), total)
+        order = np.argsort(-gain, kind="stable")[: int(k)]
+        return pd.DataFrame({
+            "benchmark": [self.benchmark_names[candidates[i]] for i in order],
+            "expected_variance_reduction": gain[order],
+            "target_sd_before": np.sqrt(before[order]),
+            "expected_target_sd_after": np.sqrt(np.maximum(before[order] - gain[order], 0.0)),
+        })

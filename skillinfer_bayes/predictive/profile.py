@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
@@ -10,17 +9,13 @@ import numpy as np
 import pandas as pd
 
 from skillinfer_bayes.data.checks import (
-    OutOfBoundsWarning,
-    OutOfRangeWarning,
     check_level,
-    check_positive_int,
-    check_seed,
     check_value,
     resolve_benchmark,
 )
 from skillinfer_bayes.data.prepared import latent_values, score_values
-from skillinfer_bayes.data.transforms import bounds_inferred
-from skillinfer_bayes.predictive.active import expected_variance_reduction, resolve_target
+from skillinfer_bayes.predictive.accuracy import ProfileAccuracy
+from skillinfer_bayes.predictive.active import NextBenchmark
 from skillinfer_bayes.predictive.compat import SkillinferProfileNames
 from skillinfer_bayes.predictive.components import (
     ComponentDraws,
@@ -29,14 +24,17 @@ from skillinfer_bayes.predictive.components import (
 )
 from skillinfer_bayes.predictive.marginals import score_moments_by_row
 from skillinfer_bayes.predictive.mixture import average, mixture_quantile, mixture_var
+from skillinfer_bayes.predictive.observation_checks import (  # noqa: F401 - re-exported
+    value_within_bounds,
+    warn_beyond_bound,
+    warn_out_of_population,
+)
+from skillinfer_bayes.predictive.profile_views import ProfileViews, benchmark_argument
 from skillinfer_bayes.predictive.types import Skill
 
 if TYPE_CHECKING:
     from skillinfer_bayes.population import Population
 
-#: Beyond the population's [min, max] by more than this fraction of the range, an observation's
-#: :class:`OutOfRangeWarning` also asks to check its scale.
-RANGE_TOLERANCE = 0.25
 
 #: Columns of :meth:`Profile.predict`: this library's, then skillinfer's names of the same
 #: values (``feature`` the benchmark, ``ci_lower`` / ``ci_upper`` the interval's ends).
@@ -46,7 +44,7 @@ _SKILLINFER_COLUMNS = ("feature", "ci_lower", "ci_upper")
 DEFAULT_LEVEL = 0.95
 
 
-class Profile(SkillinferProfileNames):
+class Profile(SkillinferProfileNames, ProfileViews, NextBenchmark, ProfileAccuracy):
     """What is known of one entity: observed scores and the predictive of all benchmarks.
 
     Created by :meth:`Population.profile`. Every prediction conditions **each** posterior draw
@@ -136,7 +134,7 @@ class Profile(SkillinferProfileNames):
         >>> pop.profile().observe("BBH", 55.93).observe("IFEval", 86.7)
         Profile(6 benchmarks, observed={'BBH': 55.93, 'IFEval': 86.7}, noise=0.6294)
         """
-        benchmark = _benchmark_argument(benchmark, feature)
+        benchmark = benchmark_argument(benchmark, feature)
         if value is None and isinstance(benchmark, Skill) and benchmark.score is not None:
             value = benchmark.score  # skillinfer's observe(Skill("BBH", score=55.9))
         if value is None:
@@ -221,6 +219,12 @@ class Profile(SkillinferProfileNames):
         return {self.latent_names[j]: v for j, v in self._observed.items()}
 
     @property
+    def observed_indices(self) -> list[int]:
+        """The latent dimensions observed, in observation order (indices into
+        :attr:`latent_names`)."""
+        return list(self._observed)
+
+    @property
     def n_observations(self) -> int:
         """Number of observed benchmarks."""
         return len(self._observed)
@@ -250,8 +254,9 @@ class Profile(SkillinferProfileNames):
         latent = latent_values(vals, [self.transforms[j] for j in idx])
         return idx, latent, self._noise_var
 
-    def _conditioned(self, full_cov: bool = False) -> ConditionedMixture:
-        """The components conditioned on the observations (on the latent scale)."""
+    def conditioned(self, full_cov: bool = False) -> ConditionedMixture:
+        """The components conditioned on the observations (on the latent scale), for the
+        active-learning and accuracy views."""
         idx, latent, noise_var = self.latent_observations()
         return condition_components(self.components, idx, latent, noise_var, full_cov)
 
@@ -262,7 +267,7 @@ class Profile(SkillinferProfileNames):
         Components lie on the last axis, the layout the mixture functions reduce over fastest.
         """
         if self._moments is None:
-            out = self._conditioned()
+            out = self.conditioned()
             self._moments = (
                 np.ascontiguousarray(out.means.T),
                 np.ascontiguousarray(np.maximum(out.cov, 1e-300).T),
@@ -313,7 +318,7 @@ class Profile(SkillinferProfileNames):
         50
         """
         if feature is not None:
-            benchmark = _benchmark_argument(benchmark, feature)
+            benchmark = benchmark_argument(benchmark, feature)
         return self._select(benchmark, self._moments_on_score_scale()[0])
 
     def std(self, benchmark: str | int | None = None, *,
@@ -330,7 +335,7 @@ class Profile(SkillinferProfileNames):
         2
         """
         if feature is not None:
-            benchmark = _benchmark_argument(benchmark, feature)
+            benchmark = benchmark_argument(benchmark, feature)
         return self._select(benchmark, np.sqrt(self._moments_on_score_scale()[1]))
 
     def interval(self, benchmark: str | int, level: float = 0.9) -> tuple[float, float]:
@@ -408,7 +413,7 @@ class Profile(SkillinferProfileNames):
         22
         """
         if feature is not None:
-            benchmark = _benchmark_argument(benchmark, feature)
+            benchmark = benchmark_argument(benchmark, feature)
         if isinstance(benchmark, (float, np.floating)):
             benchmark, level = None, benchmark
         if benchmark is not None:
@@ -440,11 +445,11 @@ class Profile(SkillinferProfileNames):
         table["feature"] = index
         table["ci_lower"], table["ci_upper"] = table["lower"], table["upper"]
         if detail:
-            table = table.assign(**self._detail(table["std"].to_numpy()))
+            table = table.assign(**self.skillinfer_detail(table["std"].to_numpy()))
         table.attrs["level"] = level
         return table
 
-    def _prior_var(self, spread: bool) -> np.ndarray:
+    def prior_variance(self, spread: bool) -> np.ndarray:
         """(K,) variance of each benchmark's score before any observation: the components'
         variances averaged, plus (``spread``) the variance of their means; through the
         transform (quadrature, spread included) for transformed benchmarks."""
@@ -460,355 +465,6 @@ class Profile(SkillinferProfileNames):
             identity = np.array([t.name == "identity" for t in self.transforms])
             total = np.where(identity, total, scored)
         return total
-
-    def _detail(self, std: np.ndarray) -> dict[str, np.ndarray]:
-        """skillinfer's ``confidence`` and ``source`` columns."""
-        before = np.sqrt(self._prior_var(spread=True))[: len(std)]
-        return {
-            "confidence": np.clip(1.0 - std / np.maximum(before, 1e-300), 0.0, 1.0),
-            "source": np.where([j in self._observed for j in range(len(std))],
-                               "observed", "predicted"),
-        }
-
-    # ------------------------------------------------------------------ skillinfer's views
-    @property
-    def mu(self) -> np.ndarray:
-        """(K,) predictive mean vector (skillinfer's ``Profile.mu``; :meth:`mean`)."""
-        return self.mean()
-
-    @property
-    def Sigma(self) -> np.ndarray:
-        """(K, K) covariance of the predictive mixture (skillinfer's ``Profile.Sigma``).
-
-        ``mean_s C_s + Cov_s(m_s)``: the per-draw conditional covariances averaged over the
-        posterior draws plus the covariance of the conditional means across draws (the
-        parameters' own uncertainty, which skillinfer's plug-in lacks). Its diagonal is
-        ``std() ** 2``. With transformed benchmarks this is the latent covariance's
-        correlation scaled by the scores' sds (their covariance on the score scale has no
-        closed form).
-        """
-        out = self._conditioned(full_cov=True)
-        w = (np.full(len(out.means), 1.0 / len(out.means)) if out.weights is None
-             else out.weights)
-        centred = out.means - w @ out.means
-        K = self._n_scores
-        cov = (np.einsum("n,nij->ij", w, out.cov) + (centred.T * w) @ centred)[:K, :K]
-        if not self._transformed:
-            return cov
-        latent_sd = np.sqrt(np.diag(cov))
-        scale = self.std() / np.maximum(latent_sd, 1e-300)
-        return cov * np.outer(scale, scale)
-
-    @property
-    def covariance_matrix(self) -> pd.DataFrame:
-        """:attr:`Sigma` labelled by benchmark (skillinfer's ``covariance_matrix``)."""
-        return pd.DataFrame(self.Sigma, index=self.benchmark_names, columns=self.benchmark_names)
-
-    @property
-    def agent_vector(self) -> pd.Series:
-        """The predictive means as a Series named ``agent_vector`` (skillinfer's)."""
-        return pd.Series(self.mean(), index=self.benchmark_names, name="agent_vector")
-
-    def confidence_interval(self, benchmark: str | int | None = None, level: float = 0.95, *,
-                            feature: str | int | None = None) -> tuple[float, float]:
-        """Central predictive interval of one benchmark (skillinfer's name and default level).
-
-        skillinfer returns ``mean -+ z sd`` of its Gaussian; this is :meth:`interval`, the
-        exact quantiles of the predictive mixture.
-
-        Examples
-        --------
-        >>> lower, upper = pop.profile().observe("BBH", 55.93).confidence_interval("GPQA")
-        >>> round(lower), round(upper)
-        (9, 22)
-        """
-        return self.interval(_benchmark_argument(benchmark, feature), level=level)
-
-    def to_dataframe(self, detail: bool = False) -> pd.DataFrame:
-        """The predictive means and sds in skillinfer's layout: columns ``feature`` (the
-        benchmark, skillinfer's name), ``mean``, ``std`` (and ``confidence``, ``source`` with
-        ``detail``), one row per benchmark. :meth:`predict` is this library's table.
-
-        Examples
-        --------
-        >>> pop.profile().to_dataframe().columns.tolist()
-        ['feature', 'mean', 'std']
-        """
-        std = self.std()
-        frame = pd.DataFrame({"feature": self.benchmark_names, "mean": self.mean(), "std": std})
-        return frame.assign(**self._detail(std)) if detail else frame
-
-    def sample(self, n: int, random_seed: int | None = None) -> pd.DataFrame:
-        """Draw n joint predictive score vectors (posterior draw, then conditional normal).
-
-        Parameters
-        ----------
-        n : int
-            Number of draws.
-        random_seed : int, optional
-            Seed; the same seed gives the same draws.
-
-        Returns
-        -------
-        pandas.DataFrame
-            (n, K), columns = benchmarks.
-
-        Examples
-        --------
-        >>> draws = pop.profile().observe("BBH", 55.93).sample(1000, random_seed=0)
-        >>> draws.shape
-        (1000, 6)
-        """
-        n = check_positive_int("n", n)
-        rng = np.random.default_rng(check_seed(random_seed))
-        draws = self.components
-        if draws.n_components == 1:
-            chosen = draws.subset(rng.integers(draws.n_draws, size=n))
-            out = condition_components(chosen, *self.latent_observations(), full_cov=True)
-            means, covs = out.means, out.cov
-        else:  # a component of a uniformly drawn posterior draw, by its conditional weight
-            out = self._conditioned(full_cov=True)
-            pick = rng.choice(len(out.weights), size=n, p=out.weights / out.weights.sum())
-            means, covs = out.means[pick], out.cov[pick]
-        # Symmetric square root via eigh: stable for the (near-)singular observed block.
-        w, v = np.linalg.eigh(covs)
-        root = v * np.sqrt(np.clip(w, 0.0, None))[:, None, :]
-        z = rng.standard_normal((n, len(self.latent_names)))
-        scores = score_values(means + np.einsum("nij,nj->ni", root, z), self.transforms)
-        return pd.DataFrame(scores[:, : self._n_scores], columns=self.benchmark_names)
-
-    def most_uncertain(self, k: int = 10) -> pd.DataFrame:
-        """The k unobserved benchmarks with the largest predictive sd (largest first).
-
-        The simple rule for "which benchmark next?". The sds are on the scores' scale (as
-        :meth:`std`), also for transformed benchmarks. skillinfer's signature and columns;
-        unlike skillinfer, observed benchmarks are left out (they are no candidates to run
-        next), so fewer than k rows come back when fewer are unobserved.
-
-        Returns
-        -------
-        pandas.DataFrame
-            Columns ``benchmark``, ``mean``, ``std`` and ``feature`` (skillinfer's name of the
-            ``benchmark`` column, the same values).
-
-        Examples
-        --------
-        >>> pop.profile().observe("BBH", 55.93).most_uncertain(k=1).round()
-          benchmark  mean   std feature
-        0    IFEval  70.0  13.0  IFEval
-        """
-        k = check_positive_int("k", k)
-        mean, std = self.mean(), self.std()
-        candidates = [j for j in range(self._n_scores) if j not in self._observed]
-        order = sorted(candidates, key=lambda j: -std[j])[:k]
-        names = [self.benchmark_names[j] for j in order]
-        return pd.DataFrame({"benchmark": names, "mean": mean[order], "std": std[order],
-                             "feature": names})
-
-    def most_informative(self, k: int = 1, target=None) -> pd.DataFrame:
-        """Rank unobserved benchmarks by the expected reduction of predictive variance.
-
-        With transformed benchmarks the variances are those of the latent scale (where the
-        reduction is exact per draw; the copula's latent scale is in population sds).
-
-        For every posterior draw the reduction from observing a benchmark is exact (it does
-        not depend on the value observed); the ranking averages it over the draws (see
-        :mod:`skillinfer_bayes.predictive.active`). For a mixture population it also counts
-        what the observation tells about which component the entity is in (the spread
-        between the components' means), by quadrature per draw. :meth:`most_uncertain` is
-        the simpler rule.
-
-        Parameters
-        ----------
-        k : int, default 1
-            Number of benchmarks returned (best first).
-        target : None, str or dict, optional
-            What to learn about: ``None`` = all unobserved benchmarks, the candidate included
-            (summed variances: the total uncertainty of the profile); a benchmark name =
-            that benchmark (not itself a candidate); a dict ``{benchmark: weight}`` = the
-            weighted combination ``sum w_i y_i`` (e.g. the average score).
-
-        Returns
-        -------
-        pandas.DataFrame
-            Columns ``benchmark``, ``expected_variance_reduction``, ``target_sd_before`` and
-            ``expected_target_sd_after`` (square roots of the posterior-averaged target
-            variance before and after).
-
-        Examples
-        --------
-        >>> profile = pop.profile().observe("BBH", 55.93)
-        >>> profile.most_informative(k=2)["benchmark"].tolist()
-        ['IFEval', 'MUSR']
-        >>> profile.most_informative(target={"IFEval": 0.5, "GPQA": 0.5})["benchmark"].tolist()
-        ['IFEval']
-        """
-        k = check_positive_int("k", k)
-        weights, excluded = resolve_target(target, self.benchmark_names)
-        K = self._n_scores
-        if weights is not None:  # the covariates are never a target
-            weights = np.concatenate([weights, np.zeros(len(self.latent_names) - K)])
-        unobserved = [j for j in range(K) if j not in self._observed]
-        candidates = [j for j in unobserved if j not in excluded]
-        if not candidates:
-            return pd.DataFrame(columns=["benchmark", "expected_variance_reduction",
-                                         "target_sd_before", "expected_target_sd_after"])
-        out = self._conditioned(full_cov=True)
-        cov = out.cov
-        C = self.components.n_components
-        gain = expected_variance_reduction(cov, candidates, unobserved, self._noise_var, weights,
-                                           component_weights=out.weights, means=out.means,
-                                           n_components=C)
-        if weights is None:  # (S C,) target variance per component
-            within = np.diagonal(cov, axis1=1, axis2=2)[:, unobserved].sum(axis=1)
-        else:
-            within = np.einsum("i,sij,j->s", weights, cov, weights)
-        if C == 1:
-            total = average(within, out.weights)
-        else:  # each draw's mixture variance: within + between its components' means
-            S = self.components.n_draws
-            w = out.weights.reshape(S, C) * S
-            targets = (np.eye(len(self.latent_names))[unobserved] if weights is None
-                       else weights[None])
-            tm = (out.means @ targets.T).reshape(S, C, -1)
-            spread = np.sum(np.einsum("sc,sct->st", w, tm**2)
-                            - np.einsum("sc,sct->st", w, tm) ** 2, axis=1)
-            total = float(np.mean(np.einsum("sc,sc->s", w, within.reshape(S, C)) + spread))
-        before = np.full(len(candidates), total)
-        order = np.argsort(-gain, kind="stable")[: int(k)]
-        return pd.DataFrame({
-            "benchmark": [self.benchmark_names[candidates[i]] for i in order],
-            "expected_variance_reduction": gain[order],
-            "target_sd_before": np.sqrt(before[order]),
-            "expected_target_sd_after": np.sqrt(np.maximum(before[order] - gain[order], 0.0)),
-        })
-
-    # ------------------------------------------------------------------ accuracy
-    def _truth(self, true_vector) -> np.ndarray:
-        if isinstance(true_vector, pd.Series):
-            # benchmark names are str: match labels by their str form (integer columns)
-            by_name = true_vector.set_axis([str(i) for i in true_vector.index])
-            missing = sorted(set(self.benchmark_names) - set(by_name.index))
-            if missing:
-                raise ValueError(
-                    f"true_vector lacks benchmark(s) {missing}; its index: "
-                    f"{[str(i) for i in true_vector.index]}."
-                )
-            true_vector = by_name[self.benchmark_names]
-        truth = np.asarray(true_vector, dtype=float)
-        if truth.shape != (len(self.benchmark_names),):
-            raise ValueError(
-                f"true_vector must hold {len(self.benchmark_names)} scores in the order "
-                f"{self.benchmark_names}; got shape {truth.shape}."
-            )
-        return truth
-
-    def mae(self, true_vector) -> float:
-        """Mean absolute error of the predictive means over all benchmarks.
-
-        Examples
-        --------
-        >>> profile = pop.profile().observe("BBH", 55.93)
-        >>> round(profile.mae(df.loc["meta-llama/Llama-3.1-70B-Instruct"]))
-        5
-        """
-        return float(np.mean(np.abs(self.mean() - self._truth(true_vector))))
-
-    def rmse(self, true_vector) -> float:
-        """Root mean squared error of the predictive means over all benchmarks.
-
-        Examples
-        --------
-        >>> true_scores = df.loc["meta-llama/Llama-3.1-70B-Instruct"]
-        >>> round(pop.profile().observe("BBH", 55.93).rmse(true_scores))
-        7
-        """
-        return float(np.sqrt(np.mean((self.mean() - self._truth(true_vector)) ** 2)))
-
-    def similarity(self, true_vector=None, *, other=None) -> float:
-        """Cosine similarity between the predictive means and ``true_vector`` (``other=`` is
-        skillinfer's name of it).
-
-        Examples
-        --------
-        >>> true_scores = df.loc["meta-llama/Llama-3.1-70B-Instruct"]
-        >>> round(pop.profile().observe("BBH", 55.93).similarity(true_scores), 2)
-        0.99
-        """
-        if (other is None) == (true_vector is None):
-            raise TypeError("Give the target vector once: similarity(true_vector) or "
-                            "skillinfer's similarity(other=...).")
-        a, b = self.mean(), self._truth(true_vector if other is None else other)
-        norm = np.linalg.norm(a) * np.linalg.norm(b)
-        return float(a @ b / norm) if norm > 0 else 0.0
-
-    def summary(self, true_vector=None, level: float = 0.9) -> dict:
-        """Counts and uncertainty; with ``true_vector``, accuracy and interval coverage.
-
-        Returns
-        -------
-        dict
-            ``n_benchmarks`` (and skillinfer's ``n_features``), ``n_observed``,
-            ``n_predicted``, ``mean_std``,
-            ``uncertainty_reduction`` (mean of 1 - predictive sd / population sd),
-            ``top_predicted`` (the 3 unobserved benchmarks with the highest predictive means,
-            as skillinfer, with keys ``benchmark``, ``feature``, ``mean``, ``std``) and
-            ``most_uncertain``; with ``true_vector`` also ``mae``,
-            ``rmse``, ``max_error``, ``cosine_similarity``, ``coverage`` (share of
-            unobserved benchmarks whose true score lies in the central ``level`` interval)
-            and skillinfer's ``coverage_95`` (share of all benchmarks, observed ones
-            included as skillinfer counts them, whose true score lies in the central 95%
-            interval).
-
-        Examples
-        --------
-        >>> true_scores = df.loc["meta-llama/Llama-3.1-70B-Instruct"]
-        >>> pop.profile().observe("BBH", 55.93).summary(true_scores)["coverage"]
-        0.8
-        """
-        table = self.predict(level=level)
-        pop_sd = np.sqrt(self._prior_var(spread=False))[: self._n_scores]
-        result = {
-            "n_benchmarks": len(self.benchmark_names),
-            "n_features": len(self.benchmark_names),
-            "n_observed": self.n_observations,
-            "n_predicted": self._n_scores - sum(j < self._n_scores for j in self._observed),
-            "mean_std": float(table["std"].mean()),
-            "uncertainty_reduction": float(np.mean(1.0 - table["std"].to_numpy() / pop_sd)),
-            "top_predicted": self._top_predicted(table, k=3),
-            "most_uncertain": self.most_uncertain(k=3).to_dict("records"),
-        }
-        if true_vector is not None:
-            truth = self._truth(true_vector)
-            err = np.abs(table["mean"].to_numpy() - truth)
-            unobserved = table["observed"].isna().to_numpy()
-            inside = (truth >= table["lower"].to_numpy()) & (truth <= table["upper"].to_numpy())
-            result.update(
-                {
-                    "mae": float(err.mean()),
-                    "rmse": float(np.sqrt(np.mean(err**2))),
-                    "max_error": float(err.max()),
-                    "cosine_similarity": self.similarity(truth),
-                    "coverage": float(inside[unobserved].mean()) if unobserved.any() else np.nan,
-                    "level": level,
-                    "coverage_95": self._coverage(truth, 0.95),
-                }
-            )
-        return result
-
-    def _coverage(self, truth: np.ndarray, level: float) -> float:
-        """Share of all benchmarks whose true score lies in the central ``level`` interval."""
-        table = self.predict(level=level)
-        inside = (truth >= table["lower"].to_numpy()) & (truth <= table["upper"].to_numpy())
-        return float(inside.mean())
-
-    def _top_predicted(self, table: pd.DataFrame, k: int) -> list[dict]:
-        """The k unobserved benchmarks with the highest predictive means (skillinfer's)."""
-        unobserved = table[table["observed"].isna()]
-        top = unobserved.sort_values("mean", ascending=False, kind="stable").head(k)
-        return [{"benchmark": name, "feature": name, "mean": float(row["mean"]),
-                 "std": float(row["std"])}
-                for name, row in top.iterrows()]
 
     def copy(self) -> Profile:
         """An independent copy with the same observations.
@@ -835,116 +491,3 @@ class Profile(SkillinferProfileNames):
             f"Profile({len(self.benchmark_names)} benchmarks, observed={self.observed}, "
             f"noise={noise}{group})"
         )
-
-
-def value_within_bounds(name: str, transform, value: float,
-                        scaling: tuple[float, float] | None = None,
-                        what: str = "Observed") -> float:
-    """The value the model conditions on for a score of one benchmark: ``value`` itself inside
-    the transform's bounds; beyond bounds inferred from the scores (``bounds="auto"``), the
-    bound (the caller warns: :func:`warn_beyond_bound`); beyond bounds given when the population
-    was fitted, a ``ValueError``. ``scaling`` = ``(min, range)`` of a normalized benchmark: its
-    error then explains the normalized scale (and a value beyond inferred bounds by more than
-    their range, surely a score in its own units, is an error too).
-
-    Examples
-    --------
-    >>> from skillinfer_bayes.data.transforms import Logit
-    >>> value_within_bounds("a", Logit(0.0, 100.0, inferred=True), -1.6)
-    0.0
-    >>> value_within_bounds("a", Logit(0.0, 100.0), -1.6)
-    Traceback (most recent call last):
-    ...
-    ValueError: Observed a = -1.6 is outside its bounds [0, 100] (given when the population ...
-    """
-    lower, upper = transform.bounds
-    if lower <= value <= upper or transform.name == "log":  # (a log's domain: checked later)
-        return value
-    span = upper - lower
-    far = value < lower - span or value > upper + span  # on another scale altogether
-    if bounds_inferred(transform) and not (scaling is not None and far):
-        return float(np.clip(value, lower, upper))
-    if scaling is not None:
-        lo, width = scaling
-        raise ValueError(
-            f"{what} {name} = {value:g} is outside its bounds [{lower:g}, {upper:g}] on the "
-            f"normalized scale: this population was fitted with normalize=True, so scores are "
-            f"given as (score - {lo:g}) / {width:g}, e.g. {(value - lo) / width:.4g} for a "
-            f"score of {value:g}. To use scores in their own units, fit with normalize=False."
-        )
-    raise ValueError(
-        f"{what} {name} = {value:g} is outside its bounds [{lower:g}, {upper:g}] (given when "
-        "the population was fitted): check the score and its scale."
-    )
-
-
-def warn_beyond_bound(label: str, name: str, transform, value: float,
-                      stacklevel: int = 4) -> None:
-    """The :class:`~skillinfer_bayes.OutOfBoundsWarning` of a value beyond an inferred bound,
-    read as a score on it (``label``: what the value is, e.g. ``"Observed BBH"``).
-
-    Examples
-    --------
-    >>> from skillinfer_bayes.data.transforms import Logit
-    >>> with warnings.catch_warnings(record=True) as caught:
-    ...     warnings.simplefilter("always")
-    ...     warn_beyond_bound("Observed a", "a", Logit(0.0, 100.0, inferred=True), -1.6)
-    >>> str(caught[0].message)[:50]
-    'Observed a = -1.6 lies beyond its bound 0, which w'
-    """
-    lower, upper = transform.bounds
-    bound = lower if value < lower else upper
-    warnings.warn(
-        f"{label} = {value:g} lies beyond its bound {bound:g}, which was inferred from the "
-        f"population's scores (bounds='auto'): it is read as a score on the bound (the model's "
-        f"scores stay within [{lower:g}, {upper:g}]). If such scores are valid, refit with "
-        f"bounds={{{name!r}: None}} (or the true bounds).",
-        OutOfBoundsWarning,
-        stacklevel=stacklevel,
-    )
-
-
-def _benchmark_argument(benchmark, feature):
-    """The benchmark named by ``benchmark`` or by skillinfer's keyword ``feature``."""
-    if feature is not None and benchmark is not None:
-        raise TypeError("Give the benchmark once: benchmark=... or skillinfer's feature=....")
-    if feature is None and benchmark is None:
-        raise TypeError("Name a benchmark (by name or position).")
-    return feature if benchmark is None else benchmark
-
-
-def warn_out_of_population(name: str, transform, value: float, score_range: tuple[float, float],
-                           latent_sd: float, label: str = "Observed") -> None:
-    """The :class:`~skillinfer_bayes.OutOfRangeWarning` of a value beyond the population's
-    observed range: how far out it lies is measured on the latent scale, in the population's
-    latent sds (``latent_sd``), where the model works and where a transform's steep tail can
-    turn a few points into many sds. Nothing happens inside the range or when the population
-    has a single value (no range to judge).
-
-    Examples
-    --------
-    >>> import warnings
-    >>> from skillinfer_bayes.data.transforms import Log
-    >>> with warnings.catch_warnings(record=True) as caught:
-    ...     warnings.simplefilter("always")
-    ...     warn_out_of_population("params_b", Log(), 0.5, (7.0, 70.0), 0.6)
-    >>> print(str(caught[0].message)[:92])
-    Observed params_b = 0.5 lies outside the population's range [7, 70]: 4.4 latent sd below its
-    """
-    lo, hi = score_range
-    if not hi > lo or lo <= value <= hi:
-        return
-    edge = lo if value < lo else hi
-    distance = abs(float(transform.forward(value) - transform.forward(edge))) / latent_sd
-    side = "below its lowest" if value < lo else "above its highest"
-    message = (
-        f"{label} {name} = {value:g} lies outside the population's range [{lo:g}, {hi:g}]: "
-        f"{distance:.2g} latent sd {side} value (transform {transform.name!r}). The prediction "
-        "extrapolates the model beyond the data it was fitted to, so its intervals may be too "
-        "narrow or misplaced."
-    )
-    slack = RANGE_TOLERANCE * (hi - lo)
-    if not lo - slack <= value <= hi + slack:
-        message += (" It is far outside the population's range: check its scale "
-                    "(normalize=True expects [0, 1] scores).")
-    warnings.warn(message, OutOfRangeWarning, stacklevel=4)

@@ -16,7 +16,7 @@ import pandas as pd
 
 from skillinfer_bayes.data.checks import check_noise
 from skillinfer_bayes.data.prepared import PreparedData, latent_values
-from skillinfer_bayes.predictive.profile import (
+from skillinfer_bayes.predictive.observation_checks import (
     value_within_bounds,
     warn_beyond_bound,
     warn_out_of_population,
