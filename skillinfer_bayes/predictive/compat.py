@@ -26,7 +26,6 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -39,11 +38,7 @@ from skillinfer_bayes.inference.fitting import COVARIANCES
 from skillinfer_bayes.inference.inference_data import from_dict
 from skillinfer_bayes.models.priors import Prior
 from skillinfer_bayes.predictive.composites import match_score, population_id
-from skillinfer_bayes.predictive.types import MatchResult, Skill, Task
-
-if TYPE_CHECKING:
-    from skillinfer_bayes.population import Population
-    from skillinfer_bayes.predictive.profile import Profile
+from skillinfer_bayes.predictive.types import MatchResult, PopulationLike, ProfileLike, Skill, Task
 
 #: skillinfer's covariance estimators, and this library's counterpart of each: the dense
 #: covariance with an LKJ prior (the Bayesian model of what both estimate).
@@ -140,7 +135,7 @@ class SkillinferPopulationNames:
 
     @classmethod
     def from_covariance(cls, covariance, feature_names: Sequence[str],
-                        population_mean) -> Population:
+                        population_mean) -> PopulationLike:
         """A **plug-in population** from a given mean and covariance (skillinfer's
         ``from_covariance``, e.g. a domain expert's covariance or one from a previous study).
 
@@ -425,7 +420,7 @@ class SkillinferProfileNames:
         }
 
     @classmethod
-    def from_dict(cls, data: Mapping, population: Population | None = None) -> Profile:
+    def from_dict(cls, data: Mapping, population: PopulationLike | None = None) -> ProfileLike:
         """Rebuild a profile from :meth:`to_dict` by replaying its observations on
         ``population.profile(noise=..., group=...)`` (skillinfer's ``from_dict``).
 
@@ -520,7 +515,7 @@ class SkillinferProfileNames:
 
     @classmethod
     def from_json(cls, source: str | os.PathLike,
-                  population: Population | None = None) -> Profile:
+                  population: PopulationLike | None = None) -> ProfileLike:
         """Rebuild a profile from :meth:`to_json`'s text or file (skillinfer's
         ``from_json``; see :meth:`from_dict`, which needs the population).
 

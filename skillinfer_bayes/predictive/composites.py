@@ -31,7 +31,6 @@ import hashlib
 import math
 import weakref
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -44,11 +43,7 @@ from skillinfer_bayes.data.checks import (
 )
 from skillinfer_bayes.data.prepared import score_values
 from skillinfer_bayes.predictive.components import condition_components
-from skillinfer_bayes.predictive.types import MatchResult, Skill, Task
-
-if TYPE_CHECKING:
-    from skillinfer_bayes.population import Population
-    from skillinfer_bayes.predictive.profile import Profile
+from skillinfer_bayes.predictive.types import MatchResult, PopulationLike, ProfileLike, Skill, Task
 
 #: Fewest predictive draws behind a composite: each posterior draw is used
 #: ``ceil(MIN_DRAWS / S)`` times.
@@ -61,7 +56,7 @@ RANK_COLUMNS = ["agent", "expected_score", "std", "p_above_threshold", "p_best"]
 _IDS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def population_id(population: Population) -> str:
+def population_id(population: PopulationLike) -> str:
     """What identifies a fit: a SHA-256 of its data hash and of every posterior draw a
     prediction uses (components, weights, group draws). A population loaded from a file saved
     by ``to_netcdf`` has the id of the fit saved (its draws are bit-identical).
@@ -158,7 +153,7 @@ def task_weights(task_vector: Task | Mapping | Sequence[float] | np.ndarray,
     return w / total
 
 
-def check_same_fit(profiles: Mapping[str, Profile]) -> None:
+def check_same_fit(profiles: Mapping[str, ProfileLike]) -> None:
     """Refuse profiles of different fits (their draws cannot share posterior draws), naming
     the agents of each fit.
 
@@ -184,7 +179,7 @@ def check_same_fit(profiles: Mapping[str, Profile]) -> None:
         )
 
 
-def predictive_score_draws(profiles: Sequence[Profile], n_per_draw: int | None = None,
+def predictive_score_draws(profiles: Sequence[ProfileLike], n_per_draw: int | None = None,
                            random_seed: int | None = 0) -> np.ndarray:
     """Joint posterior predictive draws of the benchmark scores of several profiles of one
     population, on the data's scale.
@@ -295,7 +290,7 @@ def _check_threshold(threshold: float | None) -> float | None:
     return float(threshold)
 
 
-def match_score(profile: Profile, task_vector: Task | Mapping | Sequence[float] | np.ndarray,
+def match_score(profile: ProfileLike, task_vector: Task | Mapping | Sequence[float] | np.ndarray,
                 threshold: float | None = None, level: float = 0.95, *,
                 random_seed: int | None = 0) -> MatchResult:
     """Score one profile against a task from its posterior predictive draws (see
@@ -317,7 +312,7 @@ def match_score(profile: Profile, task_vector: Task | Mapping | Sequence[float] 
 
 
 def rank_agents(task_vector: Task | Mapping | Sequence[float] | np.ndarray,
-                profiles: Mapping[str, Profile], threshold: float | None = None, *,
+                profiles: Mapping[str, ProfileLike], threshold: float | None = None, *,
                 random_seed: int | None = 0) -> pd.DataFrame:
     """Rank agents (profiles of one population) by their expected composite score on a task.
 

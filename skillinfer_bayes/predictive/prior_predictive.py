@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 import pymc as pm
 import xarray as xr
@@ -16,9 +14,7 @@ from skillinfer_bayes.models.masked import masked_rows
 from skillinfer_bayes.models.mixture import WEIGHTS_VAR, component_floor, rows_by_pattern
 from skillinfer_bayes.models.mvn import CHOL_VAR, GROUP_SD_VAR, MEAN_VAR, population_priors
 from skillinfer_bayes.models.priors import Prior
-
-if TYPE_CHECKING:
-    from skillinfer_bayes.population import Population
+from skillinfer_bayes.predictive.types import PopulationLike
 
 
 def draw_prior(
@@ -55,7 +51,7 @@ def draw_prior(
 
 
 def sample_prior_predictive(
-    pop: Population,
+    pop: PopulationLike,
     draws: int = 500,
     n_entities: int = 100,
     random_seed: int | None = None,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -30,11 +29,7 @@ from skillinfer_bayes.predictive.observation_checks import (  # noqa: F401 - re-
     warn_out_of_population,
 )
 from skillinfer_bayes.predictive.profile_views import ProfileViews, benchmark_argument
-from skillinfer_bayes.predictive.types import Skill
-
-if TYPE_CHECKING:
-    from skillinfer_bayes.population import Population
-
+from skillinfer_bayes.predictive.types import PopulationLike, Skill
 
 #: Columns of :meth:`Profile.predict`: this library's, then skillinfer's names of the same
 #: values (``feature`` the benchmark, ``ci_lower`` / ``ci_upper`` the interval's ends).
@@ -68,7 +63,7 @@ class Profile(SkillinferProfileNames, ProfileViews, NextBenchmark, ProfileAccura
 
     def __init__(
         self,
-        population: Population,
+        population: PopulationLike,
         noise: float | np.ndarray,
         components: ComponentDraws | None = None,
         group: str | None = None,

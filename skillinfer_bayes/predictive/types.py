@@ -20,7 +20,7 @@ True
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 
 class Skill:
@@ -149,3 +149,31 @@ class MatchResult(NamedTuple):
     ci_lower: float
     ci_upper: float
     p_above_threshold: float | None
+
+
+class PopulationLike(Protocol):
+    """What the predictive modules need of a fitted population (``Population`` is one): they
+    sit below the population layer and annotate with this instead of importing it."""
+
+    benchmark_names: list[str]
+    latent_names: list[str]
+    data: Any
+    idata: Any
+    score_range: Any
+
+    def predictive_components(self, group=None, warn: bool = True) -> Any: ...
+
+    def default_noise(self) -> Any: ...
+
+
+class ProfileLike(Protocol):
+    """What the composite scores and skillinfer's views need of a profile (``Profile`` is
+    one; the modules that ``profile.py`` itself imports annotate with this)."""
+
+    population: Any
+    benchmark_names: list[str]
+    latent_names: list[str]
+    transforms: Any
+    components: Any
+
+    def latent_observations(self) -> tuple: ...
