@@ -4,6 +4,7 @@ included) and no private name used outside the module that defines it."""
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "skillinfer_bayes"
@@ -148,3 +149,19 @@ def test_the_folders_are_the_layers():
     top = {p.stem for p in PACKAGE.glob("*.py")}
     # banners: the warning filters the package sets before it imports anything else
     assert top == {"__init__", "__main__", "_version", "banners", "population", "plots", "cli"}
+
+
+def test_the_design_documents_module_table_lists_exactly_the_modules():
+    # docs/design.md's Layout table names every module of the package, and no other
+    table = (PACKAGE.parent / "docs" / "design.md").read_text().split("## Layout", 1)[1]
+    table = table.split("\n## ", 1)[0]
+    named = set()
+    for cell in re.findall(r"^\| [a-z]+ \| ([^|]+) \|", table, flags=re.MULTILINE):
+        for path in re.findall(r"`([\w/]+(?:\.py|/))`", cell):
+            named.add(path)
+    files = {str(p.relative_to(PACKAGE)) for p in PACKAGE.rglob("*.py")
+             if p.name != "__init__.py" and "datasets" not in p.parts}
+    files |= {"datasets/"}
+    missing = sorted(files - named)
+    stale = sorted(named - files)
+    assert not missing and not stale, f"not in docs/design.md: {missing}; gone: {stale}"
