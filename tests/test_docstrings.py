@@ -64,6 +64,7 @@ def example_globals() -> dict:
     return {"sib": sib, "np": np, "df": df, "pop": pop, "mix": mix}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", REAL_FIT_MODULES)
 def test_population_and_profile_examples_run_on_a_real_fit(name, example_globals, tmp_path,
                                                            monkeypatch):

@@ -9,6 +9,7 @@ import pytest
 NOTEBOOKS = sorted((Path(__file__).parent.parent / "notebooks").glob("*.ipynb"))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
 def test_notebook_executes(path, monkeypatch, tmp_path):
     nbformat = pytest.importorskip("nbformat")
@@ -21,12 +22,10 @@ def test_notebook_executes(path, monkeypatch, tmp_path):
     client = nbclient.NotebookClient(
         nb, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
     )
-    client.execute()
-    errors = [
-        out for cell in nb.cells if cell.cell_type == "code" for out in cell.get("outputs", [])
-        if out.get("output_type") == "error"
-    ]
-    assert not errors
+    client.execute()  # raises CellExecutionError at the first cell that fails
+    # every code cell ran, in order (a kernel that died or a skipped cell leaves a gap)
+    counts = [cell.get("execution_count") for cell in nb.cells if cell.cell_type == "code"]
+    assert counts == list(range(1, len(counts) + 1))
     images = [
         out for cell in nb.cells if cell.cell_type == "code" for out in cell.get("outputs", [])
         if "image/png" in out.get("data", {})

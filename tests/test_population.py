@@ -198,19 +198,21 @@ def test_every_sd_family_fits(simulated_df, sd):
     np.testing.assert_allclose(pop.correlation.values, TRUE_CORR, atol=0.1)
 
 
-def test_refits_of_same_shaped_data_reuse_the_compiled_sampler_with_their_own_data():
-    from skillinfer_bayes.inference.sampling import COMPILED_SAMPLERS
+def test_refits_of_same_shaped_data_reuse_the_compiled_sampler_with_their_own_data(
+        monkeypatch):
+    from skillinfer_bayes.inference import sampling
 
     rng = np.random.default_rng(8)
     frames = [
         pd.DataFrame(rng.multivariate_normal([0, 0], [[1, r], [r, 1]], 300), columns=["x", "y"])
         for r in (0.8, -0.5)
     ]
-    before = COMPILED_SAMPLERS.compilations
-    first = quick_fit(frames[0], cache=False, tune=501)  # settings no other test compiled
-    assert COMPILED_SAMPLERS.compilations == before + 1
-    second = quick_fit(frames[1], cache=False, tune=501)
-    assert COMPILED_SAMPLERS.compilations == before + 1  # no new compilation
+    own = sampling.CompiledSamplers()  # this test's registry: no other test's compilations
+    monkeypatch.setattr(sampling, "COMPILED_SAMPLERS", own)
+    first = quick_fit(frames[0], cache=False)
+    assert own.compilations == 1
+    second = quick_fit(frames[1], cache=False)
+    assert own.compilations == 1  # no new compilation
     for frame, pop in zip(frames, (first, second)):
         assert pop.correlation.loc["x", "y"] == pytest.approx(frame.corr().loc["x", "y"],
                                                               abs=0.03)

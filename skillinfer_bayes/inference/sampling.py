@@ -573,6 +573,8 @@ def _sample_numpyro(
         sample_stats=sample_stats,
         coords=posterior_coords(model),
         dims=posterior_dims(model),
-        # chains restarted from the best one between the warm-up stages (see warmup.in_main_mode)
-        attrs={"tuning_steps": tune, "warmup_restarts": int(np.sum(~np.asarray(kept)))},
+        # which warm-up ran (the staged one from the mode's curvature, or numpyro's windows),
+        # and the chains restarted from the best one between its stages (warmup.in_main_mode)
+        attrs={"tuning_steps": tune, "warmup": "windowed" if inverse_mass is None else "staged",
+               "warmup_restarts": int(np.sum(~np.asarray(kept)))},
     )

@@ -51,6 +51,7 @@ def test_a_short_warmup_falls_back_to_numpyros_windows(tune):
     idata = sampling.sample_posterior(model, draws=5, tune=tune, chains=2, sampler="numpyro",
                                       target_accept=0.8, random_seed=0, progressbar=False)
     assert tune < warmup.MIN_STAGED_TUNE
+    assert idata.attrs["warmup"] == "windowed"  # the path that ran
     assert np.all(np.isfinite(idata["posterior"]["mu_std"].values))
     assert idata["posterior"]["mu_std"].shape == (2, 5, 2, 2)
 
@@ -73,6 +74,8 @@ def test_the_staged_warmup_samples_the_posterior_of_the_windowed_one():
         idata = sampling.sample_posterior(model, draws=1000, tune=600, chains=4,
                                           sampler="numpyro", target_accept=0.8, random_seed=3,
                                           progressbar=False)
+        # the comparison holds only if each run took the path it is named for
+        assert idata.attrs["warmup"] == ("staged" if staged else "windowed")
         post, _ = relabel(idata["posterior"], idata["sample_stats"]["lp"].values,
                           direction=model[DIRECTION_DATA].get_value()[:, 0])
         summaries.append({name: (post[name].mean(("chain", "draw")).values,
