@@ -419,3 +419,27 @@ def split_covariates(
         frame[name] = values.astype(float)
     frame.columns = [str(c) for c in names]
     return df.drop(columns=names), frame, {str(k): v for k, v in spec.items()}
+
+
+def check_fields(cls, data) -> dict:
+    """``data`` as the keyword arguments of the dataclass ``cls``: a mapping whose keys are
+    all fields of ``cls`` (what every ``from_dict`` checks), or an error that names the unknown
+    keys and the valid ones.
+
+    Examples
+    --------
+    >>> from dataclasses import dataclass
+    >>> @dataclass
+    ... class Point:
+    ...     x: float = 0.0
+    >>> check_fields(Point, {"y": 1.0})
+    Traceback (most recent call last):
+    ...
+    ValueError: Unknown Point field(s) ['y']; valid fields are ['x'].
+    """
+    known = sorted(cls.__dataclass_fields__)
+    unknown = sorted(set(data) - set(known))
+    if unknown:
+        raise ValueError(f"Unknown {cls.__name__} field(s) {unknown}; valid fields are "
+                         f"{known}.")
+    return dict(data)

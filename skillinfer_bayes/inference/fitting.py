@@ -32,7 +32,7 @@ import numpy as np
 import xarray as xr
 
 from skillinfer_bayes._version import __version__
-from skillinfer_bayes.data.checks import check_positive_int, check_seed
+from skillinfer_bayes.data.checks import check_fields, check_positive_int, check_seed
 from skillinfer_bayes.data.prepared import PreparedData
 from skillinfer_bayes.inference import storage
 from skillinfer_bayes.inference.inference_data import InferenceData
@@ -127,12 +127,7 @@ class SamplerConfig:
         >>> SamplerConfig.from_dict(SamplerConfig(draws=300).to_dict()).draws
         300
         """
-        known = [f.name for f in dataclasses.fields(cls)]
-        unknown = sorted(set(data) - set(known))
-        if unknown:
-            raise ValueError(f"Unknown SamplerConfig field(s) {unknown}; valid fields are "
-                             f"{sorted(known)}.")
-        return cls(**data)
+        return cls(**check_fields(cls, data))
 
 
 #: The keyword options of a study that say which model (:class:`ModelSpec`'s fields) and how

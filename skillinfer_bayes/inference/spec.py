@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from skillinfer_bayes.data.checks import check_fields
 from skillinfer_bayes.data.transforms import DEFAULT_BOUNDS, DEFAULT_TRANSFORM
 from skillinfer_bayes.models.priors import Prior
 
@@ -258,12 +259,7 @@ class ModelSpec:
     @classmethod
     def from_dict(cls, data: Mapping) -> ModelSpec:
         """Rebuild a specification from :meth:`to_dict` output; unknown keys are an error."""
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ValueError(f"Unknown ModelSpec field(s) {unknown}; valid fields are "
-                             f"{sorted(known)}.")
-        values = dict(data)
+        values = check_fields(cls, data)
         if "prior" in values and not isinstance(values["prior"], Prior):
             values["prior"] = Prior.from_dict(values["prior"])
         return cls(**values)

@@ -11,6 +11,8 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from skillinfer_bayes.data.checks import check_fields
+
 SD_FAMILIES = ("exponential", "halfnormal", "halfstudentt")
 
 
@@ -109,10 +111,4 @@ class Prior:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Prior:
         """Rebuild a Prior from :meth:`to_dict` output; unknown keys are an error."""
-        known = set(cls.__dataclass_fields__)
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ValueError(
-                f"Unknown Prior field(s) {unknown}; valid fields are {sorted(known)}."
-            )
-        return cls(**data)
+        return cls(**check_fields(cls, data))
