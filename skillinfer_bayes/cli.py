@@ -31,7 +31,7 @@ import pandas as pd
 from skillinfer_bayes._version import __version__
 from skillinfer_bayes.data.checks import validate_scores
 from skillinfer_bayes.data.tables import read_table
-from skillinfer_bayes.data.transforms import (
+from skillinfer_bayes.data.transform_choice import (
     DEFAULT_TRANSFORM,
     MIN_AUTO_COPULA_TESTED,
     MIN_AUTO_COPULA_VALUES,

@@ -14,7 +14,7 @@ from skillinfer_bayes.data.checks import (
     check_seed,
 )
 from skillinfer_bayes.data.prepared import PreparedData, prepare
-from skillinfer_bayes.data.transforms import DEFAULT_BOUNDS, DEFAULT_TRANSFORM
+from skillinfer_bayes.data.transform_choice import DEFAULT_BOUNDS, DEFAULT_TRANSFORM
 from skillinfer_bayes.inference import diagnostics
 from skillinfer_bayes.inference.fit_record import FitRecord
 from skillinfer_bayes.inference.fitting import SamplerConfig, fit_cached

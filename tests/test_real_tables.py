@@ -15,7 +15,7 @@ import pytest
 from scipy import stats
 
 import skillinfer_bayes as sib
-from skillinfer_bayes.data.transforms import MIN_AUTO_COPULA_TESTED, MIN_AUTO_COPULA_VALUES
+from skillinfer_bayes.data.transform_choice import MIN_AUTO_COPULA_TESTED, MIN_AUTO_COPULA_VALUES
 
 FAKE = dict(draws=200, chains=2, progressbar=False)
 

@@ -11,12 +11,8 @@ from scipy import stats
 
 import skillinfer_bayes as sib
 from skillinfer_bayes.data.checks import OutOfRangeWarning
-from skillinfer_bayes.data.transforms import (
-    MIN_AUTO_COPULA_TESTED,
-    MIN_AUTO_COPULA_VALUES,
-    Log,
-    Logit,
-)
+from skillinfer_bayes.data.transform_choice import MIN_AUTO_COPULA_TESTED, MIN_AUTO_COPULA_VALUES
+from skillinfer_bayes.data.transforms import Log, Logit
 from skillinfer_bayes.inference import storage
 from skillinfer_bayes.inference.inference_data import read_netcdf, write_netcdf
 from skillinfer_bayes.studies import scoring

@@ -38,14 +38,13 @@ from skillinfer_bayes.data.checks import (
     validate_scores,
 )
 from skillinfer_bayes.data.sufficient_stats import PatternStats, pattern_stats
-from skillinfer_bayes.data.transforms import (
+from skillinfer_bayes.data.transform_choice import (
     DEFAULT_BOUNDS,
     DEFAULT_TRANSFORM,
-    Identity,
-    Transform,
     resolve_transforms,
     scale_kind,
 )
+from skillinfer_bayes.data.transforms import Identity, Transform
 
 
 @dataclass(frozen=True, eq=False)
@@ -190,7 +189,7 @@ class PreparedData:
         return total
 
     def scale_kinds(self) -> list[tuple[float, float] | None]:
-        """Each benchmark's :func:`~skillinfer_bayes.data.transforms.scale_kind` on the fitted
+        """Each benchmark's :func:`~skillinfer_bayes.data.transform_choice.scale_kind` on the fitted
         scale (after ``normalize``, every benchmark is in ``(0, 1)``): benchmarks of one kind
         share the default noise's scale."""
         values = self.matrix.to_numpy(dtype=float)
@@ -260,11 +259,11 @@ def prepare(
         ``df`` or N labels.
     transform : None, str or dict, default "auto"
         The transform of each benchmark to the latent scale: ``"auto"`` (chosen per benchmark,
-        :func:`~skillinfer_bayes.data.transforms.auto_transform`), ``"copula"`` (bounds
+        :func:`~skillinfer_bayes.data.transform_choice.auto_transform`), ``"copula"`` (bounds
         optional), ``"logit"`` (needs ``bounds``) or ``None`` (identity: the model is a normal
         on the scores themselves); a dict ``{benchmark: transform}`` chooses per benchmark
         (others: the default). See :mod:`~skillinfer_bayes.data.transforms` and
-        :func:`~skillinfer_bayes.data.transforms.resolve_transforms`.
+        :func:`~skillinfer_bayes.data.transform_choice.resolve_transforms`.
     bounds : (lower, upper), "auto", None or dict, default "auto"
         Known bounds of the scores, on the table's own scale (before ``normalize``): one pair
         for every benchmark, ``"auto"`` (:func:`~skillinfer_bayes.data.transforms.
@@ -317,7 +316,7 @@ def normalizing_ranges(matrix: pd.DataFrame) -> pd.Series:
     """The range each benchmark is divided by under ``normalize=True``: its max - min, or, for
     a benchmark with fewer than two different scores (which has no range), the width of its
     kind of scale (100 for a score within 0-100, 1 within 0-1:
-    :func:`~skillinfer_bayes.data.transforms.scale_kind`), else the median range of the
+    :func:`~skillinfer_bayes.data.transform_choice.scale_kind`), else the median range of the
     others, so that its normalized scale is comparable with theirs.
 
     Examples
@@ -372,7 +371,7 @@ def latent_scales(values: np.ndarray, transforms: Sequence[Transform]) -> np.nda
 
     def kind(j: int) -> tuple | None:
         """Dimensions of one kind share a scale: the same transform and bounds, or for the
-        identity, the same :func:`~skillinfer_bayes.data.transforms.scale_kind` (unbounded
+        identity, the same :func:`~skillinfer_bayes.data.transform_choice.scale_kind` (unbounded
         ones share nothing)."""
         t = transforms[j]
         if t.name != "identity":

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from skillinfer_bayes.data.checks import check_fields
-from skillinfer_bayes.data.transforms import DEFAULT_BOUNDS, DEFAULT_TRANSFORM
+from skillinfer_bayes.data.transform_choice import DEFAULT_BOUNDS, DEFAULT_TRANSFORM
 from skillinfer_bayes.models.priors import Prior
 
 #: Covariance structures of the population model.
@@ -42,7 +42,7 @@ def _is_auto(value) -> bool:
 
 def _pair(value):
     """A pair of numbers as a float tuple; anything else unchanged (the data layer's
-    :func:`~skillinfer_bayes.data.transforms.resolve_transforms` refuses a bad one, naming
+    :func:`~skillinfer_bayes.data.transform_choice.resolve_transforms` refuses a bad one, naming
     the benchmark)."""
     if isinstance(value, (tuple, list)) and len(value) == 2:
         try:
@@ -101,14 +101,14 @@ class ModelSpec:
         before transforms, and skillinfer's); ``"auto"`` chooses per benchmark: the copula
         with at least 50 scores (or 20 bounded ones that are detectably not normal on the
         logit scale), else the logit of bounded scores, else ``None``
-        (:func:`~skillinfer_bayes.data.transforms.auto_transform`; ``print(pop)`` shows the
+        (:func:`~skillinfer_bayes.data.transform_choice.auto_transform`; ``print(pop)`` shows the
         choices); ``{benchmark: transform}`` chooses per benchmark (others: ``"auto"``).
         Predictions map back: their intervals stay inside the bounds.
     bounds : (lower, upper), "auto", None or dict, default "auto"
         Known bounds of the scores in the table's units (e.g. ``(0, 100)``), for all
         benchmarks or ``{benchmark: (lower, upper)}``. ``"auto"`` gives a benchmark
         ``(0, 1)`` or ``(0, 100)`` when every observed score lies inside, else none
-        (:func:`~skillinfer_bayes.data.transforms.auto_bounds`; ``print(pop)`` shows
+        (:func:`~skillinfer_bayes.data.transform_choice.auto_bounds`; ``print(pop)`` shows
         them); ``None``: no bounds. Needed by ``"logit"``; with ``"copula"`` the
         marginal is estimated on the logit scale and predictions stay inside the bounds.
         A score outside given bounds is an error; a new model's score beyond bounds that

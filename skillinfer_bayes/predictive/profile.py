@@ -15,7 +15,7 @@ from skillinfer_bayes.data.checks import (
 from skillinfer_bayes.data.prepared import latent_values, score_values
 from skillinfer_bayes.predictive.accuracy import ProfileAccuracy
 from skillinfer_bayes.predictive.active import NextBenchmark
-from skillinfer_bayes.predictive.compat import SkillinferProfileNames
+from skillinfer_bayes.predictive.compat_profile import SkillinferProfileNames
 from skillinfer_bayes.predictive.components import (
     ComponentDraws,
     ConditionedMixture,

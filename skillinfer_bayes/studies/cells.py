@@ -46,7 +46,7 @@ from tqdm.auto import tqdm
 
 from skillinfer_bayes.data.checks import check_level, check_seed, validate_scores
 from skillinfer_bayes.data.prepared import prepare
-from skillinfer_bayes.data.transforms import DEFAULT_BOUNDS, DEFAULT_TRANSFORM
+from skillinfer_bayes.data.transform_choice import DEFAULT_BOUNDS, DEFAULT_TRANSFORM
 from skillinfer_bayes.inference.fitting import ModelSpec, SamplerConfig, resolve_options
 from skillinfer_bayes.models.factor import check_n_factors
 from skillinfer_bayes.models.factor_em import fit_factor_em

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from skillinfer_bayes.data.checks import split_covariates, split_groups, validate_scores
-from skillinfer_bayes.data.transforms import resolve_transforms
+from skillinfer_bayes.data.transform_choice import resolve_transforms
 
 #: Test models per replication in small-population studies.
 SMALL_POPULATION_TEST_MODELS = 100
