@@ -23,7 +23,7 @@ from skillinfer_bayes.inference.model_choice import LeaveOneOut, select_by_loo
 from skillinfer_bayes.inference.population_files import PopulationFiles
 from skillinfer_bayes.inference.spec import ModelSpec, spec_from_keywords
 from skillinfer_bayes.models.priors import Prior
-from skillinfer_bayes.predictive.compat import SkillinferPopulationNames, skillinfer_covariance
+from skillinfer_bayes.predictive.compat import SkillinferPopulationNames
 from skillinfer_bayes.predictive.components import ComponentDraws
 from skillinfer_bayes.predictive.display import population_repr, population_text
 from skillinfer_bayes.predictive.posterior_draws import PosteriorDraws, UnknownGroupWarning  # noqa: F401
@@ -236,7 +236,7 @@ components, shared_covariance :
         """
         keywords = dict(prior=prior, transform=transform, bounds=bounds,
                         covariates=covariates, normalize=normalize,
-                        covariance=skillinfer_covariance(covariance),  # skillinfer's names
+                        covariance=covariance,
                         n_factors=n_factors, components=components,
                         shared_covariance=shared_covariance)
         labels = None  # groups given as data, not as a column name

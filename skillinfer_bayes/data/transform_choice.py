@@ -13,7 +13,7 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -26,6 +26,7 @@ from skillinfer_bayes.data.transforms import (
     Log,
     Logit,
     Transform,
+    bounds_inferred,
 )
 
 #: From this many observed values on, ``transform="auto"`` always estimates a copula.
@@ -286,3 +287,29 @@ def _check_bounds(name: str, limit) -> tuple[float, float]:
             f"bounds of benchmark {name!r} must be finite with lower < upper; got {limit!r}."
         )
     return lower, upper
+
+
+def transform_arguments(names: Sequence[str], transforms: Sequence[Transform],
+                        pin_inferred: bool = False) -> tuple[dict, dict]:
+    """The ``transform=`` and ``bounds=`` arguments that refit these fitted transforms: each
+    column's kind (``None`` for the identity) and bounds (``None`` where unbounded). Bounds
+    inferred from the scores stay ``"auto"`` (inferred again from the refit's scores), or are
+    given as the pair itself with ``pin_inferred``.
+
+    Examples
+    --------
+    >>> from skillinfer_bayes.data.transforms import Identity, Logit
+    >>> transform_arguments(["a", "b"], [Logit(0.0, 100.0, inferred=True), Identity()])
+    ({'a': 'logit', 'b': None}, {'a': 'auto', 'b': None})
+    >>> transform_arguments(["a"], [Logit(0.0, 100.0, inferred=True)], pin_inferred=True)[1]
+    {'a': (0.0, 100.0)}
+    """
+    kinds, bounds = {}, {}
+    for name, transform in zip(names, transforms):
+        kinds[name] = None if transform.name == "identity" else transform.name
+        if bounds_inferred(transform) and not pin_inferred:
+            bounds[name] = "auto"
+        else:
+            finite = np.isfinite(transform.bounds).all()
+            bounds[name] = tuple(float(b) for b in transform.bounds) if finite else None
+    return kinds, bounds

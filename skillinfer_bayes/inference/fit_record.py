@@ -12,7 +12,8 @@ import json
 
 import pandas as pd
 
-from skillinfer_bayes.data.transforms import bounds_inferred
+from skillinfer_bayes.data.transform_choice import transform_arguments
+from skillinfer_bayes.inference.model_choice import selection_table
 from skillinfer_bayes.inference.spec import ModelSpec
 
 
@@ -44,13 +45,11 @@ class FitRecord:
         transforms = self.data.transforms
         names = self.latent_names
         n_factors = int(self.idata.attrs.get("n_factors", -1))
+        kinds, bounds = transform_arguments(names[:K], transforms[:K])
         return ModelSpec(
             prior=self.prior,
-            transform={names[k]: None if t.name == "identity" else t.name
-                       for k, t in enumerate(transforms[:K])},
-            bounds={names[k]: "auto" if bounds_inferred(t) else
-                    (None if t.name == "identity" else t.bounds)
-                    for k, t in enumerate(transforms[:K])},
+            transform=kinds,
+            bounds=bounds,
             covariates={names[k]: t.name for k, t in enumerate(transforms) if k >= K} or None,
             normalize=self.data.normalized,
             covariance=self.covariance_structure,
@@ -78,10 +77,7 @@ class FitRecord:
         >>> pop.factor_selection is None  # an LKJ population
         True
         """
-        saved = self.idata.attrs.get("factor_selection")
-        if not saved:
-            return None
-        return pd.DataFrame(json.loads(saved)).set_index("n_factors")
+        return selection_table(self.idata.attrs, "n_factors")
 
     @property
     def component_selection(self) -> pd.DataFrame | None:
@@ -94,10 +90,7 @@ class FitRecord:
         >>> pop.component_selection is None
         True
         """
-        saved = self.idata.attrs.get("component_selection")
-        if not saved:
-            return None
-        return pd.DataFrame(json.loads(saved)).set_index("components")
+        return selection_table(self.idata.attrs, "components")
 
     @property
     def n_factors(self) -> int | None:

@@ -38,11 +38,7 @@ from skillinfer_bayes.inference import storage
 from skillinfer_bayes.inference.inference_data import InferenceData
 from skillinfer_bayes.inference.relabel import relabel
 from skillinfer_bayes.inference.sampling import SAMPLERS, resolve_sampler, sample_posterior
-from skillinfer_bayes.inference.spec import (  # noqa: F401 - COVARIANCES re-exported
-    COVARIANCES,
-    ModelSpec,
-    spec_from_keywords,
-)
+from skillinfer_bayes.inference.spec import ModelSpec, spec_from_keywords
 from skillinfer_bayes.models.factor import build_factor_model
 from skillinfer_bayes.models.masked import masked_rows
 from skillinfer_bayes.models.mixture import DIRECTION_DATA, build_mixture_model, rows_by_pattern

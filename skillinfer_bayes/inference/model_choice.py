@@ -32,6 +32,7 @@ import warnings
 
 import arviz as az
 import numpy as np
+import pandas as pd
 import xarray as xr
 
 from skillinfer_bayes.inference.inference_data import InferenceData, from_datasets, with_group
@@ -40,6 +41,8 @@ logger = logging.getLogger(__name__)
 
 #: How many standard errors of the paired difference a larger model's elpd gain must exceed.
 SIGNIFICANT_SE = 2.0
+#: The posterior attribute where :func:`select_by_loo` saves its comparison, per field.
+SELECTION_ATTRIBUTES = {"n_factors": "factor_selection", "components": "component_selection"}
 
 
 def elpd_difference(pointwise: np.ndarray, reference: np.ndarray) -> tuple[float, float]:
@@ -144,9 +147,25 @@ def select_by_loo(fit_one, spec, field: str, candidates, progressbar: bool = Tru
                                                        pointwise[chosen])
         row["chosen"] = row[field] == chosen
     pop = fitted[chosen]
-    attribute = "factor_selection" if field == "n_factors" else "component_selection"
-    pop.idata.attrs[attribute] = json.dumps(rows)
+    pop.idata.attrs[SELECTION_ATTRIBUTES[field]] = json.dumps(rows)
     return pop
+
+
+def selection_table(attrs: dict, field: str):
+    """The comparison :func:`select_by_loo` saved for ``field`` (``"n_factors"`` or
+    ``"components"``) in a posterior's attributes, one row per number fitted (indexed by
+    it); None where the number was given by hand.
+
+    Examples
+    --------
+    >>> attrs = {"component_selection": '[{"components": 1, "elpd_loo": -3.0}]'}
+    >>> selection_table(attrs, "components")["elpd_loo"].tolist()
+    [-3.0]
+    >>> selection_table(attrs, "n_factors") is None
+    True
+    """
+    saved = attrs.get(SELECTION_ATTRIBUTES[field])
+    return None if not saved else pd.DataFrame(json.loads(saved)).set_index(field)
 
 
 class LeaveOneOut:
@@ -227,7 +246,6 @@ class LeaveOneOut:
 
         Examples
         --------
-        >>> import arviz as az
         >>> import arviz as az
         >>> "log_likelihood" in pop.compute_log_likelihood().groups()
         True

@@ -34,6 +34,10 @@ from skillinfer_bayes.models.priors import Prior
 
 #: Covariance structures of the population model.
 COVARIANCES = ("lkj", "factor")
+#: skillinfer's covariance estimators, and this library's counterpart of each: the dense
+#: covariance with an LKJ prior, fitted by NUTS (the Bayesian counterpart of either point
+#: estimate). ``ModelSpec(covariance="ledoit-wolf")`` means ``"lkj"``.
+SKILLINFER_COVARIANCES = {"ledoit-wolf": "lkj", "sample": "lkj"}
 
 
 def _is_auto(value) -> bool:
@@ -52,7 +56,7 @@ def _pair(value):
     return value
 
 
-def canonical_bounds(bounds):
+def _canonical_bounds(bounds):
     """``bounds`` as the spec stores it: ``"auto"``, ``None``, a float pair, or a dict of
     those by benchmark (lists from JSON become pairs)."""
     if isinstance(bounds, Mapping):
@@ -60,7 +64,7 @@ def canonical_bounds(bounds):
     return _pair(bounds)
 
 
-def canonical_covariates(covariates):
+def _canonical_covariates(covariates):
     """``covariates`` as the spec stores it: ``None``, a dict ``{column: transform}`` (a
     column or list of columns means the identity for each)."""
     if covariates is None:
@@ -167,6 +171,8 @@ class ModelSpec:
     3
     >>> ModelSpec(covariance="factor", n_factors="auto").n_factors
     'auto'
+    >>> ModelSpec(covariance="ledoit-wolf").covariance  # skillinfer's name of the dense model
+    'lkj'
     """
 
     prior: Prior = field(default_factory=Prior)
@@ -188,17 +194,21 @@ class ModelSpec:
         if isinstance(self.transform, Mapping):
             object.__setattr__(self, "transform", {str(k): v for k, v in
                                                    self.transform.items()})
-        object.__setattr__(self, "bounds", canonical_bounds(self.bounds))
-        object.__setattr__(self, "covariates", canonical_covariates(self.covariates))
+        object.__setattr__(self, "bounds", _canonical_bounds(self.bounds))
+        object.__setattr__(self, "covariates", _canonical_covariates(self.covariates))
         if self.groups is not None and not isinstance(self.groups, str):
             raise TypeError(
                 f"A specification's groups is a column name; got {type(self.groups).__name__}"
                 ". Pass labels as data: Population.from_dataframe(df, groups=labels)."
             )
         object.__setattr__(self, "normalize", bool(self.normalize))
+        if isinstance(self.covariance, str) and self.covariance in SKILLINFER_COVARIANCES:
+            object.__setattr__(self, "covariance", SKILLINFER_COVARIANCES[self.covariance])
         if self.covariance not in COVARIANCES:
             raise ValueError(
-                f"Unknown covariance {self.covariance!r}; choose one of {list(COVARIANCES)}."
+                f"Unknown covariance {self.covariance!r}; choose one of {list(COVARIANCES)} "
+                f"(or skillinfer's {' and '.join(repr(k) for k in SKILLINFER_COVARIANCES)}, "
+                "which mean 'lkj' here)."
             )
         if self.covariance == "factor":
             n = self.n_factors

@@ -266,7 +266,8 @@ class NextBenchmark:
         """
         k = check_positive_int("k", k)
         mean, std = self.mean(), self.std()
-        candidates = [j for j in range(len(self.benchmark_names)) if j not in self.observed_indices]
+        observed = set(self.observed_indices)
+        candidates = [j for j in range(len(self.benchmark_names)) if j not in observed]
         order = sorted(candidates, key=lambda j: -std[j])[:k]
         names = [self.benchmark_names[j] for j in order]
         return pd.DataFrame({"benchmark": names, "mean": mean[order], "std": std[order],
@@ -315,7 +316,8 @@ class NextBenchmark:
         K = len(self.benchmark_names)
         if weights is not None:  # the covariates are never a target
             weights = np.concatenate([weights, np.zeros(len(self.latent_names) - K)])
-        unobserved = [j for j in range(K) if j not in self.observed_indices]
+        observed = set(self.observed_indices)
+        unobserved = [j for j in range(K) if j not in observed]
         candidates = [j for j in unobserved if j not in excluded]
         if not candidates:
             return pd.DataFrame(columns=["benchmark", "expected_variance_reduction",

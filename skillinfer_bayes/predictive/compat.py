@@ -9,7 +9,8 @@ and covariance as a point-mass posterior), ``skills``, ``describe_skills``, ``sk
 ``to_parquet``. :class:`SkillinferProfileNames` adds ``to_dict`` / ``from_dict``, ``to_json`` /
 ``from_json``, ``match_score`` (from posterior predictive draws:
 :mod:`~skillinfer_bayes.predictive.composites`) and ``uncertainty_ratio``.
-:func:`skillinfer_covariance` maps skillinfer's covariance estimators to this library's.
+skillinfer's covariance estimators map to this library's in
+:class:`~skillinfer_bayes.ModelSpec` (``covariance="ledoit-wolf"`` means ``"lkj"``).
 
 Examples
 --------
@@ -34,14 +35,9 @@ from skillinfer_bayes._version import __version__
 from skillinfer_bayes.data.prepared import PreparedData
 from skillinfer_bayes.data.sufficient_stats import pattern_stats
 from skillinfer_bayes.data.transforms import Identity
-from skillinfer_bayes.inference.fitting import COVARIANCES
 from skillinfer_bayes.inference.inference_data import from_dict
 from skillinfer_bayes.models.priors import Prior
 from skillinfer_bayes.predictive.types import PopulationLike, Skill
-
-#: skillinfer's covariance estimators, and this library's counterpart of each: the dense
-#: covariance with an LKJ prior (the Bayesian model of what both estimate).
-SKILLINFER_COVARIANCES = {"ledoit-wolf": "lkj", "sample": "lkj"}
 
 #: The ``idata.attrs`` flag of a plug-in population (:meth:`SkillinferPopulationNames.
 #: from_covariance`): its diagnostics are not computed (a point mass has no r_hat or ESS).
@@ -50,37 +46,6 @@ PLUG_IN_ATTR = "plug_in"
 #: How many sds either side of the mean a plug-in population's ``score_range`` spans (the
 #: range the out-of-range warning of ``observe`` compares with).
 PLUG_IN_RANGE_SDS = 3.0
-
-
-def skillinfer_covariance(covariance: str) -> str:
-    """The covariance structure of ``Population.from_dataframe``'s ``covariance=``:
-    skillinfer's ``"ledoit-wolf"`` and ``"sample"`` (point estimates) both mean ``"lkj"`` here
-    (the dense covariance with an LKJ prior, fitted by NUTS: the Bayesian counterpart of
-    either); this library's own names pass through.
-
-    Raises
-    ------
-    ValueError
-        An unknown name, with the valid ones.
-
-    Examples
-    --------
-    >>> skillinfer_covariance("ledoit-wolf"), skillinfer_covariance("factor")
-    ('lkj', 'factor')
-    >>> skillinfer_covariance("bogus")
-    Traceback (most recent call last):
-    ...
-    ValueError: Unknown covariance 'bogus'; choose one of ['lkj', 'factor'] (or skillinfer's ...
-    """
-    if isinstance(covariance, str) and covariance in SKILLINFER_COVARIANCES:
-        return SKILLINFER_COVARIANCES[covariance]
-    if isinstance(covariance, str) and covariance in COVARIANCES:
-        return covariance
-    raise ValueError(
-        f"Unknown covariance {covariance!r}; choose one of {list(COVARIANCES)} (or "
-        f"skillinfer's {' and '.join(repr(k) for k in SKILLINFER_COVARIANCES)}, which mean "
-        "'lkj' here)."
-    )
 
 
 def _check_plug_in(covariance, feature_names, population_mean) -> tuple:

@@ -136,7 +136,13 @@ class PosteriorDraws:
 
     # ------------------------------------------------------------------ prediction
     def default_noise(self) -> np.ndarray:
-        """(K + P,) default observation noise sds (``Population.default_noise``)."""
+        """(K + P,) default observation noise sds (``Population.default_noise``).
+
+        Examples
+        --------
+        >>> PosteriorDraws(pop.data, pop.idata).default_noise().round(2)
+        array([0.63, 0.63, 0.63, 0.63, 0.63, 0.63])
+        """
         if self._default_noise is None:
             data = self.data
             K = len(data.benchmarks)
@@ -157,7 +163,16 @@ class PosteriorDraws:
 
     def predictive_draws(self, group=None, warn: bool = True) -> tuple[np.ndarray, np.ndarray]:
         """(S, K) mean and (S, K, K) covariance draws of a new entity
-        (``Population.predictive_draws``)."""
+        (``Population.predictive_draws``); ``group=`` on an ungrouped population is an
+        error that says how to fit groups.
+
+        Examples
+        --------
+        >>> PosteriorDraws(pop.data, pop.idata).predictive_draws(group="big")
+        Traceback (most recent call last):
+        ...
+        ValueError: group='big' needs a grouped population; fit with ...
+        """
         if not self.group_names:
             if group is not None:
                 self.require_groups(f"group={group!r}")
@@ -178,7 +193,13 @@ class PosteriorDraws:
 
     def predictive_components(self, group=None, warn: bool = True) -> ComponentDraws:
         """A new entity's predictive as mixture components per draw
-        (``Population.predictive_components``)."""
+        (``Population.predictive_components``).
+
+        Examples
+        --------
+        >>> PosteriorDraws(pop.data, pop.idata).predictive_components().n_draws
+        2000
+        """
         if self.n_components > 1:  # never grouped: the fitted components
             if group is not None:
                 self.require_groups(f"group={group!r}")

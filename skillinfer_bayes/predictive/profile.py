@@ -216,7 +216,13 @@ class Profile(SkillinferProfileNames, ProfileViews, NextBenchmark, ProfileAccura
     @property
     def observed_indices(self) -> list[int]:
         """The latent dimensions observed, in observation order (indices into
-        :attr:`latent_names`)."""
+        :attr:`latent_names`).
+
+        Examples
+        --------
+        >>> pop.profile().observe("GPQA", 14.2).observe("BBH", 55.93).observed_indices
+        [3, 1]
+        """
         return list(self._observed)
 
     @property
@@ -251,7 +257,14 @@ class Profile(SkillinferProfileNames, ProfileViews, NextBenchmark, ProfileAccura
 
     def conditioned(self, full_cov: bool = False) -> ConditionedMixture:
         """The components conditioned on the observations (on the latent scale), for the
-        active-learning and accuracy views."""
+        active-learning and accuracy views.
+
+        Examples
+        --------
+        >>> out = pop.profile().observe("BBH", 55.93).conditioned()
+        >>> out.means.shape, out.cov.shape  # 2,000 draws x 6 benchmarks
+        ((2000, 6), (2000, 6))
+        """
         idx, latent, noise_var = self.latent_observations()
         return condition_components(self.components, idx, latent, noise_var, full_cov)
 
@@ -447,7 +460,13 @@ class Profile(SkillinferProfileNames, ProfileViews, NextBenchmark, ProfileAccura
     def prior_variance(self, spread: bool) -> np.ndarray:
         """(K,) variance of each benchmark's score before any observation: the components'
         variances averaged, plus (``spread``) the variance of their means; through the
-        transform (quadrature, spread included) for transformed benchmarks."""
+        transform (quadrature, spread included) for transformed benchmarks.
+
+        Examples
+        --------
+        >>> bool(np.all(pop.profile().prior_variance(spread=True) > 0))
+        True
+        """
         draws = self.components
         means = draws.flat_means().T
         variances = np.diagonal(draws.flat_covariances(), axis1=1, axis2=2).T

@@ -15,7 +15,17 @@ from skillinfer_bayes.predictive.components import condition_components
 
 
 def benchmark_argument(benchmark, feature):
-    """The benchmark named by ``benchmark`` or by skillinfer's keyword ``feature``."""
+    """The benchmark named by ``benchmark`` or by skillinfer's keyword ``feature``.
+
+    Examples
+    --------
+    >>> benchmark_argument(None, "GPQA")
+    'GPQA'
+    >>> benchmark_argument("BBH", "GPQA")
+    Traceback (most recent call last):
+    ...
+    TypeError: Give the benchmark once: benchmark=... or skillinfer's feature=....
+    """
     if feature is not None and benchmark is not None:
         raise TypeError("Give the benchmark once: benchmark=... or skillinfer's feature=....")
     if feature is None and benchmark is None:
@@ -27,11 +37,18 @@ class ProfileViews:
     """skillinfer's views of a profile, and its joint draws (mixed into ``Profile``)."""
 
     def skillinfer_detail(self, std: np.ndarray) -> dict[str, np.ndarray]:
-        """skillinfer's ``confidence`` and ``source`` columns."""
+        """skillinfer's ``confidence`` and ``source`` columns for the sds ``std``.
+
+        Examples
+        --------
+        >>> p = pop.profile().observe("BBH", 55.93)
+        >>> p.skillinfer_detail(p.std())["source"].tolist()[:2]
+        ['predicted', 'observed']
+        """
         before = np.sqrt(self.prior_variance(spread=True))[: len(std)]
         return {
             "confidence": np.clip(1.0 - std / np.maximum(before, 1e-300), 0.0, 1.0),
-            "source": np.where([j in self.observed_indices for j in range(len(std))],
+            "source": np.where(np.isin(np.arange(len(std)), self.observed_indices),
                                "observed", "predicted"),
         }
 

@@ -69,7 +69,7 @@ def starting_means(given, data: PreparedData, score_range: np.ndarray,
         )
     known = ~np.isnan(start)
     if validate:
-        start = within_bounds(start, data, score_range)
+        start = _within_bounds(start, data, score_range)
     latent = latent_values(start[None], data.transforms)[0]
     if not np.isfinite(latent[known]).all():
         bad = names[np.flatnonzero(known & ~np.isfinite(latent))[0]]
@@ -81,7 +81,7 @@ def starting_means(given, data: PreparedData, score_range: np.ndarray,
     return idx, latent[idx], {names[j]: float(start[j]) for j in idx}
 
 
-def within_bounds(start: np.ndarray, data: PreparedData, score_range: np.ndarray) -> np.ndarray:
+def _within_bounds(start: np.ndarray, data: PreparedData, score_range: np.ndarray) -> np.ndarray:
     """A prior mean checked against each benchmark's bounds as an observation is
     (:func:`~skillinfer_bayes.predictive.profile.value_within_bounds`): beyond given bounds an
     error, beyond inferred ones the bound, with a warning; beyond the population's range a

@@ -34,7 +34,6 @@ from tqdm.auto import tqdm
 from skillinfer_bayes.data.checks import check_level, check_noise, check_seed
 from skillinfer_bayes.inference.fitting import ModelSpec, SamplerConfig, resolve_options
 from skillinfer_bayes.models.mixture import mixture_moments
-from skillinfer_bayes.predictive.compat import skillinfer_covariance
 from skillinfer_bayes.predictive.components import ComponentDraws
 from skillinfer_bayes.predictive.conditioning import default_noise
 from skillinfer_bayes.studies.cells import DEFAULT_METHODS as CELL_METHODS
@@ -325,8 +324,6 @@ def evaluate(
     """
     from skillinfer_bayes.studies.parallel import check_n_jobs, fit_many
 
-    if "covariance" in options:  # skillinfer's names of the dense covariance
-        options["covariance"] = skillinfer_covariance(options["covariance"])
     spec, config = resolve_options(spec, sampler_config, options, "evaluate")
     if groups is None:
         groups = spec.groups

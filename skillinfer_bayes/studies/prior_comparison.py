@@ -350,16 +350,16 @@ def check_models(models, groups, base: ModelSpec) -> dict[str, Candidate]:
                                  f"dict with keys among {list(MODEL_OPTIONS)}.")
             fields = dict(model)
             labels = fields.pop("groups", groups)
-            spec = replaced(base, name, **fields)
+            spec = _replaced(base, name, **fields)
         elif isinstance(model, tuple) and len(model) == 2:
-            spec, labels = replaced(base, name, prior=model[0]), model[1]
+            spec, labels = _replaced(base, name, prior=model[0]), model[1]
         else:
-            spec = replaced(base, name, prior=model)
+            spec = _replaced(base, name, prior=model)
         candidates[str(name)] = Candidate(dataclasses.replace(spec, groups=None), labels)
     return candidates
 
 
-def replaced(base: ModelSpec, name, **fields) -> ModelSpec:
+def _replaced(base: ModelSpec, name, **fields) -> ModelSpec:
     """``base`` with ``fields`` changed; a prior that is not one is refused naming the
     model."""
     prior = fields.get("prior", base.prior)

@@ -16,6 +16,7 @@ import pandas as pd
 
 from skillinfer_bayes.data.checks import check_positive_int, check_seed
 from skillinfer_bayes.data.prepared import latent_values
+from skillinfer_bayes.data.transform_choice import transform_arguments
 from skillinfer_bayes.inference.fitting import ModelSpec, SamplerConfig
 from skillinfer_bayes.population import Population
 from skillinfer_bayes.predictive.components import condition_components
@@ -156,10 +157,7 @@ def held_out_evaluation(
 
     # each refit estimates the same kinds of transforms (a copula: from its own rows)
     transforms = pop.data.transforms
-    kinds = {name: None if t.name == "identity" else t.name
-             for name, t in zip(pop.benchmark_names, transforms)}
-    limits = {name: t.bounds if np.isfinite(t.bounds).all() else None
-              for name, t in zip(pop.benchmark_names, transforms)}
+    kinds, limits = transform_arguments(pop.benchmark_names, transforms, pin_inferred=True)
     if spec is None:  # pop's model, its scales pinned (pop.matrix is on the fitted scale)
         spec = dataclasses.replace(pop.spec, transform=kinds, bounds=limits)
     elif not isinstance(spec, ModelSpec):
