@@ -25,6 +25,7 @@ from skillinfer_bayes.inference.spec import ModelSpec, spec_from_keywords
 from skillinfer_bayes.models.priors import Prior
 from skillinfer_bayes.predictive.compat import SkillinferPopulationNames
 from skillinfer_bayes.predictive.components import ComponentDraws
+from skillinfer_bayes.predictive.description import PopulationDescription
 from skillinfer_bayes.predictive.display import population_repr, population_text
 from skillinfer_bayes.predictive.posterior_draws import PosteriorDraws, UnknownGroupWarning  # noqa: F401
 from skillinfer_bayes.predictive.prior_predictive import PriorPredictiveChecks
@@ -472,14 +473,21 @@ components, shared_covariance :
                 raise ValueError("Give prior_entity or prior_mean, not both.")
             if prior_entity is not None:
                 start = self.data.raw_values()[self._entity_row(prior_entity)]
-                idx, latent, start_means = starting_means(start, self.data, self.score_range,
+                idx, latent, start_means = starting_means(start, self.description,
                                                           validate=False)
             else:
-                idx, latent, start_means = starting_means(prior_mean, self.data,
-                                                          self.score_range)
+                idx, latent, start_means = starting_means(prior_mean, self.description)
             components = components.with_means(idx, latent)
         known = group is not None and str(group) in self.group_names
-        return Profile(self, noise, components, str(group) if known else None, start_means)
+        return Profile(self.description, noise, components, str(group) if known else None,
+                       start_means)
+
+    @property
+    def description(self) -> PopulationDescription:
+        """This population as its profiles see it, apart from the predictive draws: names,
+        transforms, bounds, observed ranges and the fit's id
+        (:class:`~skillinfer_bayes.predictive.description.PopulationDescription`)."""
+        return PopulationDescription.of(self)
 
     # ------------------------------------------------------------------ display
     def __repr__(self) -> str:

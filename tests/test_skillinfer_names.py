@@ -14,11 +14,8 @@ from helpers import simulate
 
 import skillinfer_bayes as sib
 from skillinfer_bayes.predictive.components import ComponentDraws
-from skillinfer_bayes.predictive.composites import (
-    population_id,
-    predictive_score_draws,
-    task_weights,
-)
+from skillinfer_bayes.predictive.composites import predictive_score_draws, task_weights
+from skillinfer_bayes.predictive.description import population_id
 
 skillinfer = pytest.importorskip("skillinfer")
 
@@ -317,7 +314,7 @@ def test_draw_r_of_every_profile_uses_posterior_draw_r_mod_s(plug_in):
     S = 3
     means = np.array([[0.0] * 3, [100.0] * 3, [200.0] * 3])
     components = ComponentDraws.normal(means, np.tile(np.eye(3) * 1e-6, (S, 1, 1)))
-    profiles = [sib.Profile(plug_in, 0.1, components) for _ in range(2)]
+    profiles = [sib.Profile(plug_in.description, 0.1, components) for _ in range(2)]
     draws = predictive_score_draws(profiles, n_per_draw=4)
     assert draws.shape == (2, 12, 3)
     expected = 100.0 * (np.arange(12) % S)

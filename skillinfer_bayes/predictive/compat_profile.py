@@ -23,7 +23,8 @@ import numpy as np
 import pandas as pd
 
 from skillinfer_bayes._version import __version__
-from skillinfer_bayes.predictive.composites import match_score, population_id
+from skillinfer_bayes.predictive.composites import match_score
+from skillinfer_bayes.predictive.description import population_id
 from skillinfer_bayes.predictive.types import MatchResult, PopulationLike, ProfileLike, Task
 
 
@@ -52,7 +53,7 @@ class SkillinferProfileNames:
             population: ``benchmark_names``, ``latent_names``, ``group``, ``prior_mean``
             (the means a ``prior_mean=`` or ``prior_entity=`` profile started from, else
             ``None``) and ``population_id`` (the fit's data hash and posterior draws:
-            :func:`~skillinfer_bayes.predictive.composites.population_id`), with
+            :func:`~skillinfer_bayes.predictive.description.population_id`), with
             ``skillinfer_bayes_version``.
 
         Examples
@@ -78,7 +79,7 @@ class SkillinferProfileNames:
             "latent_names": list(self.latent_names),
             "group": self.group,
             "prior_mean": self.prior_mean,
-            "population_id": population_id(self.population),
+            "population_id": self.description.fit_id,
             "skillinfer_bayes_version": __version__,
         }
 

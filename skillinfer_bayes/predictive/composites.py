@@ -27,9 +27,7 @@ Examples
 
 from __future__ import annotations
 
-import hashlib
 import math
-import weakref
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -43,7 +41,7 @@ from skillinfer_bayes.data.checks import (
 )
 from skillinfer_bayes.data.prepared import score_values
 from skillinfer_bayes.predictive.components import condition_components
-from skillinfer_bayes.predictive.types import MatchResult, PopulationLike, ProfileLike, Skill, Task
+from skillinfer_bayes.predictive.types import MatchResult, ProfileLike, Skill, Task
 
 #: Fewest predictive draws behind a composite: each posterior draw is used
 #: ``ceil(MIN_DRAWS / S)`` times.
@@ -52,34 +50,6 @@ MIN_DRAWS = 4000
 _CHUNK_VALUES = 4_000_000
 #: The columns of :func:`rank_agents`.
 RANK_COLUMNS = ["agent", "expected_score", "std", "p_above_threshold", "p_best"]
-
-_IDS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def population_id(population: PopulationLike) -> str:
-    """What identifies a fit: a SHA-256 of its data hash and of every posterior draw a
-    prediction uses (components, weights, group draws). A population loaded from a file saved
-    by ``to_netcdf`` has the id of the fit saved (its draws are bit-identical).
-
-    Examples
-    --------
-    >>> import skillinfer_bayes as sib
-    >>> pop = sib.Population.from_covariance([[1.0]], ["a"], [0.0])
-    >>> len(population_id(pop)), population_id(pop) == population_id(pop)
-    (64, True)
-    """
-    known = _IDS.get(population)
-    if known is not None:
-        return known
-    h = hashlib.sha256(population.data.data_hash().encode())
-    for draws in (population.component_mu_draws, population.component_Sigma_draws,
-                  population.component_weight_draws, population.group_mu_draws,
-                  population.group_sd_draws):
-        if draws is not None:
-            h.update(str(draws.shape).encode())
-            h.update(np.ascontiguousarray(draws, dtype=float).tobytes())
-    _IDS[population] = h.hexdigest()
-    return _IDS[population]
 
 
 def task_weights(task_vector: Task | Mapping | Sequence[float] | np.ndarray,
@@ -169,7 +139,7 @@ def check_same_fit(profiles: Mapping[str, ProfileLike]) -> None:
     """
     by_fit: dict[str, list[str]] = {}
     for name, profile in profiles.items():
-        by_fit.setdefault(population_id(profile.population), []).append(str(name))
+        by_fit.setdefault(profile.description.fit_id, []).append(str(name))
     if len(by_fit) > 1:
         listed = "; ".join(f"{agents}" for agents in by_fit.values())
         raise ValueError(

@@ -17,6 +17,7 @@ import numpy as np
 
 from skillinfer_bayes.data.checks import OutOfBoundsWarning, OutOfRangeWarning
 from skillinfer_bayes.data.transforms import bounds_inferred
+from skillinfer_bayes.predictive.description import PopulationDescription
 
 #: Beyond the population's [min, max] by more than this fraction of the range, an observation's
 #: :class:`OutOfRangeWarning` also asks to check its scale.
@@ -91,7 +92,8 @@ def warn_beyond_bound(label: str, name: str, transform, value: float,
 
 
 def warn_out_of_population(name: str, transform, value: float, score_range: tuple[float, float],
-                           latent_sd: float, label: str = "Observed") -> None:
+                           latent_sd: float, label: str = "Observed",
+                           stacklevel: int = 4) -> None:
     """The :class:`~skillinfer_bayes.OutOfRangeWarning` of a value beyond the population's
     observed range: how far out it lies is measured on the latent scale, in the population's
     latent sds (``latent_sd``), where the model works and where a transform's steep tail can
@@ -124,4 +126,44 @@ def warn_out_of_population(name: str, transform, value: float, score_range: tupl
     if not lo - slack <= value <= hi + slack:
         message += (" It is far outside the population's range: check its scale "
                     "(normalize=True expects [0, 1] scores).")
-    warnings.warn(message, OutOfRangeWarning, stacklevel=4)
+    warnings.warn(message, OutOfRangeWarning, stacklevel=stacklevel)
+
+
+def bounded_input(description: PopulationDescription, j: int, value: float,
+                  what: str = "Observed") -> float:
+    """:func:`value_within_bounds` for latent dimension ``j`` of a population (its transform,
+    and its ``normalize`` scaling for the error's advice).
+
+    Examples
+    --------
+    >>> import skillinfer_bayes as sib
+    >>> pop = sib.Population.from_covariance([[4, 2], [2, 4]], ["a", "b"], [0, 0])
+    >>> bounded_input(pop.description, 1, 1.5)
+    1.5
+    """
+    data = description.data
+    scaling = None
+    if data.normalized and j < len(data.benchmarks):
+        scaling = tuple(float(v) for v in data.scaling.iloc[j][["min", "range"]])
+    return value_within_bounds(data.latent_names[j], data.transforms[j], value, scaling,
+                               what=what)
+
+
+def warn_about_input(description: PopulationDescription, j: int, value: float, inside: float,
+                     label: str = "Observed") -> None:
+    """The warning a value of latent dimension ``j`` earns, once :func:`bounded_input` made it
+    ``inside``: beyond an inferred bound (:func:`warn_beyond_bound`), else beyond the
+    population's observed range (:func:`warn_out_of_population`), else none.
+
+    Examples
+    --------
+    >>> import skillinfer_bayes as sib
+    >>> pop = sib.Population.from_covariance([[4, 2], [2, 4]], ["a", "b"], [0, 0])
+    >>> warn_about_input(pop.description, 1, 1.5, 1.5)  # inside the range: no warning
+    """
+    name, transform = description.latent_names[j], description.data.transforms[j]
+    if inside != value:
+        warn_beyond_bound(f"{label} {name}", name, transform, value, stacklevel=5)
+    else:
+        warn_out_of_population(name, transform, value, tuple(description.score_range[:, j]),
+                               float(description.latent_scale[j]), label=label, stacklevel=5)

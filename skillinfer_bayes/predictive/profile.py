@@ -21,15 +21,12 @@ from skillinfer_bayes.predictive.components import (
     ConditionedMixture,
     condition_components,
 )
+from skillinfer_bayes.predictive.description import PopulationDescription
 from skillinfer_bayes.predictive.marginals import score_moments_by_row
 from skillinfer_bayes.predictive.mixture import average, mixture_quantile, mixture_var
-from skillinfer_bayes.predictive.observation_checks import (  # noqa: F401 - re-exported
-    value_within_bounds,
-    warn_beyond_bound,
-    warn_out_of_population,
-)
+from skillinfer_bayes.predictive.observation_checks import bounded_input, warn_about_input
 from skillinfer_bayes.predictive.profile_views import ProfileViews, benchmark_argument
-from skillinfer_bayes.predictive.types import PopulationLike, Skill
+from skillinfer_bayes.predictive.types import Skill
 
 #: Columns of :meth:`Profile.predict`: this library's, then skillinfer's names of the same
 #: values (``feature`` the benchmark, ``ci_lower`` / ``ci_upper`` the interval's ends).
@@ -63,16 +60,24 @@ class Profile(SkillinferProfileNames, ProfileViews, NextBenchmark, ProfileAccura
 
     def __init__(
         self,
-        population: PopulationLike,
+        description: PopulationDescription,
         noise: float | np.ndarray,
-        components: ComponentDraws | None = None,
+        components: ComponentDraws,
         group: str | None = None,
         prior_mean: Mapping[str, float] | None = None,
     ) -> None:
-        self.population = population
+        if not isinstance(description, PopulationDescription):
+            raise TypeError(
+                f"Profile takes a population's description and predictive draws, got "
+                f"{type(description).__name__}: make a profile with pop.profile(), or "
+                "Profile(pop.description, noise, pop.predictive_components())."
+            )
+        #: The population as this profile sees it, apart from its draws
+        #: (:class:`~skillinfer_bayes.predictive.description.PopulationDescription`).
+        self.description = description
         #: The latent dimensions: the benchmarks, then the covariates (observable, predicted
         #: only on request).
-        self.latent_names = list(population.latent_names)
+        self.latent_names = description.latent_names
         self._noise = np.broadcast_to(
             np.asarray(noise, dtype=float), (len(self.latent_names),)
         ).copy()
@@ -83,16 +88,16 @@ class Profile(SkillinferProfileNames, ProfileViews, NextBenchmark, ProfileAccura
         #: or ``prior_entity=``), ``{benchmark: score}``; ``None``: the population's.
         self.prior_mean = None if prior_mean is None else dict(prior_mean)
         #: The posterior's components this profile conditions (:class:`ComponentDraws`).
-        self.components = (population.predictive_components() if components is None
-                           else components)
-        self.benchmark_names = list(population.benchmark_names)
+        self.components = components
+        self.benchmark_names = description.benchmark_names
         self._n_scores = len(self.benchmark_names)
+        data = description.data
         #: The benchmarks' transforms to the latent scale the population is a normal on.
-        self.transforms = population.data.transforms
-        self._transformed = population.data.transformed
+        self.transforms = data.transforms
+        self._transformed = data.transformed
         # the noise on the latent scale: through each transform's slope at the benchmark's
         # median score (one figure per benchmark, as on the score scale)
-        self._noise_var = (self._noise * population.data.noise_slopes) ** 2
+        self._noise_var = (self._noise * data.noise_slopes) ** 2
         self._observed: dict[int, float] = {}
         # what the model conditions on: the observed values, a value beyond an inferred bound
         # read as on the bound (same keys and order as _observed)
@@ -166,7 +171,7 @@ class Profile(SkillinferProfileNames, ProfileViews, NextBenchmark, ProfileAccura
             j = resolve_benchmark(benchmark, self.latent_names)
             name = self.latent_names[j]
             checked[j] = check_value(name, value)
-            latent[j] = self._within_bounds(name, j, checked[j])
+            latent[j] = bounded_input(self.description, j, checked[j])
             if not np.isfinite(self.transforms[j].forward(latent[j])):
                 raise ValueError(
                     f"Observed {name} = {checked[j]:g} has no value on the latent scale of its "
@@ -174,28 +179,11 @@ class Profile(SkillinferProfileNames, ProfileViews, NextBenchmark, ProfileAccura
                     "leave an unknown value unobserved."
                 )
         for j, value in checked.items():  # warn only once every value passed
-            if latent[j] != value:
-                warn_beyond_bound(f"Observed {self.latent_names[j]}", self.latent_names[j],
-                                  self.transforms[j], value)
-            else:
-                self._warn_if_out_of_range(self.latent_names[j], j, value)
+            warn_about_input(self.description, j, value, latent[j])
         self._observed.update(checked)
         self._latent_inputs.update(latent)
         self._moments = self._score_moments = None
         return self
-
-    def _within_bounds(self, name: str, j: int, value: float) -> float:
-        """:func:`value_within_bounds` for latent dimension ``j``."""
-        scaling = None
-        if self.population.data.normalized and j < self._n_scores:
-            scaling = tuple(float(v) for v in self.population.scaling.iloc[j][["min", "range"]])
-        return value_within_bounds(name, self.transforms[j], value, scaling)
-
-    def _warn_if_out_of_range(self, name: str, j: int, value: float) -> None:
-        """:func:`warn_out_of_population` for latent dimension ``j``."""
-        lo, hi = (float(b) for b in self.population.score_range[:, j])
-        scale = float(self.population.standardization["scale"].iloc[j])
-        warn_out_of_population(name, self.transforms[j], value, (lo, hi), scale)
 
     @property
     def feature_names(self) -> list[str]:
@@ -490,7 +478,7 @@ class Profile(SkillinferProfileNames, ProfileViews, NextBenchmark, ProfileAccura
         >>> profile.n_observations, what_if.n_observations
         (1, 2)
         """
-        new = Profile(self.population, self.noise, self.components, self.group,
+        new = Profile(self.description, self.noise, self.components, self.group,
                       self.prior_mean)
         new._observed = dict(self._observed)
         new._latent_inputs = dict(self._latent_inputs)

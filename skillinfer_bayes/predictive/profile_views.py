@@ -74,7 +74,7 @@ class ProfileViews:
         centred = out.means - w @ out.means
         K = len(self.benchmark_names)
         cov = (np.einsum("n,nij->ij", w, out.cov) + (centred.T * w) @ centred)[:K, :K]
-        if not self.population.data.transformed:
+        if not self.description.data.transformed:
             return cov
         latent_sd = np.sqrt(np.diag(cov))
         scale = self.std() / np.maximum(latent_sd, 1e-300)

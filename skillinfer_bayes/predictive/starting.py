@@ -15,12 +15,9 @@ import numpy as np
 import pandas as pd
 
 from skillinfer_bayes.data.checks import check_noise
-from skillinfer_bayes.data.prepared import PreparedData, latent_values
-from skillinfer_bayes.predictive.observation_checks import (
-    value_within_bounds,
-    warn_beyond_bound,
-    warn_out_of_population,
-)
+from skillinfer_bayes.data.prepared import latent_values
+from skillinfer_bayes.predictive.description import PopulationDescription
+from skillinfer_bayes.predictive.observation_checks import bounded_input, warn_about_input
 
 
 def profile_noise(noise, default: np.ndarray, benchmark_names: Sequence[str],
@@ -37,7 +34,7 @@ def profile_noise(noise, default: np.ndarray, benchmark_names: Sequence[str],
                            default[K:]])
 
 
-def starting_means(given, data: PreparedData, score_range: np.ndarray,
+def starting_means(given, description: PopulationDescription,
                    validate: bool = True) -> tuple[np.ndarray, np.ndarray, dict]:
     """The prior means a profile starts from: ``given`` (K means in benchmark order, K + P
     with the covariates, or a Series by name; NaN keeps the population's) checked like
@@ -47,11 +44,11 @@ def starting_means(given, data: PreparedData, score_range: np.ndarray,
 
     Examples
     --------
-    >>> idx, latent, means = starting_means(pd.Series({"BBH": 40.0}), pop.data,
-    ...                                     pop.score_range)
+    >>> idx, latent, means = starting_means(pd.Series({"BBH": 40.0}), pop.description)
     >>> idx.tolist(), means
     ([1], {'BBH': 40.0})
     """
+    data = description.data
     names = list(data.latent_names)
     K = len(data.benchmarks)
     if isinstance(given, pd.Series):  # by benchmark name
@@ -68,8 +65,13 @@ def starting_means(given, data: PreparedData, score_range: np.ndarray,
             f"benchmark; got {given!r}."
         )
     known = ~np.isnan(start)
-    if validate:
-        start = _within_bounds(start, data, score_range)
+    if validate:  # as an observation is checked: beyond given bounds an error, beyond
+        # inferred ones the bound, with a warning; beyond the population's range a warning
+        start = start.copy()
+        for j in np.flatnonzero(known):
+            inside = bounded_input(description, j, float(start[j]), what="prior_mean of")
+            warn_about_input(description, j, float(start[j]), inside, label="prior_mean of")
+            start[j] = inside
     latent = latent_values(start[None], data.transforms)[0]
     if not np.isfinite(latent[known]).all():
         bad = names[np.flatnonzero(known & ~np.isfinite(latent))[0]]
@@ -79,26 +81,3 @@ def starting_means(given, data: PreparedData, score_range: np.ndarray,
         )
     idx = np.flatnonzero(known)
     return idx, latent[idx], {names[j]: float(start[j]) for j in idx}
-
-
-def _within_bounds(start: np.ndarray, data: PreparedData, score_range: np.ndarray) -> np.ndarray:
-    """A prior mean checked against each benchmark's bounds as an observation is
-    (:func:`~skillinfer_bayes.predictive.profile.value_within_bounds`): beyond given bounds an
-    error, beyond inferred ones the bound, with a warning; beyond the population's range a
-    warning (:func:`~skillinfer_bayes.predictive.profile.warn_out_of_population`)."""
-    start = start.copy()
-    K = len(data.benchmarks)
-    for j in np.flatnonzero(~np.isnan(start)):
-        name, transform = data.latent_names[j], data.transforms[j]
-        scaling = None
-        if data.normalized and j < K:
-            scaling = tuple(float(v) for v in data.scaling.iloc[j][["min", "range"]])
-        inside = value_within_bounds(name, transform, float(start[j]), scaling,
-                                     what="prior_mean of")
-        if inside != start[j]:
-            warn_beyond_bound(f"prior_mean of {name}", name, transform, float(start[j]))
-            start[j] = inside
-        else:
-            warn_out_of_population(name, transform, inside, tuple(score_range[:, j]),
-                                   float(data.scale[j]), label="prior_mean of")
-    return start

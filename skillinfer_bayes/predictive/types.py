@@ -170,7 +170,7 @@ class ProfileLike(Protocol):
     """What the composite scores and skillinfer's views need of a profile (``Profile`` is
     one; the modules that ``profile.py`` itself imports annotate with this)."""
 
-    population: Any
+    description: Any
     benchmark_names: list[str]
     latent_names: list[str]
     transforms: Any

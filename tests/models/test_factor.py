@@ -123,7 +123,8 @@ def test_a_factor_population_predicts_and_bad_specifications_are_refused(fake_sa
     # the predictive conditions through the factors; the dense covariances give the same
     components = pop.predictive_components()
     assert components.loadings.shape == (400, 1, 10, 2)
-    dense = Profile(pop, pop.default_noise(), ComponentDraws.normal(*pop.predictive_draws()))
+    dense = Profile(pop.description, pop.default_noise(),
+                    ComponentDraws.normal(*pop.predictive_draws()))
     pd.testing.assert_frame_equal(dense.observe("b0", 0.5).predict(), table, rtol=1e-9)
     assert pop.covariance_structure == "factor" and pop.n_factors == 2
     pop.to_netcdf(tmp_path / "factor.nc")

@@ -150,7 +150,7 @@ def test_a_profile_predicts_a_mixture_posterior_through_the_same_path(fake_sampl
     draws = random_components(30, 2, 3, seed=6)
     noise = np.array([0.2, 0.3, 0.4])
     with pytest.warns(sib.OutOfRangeWarning):  # the random components are not the data's
-        profile = sib.Profile(pop, noise, draws).observe("a", 1.0).observe("c", -0.5)
+        profile = sib.Profile(pop.description, noise, draws).observe("a", 1.0).observe("c", -0.5)
     means, variances, weights = direct_predictive(draws, np.array([0, 2]),
                                                   np.array([1.0, -0.5]), noise**2)
     mean = weights @ means

@@ -161,3 +161,14 @@ def test_an_observation_just_beyond_the_population_warns_with_its_latent_distanc
         leaderboard_pop.profile().observe("BBH", lo)
     with pytest.warns(sib.OutOfRangeWarning, match=r"prior_mean of BBH = .* below its lowest"):
         leaderboard_pop.profile(prior_mean=pd.Series({"BBH": below}))
+
+
+def test_a_profile_is_made_from_a_description_not_a_population(simulated_pop):
+    with pytest.raises(TypeError, match=r"Profile takes a population's description.*got "
+                                        r"Population: make a profile with pop.profile\(\)"):
+        sib.Profile(simulated_pop, 0.1, simulated_pop.predictive_components())
+    profile = sib.Profile(simulated_pop.description, simulated_pop.default_noise(),
+                          simulated_pop.predictive_components())
+    pd.testing.assert_frame_equal(profile.observe("a", 1.0).predict(),
+                                  simulated_pop.profile().observe("a", 1.0).predict())
+    assert profile.description.fit_id == simulated_pop.profile().to_dict()["population_id"]
