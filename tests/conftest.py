@@ -30,7 +30,8 @@ def pytest_collection_modifyitems(items):
 
 @pytest.fixture(scope="session", autouse=True)
 def fit_cache_in_a_temporary_folder(tmp_path_factory):
-    """Fits cache into a fresh folder (not the user's ~/.cache), for the whole session."""
+    """Fits cache into a fresh folder (not the user's ~/.cache): the session's, where the
+    session- and module-scoped fits (made before any test's own folder) go."""
     import os
 
     from skillinfer_bayes.inference.storage import CACHE_ENV
@@ -42,6 +43,19 @@ def fit_cache_in_a_temporary_folder(tmp_path_factory):
         del os.environ[CACHE_ENV]
     else:
         os.environ[CACHE_ENV] = old
+
+
+@pytest.fixture(autouse=True)
+def fit_cache_of_this_test(monkeypatch, tmp_path_factory):
+    """Each test's fits cache into a folder of its own, so that no test loads a posterior
+    another test saved (which it would, or not, depending on their order). A test of the
+    cache itself sets its own folder. The compiled-sampler registry stays shared: a sampler
+    compiled for a model's structure is reused with each fit's own data and seed, the draws
+    are those of a fresh compilation (``tests/test_population.py``), and compiling again in
+    every test would add about 5 s per fit."""
+    from skillinfer_bayes.inference.storage import CACHE_ENV
+
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path_factory.mktemp("test_fit_cache")))
 
 
 @pytest.fixture(scope="session")

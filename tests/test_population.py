@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+import xarray as xr
 from helpers import TRUE_CORR, TRUE_MU, TRUE_SD, simulate
 
 import skillinfer_bayes as sib
@@ -217,6 +218,12 @@ def test_refits_of_same_shaped_data_reuse_the_compiled_sampler_with_their_own_da
         assert pop.correlation.loc["x", "y"] == pytest.approx(frame.corr().loc["x", "y"],
                                                               abs=0.03)
         np.testing.assert_allclose(pop.population_mean, frame.mean(), atol=0.05)
+    # a reused sampler gives the draws of a fresh compilation: sharing changes only the time
+    fresh = sampling.CompiledSamplers()
+    monkeypatch.setattr(sampling, "COMPILED_SAMPLERS", fresh)
+    again = quick_fit(frames[1], cache=False)
+    assert fresh.compilations == 1
+    xr.testing.assert_equal(again.posterior, second.posterior)  # (attrs: the timings)
 
 
 @pytest.mark.slow
