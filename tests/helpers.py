@@ -56,7 +56,7 @@ def fake_sample_posterior(model, *, draws, tune, chains, sampler, target_accept,
     import arviz as az
     import pymc as pm
 
-    from skillinfer_bayes.inference.sampling import posterior_coords, posterior_dims
+    from skillinfer_bayes.inference.posterior_variables import posterior_coords, posterior_dims
 
     names = list(posterior_dims(model))
     K = len(model.coords["benchmark"])

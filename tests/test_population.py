@@ -201,15 +201,15 @@ def test_every_sd_family_fits(simulated_df, sd):
 
 def test_refits_of_same_shaped_data_reuse_the_compiled_sampler_with_their_own_data(
         monkeypatch):
-    from skillinfer_bayes.inference import sampling
+    from skillinfer_bayes.inference import numpyro_backend
 
     rng = np.random.default_rng(8)
     frames = [
         pd.DataFrame(rng.multivariate_normal([0, 0], [[1, r], [r, 1]], 300), columns=["x", "y"])
         for r in (0.8, -0.5)
     ]
-    own = sampling.CompiledSamplers()  # this test's registry: no other test's compilations
-    monkeypatch.setattr(sampling, "COMPILED_SAMPLERS", own)
+    own = numpyro_backend.CompiledSamplers()  # this test's registry: no other test's compilations
+    monkeypatch.setattr(numpyro_backend, "COMPILED_SAMPLERS", own)
     first = quick_fit(frames[0], cache=False)
     assert own.compilations == 1
     second = quick_fit(frames[1], cache=False)
@@ -219,8 +219,8 @@ def test_refits_of_same_shaped_data_reuse_the_compiled_sampler_with_their_own_da
                                                               abs=0.03)
         np.testing.assert_allclose(pop.population_mean, frame.mean(), atol=0.05)
     # a reused sampler gives the draws of a fresh compilation: sharing changes only the time
-    fresh = sampling.CompiledSamplers()
-    monkeypatch.setattr(sampling, "COMPILED_SAMPLERS", fresh)
+    fresh = numpyro_backend.CompiledSamplers()
+    monkeypatch.setattr(numpyro_backend, "COMPILED_SAMPLERS", fresh)
     again = quick_fit(frames[1], cache=False)
     assert fresh.compilations == 1
     xr.testing.assert_equal(again.posterior, second.posterior)  # (attrs: the timings)

@@ -87,11 +87,8 @@ def test_the_log_likelihood_group_can_be_recomputed(simulated_pop, tmp_path):
 def test_a_sampler_store_of_ones_own_is_used():
     from helpers import simulate
 
-    from skillinfer_bayes.inference.sampling import (
-        COMPILED_SAMPLERS,
-        CompiledSamplers,
-        sample_posterior,
-    )
+    from skillinfer_bayes.inference.numpyro_backend import COMPILED_SAMPLERS, CompiledSamplers
+    from skillinfer_bayes.inference.sampling import sample_posterior
     from skillinfer_bayes.models.mvn import build_model, structure_key
 
     data = sib.prepare(simulate(60, seed=9), normalize=False)

@@ -83,7 +83,7 @@ def test_the_finite_difference_hessian_matches_jaxs_exact_one_on_a_mixture_poten
     import jax.numpy as jnp
     from jax.flatten_util import ravel_pytree
 
-    from skillinfer_bayes.inference import sampling
+    from skillinfer_bayes.inference import numpyro_backend
     from skillinfer_bayes.models.mixture import (
         START_ATTRIBUTE,
         build_mixture_model,
@@ -94,7 +94,7 @@ def test_the_finite_difference_hessian_matches_jaxs_exact_one_on_a_mixture_poten
     rng = np.random.default_rng(7)
     X = np.vstack([rng.normal(1.0, 0.5, (60, 2)), rng.normal(-1.0, 0.7, (40, 2))])
     model = build_mixture_model(rows_by_pattern(X), ["a", "b"], Prior(), 2)
-    _, _, _, (curvature, value_and_grad) = sampling._compile_numpyro(model, 10, 10, 1, 0.8,
+    _, _, _, (curvature, value_and_grad) = numpyro_backend.compile_numpyro(model, 10, 10, 1, 0.8,
                                                                      False)
     data = tuple(jnp.asarray(v.get_value()) for v in model.data_vars)
     start = getattr(model, START_ATTRIBUTE)[0]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from skillinfer_bayes.inference import sampling, warmup
+from skillinfer_bayes.inference import numpyro_backend, sampling, warmup
 from skillinfer_bayes.inference.relabel import relabel
 from skillinfer_bayes.models.mixture import (
     DIRECTION_DATA,
@@ -24,7 +24,7 @@ def test_the_warmup_starts_from_the_posterior_mode_near_the_em_start():
     rng = np.random.default_rng(5)
     X = np.vstack([rng.normal(1.0, 0.5, (60, 2)), rng.normal(-1.0, 0.7, (40, 2))])
     model = build_mixture_model(rows_by_pattern(X), ["a", "b"], Prior(), 2)
-    _, _, _, (_, value_and_grad) = sampling._compile_numpyro(model, 10, 10, 1, 0.8, False)
+    _, _, _, (_, value_and_grad) = numpyro_backend.compile_numpyro(model, 10, 10, 1, 0.8, False)
     data = tuple(jnp.asarray(v.get_value()) for v in model.data_vars)
     start = getattr(model, START_ATTRIBUTE)[0]
 
