@@ -19,7 +19,8 @@ from scipy.stats import multivariate_normal
 import skillinfer_bayes as sib
 from skillinfer_bayes.inference import diagnostics
 from skillinfer_bayes.inference.relabel import relabel
-from skillinfer_bayes.models.mixture import component_floor, rows_by_pattern
+from skillinfer_bayes.models.mixture import component_floor
+from skillinfer_bayes.models.mixture_likelihood import rows_by_pattern
 
 FAST = dict(draws=200, tune=200, chains=2, random_seed=0, progressbar=False)
 

@@ -41,7 +41,8 @@ from skillinfer_bayes.inference.sampling import SAMPLERS, resolve_sampler, sampl
 from skillinfer_bayes.inference.spec import ModelSpec, spec_from_keywords
 from skillinfer_bayes.models.factor import build_factor_model
 from skillinfer_bayes.models.masked import masked_rows
-from skillinfer_bayes.models.mixture import DIRECTION_DATA, build_mixture_model, rows_by_pattern
+from skillinfer_bayes.models.mixture import DIRECTION_DATA, build_mixture_model
+from skillinfer_bayes.models.mixture_likelihood import rows_by_pattern
 from skillinfer_bayes.models.mvn import (
     CHOL_VAR,
     GROUP_MEAN_VAR,

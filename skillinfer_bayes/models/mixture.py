@@ -14,8 +14,9 @@ standardized latent scale, as the LKJ model of :mod:`~skillinfer_bayes.models.mv
 
 - **Assignments marginalized.** No discrete parameter: each row's likelihood is the
   log-sum-exp over components of ``log w_c`` plus the component's density of the row's observed
-  scores, batched over rows and components (:func:`mixture_pattern_loglik` per missingness
-  pattern, :func:`masked_mixture_loglik` per row when the patterns are many).
+  scores, batched over rows and components
+  (:mod:`~skillinfer_bayes.models.mixture_likelihood`: per missingness pattern, or per row
+  when the patterns are many).
 - **Label switching: relabelling after sampling.** The components are exchangeable: with
   ``[u, U_perp]`` orthonormal (``u`` the data's first principal direction, for a leaderboard
   the overall level of a model) and independent ``Normal(0, mean_scale)`` coordinates,
@@ -46,6 +47,7 @@ Examples
 --------
 >>> import numpy as np
 >>> from skillinfer_bayes.models.priors import Prior
+>>> from skillinfer_bayes.models.mixture_likelihood import rows_by_pattern
 >>> X = np.random.default_rng(0).normal(size=(40, 3))
 >>> model = build_mixture_model(rows_by_pattern(X), ["a", "b", "c"], Prior(), 2)
 >>> sorted(v.name for v in model.free_RVs)
@@ -56,21 +58,23 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
-from pytensor.tensor.slinalg import solve_triangular
 
-from skillinfer_bayes.data.sufficient_stats import LOG_2PI
 from skillinfer_bayes.models.correlation import (
     correlation_cholesky,
     partial_correlation_concentration,
     partial_correlations,
 )
-from skillinfer_bayes.models.logsumexp import logsumexp, register_jax
-from skillinfer_bayes.models.masked import masked_mvn_loglik
+from skillinfer_bayes.models.logsumexp import register_jax
+from skillinfer_bayes.models.mixture_likelihood import (
+    PatternRows,
+    masked_mixture_loglik,
+    mixture_pattern_loglik,
+    quadratic_features,
+)
 from skillinfer_bayes.models.mvn import CHOL_VAR, MEAN_VAR, ROW_MASK, ROW_VALUES, sd_distribution
 from skillinfer_bayes.models.principal import is_rows, principal_basis
 from skillinfer_bayes.models.priors import Prior
@@ -99,127 +103,6 @@ FLOOR_DATA = "component_floor_variance"
 START_JITTER = 0.1
 
 
-@dataclass(frozen=True)
-class PatternRows:
-    """The rows that observe exactly ``observed``: their (n, k) values on those dimensions."""
-
-    observed: np.ndarray
-    values: np.ndarray
-
-
-def rows_by_pattern(X: np.ndarray) -> list[PatternRows]:
-    """Group the rows of an (N, K) array (NaN = missing) by missingness pattern, largest
-    pattern first; rows with nothing observed are dropped.
-
-    Examples
-    --------
-    >>> X = np.array([[1.0, 2.0], [np.nan, 1.0], [3.0, 4.0], [np.nan, np.nan]])
-    >>> [(p.observed.tolist(), p.values.shape) for p in rows_by_pattern(X)]
-    [([0, 1], (2, 2)), ([1], (1, 1))]
-    """
-    X = np.asarray(X, dtype=float)
-    known = ~np.isnan(X)
-    keep = known.any(axis=1)
-    patterns, codes = np.unique(known[keep], axis=0, return_inverse=True)
-    rows = X[keep]
-    out = [PatternRows(np.flatnonzero(p), rows[codes.ravel() == i][:, p])
-           for i, p in enumerate(patterns)]
-    return sorted(out, key=lambda p: -len(p.values))
-
-
-def quadratic_features(values: np.ndarray) -> np.ndarray:
-    """(n, k (k + 1) / 2 + k + 1) features of each row: the products ``x_i x_j`` (i <= j),
-    the values and 1. A normal log density is linear in them
-    (:func:`mixture_pattern_loglik`), so a block of rows is scored against every component
-    by one matrix product.
-
-    Examples
-    --------
-    >>> quadratic_features(np.array([[2.0, 3.0]])).tolist()
-    [[4.0, 6.0, 9.0, 2.0, 3.0, 1.0]]
-    """
-    values = np.asarray(values, dtype=float)
-    i, j = np.triu_indices(values.shape[1])
-    return np.column_stack([values[:, i] * values[:, j], values, np.ones(len(values))])
-
-
-def mixture_pattern_loglik(features, observed: np.ndarray, log_weights, mus, chols, K: int):
-    """(n,) log densities of one pattern's rows under the mixture.
-
-    ``log N(x; m, S) = -x'Px / 2 + m'P x - m'P m / 2 - log|S| / 2 - k log(2 pi) / 2`` with
-    ``P = S^-1`` is linear in the rows' :func:`quadratic_features`, so the (n, C) densities
-    of all rows and components are one product of the (n, D) features with a (D, C) matrix
-    of coefficients: the cost of a pattern is one small matrix product per evaluation,
-    and its gradient another (the per-row alternative, centring and solving every row for
-    every component, was 20 times slower on the leaderboard). The components are batched
-    (one factorization of a (C, k, k) stack), so the graph's size does not grow with C, and
-    the log-sum-exp over components is :func:`~skillinfer_bayes.models.logsumexp.logsumexp`.
-
-    Parameters
-    ----------
-    features : (n, D) tensor
-        :func:`quadratic_features` of the rows' observed values (the dimensions
-        ``observed``).
-    observed : numpy.ndarray
-        The k observed dimensions.
-    log_weights : (C,) tensor
-    mus : (C, K) tensor
-    chols : (C, K, K) or (1, K, K) tensor
-        Cholesky factors of the components' covariances (one, broadcast, when shared).
-    K : int
-
-    Examples
-    --------
-    >>> from scipy.stats import multivariate_normal
-    >>> x = np.array([[0.5, -1.0], [2.0, 0.3]])
-    >>> mus, cov = np.array([[0.0, 0.0], [1.0, 1.0]]), np.array([[1.0, 0.3], [0.3, 2.0]])
-    >>> chol = np.linalg.cholesky(cov)[None]
-    >>> got = mixture_pattern_loglik(quadratic_features(x), np.array([0, 1]),
-    ...                              np.log([0.3, 0.7]), mus, chol, 2).eval()
-    >>> ref = np.log(0.3 * multivariate_normal(mus[0], cov).pdf(x)
-    ...              + 0.7 * multivariate_normal(mus[1], cov).pdf(x))
-    >>> bool(np.allclose(got, ref))
-    True
-    """
-    chols = pt.as_tensor_variable(chols)
-    mus = pt.as_tensor_variable(mus)
-    k = len(observed)
-    i, j = np.triu_indices(k)
-    twice = np.where(i == j, 1.0, 2.0)  # x_i x_j appears twice in x'Px off the diagonal
-    if k == K:
-        L, centre = chols, mus
-    else:
-        covs = pt.matmul(chols, chols.mT)
-        L, centre = pt.linalg.cholesky(covs[:, observed][:, :, observed]), mus[:, observed]
-    # the identity broadcast against the batch of factors (broadcast_to(eye, L.shape) cost
-    # 0.34 s of shape inference per pattern when the model is built)
-    inverse = solve_triangular(L, pt.eye(k)[None, :, :], lower=True, b_ndim=2)
-    precision = pt.matmul(inverse.mT, inverse)  # (C or 1, k, k)
-    logdet = 2.0 * pt.sum(pt.log(pt.diagonal(L, axis1=-2, axis2=-1)), axis=-1)
-    linear = pt.sum(precision * centre[:, None, :], axis=-1)  # (C, k)
-    constant = -0.5 * (pt.sum(centre * linear, axis=-1) + logdet + k * LOG_2PI)  # (C,)
-    quadratic = pt.broadcast_to(-0.5 * twice * precision[:, i, j], (mus.shape[0], len(i)))
-    coefficients = pt.concatenate([quadratic, linear, constant[:, None]], axis=1)  # (C, D)
-    return logsumexp(features @ coefficients.T + log_weights[None, :])
-
-
-def masked_mixture_loglik(values, mask, log_weights, mus, covs):
-    """(N,) log densities of the observed part of each row under the mixture, through the
-    batched per-row kernel (:func:`~skillinfer_bayes.models.masked.masked_mvn_loglik`): one
-    graph whatever the missingness.
-
-    Examples
-    --------
-    >>> x, mask = np.array([[0.5, 0.0]]), np.array([[1.0, 0.0]])
-    >>> got = masked_mixture_loglik(x, mask, np.log([0.5, 0.5]), np.zeros((2, 2)),
-    ...                             [np.eye(2), np.eye(2)]).eval()
-    >>> bool(np.isclose(got[0], -0.5 * (0.25 + LOG_2PI)))
-    True
-    """
-    per_component = [masked_mvn_loglik(values, mask, mus[c], cov) for c, cov in enumerate(covs)]
-    return logsumexp(pt.stack(per_component, axis=1) + log_weights[None, :])
-
-
 def first_direction(data: Sequence[PatternRows] | tuple[np.ndarray, np.ndarray],
                     K: int) -> np.ndarray:
     """The unit vector the components are numbered along: the data's first principal direction
@@ -227,6 +110,7 @@ def first_direction(data: Sequence[PatternRows] | tuple[np.ndarray, np.ndarray],
 
     Examples
     --------
+    >>> from skillinfer_bayes.models.mixture_likelihood import rows_by_pattern
     >>> X = np.random.default_rng(0).normal(size=(100, 2)) * [0.2, 3.0]
     >>> np.round(np.abs(first_direction(rows_by_pattern(X), 2)), 1).tolist()
     [0.0, 1.0]
@@ -247,7 +131,8 @@ def build_mixture_model(
     Parameters
     ----------
     data : sequence of PatternRows, or (values, mask)
-        The rows grouped by missingness pattern (:func:`rows_by_pattern`; one block of the
+        The rows grouped by missingness pattern
+        (:func:`~skillinfer_bayes.models.mixture_likelihood.rows_by_pattern`; one block of the
         graph per pattern), or the (N, K) rows (0 where missing) and their 0/1 mask (the
         batched per-row kernel, one graph whatever the missingness).
     benchmarks : sequence of str
@@ -352,6 +237,7 @@ def starting_points(data, K: int, C: int, shared_covariance: bool, basis: np.nda
 
     Examples
     --------
+    >>> from skillinfer_bayes.models.mixture_likelihood import rows_by_pattern
     >>> rows = rows_by_pattern(np.random.default_rng(0).normal(size=(60, 2)))
     >>> u = first_direction(rows, 2)
     >>> starts = starting_points(rows, 2, 3, False, np.column_stack([u, [-u[1], u[0]]]))
@@ -387,6 +273,7 @@ def starting_point(data, K: int, C: int, shared_covariance: bool,
 
     Examples
     --------
+    >>> from skillinfer_bayes.models.mixture_likelihood import rows_by_pattern
     >>> X = np.vstack([np.random.default_rng(0).normal(size=(50, 2)) + [4.0, 4.0],
     ...                np.random.default_rng(1).normal(size=(50, 2))])
     >>> u = first_direction(rows_by_pattern(X), 2)
@@ -445,6 +332,7 @@ def component_floor(data, K: int, fraction: float) -> np.ndarray | None:
 
     Examples
     --------
+    >>> from skillinfer_bayes.models.mixture_likelihood import rows_by_pattern
     >>> X = np.array([[0.0, 1.0], [2.0, 1.0], [4.0, 1.0]])
     >>> component_floor(rows_by_pattern(X), 2, 0.1).round(4).tolist()  # sd 1.633 and 0
     [0.1633, 0.0]

@@ -11,7 +11,8 @@ from skillinfer_bayes.data.prepared import score_values
 from skillinfer_bayes.inference.inference_data import InferenceData, from_dict, with_group
 from skillinfer_bayes.models.factor import build_factor_model
 from skillinfer_bayes.models.masked import masked_rows
-from skillinfer_bayes.models.mixture import WEIGHTS_VAR, component_floor, rows_by_pattern
+from skillinfer_bayes.models.mixture import WEIGHTS_VAR, component_floor
+from skillinfer_bayes.models.mixture_likelihood import rows_by_pattern
 from skillinfer_bayes.models.mvn import CHOL_VAR, GROUP_SD_VAR, MEAN_VAR, population_priors
 from skillinfer_bayes.models.priors import Prior
 from skillinfer_bayes.predictive.types import PopulationLike

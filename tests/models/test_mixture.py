@@ -17,8 +17,8 @@ from skillinfer_bayes.models.mixture import (
     build_mixture_model,
     component_floor,
     first_direction,
-    rows_by_pattern,
 )
+from skillinfer_bayes.models.mixture_likelihood import rows_by_pattern
 from skillinfer_bayes.models.priors import Prior
 
 NAMES = [f"b{k}" for k in range(4)]
