@@ -8,7 +8,12 @@ import pandas as pd
 import pymc as pm
 import pytensor
 import pytest
-from helpers import assert_chosen_by_paired_loo, assert_same_logp_and_gradient, simulate_sparse
+from helpers import (
+    QUICK,
+    assert_chosen_by_paired_loo,
+    assert_same_logp_and_gradient,
+    simulate_sparse,
+)
 from scipy.stats import multivariate_normal
 
 import skillinfer_bayes as sib
@@ -32,7 +37,7 @@ def test_the_factor_likelihood_is_the_sum_of_the_rows_densities():
              for k, v in model.initial_point(random_seed=3).items()}
     outputs = model.replace_rvs_by_values(
         [model[name] for name in ("loglik", "mu_std", "loadings", "specific_sd", "chol_corr")])
-    fn = pytensor.function(model.value_vars, outputs, on_unused_input="ignore")
+    fn = pytensor.function(model.value_vars, outputs, on_unused_input="ignore", mode=QUICK)
     loglik, *values, corr = fn(*[point[v.name] for v in model.value_vars])
     mu, loadings, psi = values
     cov = loadings @ loadings.T + np.diag(psi**2)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytensor
 import pytest
-from helpers import assert_same_logp_and_gradient
+from helpers import QUICK, assert_same_logp_and_gradient
 from scipy.special import logsumexp
 from scipy.stats import multivariate_normal
 
@@ -37,7 +37,7 @@ def _evaluate(model, names, seed, scale=0.3):
     point = {k: v + rng.normal(scale=scale, size=np.shape(v))
              for k, v in model.initial_point(random_seed=seed).items()}
     outputs = model.replace_rvs_by_values([model[n] for n in names])
-    fn = pytensor.function(model.value_vars, outputs, on_unused_input="ignore")
+    fn = pytensor.function(model.value_vars, outputs, on_unused_input="ignore", mode=QUICK)
     return point, fn(*[point[v.name] for v in model.value_vars])
 
 
@@ -88,7 +88,7 @@ def test_the_floor_bounds_the_likelihood_of_a_component_collapsing_on_tied_rows(
 
     def logp_as_component_narrows(floor):
         model = build_mixture_model(data, ["a", "b"], Prior(component_floor=floor), 2)
-        logp = model.compile_logp()
+        logp = model.compile_logp(mode=QUICK)
         point = dict(model.skillinfer_start[0])
         point["mean_level"] = coordinates[:, 0]
         point["mean_rest"] = coordinates[:, 1:]
@@ -117,7 +117,7 @@ def test_the_components_are_exchangeable():
     density unchanged: no label is preferred, the fit relabels after sampling."""
     X = _table(6)
     model = build_mixture_model(rows_by_pattern(X), NAMES, Prior(), 3)
-    logp = model.compile_logp()
+    logp = model.compile_logp(mode=QUICK)
     rng = np.random.default_rng(0)
     point = {k: v + rng.normal(scale=0.5, size=np.shape(v))
              for k, v in model.initial_point(random_seed=0).items()}
@@ -153,8 +153,8 @@ def test_the_start_is_the_em_solution_on_the_models_unconstrained_scale():
     assert len(starts) == len(EM_STARTS)
     names = ["component_weights", "mean_level", "mu_std", "chol_stds"]
     outputs = model.replace_rvs_by_values([model[n] for n in names])
-    fn = pytensor.function(model.value_vars, outputs, on_unused_input="ignore")
-    logp = model.compile_logp()
+    fn = pytensor.function(model.value_vars, outputs, on_unused_input="ignore", mode=QUICK)
+    logp = model.compile_logp(mode=QUICK)
     for start in starts:
         assert sorted(start) == sorted(v.name for v in model.value_vars)
         weights, level, mus, stds = fn(*[start[v.name] for v in model.value_vars])
