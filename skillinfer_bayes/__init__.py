@@ -43,6 +43,7 @@ from skillinfer_bayes.models.priors import Prior
 from skillinfer_bayes.plots import plot_prior_comparison, plot_prior_predictive, plot_sbc_ranks
 from skillinfer_bayes.population import Population, UnknownGroupWarning
 from skillinfer_bayes.predictive.composites import rank_agents
+from skillinfer_bayes.predictive.decisions import Comparison, compare
 from skillinfer_bayes.predictive.profile import Profile
 from skillinfer_bayes.predictive.types import MatchResult, Skill, Task
 from skillinfer_bayes.studies import validation
@@ -57,6 +58,7 @@ from skillinfer_bayes.studies.sbc import SBCResult, simulation_based_calibration
 from skillinfer_bayes.studies.validation import held_out_evaluation
 
 __all__ = [
+    "Comparison",
     "EvaluationCurve",
     "EvaluationResult",
     "MatchResult",
@@ -78,6 +80,7 @@ __all__ = [
     "UnknownGroupWarning",
     "__version__",
     "datasets",
+    "compare",
     "compare_models",
     "compare_priors",
     "evaluate",

@@ -21,6 +21,7 @@ from skillinfer_bayes.predictive.components import (
     ConditionedMixture,
     condition_components,
 )
+from skillinfer_bayes.predictive.decisions import ProfileProbabilities
 from skillinfer_bayes.predictive.description import PopulationDescription
 from skillinfer_bayes.predictive.marginals import score_moments_by_row
 from skillinfer_bayes.predictive.mixture import average, mixture_quantile, mixture_var
@@ -36,7 +37,8 @@ _SKILLINFER_COLUMNS = ("feature", "ci_lower", "ci_upper")
 DEFAULT_LEVEL = 0.95
 
 
-class Profile(SkillinferProfileNames, ProfileViews, NextBenchmark, ProfileAccuracy):
+class Profile(SkillinferProfileNames, ProfileViews, NextBenchmark, ProfileAccuracy,
+              ProfileProbabilities):
     """What is known of one entity: observed scores and the predictive of all benchmarks.
 
     Created by :meth:`Population.profile`. Every prediction conditions **each** posterior draw
