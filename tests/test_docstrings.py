@@ -12,10 +12,10 @@ PACKAGE = Path(__file__).resolve().parent.parent / "skillinfer_bayes"
 #: Run with the real fit's globals by the test below: module -> the fewest examples it must
 #: run (what it has: an example that disappears fails the test).
 REAL_FIT_MODULES = {"skillinfer_bayes": 4, "skillinfer_bayes.population": 19,
-                    "skillinfer_bayes.predictive.profile": 16,
+                    "skillinfer_bayes.predictive.profile": 18,
                     "skillinfer_bayes.predictive.accuracy": 8,
                     "skillinfer_bayes.predictive.active": 12,
-                    "skillinfer_bayes.predictive.profile_views": 5,
+                    "skillinfer_bayes.predictive.profile_views": 10,
                     "skillinfer_bayes.predictive.summaries": 9,
                     "skillinfer_bayes.predictive.display": 1,
                     "skillinfer_bayes.predictive.posterior_draws": 2,

@@ -49,7 +49,9 @@ class SkillinferProfileNames:
             skillinfer's keys: ``feature_names``, ``mean``, ``std`` (predictive, per
             benchmark), ``n_observations``, ``observed_features``, ``observations``
             (``{benchmark: score}`` in observation order) and ``noise`` (the sd of each latent
-            dimension, benchmarks then covariates, as a list); and what ties it to its
+            dimension, benchmarks then covariates, as a list); ``partial_runs``
+            (``{benchmark: [pooled score, items]}`` of ``observe(..., n_items=)``); and what
+            ties it to its
             population: ``benchmark_names``, ``latent_names``, ``group``, ``prior_mean``
             (the means a ``prior_mean=`` or ``prior_entity=`` profile started from, else
             ``None``) and ``population_id`` (the fit's data hash and posterior draws:
@@ -74,6 +76,8 @@ class SkillinferProfileNames:
             "n_observations": int(self.n_observations),
             "observed_features": order,
             "observations": {name: float(v) for name, v in observed.items()},
+            "partial_runs": {name: [float(score), int(items)]
+                             for name, (score, items) in self.partial_runs.items()},
             "noise": [float(v) for v in self.noise],
             "benchmark_names": list(self.benchmark_names),
             "latent_names": list(self.latent_names),
@@ -151,8 +155,12 @@ class SkillinferProfileNames:
         observations = data.get("observations") or {}
         if isinstance(observations, list):  # skillinfer's list of scored Skills
             observations = {s.name: s.score for s in observations}
-        if observations:
-            profile.observe_many(observations)
+        partial = data.get("partial_runs") or {}
+        full = {name: v for name, v in observations.items() if name not in partial}
+        if full:
+            profile.observe_many(full)
+        for name, (score, items) in partial.items():  # pooled runs: replayed as one
+            profile.observe(name, score, n_items=int(items))
         return profile
 
     def to_json(self, path: str | os.PathLike | None = None) -> str:

@@ -47,6 +47,7 @@ from skillinfer_bayes.predictive.composites import (
     task_weights,
 )
 from skillinfer_bayes.predictive.marginals import score_cdf
+from skillinfer_bayes.predictive.mixture import mixture_quantile
 from skillinfer_bayes.predictive.types import ProfileLike, Task
 
 #: The columns of :attr:`Comparison.table`.
@@ -74,7 +75,28 @@ def check_threshold(name: str, value, transform, label: str) -> float | None:
 
 
 class ProfileProbabilities:
-    """:meth:`probability`, a mixin of :class:`~skillinfer_bayes.predictive.profile.Profile`."""
+    """:meth:`probability` and :meth:`interval`, exact from the predictive CDF and quantiles; a
+    mixin of :class:`~skillinfer_bayes.predictive.profile.Profile`."""
+
+    def interval(self: ProfileLike, benchmark: str | int,
+                 level: float = 0.9) -> tuple[float, float]:
+        """Central predictive interval of one benchmark, from the exact mixture quantiles.
+
+        Examples
+        --------
+        >>> import skillinfer_bayes as sib
+        >>> pop = sib.Population.from_covariance([[1.0]], ["a"], [0.0])
+        >>> [round(v, 3) for v in pop.profile().interval("a", level=0.9)]
+        [-1.645, 1.645]
+        """
+        level = check_level(level)
+        j = resolve_benchmark(benchmark, self.latent_names)
+        out = self.conditioned()
+        lo, hi = self.transforms[j].inverse(mixture_quantile(
+            np.array([(1 - level) / 2, (1 + level) / 2]), out.means[:, j],
+            np.sqrt(np.maximum(out.cov[:, j], 1e-300)), weights=out.weights,
+        ))
+        return float(lo), float(hi)
 
     def probability(self: ProfileLike, benchmark: str | int, above: float | None = None,
                     below: float | None = None) -> float:

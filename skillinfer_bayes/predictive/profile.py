@@ -26,6 +26,11 @@ from skillinfer_bayes.predictive.description import PopulationDescription
 from skillinfer_bayes.predictive.marginals import score_moments_by_row
 from skillinfer_bayes.predictive.mixture import average, mixture_quantile, mixture_var
 from skillinfer_bayes.predictive.observation_checks import bounded_input, warn_about_input
+from skillinfer_bayes.predictive.partial import (
+    check_n_items,
+    latent_binomial_variance,
+    pool_runs,
+)
 from skillinfer_bayes.predictive.profile_views import ProfileViews, benchmark_argument
 from skillinfer_bayes.predictive.types import Skill
 
@@ -101,6 +106,10 @@ class Profile(SkillinferProfileNames, ProfileViews, NextBenchmark, ProfileAccura
         # median score (one figure per benchmark, as on the score scale)
         self._noise_var = (self._noise * data.noise_slopes) ** 2
         self._observed: dict[int, float] = {}
+        # partial runs (observe(..., n_items=)): the pooled score and items, and the latent
+        # variance of their binomial sampling noise (predictive/partial.py)
+        self._partial: dict[int, tuple[float, int]] = {}
+        self._partial_var: dict[int, float] = {}
         # what the model conditions on: the observed values, a value beyond an inferred bound
         # read as on the bound (same keys and order as _observed)
         self._latent_inputs: dict[int, float] = {}
@@ -109,8 +118,9 @@ class Profile(SkillinferProfileNames, ProfileViews, NextBenchmark, ProfileAccura
 
     # ------------------------------------------------------------------ observing
     def observe(self, benchmark: str | int | None = None, value: float | None = None, *,
-                feature: str | int | None = None) -> Profile:
-        """Observe one benchmark score (replaces an earlier observation of it).
+                feature: str | int | None = None, n_items: int | None = None) -> Profile:
+        """Observe one benchmark score (replaces an earlier observation of it, or, with
+        ``n_items``, adds to its earlier partial runs).
 
         Parameters
         ----------
@@ -120,6 +130,12 @@ class Profile(SkillinferProfileNames, ProfileViews, NextBenchmark, ProfileAccura
             ``feature=`` is skillinfer's name of this argument.
         value : float
             The observed score, on the population's scale.
+        n_items : int, optional
+            A partial run on this many of the benchmark's items (a bounded benchmark): its
+            binomial sampling variance ``(upper - lower)^2 p (1 - p) / n`` adds to the
+            observation noise (through the transform's slope at the observed score), and
+            partial runs of one benchmark pool their items
+            (:mod:`~skillinfer_bayes.predictive.partial` states the assumptions).
 
         Returns
         -------
@@ -135,6 +151,9 @@ class Profile(SkillinferProfileNames, ProfileViews, NextBenchmark, ProfileAccura
         --------
         >>> pop.profile().observe("BBH", 55.93).observe("IFEval", 86.7)
         Profile(6 benchmarks, observed={'BBH': 55.93, 'IFEval': 86.7}, noise=0.6294)
+        >>> partial = pop.profile().observe("MMLU-PRO", 41.2, n_items=200)  # sd 3.5 of 200 items
+        >>> round(partial.std("MMLU-PRO"), 1)  # with what the population knows
+        2.8
         """
         benchmark = benchmark_argument(benchmark, feature)
         if value is None and isinstance(benchmark, Skill) and benchmark.score is not None:
@@ -143,7 +162,17 @@ class Profile(SkillinferProfileNames, ProfileViews, NextBenchmark, ProfileAccura
             raise TypeError(f"observe({benchmark!r}) needs the observed score: "
                             f"observe({benchmark!r}, value) or observe(Skill(name, "
                             "score=value)).")
-        return self.observe_many({benchmark: value})
+        if n_items is None:
+            return self.observe_many({benchmark: value})
+        j = resolve_benchmark(benchmark, self.latent_names)
+        name, transform = self.latent_names[j], self.transforms[j]
+        n_items = check_n_items(name, n_items, transform)
+        score, items = pool_runs(self._partial.get(j), check_value(name, value), n_items)
+        self.observe_many({name: score})
+        self._partial[j] = (score, items)
+        self._partial_var[j] = latent_binomial_variance(transform, self._latent_inputs[j],
+                                                        items)
+        return self
 
     def observe_many(self, observations: Mapping[str | int, float]) -> Profile:
         """Observe several benchmark scores at once (all are checked before any is applied).
@@ -184,6 +213,9 @@ class Profile(SkillinferProfileNames, ProfileViews, NextBenchmark, ProfileAccura
             warn_about_input(self.description, j, value, latent[j])
         self._observed.update(checked)
         self._latent_inputs.update(latent)
+        for j in checked:  # a full observation replaces partial runs
+            self._partial.pop(j, None)
+            self._partial_var.pop(j, None)
         self._moments = self._score_moments = None
         return self
 
@@ -202,6 +234,11 @@ class Profile(SkillinferProfileNames, ProfileViews, NextBenchmark, ProfileAccura
     def observed(self) -> dict[str, float]:
         """The observed scores, ``{benchmark: value}`` in observation order."""
         return {self.latent_names[j]: v for j, v in self._observed.items()}
+
+    @property
+    def partial_runs(self) -> dict[str, tuple[float, int]]:
+        """The benchmarks observed by partial runs: ``{benchmark: (pooled score, items)}``."""
+        return {self.latent_names[j]: run for j, run in self._partial.items()}
 
     @property
     def observed_indices(self) -> list[int]:
@@ -240,10 +277,14 @@ class Profile(SkillinferProfileNames, ProfileViews, NextBenchmark, ProfileAccura
         """
         idx = np.fromiter(self._latent_inputs, dtype=int, count=len(self._latent_inputs))
         vals = np.fromiter(self._latent_inputs.values(), dtype=float, count=len(idx))
+        noise_var = self._noise_var
+        if self._partial_var:  # partial runs add their sampling variance
+            noise_var = noise_var.copy()
+            for j, extra in self._partial_var.items():
+                noise_var[j] += extra
         if not self._transformed:
-            return idx, vals, self._noise_var
-        latent = latent_values(vals, [self.transforms[j] for j in idx])
-        return idx, latent, self._noise_var
+            return idx, vals, noise_var
+        return idx, latent_values(vals, [self.transforms[j] for j in idx]), noise_var
 
     def conditioned(self, full_cov: bool = False) -> ConditionedMixture:
         """The components conditioned on the observations (on the latent scale), for the
@@ -272,32 +313,6 @@ class Profile(SkillinferProfileNames, ProfileViews, NextBenchmark, ProfileAccura
                 out.weights,
             )
         return self._moments
-
-    def component_probabilities(self) -> pd.Series:
-        """Which cluster of a mixture population this entity is likely in, given its
-        observations: ``P(c | x_o)``, each component's weight reweighted by its evidence
-        ``N(x_o; mu_c[o], Sigma_c[o, o] + R)`` per draw, averaged over the draws.
-
-        Before any observation these are the posterior-mean weights; a population with one
-        component gives 1.
-
-        Returns
-        -------
-        pandas.Series
-            Indexed by ``component`` (0..C-1, as :meth:`Population.component_weights
-            <skillinfer_bayes.Population.component_weights>`); sums to 1.
-
-        Examples
-        --------
-        >>> pop.profile().observe("BBH", 55.93).component_probabilities().tolist()
-        [1.0]
-        """
-        draws = self.components
-        index = pd.Index(range(draws.n_components), name="component")
-        if draws.n_components == 1:
-            return pd.Series(1.0, index=index, name="probability")
-        weights = self._conditional()[2].reshape(draws.n_draws, draws.n_components)
-        return pd.Series(weights.sum(axis=0), index=index, name="probability")
 
     def _select(self, benchmark: str | int | None, values: np.ndarray):
         if benchmark is None:
@@ -335,24 +350,6 @@ class Profile(SkillinferProfileNames, ProfileViews, NextBenchmark, ProfileAccura
         if feature is not None:
             benchmark = benchmark_argument(benchmark, feature)
         return self._select(benchmark, np.sqrt(self._moments_on_score_scale()[1]))
-
-    def interval(self, benchmark: str | int, level: float = 0.9) -> tuple[float, float]:
-        """Central predictive interval of one benchmark, from the exact mixture quantiles.
-
-        Examples
-        --------
-        >>> lower, upper = pop.profile().observe("BBH", 55.93).interval("GPQA", level=0.9)
-        >>> round(lower), round(upper)
-        (10, 21)
-        """
-        level = check_level(level)
-        j = resolve_benchmark(benchmark, self.latent_names)
-        means, variances, weights = self._conditional()
-        lo, hi = self.transforms[j].inverse(mixture_quantile(
-            np.array([(1 - level) / 2, (1 + level) / 2]), means[j], np.sqrt(variances[j]),
-            weights=weights,
-        ))
-        return float(lo), float(hi)
 
     def _moments_on_score_scale(self) -> tuple[np.ndarray, np.ndarray]:
         """(K,) predictive means and variances of the scores (cached until observe): exact
@@ -484,6 +481,7 @@ class Profile(SkillinferProfileNames, ProfileViews, NextBenchmark, ProfileAccura
                       self.prior_mean)
         new._observed = dict(self._observed)
         new._latent_inputs = dict(self._latent_inputs)
+        new._partial, new._partial_var = dict(self._partial), dict(self._partial_var)
         new._moments = self._moments
         return new
 

@@ -157,3 +157,29 @@ class ProfileViews:
         z = rng.standard_normal((n, len(self.latent_names)))
         scores = score_values(means + np.einsum("nij,nj->ni", root, z), self.transforms)
         return pd.DataFrame(scores[:, : len(self.benchmark_names)], columns=self.benchmark_names)
+
+    def component_probabilities(self) -> pd.Series:
+        """Which cluster of a mixture population this entity is likely in, given its
+        observations: ``P(c | x_o)``, each component's weight reweighted by its evidence
+        ``N(x_o; mu_c[o], Sigma_c[o, o] + R)`` per draw, averaged over the draws.
+
+        Before any observation these are the posterior-mean weights; a population with one
+        component gives 1.
+
+        Returns
+        -------
+        pandas.Series
+            Indexed by ``component`` (0..C-1, as :meth:`Population.component_weights
+            <skillinfer_bayes.Population.component_weights>`); sums to 1.
+
+        Examples
+        --------
+        >>> pop.profile().observe("BBH", 55.93).component_probabilities().tolist()
+        [1.0]
+        """
+        draws = self.components
+        index = pd.Index(range(draws.n_components), name="component")
+        if draws.n_components == 1:
+            return pd.Series(1.0, index=index, name="probability")
+        weights = self.conditioned().weights.reshape(draws.n_draws, draws.n_components)
+        return pd.Series(weights.sum(axis=0), index=index, name="probability")

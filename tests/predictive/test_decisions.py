@@ -163,3 +163,63 @@ def test_bad_comparisons_get_clear_errors():
     with pytest.raises(TypeError, match=r"target must be a benchmark or a task"):
         sib.compare({"x": profile}, 2.5)
     assert profile.observed == {"a": 1.0}
+
+
+def bounded_population(fake_sampler_calls) -> sib.Population:
+    rng = np.random.default_rng(4)
+    z = rng.multivariate_normal([0.0, 0.0], [[1.0, 0.8], [0.8, 1.0]], 150)
+    df = pd.DataFrame(100 / (1 + np.exp(-z)), columns=["x", "y"])
+    return sib.Population.from_dataframe(df, normalize=False, draws=200, chains=2,
+                                         random_seed=2, progressbar=False, transform="logit",
+                                         bounds=(0, 100))
+
+
+def test_a_partial_run_adds_its_binomial_variance_to_the_noise(fake_sampler):
+    pop = bounded_population(fake_sampler)
+    full = pop.profile().observe("x", 40.0)
+    partial = pop.profile().observe("x", 40.0, n_items=200)
+    slope = float(np.exp(pop.data.transforms[0].log_jacobian(40.0)))  # where the run landed
+    binomial = 100.0**2 * 0.4 * 0.6 / 200  # the score-scale variance of 200 items at 40%
+    assert partial.latent_observations()[2][0] == pytest.approx(
+        full.latent_observations()[2][0] + binomial * slope**2, rel=1e-12)
+    assert partial.latent_observations()[2][1] == full.latent_observations()[2][1]
+    assert partial.partial_runs == {"x": (40.0, 200)}
+    # fewer items tell less about the other benchmark: its conditional variance, draw by draw
+    few = pop.profile().observe("x", 40.0, n_items=10)
+    variances = [p.conditioned().cov[:, 1] for p in (few, partial, full)]
+    assert np.all(variances[0] > variances[1]) and np.all(variances[1] > variances[2])
+
+
+def test_partial_runs_of_one_benchmark_pool_their_items(fake_sampler):
+    pop = bounded_population(fake_sampler)
+    two = pop.profile().observe("x", 40.0, n_items=200).observe("x", 50.0, n_items=50)
+    one = pop.profile().observe("x", 42.0, n_items=250)
+    assert two.partial_runs == {"x": (42.0, 250)}
+    pd.testing.assert_frame_equal(two.predict(), one.predict())
+    # a full observation replaces the partial runs; copies and saved profiles keep them
+    assert two.copy().partial_runs == two.partial_runs
+    again = sib.Profile.from_dict(two.to_dict(), population=pop)
+    pd.testing.assert_frame_equal(again.predict(), two.predict())
+    replaced = two.observe("x", 45.0)
+    assert replaced.partial_runs == {}
+    pd.testing.assert_frame_equal(replaced.predict(), pop.profile().observe("x", 45.0).predict())
+
+
+@pytest.mark.parametrize("n_items, match", [
+    (0, r"n_items must be a whole number of items, at least 1; got 0"),
+    (2.5, r"n_items must be a whole number of items, at least 1; got 2.5"),
+    (True, r"n_items must be a whole number"),
+])
+def test_bad_item_counts_get_clear_errors_and_change_nothing(fake_sampler, n_items, match):
+    profile = bounded_population(fake_sampler).profile().observe("x", 30.0, n_items=20)
+    with pytest.raises(ValueError, match=match):
+        profile.observe("x", 40.0, n_items=n_items)
+    assert profile.partial_runs == {"x": (30.0, 20)} and profile.observed == {"x": 30.0}
+
+
+def test_items_on_an_unbounded_benchmark_are_refused():
+    profile = plug_in().profile()
+    with pytest.raises(ValueError, match=r"n_items needs a benchmark with finite bounds.*b has "
+                                         r"bounds \[-inf, inf\].*noise="):
+        profile.observe("b", 4.0, n_items=100)
+    assert profile.observed == {}
