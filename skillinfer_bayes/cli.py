@@ -35,6 +35,7 @@ from skillinfer_bayes.cli_options import (
     add_fit_options,
     add_profile_options,
     check_output,
+    covariates,
     ignored_with_posterior,
     load_table,
     parse_observation,
@@ -44,6 +45,7 @@ from skillinfer_bayes.cli_options import (
     sampler_config,
     scale_options,
 )
+from skillinfer_bayes.cli_process import configure_logging, exit_code, exit_status, show_warning
 
 
 def _hold_out(args: argparse.Namespace, df: pd.DataFrame):
@@ -214,6 +216,57 @@ def _next(args: argparse.Namespace) -> int:
     return 0
 
 
+#: The most models ``rank`` compares without ``--models`` (their joint draws are held at once).
+MAX_RANKED = 20
+
+
+def _rank(args: argparse.Namespace) -> int:
+    from skillinfer_bayes.population import Population
+    from skillinfer_bayes.predictive.decisions import compare, target_weights
+
+    target = parse_target(args.target)
+    if args.posterior is not None:  # the rows of the saved fit's table
+        if args.data is not None:
+            raise CLIError("rank compares rows of the population's own table: give --data to "
+                           "fit it, or --posterior to load a fit, not both.")
+        pop = Population.from_netcdf(args.posterior)
+        names, benchmarks = [str(e) for e in pop.entity_names], pop.benchmark_names
+    else:  # checked before the fit
+        df = load_table(args)
+        names = [str(e) for e in df.index]
+        benchmarks = [c for c in df.columns
+                      if c != args.groups and c not in (covariates(args) or {})]
+    try:
+        target_weights(target, benchmarks)
+    except (KeyError, ValueError, TypeError) as err:
+        raise CLIError(f"--target: {str(err).strip(chr(34))}") from None
+    models = args.models.split(",") if args.models else names
+    unknown = sorted(set(models) - set(names))
+    if unknown:
+        raise CLIError(f"--models names {unknown}, not rows of the population's table (its "
+                       f"{len(names)} rows are named by the index column).")
+    if len(models) > MAX_RANKED and not args.models:
+        raise CLIError(f"The table has {len(models)} models: choose up to {MAX_RANKED} with "
+                       "--models NAME,NAME,... (or more, named).")
+    if args.posterior is None:
+        pop = _fit(args, df)
+    values = pop.data.raw_values()
+    profiles = {}
+    for name in models:
+        row = values[names.index(name)]
+        known = {pop.latent_names[j]: float(v) for j, v in enumerate(row) if v == v}
+        try:
+            profiles[name] = pop.profile(noise=args.noise).observe_many(known)
+        except ValueError as err:
+            raise CLIError(f"--noise: {err}") from None
+    result = compare(profiles, target, level=args.level, random_seed=args.seed)
+    print(f"Ranking {len(profiles)} models on {args.target} from their observed scores "
+          f"({result.n_draws} joint predictive draws, {args.level:.0%} intervals):")
+    with pd.option_context("display.float_format", "{:.3f}".format, "display.width", 160):
+        print(result.table.to_string())
+    return 0
+
+
 def _evaluate(args: argparse.Namespace) -> int:
     from skillinfer_bayes.studies.evaluation import check_methods, evaluate
 
@@ -308,6 +361,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_next)
 
     p = sub.add_parser(
+        "rank", help="which models are best on a benchmark or a task",
+        description="Compare models (rows of the table, each observed on the benchmarks it "
+        "has scores for) on a target: expected score, interval, P(best), expected rank and "
+        "rank interval, from joint predictive draws that share each posterior draw.",
+    )
+    add_data_options(p)
+    add_fit_options(p)
+    p.add_argument("--posterior", help="a posterior saved by 'skillinfer-bayes fit' (no refit)")
+    p.add_argument("--target", required=True, help="a benchmark, or weights like "
+                   "MMLU-PRO=1,GPQA=1 (a task)")
+    p.add_argument("--models", help=f"comma-separated rows to rank (default: every row, at "
+                   f"most {MAX_RANKED})")
+    p.add_argument("--noise", type=float, default=None, help="observation noise sd")
+    p.add_argument("--level", type=float, default=0.9, help="interval probability (0.9)")
+    p.set_defaults(func=_rank)
+
+    p = sub.add_parser(
         "evaluate", help="run the held-out calibration protocol",
         description="Hold out models, predict their benchmarks from n observed ones with each "
         "method, and print accuracy and calibration (coverage, CRPS, log score).",
@@ -345,7 +415,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     parser = build_parser()
     args = parser.parse_args(argv)
-    _configure_logging(quiet=getattr(args, "quiet", False))
+    configure_logging(quiet=getattr(args, "quiet", False))
     try:
         with warnings.catch_warnings():
             # what the library warns about (sampler checks, out-of-range observations, ...)
@@ -358,10 +428,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             warnings.filterwarnings("ignore", message="PyTensor could not link to a BLAS")
             warnings.filterwarnings("ignore",
                                     message="Using NumPy C-API based implementation for BLAS")
-            warnings.showwarning = _show_warning
+            warnings.showwarning = show_warning
             return args.func(args)
     except Exception as exc:
-        status = _status(exc)
+        status = exit_status(exc)
         if status is None or args.debug:
             raise
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
@@ -387,7 +457,7 @@ def run(argv: Sequence[str] | None = None) -> NoReturn:
     try:
         status = main(argv)
     except SystemExit as exc:  # argparse: --help, --version, a wrong option
-        status = _exit_code(exc.code)
+        status = exit_code(exc.code)
     except KeyboardInterrupt:
         traceback.print_exc()
         status = 130
@@ -404,50 +474,6 @@ def run(argv: Sequence[str] | None = None) -> NoReturn:
             status = status or 120
     logging.shutdown()
     os._exit(status)
-
-
-def _exit_code(code: object) -> int:
-    """The status :class:`SystemExit` gives its code, as Python's own exit would."""
-    if code is None:
-        return 0
-    if isinstance(code, int):
-        return code
-    print(code, file=sys.stderr)
-    return EXIT_FAILURE
-
-
-def _status(exc: BaseException) -> int | None:
-    """Exit status of an error the command reports in one line; None for anything else."""
-    if isinstance(exc, CLIError):
-        return exc.status
-    if isinstance(exc, OSError):  # a file that cannot be read or written
-        return EXIT_FAILURE
-    if isinstance(exc, (ValueError, TypeError, KeyError, ImportError)):
-        # the package's own checks: the innermost frame is one of its modules
-        tb = exc.__traceback__
-        while tb is not None and tb.tb_next is not None:
-            tb = tb.tb_next
-        module = "" if tb is None else tb.tb_frame.f_globals.get("__name__", "")
-        if module.split(".")[0] == "skillinfer_bayes":
-            return EXIT_FAILURE
-    return None
-
-
-def _configure_logging(quiet: bool) -> None:
-    """The library's log messages (e.g. a fit loaded from the cache) on stderr."""
-    logger = logging.getLogger("skillinfer_bayes")
-    if not any(getattr(h, "_skillinfer_cli", False) for h in logger.handlers):
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("skillinfer-bayes: %(message)s"))
-        handler._skillinfer_cli = True  # type: ignore[attr-defined]
-        logger.addHandler(handler)
-    logger.setLevel(logging.WARNING if quiet else logging.INFO)
-
-
-def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
-    """Warnings as the command's own lines (what to do), without Python's source line."""
-    text = str(message).strip()
-    print(f"skillinfer-bayes: warning: {text}", file=sys.stderr if file is None else file)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -209,3 +210,48 @@ def _with_func(parser, func):
         for sub in action.choices.values():
             sub.set_defaults(func=func)
     return parser
+
+
+def ranking_table(tmp_path):
+    """300 leaderboard models and three new ones, two of which have not run MMLU-PRO."""
+    df = sib.datasets.open_llm_leaderboard().set_index("fullname")[sib.datasets.BENCHMARKS]
+    df = df[~df.index.duplicated()].iloc[:300].copy()
+    new = pd.DataFrame({"BBH": [60.0, 20.0, 40.0], "IFEval": [80.0, 30.0, 55.0],
+                        "MMLU-PRO": [float("nan"), float("nan"), 35.0]},
+                       index=["strong", "weak", "scored"])
+    path = tmp_path / "runs.csv"
+    pd.concat([df, new]).to_csv(path)
+    return path
+
+
+def test_cli_rank_compares_rows_on_a_target(tmp_path, capsys):
+    from skillinfer_bayes.cli import main
+
+    path = ranking_table(tmp_path)
+    status = main(["rank", "--data", str(path), "--target", "MMLU-PRO",
+                   "--models", "strong,weak,scored", "--draws", "200", "--tune", "200",
+                   "--quiet", "--no-cache"])
+    out = capsys.readouterr().out
+    assert status == 0
+    assert "Ranking 3 models on MMLU-PRO" in out
+    lines = {line.split()[0]: line.split() for line in out.splitlines()[3:]}
+    assert set(lines) == {"strong", "weak", "scored"}
+    p_best = {name: float(cells[5]) for name, cells in lines.items()}
+    assert sum(p_best.values()) == pytest.approx(1.0, abs=0.002)
+    assert p_best["strong"] > p_best["weak"]
+    assert out.splitlines()[3].split()[0] == "strong"  # highest expected score first
+
+
+@pytest.mark.parametrize("args, match", [
+    (["--target", "NOPE"], r"--target: Unknown target 'NOPE'"),
+    (["--target", "MMLU-PRO", "--models", "strong,ghost"], r"--models names \['ghost'\]"),
+    (["--target", "MMLU-PRO"], r"The table has 303 models: choose up to 20 with --models"),
+])
+def test_cli_rank_refuses_bad_requests_before_fitting(tmp_path, capsys, args, match):
+    from skillinfer_bayes.cli import main
+
+    status = main(["rank", "--data", str(ranking_table(tmp_path)), *args, "--quiet"])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert "Fitting" not in err  # refused before any fit
+    assert re.search(match, err), err
