@@ -12,8 +12,8 @@ from skillinfer_bayes.models.mixture import (
     DIRECTION_DATA,
     START_ATTRIBUTE,
     build_mixture_model,
-    rows_by_pattern,
 )
+from skillinfer_bayes.models.mixture_likelihood import rows_by_pattern
 from skillinfer_bayes.models.priors import Prior
 
 

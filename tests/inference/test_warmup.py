@@ -84,11 +84,8 @@ def test_the_finite_difference_hessian_matches_jaxs_exact_one_on_a_mixture_poten
     from jax.flatten_util import ravel_pytree
 
     from skillinfer_bayes.inference import numpyro_backend
-    from skillinfer_bayes.models.mixture import (
-        START_ATTRIBUTE,
-        build_mixture_model,
-        rows_by_pattern,
-    )
+    from skillinfer_bayes.models.mixture import START_ATTRIBUTE, build_mixture_model
+    from skillinfer_bayes.models.mixture_likelihood import rows_by_pattern
     from skillinfer_bayes.models.priors import Prior
 
     rng = np.random.default_rng(7)
