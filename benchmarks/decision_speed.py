@@ -12,21 +12,11 @@ profiles, P(best), ranks, pairwise P(A > B)), of ``compare`` on a task, and of o
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 import warnings
 
+from timing import median_ms  # benchmarks/timing.py
+
 import skillinfer_bayes as sib
-
-
-def median_ms(fn, repeats: int) -> float:
-    fn()  # warm-up
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return 1e3 * statistics.median(times)
 
 
 def main() -> None:

@@ -13,25 +13,14 @@ calls; needs the ``dev`` extra for skillinfer.
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 import warnings
 
 warnings.simplefilter("ignore")
 
 import skillinfer  # noqa: E402
+from timing import median_ms  # noqa: E402 - benchmarks/timing.py
 
 import skillinfer_bayes as sib  # noqa: E402
-
-
-def median_ms(fn, repeats: int) -> float:
-    fn()  # warm-up
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return 1e3 * statistics.median(times)
 
 
 def main() -> None:

@@ -91,10 +91,10 @@ class ProfileProbabilities:
         """
         level = check_level(level)
         j = resolve_benchmark(benchmark, self.latent_names)
-        out = self.conditioned()
+        means, variances, weights = self.conditional_moments()
         lo, hi = self.transforms[j].inverse(mixture_quantile(
-            np.array([(1 - level) / 2, (1 + level) / 2]), out.means[:, j],
-            np.sqrt(np.maximum(out.cov[:, j], 1e-300)), weights=out.weights,
+            np.array([(1 - level) / 2, (1 + level) / 2]), means[j], np.sqrt(variances[j]),
+            weights=weights,
         ))
         return float(lo), float(hi)
 
@@ -139,12 +139,12 @@ class ProfileProbabilities:
         if above is not None and below is not None and not above < below:
             raise ValueError(f"above={above:g} must be below below={below:g}: the probability "
                              "of a score between them.")
-        out = self.conditioned()
-        means, sds = out.means[:, j], np.sqrt(np.maximum(out.cov[:, j], 1e-300))
+        means, variances, weights = self.conditional_moments()  # cached per observation
+        means, sds = means[j], np.sqrt(variances[j])
         upper = 1.0 if below is None else float(score_cdf(transform, below, means, sds,
-                                                           out.weights))
+                                                           weights))
         lower = 0.0 if above is None else float(score_cdf(transform, above, means, sds,
-                                                           out.weights))
+                                                           weights))
         return float(min(max(upper - lower, 0.0), 1.0))
 
 

@@ -299,11 +299,17 @@ class Profile(SkillinferProfileNames, ProfileViews, NextBenchmark, ProfileAccura
         idx, latent, noise_var = self.latent_observations()
         return condition_components(self.components, idx, latent, noise_var, full_cov)
 
-    def _conditional(self) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    def conditional_moments(self) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """Conditional means and variances, (K, N) each, and the (N,) component weights
         (``None``: equal), cached until the next observation.
 
         Components lie on the last axis, the layout the mixture functions reduce over fastest.
+
+        Examples
+        --------
+        >>> means, variances, weights = pop.profile().observe("BBH", 55.93).conditional_moments()
+        >>> means.shape, weights is None
+        ((6, 2000), True)
         """
         if self._moments is None:
             out = self.conditioned()
@@ -357,7 +363,7 @@ class Profile(SkillinferProfileNames, ProfileViews, NextBenchmark, ProfileAccura
         transform for the others (:func:`~skillinfer_bayes.predictive.marginals.
         score_moments`)."""
         if self._score_moments is None:
-            means, variances, weights = self._conditional()
+            means, variances, weights = self.conditional_moments()
             self._score_moments = score_moments_by_row(self.transforms, means,
                                                        np.sqrt(variances), weights)
         return self._score_moments
@@ -423,7 +429,7 @@ class Profile(SkillinferProfileNames, ProfileViews, NextBenchmark, ProfileAccura
             result["feature"] = result["benchmark"]
             return result
         level = check_level(level)
-        means, variances, weights = self._conditional()
+        means, variances, weights = self.conditional_moments()
         quantiles = mixture_quantile(
             np.array([0.5, (1 - level) / 2, (1 + level) / 2]), means, np.sqrt(variances),
             weights=weights,

@@ -181,5 +181,5 @@ class ProfileViews:
         index = pd.Index(range(draws.n_components), name="component")
         if draws.n_components == 1:
             return pd.Series(1.0, index=index, name="probability")
-        weights = self.conditioned().weights.reshape(draws.n_draws, draws.n_components)
+        weights = self.conditional_moments()[2].reshape(draws.n_draws, draws.n_components)
         return pd.Series(weights.sum(axis=0), index=index, name="probability")

@@ -71,7 +71,7 @@ def test_predictive_variance_is_total_variance_and_matches_samples(leaderboard_p
         means.append(mu + Sigma[:, idx] @ np.linalg.solve(M, vals - mu[idx]))
         variances.append(np.diag(Sigma - Sigma[:, idx] @ np.linalg.solve(M, Sigma[idx, :])))
     means, variances = np.array(means), np.array(variances)
-    m_all, v_all, weights = profile._conditional()
+    m_all, v_all, weights = profile.conditional_moments()
     assert weights is None  # one component per draw: equal weights
     np.testing.assert_allclose(m_all[:, ::50].T, means, rtol=1e-9)
     np.testing.assert_allclose(v_all[:, ::50].T, variances, rtol=1e-7)
